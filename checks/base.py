@@ -1,0 +1,58 @@
+"""What a check is: a small class whose `run` returns plain data. It never decides pass or fail:
+the policy does that afterwards from the summary (deepchecks' "conditions", kept out of the check)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.audit_data import AuditData
+
+
+@dataclass
+class CheckResult:
+    """summary: flat numbers the policy can test; findings: each with `rows` ([{split, line}]) and a
+    `message`, plus the check's own fields (similarity, score, kind, ...); info: how it was computed."""
+
+    summary: dict[str, Any]
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def not_applicable(reason: str) -> CheckResult:
+    return CheckResult(summary={"applicable": False, "reason": reason})
+
+
+class Check:
+    name: ClassVar[str]
+    title: ClassVar[str]
+    why: ClassVar[str]  # one sentence for reports: why this matters for a fine-tune
+    # Summary keys a policy may put conditions on (warn_if / fail_if); the contract test holds every
+    # check to them.
+    metrics: ClassVar[tuple[str, ...]] = ()
+
+    def run(self, data: "AuditData", params: dict[str, Any]) -> CheckResult:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[Check]] = {}
+
+
+def register(cls: type[Check]) -> type[Check]:
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"check {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def get_check(name: str) -> type[Check]:
+    from harness.errors import UsageError
+
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        hint = difflib.get_close_matches(name, REGISTRY, n=1)
+        raise UsageError(f"unknown check {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else
+                         f"; known checks: {', '.join(REGISTRY)}")) from None

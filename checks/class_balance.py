@@ -1,0 +1,54 @@
+"""A class with few examples is learned poorly and a label mix that differs between train and eval
+makes eval scores misleading."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .base import Check, CheckResult, not_applicable, register
+
+
+@register
+class ClassBalance(Check):
+    name = "class_balance"
+    title = "Class balance and label shift"
+    why = "Rare classes are learned poorly; a train/eval label shift makes the eval score misleading."
+    metrics = ("imbalance_ratio", "rarest_share", "rare_classes", "label_shift_tvd", "eval_labels_unseen_in_train")
+
+    def run(self, data, params):
+        if data.label_source is None:
+            return not_applicable("no labels: the data is generative with free-form completions")
+        train = Counter(data.labels["train"])
+        n = sum(train.values())
+        min_rows = int(params.get("min_class_rows", 10))
+        most, least = max(train.values()), min(train.values())
+        rarest = min(train, key=lambda c: (train[c], c))
+        findings = []
+        rare = sorted(c for c, k in train.items() if k < min_rows)
+        for c in rare:
+            findings.append({"rows": [], "kind": "rare_class", "label": c, "count": train[c],
+                             "message": f"label {c!r} has only {train[c]} training rows (< {min_rows})"})
+        summary = {"classes": len(train), "rows": n, "imbalance_ratio": round(most / least, 4),
+                   "rarest_label": rarest, "rarest_share": round(least / n, 4), "rare_classes": len(rare),
+                   "label_shift_tvd": 0.0, "eval_labels_unseen_in_train": 0}
+        info = {"train": dict(sorted(train.items())), "label_source": data.label_source}
+        if data.eval is not None and data.rows("eval"):
+            from scipy.stats import chi2_contingency
+
+            ev = Counter(data.labels["eval"])
+            m = sum(ev.values())
+            labels = sorted(set(train) | set(ev))
+            tvd = 0.5 * sum(abs(train[c] / n - ev[c] / m) for c in labels)
+            unseen = sorted(c for c in ev if c not in train)
+            for c in unseen:
+                findings.append({"rows": [], "kind": "unseen_label", "label": c, "count": ev[c],
+                                 "message": f"eval label {c!r} never occurs in train ({ev[c]} eval rows)"})
+            table = [[train[c] for c in labels], [ev[c] for c in labels]]
+            try:
+                p_value = float(chi2_contingency(table)[1]) if len(labels) > 1 else 1.0
+            except ValueError:
+                p_value = None
+            summary.update({"label_shift_tvd": round(tvd, 4), "label_shift_p_value": p_value,
+                            "eval_labels_unseen_in_train": len(unseen)})
+            info["eval"] = dict(sorted(ev.items()))
+        return CheckResult(summary=summary, findings=findings, info=info)

@@ -1,0 +1,70 @@
+"""The same (or nearly the same) input taught two different answers: the model learns inconsistency,
+and at least one of the rows is wrong."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from harness.similarity import jaccard
+from harness.text import normalize_loose
+
+from .base import Check, CheckResult, not_applicable, register
+
+
+@register
+class LabelConflicts(Check):
+    name = "label_conflicts"
+    title = "Conflicting labels"
+    why = "One input with two answers teaches the model to be inconsistent; at least one row is wrong."
+    metrics = ("conflicting_groups", "conflicting_rows", "conflicting_rate")
+
+    def run(self, data, params):
+        rows = data.rows("train")
+        if not rows:
+            return not_applicable("no training rows")
+        labels = data.labels["train"]
+        outputs = data.normalized_output["train"]
+        ngram = int(data.policy["similarity"]["ngram"])
+        threshold = float(params.get("output_similarity", 0.5))
+        findings, conflicting = [], 0
+        for members, low, _high in data.components("train"):
+            if data.label_source is not None:
+                answers = [labels[i] for i in members]
+            else:
+                answers = _answer_groups([outputs[i] for i in members], threshold, ngram)
+            counts = Counter(answers)
+            if len(counts) < 2:
+                continue
+            conflicting += len(members)
+            majority, top = counts.most_common(1)[0]
+            tie = sum(1 for c in counts.values() if c == top) > 1
+            finding = {"rows": [rows[i].ref for i in members], "similarity": round(low, 4),
+                       "message": f"{len(members)} similar inputs with {len(counts)} different "
+                                  f"{'labels' if data.label_source else 'completions'}"}
+            if data.label_source is not None:
+                finding["labels"] = dict(counts)
+                finding["row_labels"] = answers
+                finding["majority"] = None if tie else majority
+            findings.append(finding)
+        n = len(rows)
+        return CheckResult(summary={"rows": n, "conflicting_groups": len(findings), "conflicting_rows": conflicting,
+                                    "conflicting_rate": conflicting / n if n else 0.0},
+                           findings=findings,
+                           info={"compared": "labels" if data.label_source else
+                                 f"completions (different when Jaccard < {threshold})"})
+
+
+def _answer_groups(outputs: list[str], threshold: float, ngram: int) -> list[int]:
+    """Greedy grouping of completions: each joins the first group whose first member it resembles."""
+    reps: list[str] = []
+    out = []
+    for text in outputs:
+        loose = normalize_loose(text)
+        for g, rep in enumerate(reps):
+            if loose == rep or jaccard(loose, rep, ngram) >= threshold:
+                out.append(g)
+                break
+        else:
+            reps.append(loose)
+            out.append(len(reps) - 1)
+    return out

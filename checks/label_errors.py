@@ -1,0 +1,104 @@
+"""Likely mislabelled rows by confident learning (Northcutt et al. 2021), the method behind cleanlab's
+find_label_issues: out-of-fold probabilities from a fast TF-IDF + logistic regression classifier,
+a per-class confidence threshold (the mean self-confidence of the class), and a row is flagged when
+its given label falls out of confidence while another class is confidently predicted."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from .base import Check, CheckResult, not_applicable, register
+
+
+def out_of_fold_probabilities(texts: list[str], labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    n_classes = int(labels.max()) + 1
+    probs = np.zeros((len(texts), n_classes))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for fit_idx, held_idx in splitter.split(np.zeros(len(labels)), labels):
+        # Fit the vocabulary on the training folds only, so a held-out row leaks nothing into its own score.
+        word = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, max_features=200_000)
+        fit_texts = [texts[i] for i in fit_idx]
+        x_fit = hstack([word.fit_transform(fit_texts), char.fit_transform(fit_texts)]).tocsr()
+        held_texts = [texts[i] for i in held_idx]
+        x_held = hstack([word.transform(held_texts), char.transform(held_texts)]).tocsr()
+        model = LogisticRegression(C=10.0, max_iter=300)
+        model.fit(x_fit, labels[fit_idx])
+        probs[np.ix_(held_idx, model.classes_)] = model.predict_proba(x_held)
+    return probs
+
+
+def confident_learning(probs: np.ndarray, labels: np.ndarray, min_margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Return (flag mask, suggested class) per row, as in cleanlab's 'confident_learning' filter."""
+    n, k = probs.shape
+    thresholds = np.array([probs[labels == j, j].mean() if (labels == j).any() else 1.0 for j in range(k)])
+    above = probs >= thresholds[None, :] - 1e-12
+    masked = np.where(above, probs, -1.0)
+    suggested = masked.argmax(axis=1)
+    has_confident = above.any(axis=1)
+    given = probs[np.arange(n), labels]
+    flag = has_confident & (suggested != labels) & (probs[np.arange(n), suggested] - given >= min_margin)
+    return flag, suggested
+
+
+@register
+class LabelErrors(Check):
+    name = "label_errors"
+    title = "Likely label errors"
+    why = "A wrong label is a wrong lesson; confident learning finds the rows a classifier trained on the rest disputes."
+    metrics = ("flagged_rows", "flagged_rate")
+
+    def run(self, data, params):
+        if data.label_source is None:
+            return not_applicable("no labels: the data is generative with free-form completions")
+        rows = data.rows("train")
+        labels = data.labels["train"]
+        counts = Counter(labels)
+        min_rows = int(params.get("min_class_rows", 5))
+        folds = int(params.get("folds", 5))
+        usable = [i for i, lab in enumerate(labels) if counts[lab] >= max(min_rows, folds)]
+        classes = sorted({labels[i] for i in usable})
+        if len(classes) < 2:
+            return not_applicable(f"fewer than two classes with at least {max(min_rows, folds)} rows")
+        sampled = False
+        max_rows = int(params.get("max_rows", 300_000))
+        if len(usable) > max_rows:
+            from sklearn.model_selection import train_test_split
+
+            usable, _ = train_test_split(usable, train_size=max_rows, random_state=int(params.get("seed", 0)),
+                                         stratify=[labels[i] for i in usable])
+            usable = sorted(usable)
+            sampled = True
+        code = {c: j for j, c in enumerate(classes)}
+        y = np.array([code[labels[i]] for i in usable])
+        texts = [data.normalized["train"][i] for i in usable]
+        probs = out_of_fold_probabilities(texts, y, folds, int(params.get("seed", 0)))
+        flag, suggested = confident_learning(probs, y, float(params.get("min_margin", 0.0)))
+        order = np.argsort(probs[np.arange(len(y)), y])
+        findings = []
+        for t in order:
+            if not flag[t]:
+                continue
+            i = usable[t]
+            p_given = float(probs[t, y[t]])
+            findings.append({"rows": [rows[i].ref], "score": round(1.0 - p_given, 4), "given": classes[y[t]],
+                             "suggested": classes[suggested[t]], "p_given": round(p_given, 4),
+                             "p_suggested": round(float(probs[t, suggested[t]]), 4),
+                             "message": f"labelled {classes[y[t]]!r}, the classifier says {classes[suggested[t]]!r} "
+                                        f"({probs[t, suggested[t]]:.2f} vs {p_given:.2f})"})
+        accuracy = float((probs.argmax(axis=1) == y).mean())
+        n = len(usable)
+        return CheckResult(summary={"rows_scored": n, "flagged_rows": len(findings),
+                                    "flagged_rate": len(findings) / n if n else 0.0,
+                                    "out_of_fold_accuracy": round(accuracy, 4), "sampled": sampled},
+                           findings=findings,
+                           info={"classifier": "TF-IDF (word 1-2 + char 3-5) + logistic regression",
+                                 "folds": folds, "label_source": data.label_source,
+                                 "skipped_rare_class_rows": len(rows) - len(usable) if not sampled else None})

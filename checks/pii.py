@@ -1,0 +1,131 @@
+"""Personal data and secrets in training rows get memorised and can be extracted from the tuned model.
+Regex recognisers with validation where a checksum exists (Luhn for cards, mod-97 for IBANs): the cheap,
+reliable part of presidio. Every text field is scanned, chat turns included; reports see masked text."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from .base import Check, CheckResult, register
+
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,24}(?![\w-])")
+CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
+IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?){0,5}[0-9A-Fa-f]{1,4}(?![\w:])")
+PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w])|(?<![\w+])\+\d{8,14}(?!\w)")
+SECRETS = [
+    ("aws_access_key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("github_token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
+    ("slack_token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
+    ("openai_key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}\b")),
+    ("stripe_key", re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b")),
+    ("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("private_key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
+    ("password_assignment", re.compile(r"(?i)\b(?:password|passwd|pwd|api[_-]?key|secret|token)\s*[:=]\s*['\"]?[^\s'\"]{6,}")),
+]
+KINDS = ("email", "phone", "card", "iban", "ip", "secret")
+
+
+def luhn_ok(digits: str) -> bool:
+    total, parity = 0, len(digits) % 2
+    for i, ch in enumerate(digits):
+        d = int(ch)
+        if i % 2 == parity:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def iban_ok(text: str) -> bool:
+    s = text.replace(" ", "")
+    if not 15 <= len(s) <= 34:
+        return False
+    moved = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def find_pii(text: str, kinds=KINDS) -> list[dict]:
+    """All matches in one text as {kind, detail, start, end}; overlapping weaker matches dropped."""
+    found: list[dict] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(kind, m, detail=None):
+        s, e = m.span()
+        if any(s < te and ts < e for ts, te in taken):
+            return
+        taken.append((s, e))
+        found.append({"kind": kind, "detail": detail or kind, "start": s, "end": e})
+
+    if "secret" in kinds:
+        for name, rx in SECRETS:
+            for m in rx.finditer(text):
+                add("secret", m, name)
+    if "email" in kinds:
+        for m in EMAIL.finditer(text):
+            add("email", m)
+    if "iban" in kinds:
+        for m in IBAN.finditer(text):
+            if iban_ok(m.group()):
+                add("iban", m)
+    if "card" in kinds:
+        for m in CARD.finditer(text):
+            digits = re.sub(r"\D", "", m.group())
+            if 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1:
+                add("card", m)
+    if "ip" in kinds:
+        for rx in (IPV4, IPV6):
+            for m in rx.finditer(text):
+                try:
+                    ipaddress.ip_address(m.group())
+                except ValueError:
+                    continue
+                add("ip", m)
+    if "phone" in kinds:
+        for m in PHONE.finditer(text):
+            digits = re.sub(r"\D", "", m.group())
+            if 10 <= len(digits) <= 15 or (m.group().startswith("+") and 8 <= len(digits) <= 15):
+                add("phone", m)
+    found.sort(key=lambda f: f["start"])
+    return found
+
+
+def mask(value: str) -> str:
+    """Enough of a match to recognise it, not enough to re-spread it."""
+    if len(value) <= 4:
+        return "*" * len(value)
+    keep = max(1, len(value) // 6)
+    return value[:keep] + "*" * (len(value) - 2 * keep) + value[-keep:]
+
+
+@register
+class PII(Check):
+    name = "pii"
+    title = "Personal data and secrets"
+    why = "A fine-tuned model can repeat what it was trained on: personal data and keys in rows can leak."
+    metrics = ("rows_with_pii", "matches", "secrets", "emails", "phones", "cards", "ibans", "ips")
+
+    def run(self, data, params):
+        kinds = tuple(params.get("kinds") or KINDS)
+        findings = []
+        counts = {k: 0 for k in KINDS}
+        rows_hit = 0
+        for split in data.splits:
+            for ex in data.rows(split):
+                hit = False
+                for field, text in ex.texts.items():
+                    for f in find_pii(text, kinds):
+                        hit = True
+                        counts[f["kind"]] += 1
+                        findings.append({"rows": [ex.ref], "kind": f["kind"], "detail": f["detail"], "field": field,
+                                         "span": [f["start"], f["end"]], "preview": mask(text[f["start"]:f["end"]]),
+                                         "message": f"{f['detail'].replace('_', ' ')} in {field}"})
+                rows_hit += hit
+        return CheckResult(summary={"rows_with_pii": rows_hit, "matches": len(findings), "secrets": counts["secret"],
+                                    "emails": counts["email"], "phones": counts["phone"], "cards": counts["card"],
+                                    "ibans": counts["iban"], "ips": counts["ip"]},
+                           findings=findings, info={"kinds": list(kinds), "validation": "Luhn for cards, mod-97 for IBANs"})

@@ -1,0 +1,95 @@
+"""The `harness` command: parse, call a stage, write its artifacts, exit with its code.
+
+Exit codes: 0 pass or warn; 1 fail (a policy threshold crossed); 2 unusable input or usage; 3 an
+internal error (a bug: set HARNESS_DEBUG=1 for the traceback); 130 interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import HarnessError, UsageError
+
+
+def _field(value: str) -> tuple[str, str]:
+    if "=" not in value:
+        raise argparse.ArgumentTypeError(f"expected CANONICAL=COLUMN (e.g. text=body), got {value!r}")
+    key, col = value.split("=", 1)
+    return key.strip(), col.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"finetune-harness {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    a = sub.add_parser("audit", help="audit training data before fine-tuning",
+                       description="Audit training data (and an eval set) before fine-tuning.")
+    a.add_argument("train", help="training data: .jsonl, .json, .csv or .parquet")
+    a.add_argument("--eval", dest="eval_path", metavar="EVAL", help="held-out eval data, checked for leakage")
+    a.add_argument("--out", default="audit-out", help="output directory for audit.json (default: audit-out)")
+    a.add_argument("--policy", help="policy YAML merged over the defaults")
+    a.add_argument("--shape", choices=["auto", "classification", "instruction", "alpaca", "chat"],
+                   help="data shape (default: detected from the fields)")
+    a.add_argument("--field", action="append", type=_field, default=[], metavar="NAME=COLUMN",
+                   help="map a canonical field to your column, e.g. --field text=body (repeatable)")
+    a.add_argument("--labels", help="comma-separated allowed labels")
+    a.add_argument("--max-seq-len", type=int, help="trainer's max sequence length in tokens")
+    a.add_argument("--tokenizer", help="local tokenizer directory for exact token counts")
+    a.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    return parser
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from reports.terminal import print_audit
+
+    from .audit import audit
+    from .io import write_json_atomic
+    from .policy import load_policy
+
+    policy = load_policy(args.policy)
+    if args.labels:
+        policy["labels"] = [x.strip() for x in args.labels.split(",") if x.strip()]
+    if args.max_seq_len:
+        policy["max_seq_len"] = args.max_seq_len
+    if args.tokenizer:
+        policy["tokenizer"] = args.tokenizer
+    console = Console(stderr=False)
+    with console.status("auditing...") as status:
+        result = audit(args.train, args.eval_path, policy, shape=args.shape, fields=dict(args.field),
+                       on_check=lambda name, entry: status.update(f"auditing... {name} done"))
+    out = Path(args.out) / "audit.json"
+    write_json_atomic(out, result)
+    if args.quiet:
+        console.print(f"verdict: {result['verdict']}  ({out})")
+    else:
+        print_audit(result, console, str(out))
+    return 1 if result["verdict"] == "fail" else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"audit": cmd_audit}[args.command](args)
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("harness: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: one line unless debugging
+        if os.environ.get("HARNESS_DEBUG"):
+            raise
+        print(f"harness: internal error: {type(exc).__name__}: {exc} (set HARNESS_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""The audit policy: thresholds and severities per check, kept out of the checks (deepchecks'
+conditions). A user policy is merged over harness/default_policy.yaml and validated key by key."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import InputError, UsageError
+
+DEFAULT_POLICY = Path(__file__).with_name("default_policy.yaml")
+STATUSES = ("pass", "warn", "fail", "error")
+_CHECK_KEYS = ("enabled", "params", "warn_if", "fail_if")
+
+
+def default_policy() -> dict[str, Any]:
+    return yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+
+
+def load_policy(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Merge a policy (path, dict or None) over the defaults and validate it."""
+    base = default_policy()
+    if policy is None:
+        return base
+    if isinstance(policy, Mapping):
+        user, name = dict(policy), "<policy>"
+    else:
+        name = str(policy)
+        path = Path(policy)
+        if not path.is_file():
+            raise InputError(path, "no such policy file")
+        try:
+            user = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            line = getattr(getattr(exc, "problem_mark", None), "line", None)
+            raise InputError(path, f"broken YAML: {getattr(exc, 'problem', exc)}",
+                             line + 1 if line is not None else None) from None
+        except UnicodeDecodeError:
+            raise InputError(path, "not UTF-8") from None
+        if not isinstance(user, dict):
+            raise InputError(path, "a policy must be a mapping of keys to values")
+    merged = _merge(base, user, base, name, "")
+    _validate_conditions(merged, name)
+    return merged
+
+
+def _hint(key: str, options) -> str:
+    close = difflib.get_close_matches(key, list(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(map(str, options))}"
+
+
+def _merge(base: Any, user: Any, defaults: Any, name: str, where: str) -> Any:
+    if not isinstance(base, dict):
+        return copy.deepcopy(user)
+    if not isinstance(user, dict):
+        raise UsageError(f"{name}: {where.rstrip('.') or 'policy'} must be a mapping")
+    out = copy.deepcopy(base)
+    for key, value in user.items():
+        path = f"{where}{key}"
+        if where in ("fields.",) or where.endswith(".warn_if.") or where.endswith(".fail_if."):
+            out[key] = value
+            continue
+        if where == "checks." and key not in base:
+            from checks import REGISTRY
+
+            raise UsageError(f"{name}: unknown check {key!r} under checks{_hint(key, REGISTRY)}")
+        if where.startswith("checks.") and where.count(".") == 2 and key not in _CHECK_KEYS:
+            raise UsageError(f"{name}: unknown key {path!r}{_hint(key, _CHECK_KEYS)}")
+        if key not in base and not (where.startswith("checks.") and key in _CHECK_KEYS):
+            raise UsageError(f"{name}: unknown policy key {path!r}{_hint(key, base)}")
+        if key in ("warn_if", "fail_if", "fields"):
+            if value is not None and not isinstance(value, dict):
+                raise UsageError(f"{name}: {path} must be a mapping of metric to limit")
+            out[key] = dict(value or {})
+        elif isinstance(base.get(key), dict):
+            out[key] = _merge(base[key], value or {}, defaults, name, path + ".")
+        else:
+            out[key] = value
+    return out
+
+
+def _validate_conditions(policy: dict[str, Any], name: str) -> None:
+    from checks import REGISTRY
+
+    if policy.get("on_error") not in ("warn", "fail"):
+        raise UsageError(f"{name}: on_error must be 'warn' or 'fail'")
+    for check, conf in policy["checks"].items():
+        metrics = REGISTRY[check].metrics if check in REGISTRY else ()
+        for kind in ("warn_if", "fail_if"):
+            for metric, limit in (conf.get(kind) or {}).items():
+                if metrics and metric not in metrics:
+                    raise UsageError(f"{name}: checks.{check}.{kind}: unknown metric {metric!r}"
+                                     f"{_hint(metric, metrics)}")
+                if isinstance(limit, bool) or not isinstance(limit, (int, float)):
+                    raise UsageError(f"{name}: checks.{check}.{kind}.{metric} must be a number, got {limit!r}")
+
+
+def decide(conf: Mapping[str, Any], summary: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """Status of one check from its summary: fail if a fail_if limit is crossed, else warn, else pass."""
+    if summary.get("applicable") is False:
+        return "pass", []
+    for status in ("fail", "warn"):
+        reasons = []
+        for metric, limit in (conf.get(f"{status}_if") or {}).items():
+            value = summary.get(metric)
+            if isinstance(value, (int, float)) and value > limit:
+                reasons.append(f"{metric} = {_fmt(value)} > {_fmt(limit)}")
+        if reasons:
+            return status, reasons
+    return "pass", []
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
+
+
+def verdict(statuses: list[str], on_error: str = "fail") -> str:
+    if "fail" in statuses or (on_error == "fail" and "error" in statuses):
+        return "fail"
+    if "warn" in statuses or "error" in statuses:
+        return "warn"
+    return "pass"

@@ -1,0 +1,103 @@
+"""Row validation with pandera: every bad row is collected with its line and reason, then the audit
+goes on with the good rows (pandera's lazy mode, the way its SchemaErrors carries the whole table)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .data import CHAT_ROLES, OPTIONAL_FIELDS, SHAPES
+
+
+def _is_str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _not_blank(v: Any) -> bool:
+    return not isinstance(v, str) or v.strip() != ""
+
+
+def _scalar_label(v: Any) -> bool:
+    return isinstance(v, (str, int, bool)) and not (isinstance(v, str) and v.strip() == "")
+
+
+def _messages_list(v: Any) -> bool:
+    return isinstance(v, list) and len(v) > 0 and all(
+        isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in v)
+
+
+def _known_roles(v: Any) -> bool:
+    return not _messages_list(v) or all(m["role"] in CHAT_ROLES for m in v)
+
+
+def _no_empty_content(v: Any) -> bool:
+    return not _messages_list(v) or all(m["content"].strip() for m in v)
+
+
+def _has_user(v: Any) -> bool:
+    return not _messages_list(v) or any(m["role"] == "user" for m in v)
+
+
+def _ends_with_assistant(v: Any) -> bool:
+    return not _messages_list(v) or v[-1]["role"] == "assistant"
+
+
+def _text_column(optional: bool = False) -> pa.Column:
+    checks = [pa.Check(_is_str, element_wise=True, error="must be a string")]
+    if not optional:
+        checks.append(pa.Check(_not_blank, element_wise=True, error="is empty or whitespace-only"))
+    return pa.Column(None, nullable=optional, required=not optional, checks=checks)
+
+
+def build_schema(shape: str, mapping: Mapping[str, str], labels: Iterable[str] | None) -> pa.DataFrameSchema:
+    columns: dict[str, pa.Column] = {}
+    for canonical in SHAPES[shape]:
+        optional = canonical in OPTIONAL_FIELDS.get(shape, ())
+        columns[mapping[canonical]] = _text_column(optional)
+    if shape == "classification":
+        checks = [pa.Check(_scalar_label, element_wise=True, error="must be a non-empty string or integer")]
+        if labels is not None:
+            allowed = {str(x) for x in labels}
+            checks.append(pa.Check(lambda v: not _scalar_label(v) or str(v) in allowed, element_wise=True,
+                                   error=f"is not one of the allowed labels ({', '.join(sorted(allowed))})"))
+        columns[mapping["label"]] = pa.Column(None, nullable=False, checks=checks)
+    if shape == "chat":
+        columns[mapping["messages"]] = pa.Column(None, nullable=False, checks=[
+            pa.Check(_messages_list, element_wise=True, error="must be a non-empty list of {role, content} strings"),
+            pa.Check(_known_roles, element_wise=True, error=f"has an unknown role (known: {', '.join(CHAT_ROLES)})"),
+            pa.Check(_no_empty_content, element_wise=True, error="has a turn with empty content"),
+            pa.Check(_has_user, element_wise=True, error="has no user turn"),
+            pa.Check(_ends_with_assistant, element_wise=True, error="does not end with an assistant turn"),
+        ])
+    return pa.DataFrameSchema(columns, strict=False, coerce=False)
+
+
+def validate(records: list[Any], lines: list[int], shape: str, mapping: Mapping[str, str],
+             labels: Iterable[str] | None) -> tuple[list[int], list[dict[str, Any]]]:
+    """Return (indices of good records, bad rows as {line, reason}) in file order."""
+    reasons: dict[int, list[str]] = {}
+    wanted = list(dict.fromkeys(mapping.values()))
+    rows = []
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            reasons.setdefault(i, []).append(f"row is a {type(rec).__name__}, expected an object")
+            rows.append({c: None for c in wanted})
+        else:
+            rows.append({c: rec.get(c) for c in wanted})
+    frame = pd.DataFrame(rows, columns=wanted, dtype=object)
+    schema = build_schema(shape, mapping, labels)
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        for case in err.failure_cases.itertuples(index=False):
+            idx = case.index
+            if idx is None or (isinstance(idx, float) and pd.isna(idx)):
+                continue
+            check = str(case.check)
+            reason = "is missing" if check == "not_nullable" else check
+            reasons.setdefault(int(idx), []).append(f"{case.column} {reason}")
+    bad = [{"line": lines[i], "reason": "; ".join(dict.fromkeys(r))} for i, r in sorted(reasons.items())]
+    good = [i for i in range(len(records)) if i not in reasons]
+    return good, bad

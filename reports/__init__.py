@@ -1,0 +1,1 @@
+"""All rendering lives here: terminal tables now; HTML and Markdown read the same JSON results."""

@@ -1,0 +1,76 @@
+"""The audit as a rich terminal summary: status per check, key figures, a few example rows as file:line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "bold magenta"}
+# The figures worth a glance per check; the rest is in audit.json.
+KEY_FIGURES = {
+    "schema": ("bad_rows", "rows"),
+    "exact_duplicates": ("duplicate_rows", "groups"),
+    "near_duplicates": ("duplicate_rows", "clusters", "largest_cluster"),
+    "label_conflicts": ("conflicting_groups", "conflicting_rows"),
+    "label_errors": ("flagged_rows", "out_of_fold_accuracy"),
+    "leakage": ("leaked_eval_rows", "exact", "near", "ngram", "leaked_probe_items"),
+    "shortcuts": ("shortcut_tokens", "label_name_rows"),
+    "pii": ("rows_with_pii", "emails", "phones", "cards", "ibans", "ips", "secrets"),
+    "length": ("truncated_rows", "outlier_rows", "empty_outputs", "p95_tokens"),
+    "class_balance": ("classes", "imbalance_ratio", "label_shift_tvd"),
+}
+
+
+def where(result: dict[str, Any], ref: dict[str, Any]) -> str:
+    path = result.get("inputs", {}).get(ref["split"], {}).get("path", ref["split"])
+    return f"{path}:{ref['line']}"
+
+
+def _figures(check: dict[str, Any]) -> str:
+    s = check.get("summary", {})
+    if s.get("applicable") is False:
+        return f"n/a: {s.get('reason', '')}"
+    keys = KEY_FIGURES.get(check["check"], tuple(k for k, v in s.items() if isinstance(v, (int, float)))[:4])
+    parts = []
+    for k in keys:
+        if k in s and s[k] is not None:
+            v = s[k]
+            parts.append(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}")
+    return " ".join(parts)
+
+
+def _examples(result: dict[str, Any], check: dict[str, Any], limit: int = 2) -> str:
+    if check["status"] == "error":
+        return check["reasons"][0] if check["reasons"] else ""
+    out = []
+    for f in check.get("findings", [])[:limit]:
+        refs = f.get("rows") or []
+        loc = ", ".join(where(result, r) for r in refs[:3]) + (" ..." if len(refs) > 3 else "")
+        out.append(f"{f.get('message', '')}" + (f" [{loc}]" if loc else ""))
+    extra = len(check.get("findings", [])) - limit
+    if extra > 0:
+        out.append(f"... and {extra} more")
+    return "\n".join(out)
+
+
+def print_audit(result: dict[str, Any], console: Console | None = None, out_path: str | None = None) -> None:
+    console = console or Console()
+    table = Table(title="Data audit", show_lines=True, expand=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("figures", ratio=1)
+    table.add_column("examples (file:line)", ratio=2)
+    for check in result["checks"]:
+        st = check["status"]
+        why = "\n" + "; ".join(check["reasons"]) if check["reasons"] and st != "error" else ""
+        table.add_row(check["check"], f"[{STATUS_STYLE[st]}]{st}[/]",
+                      escape(_figures(check) + why), escape(_examples(result, check)))
+    console.print(table)
+    rows = ", ".join(f"{s}: {c['rows']} rows ({c['bad_rows']} bad)" for s, c in result["inputs"].items())
+    v = result["verdict"]
+    console.print(f"Verdict: [{STATUS_STYLE[v]}]{v.upper()}[/]  ({escape(rows)}; {result['duration_s']:.1f} s)")
+    if out_path:
+        console.print(f"Results: {escape(str(out_path))}")
