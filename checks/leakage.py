@@ -12,55 +12,69 @@ from harness.text import normalize_loose
 from .base import Check, CheckResult, register
 
 
-def _word_ids(texts: list[list[str]], vocab: dict[str, int]) -> list[np.ndarray]:
-    return [np.fromiter((vocab.setdefault(w, len(vocab)) for w in t), dtype=np.int64, count=len(t)) for t in texts]
-
-
-def _ngram_hashes(ids: np.ndarray, n: int) -> np.ndarray:
-    if len(ids) < n:
-        return np.zeros(0, dtype=np.uint64)
-    m = len(ids) - n + 1
-    h = np.zeros(m, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for k in range(n):
-            h = h * np.uint64(1000003) + ids[k:k + m].astype(np.uint64) + np.uint64(1)
-    return h
-
-
 class NgramIndex:
-    """Word n-grams of the training rows, with how many rows hold each (boilerplate shows up in many)."""
+    """Word n-grams of the training rows, each with the rows that hold it, for finding the longest span
+    of an eval text that one training row contains. N-grams held by more than `max_rows` rows are
+    boilerplate ("please let me know if") and are not evidence of contamination."""
 
-    def __init__(self, train_words: list[list[str]], n: int):
+    def __init__(self, train_words: list[list[str]], n: int, max_rows: int):
         self.n = n
         self.vocab: dict[str, int] = {}
-        per_row = [np.unique(_ngram_hashes(ids, n)) for ids in _word_ids(train_words, self.vocab)]
-        allh = np.concatenate(per_row) if per_row else np.zeros(0, np.uint64)
-        self.hashes, self.row_counts = np.unique(allh, return_counts=True)
-        self._per_row = per_row
+        lengths = np.fromiter((len(w) for w in train_words), dtype=np.int64, count=len(train_words))
+        flat = np.fromiter((self.vocab.setdefault(w, len(self.vocab)) for ws in train_words for w in ws),
+                           dtype=np.int64, count=int(lengths.sum()))
+        # Rolling hash over all rows at once; windows that cross a row boundary are dropped.
+        row_of = np.repeat(np.arange(len(train_words)), lengths)
+        h = self._hash(flat)
+        if len(h):
+            ok = row_of[: len(h)] == row_of[n - 1:]
+            h, rows = h[ok], row_of[: len(ok)][ok]
+        else:
+            rows = np.zeros(0, dtype=np.int64)
+        order = np.lexsort((rows, h))
+        h, rows = h[order], rows[order]
+        first = np.ones(len(h), dtype=bool)
+        first[1:] = (h[1:] != h[:-1]) | (rows[1:] != rows[:-1])
+        h, rows = h[first], rows[first]
+        _, start, counts = np.unique(h, return_index=True, return_counts=True)
+        keep = np.repeat(counts <= max_rows, counts)
+        self.hashes, self.rows = h[keep], rows[keep]
 
-    def coverage(self, words: list[str], max_rows: int) -> tuple[float, int]:
-        """(longest contaminated span / row length, span length in words) for one text."""
+    def _hash(self, ids: np.ndarray) -> np.ndarray:
+        if len(ids) < self.n:
+            return np.zeros(0, dtype=np.uint64)
+        m = len(ids) - self.n + 1
+        h = np.zeros(m, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for k in range(self.n):
+                h = h * np.uint64(1000003) + ids[k:k + m].astype(np.uint64) + np.uint64(1)
+        return h
+
+    def longest_span(self, words: list[str]) -> tuple[float, int, list[int]]:
+        """(coverage, span in words, train rows) for the training row that holds the longest contiguous
+        span of `words`; coverage = span / len(words)."""
         if len(words) < self.n or len(self.hashes) == 0:
-            return 0.0, 0
+            return 0.0, 0, []
         ids = np.fromiter((self.vocab.get(w, -1) for w in words), dtype=np.int64, count=len(words))
-        h = _ngram_hashes(np.where(ids < 0, 2**40, ids), self.n)
-        pos = np.searchsorted(self.hashes, h).clip(0, len(self.hashes) - 1)
-        hit = (self.hashes[pos] == h) & (self.row_counts[pos] <= max_rows) & (ids[: len(h)] >= 0)
-        covered = np.zeros(len(words), dtype=bool)
-        for start in np.flatnonzero(hit):
-            covered[start:start + self.n] = True
-        best = run = 0
-        for c in covered:
-            run = run + 1 if c else 0
-            best = max(best, run)
-        return best / len(words), best
-
-    def rows_with(self, words: list[str]) -> list[int]:
-        ids = np.fromiter((self.vocab.get(w, -1) for w in words), dtype=np.int64, count=len(words))
-        if (ids < 0).all():
-            return []
-        h = set(_ngram_hashes(np.where(ids < 0, 2**40, ids), self.n).tolist())
-        return [r for r, row in enumerate(self._per_row) if h.intersection(row.tolist())][:20]
+        h = self._hash(np.where(ids < 0, 2**40 + np.arange(len(ids)), ids))
+        lo = np.searchsorted(self.hashes, h, "left")
+        hi = np.searchsorted(self.hashes, h, "right")
+        starts: dict[int, list[int]] = {}
+        for p in np.flatnonzero(hi > lo).tolist():
+            for r in self.rows[lo[p]:hi[p]].tolist():
+                starts.setdefault(r, []).append(p)
+        best, best_rows = 0, []
+        for r, ps in starts.items():
+            run = longest = 1
+            for a, b in zip(ps, ps[1:]):
+                run = run + 1 if b == a + 1 else 1
+                longest = max(longest, run)
+            span = longest + self.n - 1
+            if span > best:
+                best, best_rows = span, [r]
+            elif span == best:
+                best_rows.append(r)
+        return best / len(words), best, best_rows
 
 
 @register
@@ -77,8 +91,7 @@ class Leakage(Check):
         max_rows = int(params.get("common_ngram_rows", 10))
         findings: list[dict] = []
         kinds = {"exact": 0, "near": 0, "ngram": 0}
-        train_words = [normalize_loose(ex.input).split() for ex in train]
-        index = NgramIndex(train_words, n)
+        index = NgramIndex([normalize_loose(ex.input).split() for ex in train], n, max_rows)
         if data.eval is not None:
             ev = data.rows("eval")
             train_exact: dict[str, list[int]] = {}
@@ -102,11 +115,10 @@ class Leakage(Check):
                         sim = max(s for _, s in cands)
                         kind, matches = "near", sorted({r for r, _ in cands})
                     else:
-                        words = normalize_loose(ex.input).split()
-                        cov, span = index.coverage(words, max_rows)
+                        cov, _span, matches = index.longest_span(normalize_loose(ex.input).split())
                         if cov < min_cov:
                             continue
-                        kind, sim, matches = "ngram", cov, index.rows_with(words)
+                        kind, sim = "ngram", cov
                 kinds[kind] += 1
                 finding = {"rows": [ex.ref] + [train[r].ref for r in matches[:20]], "kind": kind,
                            "similarity": round(float(sim), 4), "train_matches": len(matches),
@@ -128,10 +140,10 @@ class Leakage(Check):
                 if loose in train_loose:
                     hit, cov, matches = "exact", 1.0, [train_loose[loose]]
                 else:
-                    cov, _ = index.coverage(words, max_rows)
+                    cov, _span, matches = index.longest_span(words)
                     if cov < min_cov:
                         continue
-                    hit, matches = "ngram", index.rows_with(words)
+                    hit = "ngram"
                 probe_hits += 1
                 findings.append({"rows": [train[r].ref for r in matches[:20]], "kind": f"probe_{hit}",
                                  "probe": item.get("probe"), "probe_id": item.get("id"),

@@ -14,7 +14,10 @@ CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
 IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:(?:[0-9A-Fa-f]{1,4}:?){0,5}[0-9A-Fa-f]{1,4}(?![\w:])")
-PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w])|(?<![\w+])\+\d{8,14}(?!\w)")
+# International (+CC ...) or national with an area code; separators single spaces, dots or dashes.
+PHONE = re.compile(r"(?<![\w+/:.-])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,5}"
+                   r"|(?:\(\d{2,5}\)[ .-]?|\d{2,5}[ .-])\d{3,4}(?:[ .-]?\d{2,6})?)(?![\w:/]|[.-]\d)")
+_DATE_OR_TIME = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 SECRETS = [
     ("aws_access_key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("github_token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b")),
@@ -88,8 +91,10 @@ def find_pii(text: str, kinds=KINDS) -> list[dict]:
     if "phone" in kinds:
         for m in PHONE.finditer(text):
             digits = re.sub(r"\D", "", m.group())
-            if 10 <= len(digits) <= 15 or (m.group().startswith("+") and 8 <= len(digits) <= 15):
-                add("phone", m)
+            intl = m.group().startswith("+")
+            if _DATE_OR_TIME.match(m.group()) or not (8 if intl else 10) <= len(digits) <= (15 if intl else 11):
+                continue
+            add("phone", m)
     found.sort(key=lambda f: f["start"])
     return found
 

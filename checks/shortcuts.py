@@ -13,6 +13,10 @@ import numpy as np
 from .base import Check, CheckResult, not_applicable, register
 
 
+def _core(token: str) -> tuple[bool, int]:
+    return (not re.search(r"\w", token), len(token))
+
+
 @register
 class Shortcuts(Check):
     name = "shortcuts"
@@ -62,14 +66,27 @@ class Shortcuts(Check):
                                  "z": round(float(z[t, j]), 2), "p_value": float(pvals[t, j]),
                                  "message": f"{vocab[t]!r} comes with {classes[j]!r} in {precision[t, j]:.0%} of its "
                                             f"{int(count[t])} rows (prior {prior[j]:.0%})"})
-            findings.sort(key=lambda f: -f["z"])
-            # Rows for the top findings only: the full list is one column scan each.
-            for f in findings[: int(params.get("max_findings", 50))]:
+            findings.sort(key=lambda f: (-f["z"], -len(f["token"])))
+            # Tokens that occur in exactly the same rows ("[", "whatsapp", "[ whatsapp ]") are one finding.
+            merged: dict[tuple, dict] = {}
+            for f in findings:
                 col = x[:, vec.vocabulary_[f["token"]]].nonzero()[0]
+                key = (f["label"], hash(col.tobytes()))
+                if key in merged:
+                    keep = merged[key]
+                    keep.setdefault("aliases", []).append(f["token"])
+                    # Name the finding by its core word: the shortest alias that has a letter or digit.
+                    if _core(f["token"]) < _core(keep["token"]):
+                        keep["aliases"][-1], keep["token"] = keep["token"], f["token"]
+                    continue
                 members = [i for i in col if labels[i] == f["label"]]
                 f["rows"] = [rows[i].ref for i in members[:20]]
                 f["row_count"] = len(members)
-            findings = findings[: int(params.get("max_findings", 50))]
+                merged[key] = f
+            findings = list(merged.values())[: int(params.get("max_findings", 50))]
+            for f in findings:
+                f["message"] = (f"{f['token']!r} comes with {f['label']!r} in {f['precision']:.0%} of its "
+                                f"{f['count']} rows (prior {f['prior']:.0%})")
         # A label's own name in the input ("... billing ..." labelled billing).
         name_rows: dict[str, list[int]] = {}
         patterns = {c: re.compile(r"\b" + re.escape(c.replace("_", " ").replace("-", " ").casefold()) + r"\b")

@@ -1,0 +1,94 @@
+"""Score an audit of planted-defect data against its ground truth: recall and precision per check.
+
+    harness audit examples/tickets/train.jsonl --eval examples/tickets/eval.jsonl \
+        --policy examples/tickets/policy.yaml --out /tmp/a
+    python examples/score_planted.py /tmp/a/audit.json examples/tickets/truth.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def _findings(result: dict, check: str) -> list[dict]:
+    for c in result["checks"]:
+        if c["check"] == check:
+            return c["findings"]
+    raise KeyError(check)
+
+
+def _lines(f: dict, split: str = "train") -> set[int]:
+    return {r["line"] for r in f.get("rows", []) if r["split"] == split}
+
+
+def _pair_recall(findings: list[dict], pairs: list[list[int]]) -> float:
+    groups = [_lines(f) for f in findings]
+    hit = sum(1 for a, b in pairs if any(a in g and b in g for g in groups))
+    return hit / len(pairs) if pairs else 1.0
+
+
+def _ratio(num: int, den: int) -> float:
+    return num / den if den else 1.0
+
+
+def score(result: dict, truth: dict) -> dict[str, float]:
+    out: dict[str, float] = {}
+    related = {x for key in ("exact_duplicates", "near_duplicates", "conflicts") for p in truth[key] for x in p}
+    exact = _findings(result, "exact_duplicates")
+    out["exact_duplicates.recall"] = _pair_recall(exact, truth["exact_duplicates"])
+    flagged = set().union(*(_lines(f) for f in exact)) if exact else set()
+    out["exact_duplicates.precision"] = _ratio(len(flagged & related), len(flagged))
+
+    near = _findings(result, "near_duplicates")
+    out["near_duplicates.recall"] = _pair_recall(near, truth["near_duplicates"])
+    flagged = set().union(*(_lines(f) for f in near)) if near else set()
+    out["near_duplicates.precision"] = _ratio(len(flagged & related), len(flagged))
+
+    conf = _findings(result, "label_conflicts")
+    out["label_conflicts.recall"] = _pair_recall(conf, truth["conflicts"])
+    good = sum(1 for f in conf if any(a in _lines(f) and b in _lines(f) for a, b in truth["conflicts"]))
+    out["label_conflicts.precision"] = _ratio(good, len(conf))
+
+    errs = _findings(result, "label_errors")
+    flips = set(truth["label_flips"])
+    problems = flips | {x for p in truth["conflicts"] for x in p}
+    flagged = {r["line"] for f in errs for r in f["rows"]}
+    out["label_errors.recall"] = _ratio(len(flagged & flips), len(flips))
+    out["label_errors.precision"] = _ratio(len(flagged & problems), len(flagged))
+
+    leaks = _findings(result, "leakage")
+    planted = {leak["eval_line"] for leak in truth["leaks"]}
+    flagged = {f["rows"][0]["line"] for f in leaks if f["rows"] and f["rows"][0]["split"] == "eval"}
+    out["leakage.recall"] = _ratio(len(flagged & planted), len(planted))
+    out["leakage.precision"] = _ratio(len(flagged & planted), len(flagged))
+
+    pii = _findings(result, "pii")
+    found = {(f["rows"][0]["line"], f["kind"]) for f in pii if f["rows"][0]["split"] == "train"}
+    want = {(p["line"], p["kind"]) for p in truth["pii"]}
+    out["pii.recall"] = _ratio(len(found & want), len(want))
+    out["pii.precision"] = _ratio(len(found & want), len(found))
+
+    sc = _findings(result, "shortcuts")
+    target = truth["shortcut"]
+    out["shortcuts.found"] = float(any(target["token"] in [f["token"], *f.get("aliases", [])] and f["label"] == target["label"] for f in sc))
+
+    length = _findings(result, "length")
+    truncated = {f["rows"][0]["line"] for f in length if f.get("kind") == "truncated" and f["rows"][0]["split"] == "train"}
+    out["length.recall"] = _ratio(len(truncated & set(truth["long_rows"])), len(truth["long_rows"]))
+
+    schema = _findings(result, "schema")
+    bad = {f["rows"][0]["line"] for f in schema if f["rows"][0]["split"] == "train"}
+    out["schema.recall"] = _ratio(len(bad & set(truth["bad_rows"])), len(truth["bad_rows"]))
+    return out
+
+
+def main() -> None:
+    result = json.load(open(sys.argv[1], encoding="utf-8"))
+    truth = json.load(open(sys.argv[2], encoding="utf-8"))
+    for key, value in score(result, truth).items():
+        print(f"{key:32s} {value:.3f}")
+
+
+if __name__ == "__main__":
+    main()
