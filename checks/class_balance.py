@@ -20,6 +20,8 @@ class ClassBalance(Check):
             return not_applicable("no labels: the data is generative with free-form completions")
         train = Counter(data.labels["train"])
         n = sum(train.values())
+        if n == 0:
+            return not_applicable("no valid training rows")
         min_rows = int(params.get("min_class_rows", 10))
         most, least = max(train.values()), min(train.values())
         rarest = min(train, key=lambda c: (train[c], c))

@@ -38,9 +38,11 @@ class LabelConflicts(Check):
             conflicting += len(members)
             majority, top = counts.most_common(1)[0]
             tie = sum(1 for c in counts.values() if c == top) > 1
+            what = (", ".join(f"{lab} x{c}" for lab, c in counts.most_common()) if data.label_source
+                    else f"{len(counts)} materially different completions")
             finding = {"rows": [rows[i].ref for i in members], "similarity": round(low, 4),
-                       "message": f"{len(members)} similar inputs with {len(counts)} different "
-                                  f"{'labels' if data.label_source else 'completions'}"}
+                       "message": f"{len(members)} {'identical' if low >= 1.0 else 'near-identical'} inputs, "
+                                  f"answered {what}"}
             if data.label_source is not None:
                 finding["labels"] = dict(counts)
                 finding["row_labels"] = answers

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.tokens import token_counter
-
 from .base import Check, CheckResult, register
 
 
@@ -18,7 +16,7 @@ class Length(Check):
     metrics = ("truncated_rows", "empty_outputs", "outlier_rows", "max_tokens", "p95_tokens")
 
     def run(self, data, params):
-        count, how = token_counter(data.policy.get("tokenizer"))
+        count, how = data.token_counter
         max_len = int(data.policy.get("max_seq_len", 2048))
         k = float(params.get("outlier_iqr", 3.0))
         findings = []

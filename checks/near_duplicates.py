@@ -24,7 +24,8 @@ class NearDuplicates(Check):
             largest = max(largest, len(members))
             findings.append({"rows": [rows[i].ref for i in members], "similarity": round(low, 4),
                              "max_similarity": round(high, 4), "size": len(members),
-                             "message": f"{len(members)} near-duplicate rows (Jaccard {low:.2f} to {high:.2f})"})
+                             "message": f"{len(members)} near-duplicate rows (Jaccard "
+                                        + (f"{low:.2f})" if high - low < 0.005 else f"{low:.2f} to {high:.2f})")})
         n = len(rows)
         conf = data.policy["similarity"]
         return CheckResult(summary={"rows": n, "clusters": len(findings), "duplicate_rows": dup_rows,

@@ -4,8 +4,8 @@ __version__ = "0.1.0"
 
 
 def audit(train, eval=None, policy=None, **kwargs):
-    """Audit training data; see harness.audit.audit."""
-    from .audit import audit as _audit
+    """Audit training data; see harness.auditor.audit."""
+    from .auditor import audit as _audit
 
     return _audit(train, eval, policy, **kwargs)
 

@@ -43,6 +43,13 @@ class AuditData:
         return {s: [normalize(ex.output) if ex.output is not None else "" for ex in self.rows(s)]
                 for s in self.splits}
 
+    @cached_property
+    def token_counter(self):
+        """(count function, description): the configured tokenizer, or the fast estimate."""
+        from .tokens import token_counter
+
+        return token_counter(self.policy.get("tokenizer"))
+
     # ---- labels -----------------------------------------------------------------------------------
     @cached_property
     def label_source(self) -> str | None:

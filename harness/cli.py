@@ -48,7 +48,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     from reports.terminal import print_audit
 
-    from .audit import audit
+    from .auditor import audit
     from .io import write_json_atomic
     from .policy import load_policy
 

@@ -116,10 +116,10 @@ def detect_shape(records: list[Any], fields: Mapping[str, str], shape: str | Non
     counts = {}
     sample = [rec for rec in records[:1000] if isinstance(rec, dict)]
     for rec in sample:
-        seen.update(k for k, v in rec.items() if v is not None)
+        seen.update(rec)
     for candidate in ("chat", "alpaca", "instruction", "classification"):
         required = [fields.get(f, f) for f in SHAPES[candidate] if f not in OPTIONAL_FIELDS.get(candidate, ())]
-        counts[candidate] = sum(all(rec.get(f) is not None for f in required) for rec in sample)
+        counts[candidate] = sum(all(f in rec for f in required) for rec in sample)
     best = max(counts, key=counts.get)  # the shape most rows fit; dict order breaks ties
     if counts[best] > 0:
         return best

@@ -42,35 +42,39 @@ def _figures(check: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def _examples(result: dict[str, Any], check: dict[str, Any], limit: int = 2) -> str:
-    if check["status"] == "error":
-        return check["reasons"][0] if check["reasons"] else ""
+def _examples(result: dict[str, Any], check: dict[str, Any], limit: int = 3) -> list[str]:
     out = []
     for f in check.get("findings", [])[:limit]:
         refs = f.get("rows") or []
-        loc = ", ".join(where(result, r) for r in refs[:3]) + (" ..." if len(refs) > 3 else "")
-        out.append(f"{f.get('message', '')}" + (f" [{loc}]" if loc else ""))
+        loc = ", ".join(where(result, r) for r in refs[:3]) + (f" (+{len(refs) - 3} more)" if len(refs) > 3 else "")
+        out.append(f"{f.get('message', '')}" + (f"  [{loc}]" if loc else ""))
     extra = len(check.get("findings", [])) - limit
     if extra > 0:
-        out.append(f"... and {extra} more")
-    return "\n".join(out)
+        out.append(f"... and {extra} more in audit.json")
+    return out
 
 
 def print_audit(result: dict[str, Any], console: Console | None = None, out_path: str | None = None) -> None:
     console = console or Console()
-    table = Table(title="Data audit", show_lines=True, expand=True)
+    table = Table(title="Data audit", expand=False)
     table.add_column("check", no_wrap=True)
     table.add_column("status", no_wrap=True)
-    table.add_column("figures", ratio=1)
-    table.add_column("examples (file:line)", ratio=2)
+    table.add_column("figures")
+    table.add_column("why this status")
     for check in result["checks"]:
         st = check["status"]
-        why = "\n" + "; ".join(check["reasons"]) if check["reasons"] and st != "error" else ""
-        table.add_row(check["check"], f"[{STATUS_STYLE[st]}]{st}[/]",
-                      escape(_figures(check) + why), escape(_examples(result, check)))
+        table.add_row(check["check"], f"[{STATUS_STYLE[st]}]{st}[/]", escape(_figures(check)),
+                      escape("; ".join(check["reasons"])))
     console.print(table)
+    # Example rows go below the table, one per line, so file:line references are never wrapped.
+    for check in result["checks"]:
+        if check["status"] == "pass" or not check.get("findings"):
+            continue
+        console.print(f"[bold]{check['check']}[/] [{STATUS_STYLE[check['status']]}]{check['status']}[/]")
+        for line in _examples(result, check):
+            console.print("  " + escape(line), soft_wrap=True, highlight=False)
     rows = ", ".join(f"{s}: {c['rows']} rows ({c['bad_rows']} bad)" for s, c in result["inputs"].items())
     v = result["verdict"]
     console.print(f"Verdict: [{STATUS_STYLE[v]}]{v.upper()}[/]  ({escape(rows)}; {result['duration_s']:.1f} s)")
     if out_path:
-        console.print(f"Results: {escape(str(out_path))}")
+        console.print(f"Results: {escape(str(out_path))}", soft_wrap=True, highlight=False)

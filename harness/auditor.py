@@ -41,6 +41,7 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
         tables["eval"] = load_table(eval, "eval", shape=tables["train"].shape, fields=pol["fields"], labels=pol["labels"])
     probes = suites.probe_items() if pol["checks"].get("leakage", {}).get("params", {}).get("probes", True) else []
     data = AuditData(tables["train"], tables.get("eval"), pol, probes)
+    data.token_counter  # noqa: B018 - a bad tokenizer path is bad input (exit 2), not a crashed check
     results = []
     for name in registry.all_checks():
         conf = pol["checks"].get(name, {})

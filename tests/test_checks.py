@@ -1,0 +1,181 @@
+"""Each check on small hand-made cases."""
+
+import pytest
+
+import harness
+from conftest import check
+
+
+def run(train, eval=None, **policy):
+    return harness.audit(train, eval, policy or None)
+
+
+def cls(*pairs):
+    return [{"text": t, "label": l} for t, l in pairs]
+
+
+BASE = [
+    ("My parcel never arrived and tracking is stuck", "delivery"),
+    ("I was billed twice for the same order this month", "billing"),
+    ("The app crashes every time I open the settings page", "technical"),
+    ("How do I reset my password when the email never comes", "account"),
+    ("Please cancel my subscription before the next renewal", "cancel"),
+]
+
+
+def test_exact_duplicates_after_normalisation_but_not_dropping_words():
+    rows = cls(*BASE, ("  MY parcel never arrived and   tracking is stuck ", "delivery"),
+               ("I am happy with the service", "feedback"), ("I am not happy with the service", "feedback"))
+    res = check(run(rows), "exact_duplicates")
+    assert res["summary"]["duplicate_rows"] == 1
+    [f] = res["findings"]
+    assert [r["line"] for r in f["rows"]] == [1, 6] and f["kind"] == "pair"
+
+
+def test_exact_duplicate_input_with_different_output_is_kind_input():
+    rows = cls(*BASE, ("My parcel never arrived and tracking is stuck", "billing"))
+    [f] = check(run(rows), "exact_duplicates")["findings"]
+    assert f["kind"] == "input"
+
+
+@pytest.mark.parametrize("copy", [
+    "my parcel nevr arrived and tracking is stuck",                      # a typo
+    "Hi team, my parcel never arrived and tracking is stuck.",           # a greeting
+    "My parcel never arrived and tracking is stuck. Thanks, Ana",        # a signature
+    "Hello, my parcel never arived and tracking is stuck",               # a greeting and a typo
+])
+def test_near_duplicates_survive_a_typo_a_greeting_or_a_signature(copy):
+    res = check(run(cls(*BASE, (copy, "delivery"))), "near_duplicates")
+    [f] = res["findings"]
+    assert {r["line"] for r in f["rows"]} == {1, 6}
+    assert 0.6 <= f["similarity"] < 1.0
+    assert res["info"]["candidates"] >= 1
+
+
+def test_near_duplicates_limit_three_edits_on_a_short_row():
+    # Documented limit: on an 8-word row a greeting, a typo and a signature together drop the
+    # character 5-gram Jaccard to ~0.56, under the default threshold 0.6; a lower threshold finds it.
+    rows = cls(*BASE, ("Hi team, my parcel nevr arrived and tracking is stuck. Thanks, Ana", "delivery"))
+    assert check(run(rows), "near_duplicates")["findings"] == []
+    assert len(check(run(rows, similarity={"threshold": 0.5}), "near_duplicates")["findings"]) == 1
+
+
+def test_label_conflicts_on_near_same_input():
+    rows = cls(*BASE, ("my parcel never arrived, and tracking is stuck!", "billing"))
+    [f] = check(run(rows), "label_conflicts")["findings"]
+    assert f["labels"] == {"delivery": 1, "billing": 1} and f["majority"] is None
+
+
+def test_generative_conflicts_compare_completions():
+    rows = [{"prompt": "What is the capital of France?", "completion": "Paris is the capital of France."},
+            {"prompt": "what is the capital of france", "completion": "Paris is the capital of France!"},
+            {"prompt": "What is the capital of France ?", "completion": "I cannot answer questions about geography."},
+            {"prompt": "Name a prime number", "completion": "Seven"}]
+    res = check(run(rows), "label_conflicts")
+    [f] = res["findings"]
+    assert {r["line"] for r in f["rows"]} == {1, 2, 3}
+
+
+def test_label_errors_finds_a_flip():
+    texts = {
+        "delivery": ["parcel late", "tracking stuck", "courier lost my package", "delivery never came",
+                     "package not delivered", "shipping delayed again"],
+        "billing": ["charged twice", "invoice wrong", "refund the extra charge", "billing error on card",
+                    "double charge on invoice", "payment taken twice"],
+    }
+    rows = []
+    for lab, ts in texts.items():
+        for k in range(4):
+            rows += [{"text": f"{t} {w}", "label": lab} for t, w in zip(ts, ["today", "again", "please", "help",
+                                                                          "now", "asap"][k:] + ["hi"] * k)]
+    rows.append({"text": "courier lost my package today please", "label": "billing"})
+    res = check(run(rows), "label_errors")
+    flagged = [f["rows"][0]["line"] for f in res["findings"]]
+    assert len(rows) in flagged
+    f = next(f for f in res["findings"] if f["rows"][0]["line"] == len(rows))
+    assert f["suggested"] == "delivery" and 0 <= f["score"] <= 1
+
+
+def test_label_errors_not_applicable_to_free_text():
+    rows = [{"prompt": f"question {i}", "completion": f"a long free answer number {i} with words"} for i in range(20)]
+    res = check(run(rows), "label_errors")
+    assert res["status"] == "pass" and res["summary"]["applicable"] is False
+
+
+def test_leakage_exact_near_and_embedded():
+    train = cls(*BASE, ("Following up: I was billed twice for the same order this month and nobody answered my last "
+                        "three emails about it", "billing"))
+    eval_ = cls(("My parcel never arrived and tracking is stuck", "delivery"),
+                ("hello, the app crashes every time I open the settings page", "technical"),
+                ("I was billed twice for the same order this month", "billing"),
+                ("Where can I download last year's invoices", "billing"))
+    res = check(run(train, eval_), "leakage")
+    kinds = {f["rows"][0]["line"]: f["kind"] for f in res["findings"]}
+    assert kinds[1] == "exact" and kinds[2] == "near" and 4 not in kinds
+    assert 3 in kinds  # exact match with row 2 as well as embedded in row 6
+    assert res["status"] == "fail"
+
+
+def test_leakage_embedded_only_by_ngram():
+    train = cls(*BASE, ("Forwarding my complaint from last week again because nobody replied to it at all. The courier "
+                        "left a note saying the building door code was wrong so they took it back to the depot. "
+                        "I have lived here for six years and the code has never changed, so please advise.", "delivery"))
+    eval_ = cls(("The courier left a note saying the building door code was wrong so they took it back to the depot",
+                 "delivery"),)
+    [f] = check(run(train, eval_), "leakage")["findings"]
+    assert f["kind"] == "ngram" and f["similarity"] == 1.0
+    assert {"split": "train", "line": 6} in f["rows"]
+
+
+def test_shortcut_token_found_with_significance():
+    rows = [{"text": f"ticket number {i} about shipping status [via-app]", "label": "delivery"} for i in range(15)]
+    rows += [{"text": f"ticket number {i} about an invoice problem", "label": "billing"} for i in range(15)]
+    rows += [{"text": f"ticket number {i} about shipping costs", "label": "billing"} for i in range(15)]
+    res = check(run(rows), "shortcuts")
+    tokens = {t for f in res["findings"] for t in [f["token"], *f.get("aliases", [])]}
+    assert "via" in tokens or "app" in tokens
+    assert "ticket" not in tokens and "shipping" not in tokens  # spread over labels
+
+
+def test_label_name_in_input_is_counted():
+    rows = cls(*BASE, ("billing question: why two charges", "billing"))
+    res = check(run(rows), "shortcuts")
+    assert res["summary"]["label_name_rows"] == 2  # "billing question..." and "Please cancel ..." (label cancel)
+    assert {f["label"] for f in res["findings"] if f.get("kind") == "label_name"} == {"billing", "cancel"}
+
+
+def test_pii_kinds_spans_and_masking():
+    text = ("mail ann.lee@example.com or call +44 7700 900123, card 4111 1111 1111 1111, "
+            "iban GB82 WEST 1234 5698 7654 32, ip 10.1.2.3, key AKIAABCDEFGHIJKLMNOP. Order 4111 1111 1111 1112")
+    res = check(run(cls(*BASE, (text, "billing"))), "pii")
+    kinds = sorted(f["kind"] for f in res["findings"])
+    assert kinds == ["card", "email", "iban", "ip", "phone", "secret"]  # the non-Luhn number is not a card
+    email = next(f for f in res["findings"] if f["kind"] == "email")
+    s, e = email["span"]
+    assert text[s:e] == "ann.lee@example.com" and "ann.lee@example.com" not in email["preview"]
+    assert res["status"] == "fail"  # a secret
+
+
+def test_length_truncation_outliers_and_empty_output():
+    rows = [{"prompt": f"short prompt {i}", "completion": f"short answer {i}"} for i in range(20)]
+    rows.append({"prompt": "long " * 400, "completion": "x"})
+    rows.append({"prompt": "p", "completion": "\u200b"})
+    res = check(run(rows, max_seq_len=256), "length")
+    kinds = {f["rows"][0]["line"]: f["kind"] for f in res["findings"]}
+    assert kinds[21] == "truncated" and kinds[22] == "empty_output"
+    assert res["summary"]["truncated_rows"] == 1 and res["summary"]["empty_outputs"] == 1
+
+
+def test_class_balance_rare_class_and_shift():
+    train = cls(*[(f"delivery text {i}", "delivery") for i in range(40)], *[(f"bill {i}", "billing") for i in range(3)])
+    eval_ = cls(*[(f"bill e{i}", "billing") for i in range(10)], ("what is this", "other"))
+    res = check(run(train, eval_), "class_balance")
+    s = res["summary"]
+    assert s["rare_classes"] == 1 and s["rarest_label"] == "billing"
+    assert s["imbalance_ratio"] > 10 and s["label_shift_tvd"] > 0.5 and s["eval_labels_unseen_in_train"] == 1
+    assert res["status"] == "fail"
+
+
+def test_schema_check_reports_bad_rows_with_lines():
+    res = check(run(cls(*BASE, ("", "x"))), "schema")
+    assert res["findings"] == [{"rows": [{"split": "train", "line": 6}], "message": "text is empty or whitespace-only"}]

@@ -1,0 +1,97 @@
+"""Reading every supported format with line numbers, and one-line errors for unusable input."""
+
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from harness.data import load_table
+from harness.errors import InputError
+
+ROWS = [{"text": "hello there", "label": "a"}, {"text": "refund please", "label": "b"}]
+
+
+def test_jsonl_keeps_file_lines_across_blank_lines(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text(json.dumps(ROWS[0]) + "\n\n" + json.dumps(ROWS[1]) + "\n")
+    t = load_table(p, "train")
+    assert [e.line for e in t.examples] == [1, 3]
+    assert t.shape == "classification" and t.format == "jsonl"
+
+
+def test_json_array_lines_are_where_each_object_starts(tmp_path):
+    p = tmp_path / "d.json"
+    p.write_text('[\n  {"text": "hello there",\n   "label": "a"},\n  {"text": "refund please", "label": "b"}\n]\n')
+    assert [e.line for e in load_table(p, "train").examples] == [2, 4]
+
+
+def test_csv_lines_count_the_header_and_multiline_cells(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text('text,label\n"two\nlines",a\nrefund please,b\n')
+    t = load_table(p, "train")
+    assert [e.line for e in t.examples] == [2, 4]
+    assert t.examples[0].input == "two\nlines"
+
+
+def test_csv_chat_messages_cell(tmp_path):
+    p = tmp_path / "d.csv"
+    msgs = json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}])
+    p.write_text("messages\n" + '"' + msgs.replace('"', '""') + '"\n')
+    t = load_table(p, "train")
+    assert t.shape == "chat" and t.examples[0].output == "yo"
+
+
+def test_parquet_rows_are_numbered_from_one(tmp_path):
+    p = tmp_path / "d.parquet"
+    pq.write_table(pa.Table.from_pylist(ROWS), p)
+    t = load_table(p, "train")
+    assert [e.line for e in t.examples] == [1, 2] and t.format == "parquet"
+
+
+def test_list_of_dicts_and_datasets(tmp_path):
+    import datasets
+
+    assert len(load_table(ROWS, "train").examples) == 2
+    assert load_table(datasets.Dataset.from_list(ROWS), "train").examples[1].label == "b"
+
+
+@pytest.mark.parametrize("content,name,expect", [
+    (None, "missing.jsonl", "missing.jsonl: no such file"),
+    (b"", "empty.jsonl", "empty.jsonl: file is empty"),
+    (b'{"text": "a", "label": "x"}\n{"text": "caf\xe9", "label": "x"}\n', "latin1.jsonl", "latin1.jsonl:2: not UTF-8"),
+    (b'{"text": "a", "label": "x"}\n{"text": "b", "label": \n', "broken.jsonl", "broken.jsonl:2: broken JSON line"),
+    (b'[{"text": "a", "label": "x"},\n {"text": ]', "broken.json", "broken.json:2: broken JSON"),
+    (b"PAR1 this is not really parquet", "trunc.parquet", "trunc.parquet: unreadable Parquet"),
+    (b'{"question": "a", "answer": "b"}\n', "odd.jsonl", "odd.jsonl: unknown shape: fields found are [answer, question]"),
+])
+def test_unusable_input_names_file_line_and_reason(tmp_path, content, name, expect):
+    p = tmp_path / name
+    if content is not None:
+        p.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        load_table(p, "train")
+    assert str(err.value).startswith(str(tmp_path / expect) if "/" not in expect else expect)
+    assert "\n" not in str(err.value)
+
+
+def test_truncated_real_parquet(tmp_path):
+    p = tmp_path / "t.parquet"
+    pq.write_table(pa.Table.from_pylist(ROWS * 50), p)
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="unreadable Parquet"):
+        load_table(p, "train")
+
+
+def test_field_mapping_and_shape_override():
+    rows = [{"body": "hello", "category": "a"}]
+    t = load_table(rows, "train", fields={"text": "body", "label": "category"})
+    assert t.shape == "classification" and t.examples[0].label == "a"
+    t = load_table([{"prompt": "p", "completion": "c"}], "train", shape="instruction")
+    assert t.examples[0].output == "c"
+
+
+def test_alpaca_joins_instruction_and_input():
+    t = load_table([{"instruction": "Translate", "input": "bonjour", "output": "hello"}], "train")
+    assert t.shape == "alpaca" and t.examples[0].input == "Translate\n\nbonjour"
