@@ -67,10 +67,12 @@ class Shortcuts(Check):
                                  "message": f"{vocab[t]!r} comes with {classes[j]!r} in {precision[t, j]:.0%} of its "
                                             f"{int(count[t])} rows (prior {prior[j]:.0%})"})
             findings.sort(key=lambda f: (-f["z"], -len(f["token"])))
+            xc = x.tocsc()  # column access for each flagged token
             # Tokens that occur in exactly the same rows ("[", "whatsapp", "[ whatsapp ]") are one finding.
             merged: dict[tuple, dict] = {}
             for f in findings:
-                col = x[:, vec.vocabulary_[f["token"]]].nonzero()[0]
+                j = vec.vocabulary_[f["token"]]
+                col = xc.indices[xc.indptr[j]:xc.indptr[j + 1]]
                 key = (f["label"], hash(col.tobytes()))
                 if key in merged:
                     keep = merged[key]
