@@ -164,9 +164,12 @@ class SimilarPairs:
 
 
 def similar_pairs(texts: list[str], threshold: float, ngram: int = 5, num_perm: int = 128, bands: int = 32,
-                  seed: int = 1, estimate_margin: float = 0.2, chunk: int = 20_000) -> SimilarPairs:
+                  seed: int = 1, estimate_margin: float = 0.15, chunk: int = 20_000) -> SimilarPairs:
     """All pairs of `texts` whose character n-gram Jaccard is >= threshold (up to LSH's miss rate).
 
+    Candidates are first filtered by their signature estimate (>= threshold - estimate_margin; the
+    estimate's standard deviation is ~0.045 at J = 0.6 with 128 bins, so 0.15 is over 3 sigma: on the
+    200k-row bench the margins 0.2, 0.15 and 0.12 verified the same pairs), then by true Jaccard.
     Pass distinct texts: exact duplicates are better grouped by hashing before this."""
     # Signatures chunk by chunk: per-shingle arrays (~8 bytes x 6 per character) never exist for all rows
     # at once, which keeps 200k rows under 1 GB.
