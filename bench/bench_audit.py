@@ -64,6 +64,12 @@ def score_near(n: int, edges, truth) -> dict:
     return {"recall": found / len(pairs), "precision": len(flagged & planted) / len(flagged) if flagged else 1.0}
 
 
+def verified_edges(lsh, hashes) -> list[tuple[int, int]]:
+    """Query every row, keep candidates whose MinHash estimate passes the threshold (how both peers'
+    docs verify LSH candidates)."""
+    return [(i, j) for i, m in enumerate(hashes) for j in lsh.query(m) if j > i and m.jaccard(hashes[j]) >= THRESHOLD]
+
+
 def stage_ours_near(data: Path) -> dict:
     from harness.similarity import similar_pairs
 
@@ -90,11 +96,7 @@ def stage_datasketch(data: Path, kind: str) -> dict:
     with lsh.insertion_session() as session:
         for i, m in enumerate(hashes):
             session.insert(i, m)
-    edges = []
-    for i, m in enumerate(hashes):
-        for j in lsh.query(m):
-            if j > i and m.jaccard(hashes[j]) >= THRESHOLD:
-                edges.append((i, j))
+    edges = verified_edges(lsh, hashes)
     wall = time.perf_counter() - t0
     del np
     return {"wall_s": wall, **score_near(len(texts), edges, truth)}
@@ -112,11 +114,7 @@ def stage_rensa(data: Path, kind: str) -> dict:
         m.update(shingles(t, kind))
         hashes.append(m)
         lsh.insert(i, m)
-    edges = []
-    for i, m in enumerate(hashes):
-        for j in lsh.query(m):
-            if j > i and m.jaccard(hashes[j]) >= THRESHOLD:
-                edges.append((i, j))
+    edges = verified_edges(lsh, hashes)
     wall = time.perf_counter() - t0
     return {"wall_s": wall, **score_near(len(texts), edges, truth)}
 

@@ -179,3 +179,36 @@ def test_class_balance_rare_class_and_shift():
 def test_schema_check_reports_bad_rows_with_lines():
     res = check(run(cls(*BASE, ("", "x"))), "schema")
     assert res["findings"] == [{"rows": [{"split": "train", "line": 6}], "message": "text is empty or whitespace-only"}]
+
+
+def test_probe_items_found_in_train(tmp_path, monkeypatch):
+    import suites
+
+    probes = tmp_path / "probes"
+    probes.mkdir()
+    (probes / "capitals.jsonl").write_text(
+        '{"id": "q1", "context": "The capital city of Australia is not Sydney but Canberra, chosen as a compromise"}\n'
+        '{"id": "q2", "context": "Water boils at one hundred degrees Celsius at sea level pressure"}\n')
+    monkeypatch.setattr(suites, "PROBE_DIR", probes)
+    train = cls(*BASE, ("Quiz: the capital city of Australia is not Sydney but Canberra, chosen as a compromise "
+                        "between the two rivals", "feedback"))
+    res = check(run(train), "leakage")
+    assert res["summary"]["probe_items_checked"] == 2 and res["summary"]["leaked_probe_items"] == 1
+    [f] = res["findings"]
+    assert f["probe"] == "capitals" and f["probe_id"] == "q1" and f["rows"] == [{"split": "train", "line": 6}]
+    assert res["status"] == "fail"
+
+
+def test_length_with_a_local_tokenizer(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator([t for t, _ in BASE] * 3, trainers.WordPieceTrainer(vocab_size=200, special_tokens=["[UNK]"]))
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]").save_pretrained(tmp_path / "tok")
+    res = check(run(cls(*BASE), tokenizer=str(tmp_path / "tok"), max_seq_len=9), "length")
+    assert res["info"]["counted_with"].startswith("tokenizer")
+    counted = {f["rows"][0]["line"]: f["tokens"] for f in res["findings"] if f["kind"] == "truncated"}
+    expected = {i + 1: len(tok.encode(t).ids) + len(tok.encode(l).ids) for i, (t, l) in enumerate(BASE)}
+    assert counted == {k: v for k, v in expected.items() if v > 9} and counted
