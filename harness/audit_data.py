@@ -104,7 +104,14 @@ class AuditData:
 
     def components(self, split: str) -> list[tuple[list[int], float, float]]:
         """Groups of >= 2 rows of `split` linked by identical or near-duplicate text, each with the
-        lowest and highest similarity of the links that joined it (1.0 for identical keys)."""
+        lowest and highest similarity of the links that joined it (1.0 for identical keys). Computed
+        once per split: near_duplicates and label_conflicts both read it."""
+        cache = self.__dict__.setdefault("_component_cache", {})
+        if split not in cache:
+            cache[split] = self._components(split)
+        return cache[split]
+
+    def _components(self, split: str) -> list[tuple[list[int], float, float]]:
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 

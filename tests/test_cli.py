@@ -86,3 +86,17 @@ def test_field_mapping_from_the_cli(tmp_path):
                  "--quiet"])
     result = json.loads((tmp_path / "o" / "audit.json").read_text())
     assert code in (0, 1) and result["inputs"]["train"]["fields"] == {"text": "body", "label": "category"}
+
+
+def test_readme_audit_command_on_the_shipped_example(tmp_path):
+    """The command `make demo` runs, exactly as README shows it: planted defects give verdict FAIL (exit 1)."""
+    from conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "harness", "audit", "examples/tickets/train.jsonl", "--eval",
+                           "examples/tickets/eval.jsonl", "--policy", "examples/tickets/policy.yaml",
+                           "--out", str(tmp_path / "audit")], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    assert "Verdict: FAIL" in proc.stdout and "examples/tickets/eval.jsonl:" in proc.stdout
+    scored = subprocess.run([sys.executable, "examples/score_planted.py", str(tmp_path / "audit" / "audit.json"),
+                             "examples/tickets/truth.json"], capture_output=True, text=True, cwd=ROOT)
+    assert scored.returncode == 0 and "leakage.recall                   1.000" in scored.stdout
