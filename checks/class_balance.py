@@ -22,7 +22,7 @@ class ClassBalance(Check):
         n = sum(train.values())
         if n == 0:
             return not_applicable("no valid training rows")
-        min_rows = int(params.get("min_class_rows", 10))
+        min_rows = int(params["min_class_rows"])
         most, least = max(train.values()), min(train.values())
         rarest = min(train, key=lambda c: (train[c], c))
         findings = []

@@ -25,7 +25,7 @@ class LabelConflicts(Check):
         labels = data.labels["train"]
         outputs = data.normalized_output["train"]
         ngram = int(data.policy["similarity"]["ngram"])
-        threshold = float(params.get("output_similarity", 0.5))
+        threshold = float(params["output_similarity"])
         findings, conflicting = [], 0
         for members, low, _high in data.components("train"):
             if data.label_source is not None:

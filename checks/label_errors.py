@@ -66,27 +66,27 @@ class LabelErrors(Check):
         rows = data.rows("train")
         labels = data.labels["train"]
         counts = Counter(labels)
-        min_rows = int(params.get("min_class_rows", 5))
-        folds = int(params.get("folds", 5))
+        min_rows = int(params["min_class_rows"])
+        folds = int(params["folds"])
         usable = [i for i, lab in enumerate(labels) if counts[lab] >= max(min_rows, folds)]
         classes = sorted({labels[i] for i in usable})
         if len(classes) < 2:
             return not_applicable(f"fewer than two classes with at least {max(min_rows, folds)} rows")
         sampled = False
-        max_rows = int(params.get("max_rows", 300_000))
+        max_rows = int(params["max_rows"])
         if len(usable) > max_rows:
             from sklearn.model_selection import train_test_split
 
-            usable, _ = train_test_split(usable, train_size=max_rows, random_state=int(params.get("seed", 0)),
+            usable, _ = train_test_split(usable, train_size=max_rows, random_state=int(params["seed"]),
                                          stratify=[labels[i] for i in usable])
             usable = sorted(usable)
             sampled = True
         code = {c: j for j, c in enumerate(classes)}
         y = np.array([code[labels[i]] for i in usable])
         texts = [data.normalized["train"][i] for i in usable]
-        probs = out_of_fold_probabilities(texts, y, folds, int(params.get("seed", 0)))
-        flag, suggested = confident_learning(probs, y, float(params.get("threshold_scale", 0.8)),
-                                             float(params.get("min_margin", 0.0)))
+        probs = out_of_fold_probabilities(texts, y, folds, int(params["seed"]))
+        flag, suggested = confident_learning(probs, y, float(params["threshold_scale"]),
+                                             float(params["min_margin"]))
         order = np.argsort(probs[np.arange(len(y)), y])
         findings = []
         for t in order:

@@ -86,9 +86,9 @@ class Leakage(Check):
 
     def run(self, data, params):
         train = data.rows("train")
-        n = int(params.get("ngram", 8))
-        min_cov = float(params.get("min_coverage", 0.5))
-        max_rows = int(params.get("common_ngram_rows", 10))
+        n = int(params["ngram"])
+        min_cov = float(params["min_coverage"])
+        max_rows = int(params["common_ngram_rows"])
         findings: list[dict] = []
         kinds = {"exact": 0, "near": 0, "ngram": 0}
         index = NgramIndex([normalize_loose(ex.input).split() for ex in train], n, max_rows)
@@ -131,7 +131,7 @@ class Leakage(Check):
                     finding["train_labels"] = sorted(x for x in labels_t if x is not None)
                 findings.append(finding)
         probe_hits = 0
-        probes = data.probes if params.get("probes", True) else []
+        probes = data.probes if params["probes"] else []
         if probes:
             train_loose = {normalize_loose(ex.input): i for i, ex in enumerate(train)}
             for item in probes:

@@ -17,8 +17,8 @@ class Length(Check):
 
     def run(self, data, params):
         count, how = data.token_counter
-        max_len = int(data.policy.get("max_seq_len", 2048))
-        k = float(params.get("outlier_iqr", 3.0))
+        max_len = int(data.policy["max_seq_len"])
+        k = float(params["outlier_iqr"])
         findings = []
         per_split = {}
         truncated = empty = outliers = 0

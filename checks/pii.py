@@ -126,7 +126,7 @@ class PII(Check):
     metrics = ("rows_with_pii", "matches", "secrets", "emails", "phones", "cards", "ibans", "ips")
 
     def run(self, data, params):
-        kinds = tuple(params.get("kinds") or KINDS)
+        kinds = tuple(params["kinds"])
         findings = []
         counts = {k: 0 for k in KINDS}
         rows_hit = 0

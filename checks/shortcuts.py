@@ -5,7 +5,6 @@ rows whose input names their own label are counted."""
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -36,9 +35,9 @@ class Shortcuts(Check):
         classes = sorted(set(labels))
         if len(classes) < 2:
             return not_applicable("only one label")
-        min_count = int(params.get("min_count", 10))
-        min_prec = float(params.get("min_precision", 0.9))
-        alpha = float(params.get("alpha", 0.001))
+        min_count = int(params["min_count"])
+        min_prec = float(params["min_precision"])
+        alpha = float(params["alpha"])
         code = {c: j for j, c in enumerate(classes)}
         y = np.array([code[lab] for lab in labels])
         onehot = np.zeros((len(y), len(classes)))
@@ -85,7 +84,7 @@ class Shortcuts(Check):
                 f["rows"] = [rows[i].ref for i in members[:20]]
                 f["row_count"] = len(members)
                 merged[key] = f
-            findings = list(merged.values())[: int(params.get("max_findings", 50))]
+            findings = list(merged.values())[: int(params["max_findings"])]
             for f in findings:
                 f["message"] = (f"{f['token']!r} comes with {f['label']!r} in {f['precision']:.0%} of its "
                                 f"{f['count']} rows (prior {f['prior']:.0%})")

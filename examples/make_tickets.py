@@ -282,7 +282,7 @@ def make(seed: int = 0, train_rows: int = 900, eval_rows: int = 200, fast: bool 
     take = lambda k: [pool.pop() for _ in range(k)]  # noqa: E731
 
     # Shortcut: every delivery ticket that came through WhatsApp carries the channel tag.
-    for i, row in enumerate(train):
+    for row in train:
         if row["label"] == "delivery" and rnd.random() < 0.6:
             row["text"] = "[WhatsApp] " + row["text"]
     for row in eval_:

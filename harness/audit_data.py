@@ -58,10 +58,11 @@ class AuditData:
         the same way; None when there are no labels."""
         if self.shape == "classification":
             return "label"
+        rule = self.policy["label_like"]
         outs = self.normalized_output["train"]
         distinct = set(outs)
-        if outs and len(distinct) <= 50 and len(outs) >= 5 * len(distinct) and \
-                all(len(o.split()) <= 5 for o in distinct):
+        if outs and len(distinct) <= rule["max_labels"] and len(outs) >= rule["min_rows_per_label"] * len(distinct) \
+                and all(len(o.split()) <= rule["max_words"] for o in distinct):
             return "completion"
         return None
 

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import HarnessError, UsageError
+from .errors import HarnessError
 
 
 def _field(value: str) -> tuple[str, str]:
