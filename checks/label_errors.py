@@ -5,6 +5,7 @@ its given label falls out of confidence while another class is confidently predi
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 
 import numpy as np
@@ -12,10 +13,22 @@ import numpy as np
 from .base import Check, CheckResult, not_applicable, register
 
 
+def content_folds(texts: list[str], labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Stratified folds that depend on the rows' content, not their order: within each class, rows are
+    sorted by a hash of (seed, text) and dealt round-robin. Shuffling a file changes no flag."""
+    digest = np.array([int.from_bytes(hashlib.blake2b(f"{seed}\x1f{t}".encode(), digest_size=8).digest(), "little")
+                       for t in texts], dtype=np.uint64)
+    fold = np.empty(len(texts), dtype=np.int64)
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        order = members[np.argsort(digest[members], kind="stable")]
+        fold[order] = np.arange(len(order)) % folds
+    return fold
+
+
 def out_of_fold_probabilities(texts: list[str], labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
 
     n_classes = int(labels.max()) + 1
     probs = np.zeros((len(texts), n_classes))
@@ -23,8 +36,9 @@ def out_of_fold_probabilities(texts: list[str], labels: np.ndarray, folds: int, 
     # Word 1-2 grams: adding character n-grams cost 5x the memory and found no more flips on the planted
     # ticket data; fitting per fold cost 5x the time for 0.02 more recall.
     x = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32).fit_transform(texts)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for fit_idx, held_idx in splitter.split(np.zeros(len(labels)), labels):
+    fold = content_folds(texts, labels, folds, seed)
+    for k in range(folds):
+        fit_idx, held_idx = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         # tol 1e-3 stops lbfgs after ~10 iterations on 200k rows with the same held-out accuracy as 1e-4
         # (80 iterations, 10x the time).
         model = LogisticRegression(C=10.0, max_iter=300, tol=1e-3)

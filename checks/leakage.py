@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.similarity import _mix64
 from harness.text import normalize_loose
 
 from .base import Check, CheckResult, register
 
 
 class NgramIndex:
-    """Word n-grams of the training rows, each with the rows that hold it, for finding the longest span
-    of an eval text that one training row contains. N-grams held by more than `max_rows` rows are
-    boilerplate ("please let me know if") and are not evidence of contamination."""
+    """Word n-grams of the training rows, for finding the longest span of an eval text that one
+    training row contains. A training row is a candidate only if it shares a rare n-gram (held by at
+    most `max_rows` rows) with the eval text, so boilerplate alone ("please let me know if") is never
+    evidence of contamination; once a row is a candidate, its common n-grams count towards the span."""
 
     def __init__(self, train_words: list[list[str]], n: int, max_rows: int):
-        self.n = n
+        self.n, self.max_rows = n, max_rows
         self.vocab: dict[str, int] = {}
         lengths = np.fromiter((len(w) for w in train_words), dtype=np.int64, count=len(train_words))
         flat = np.fromiter((self.vocab.setdefault(w, len(self.vocab)) for ws in train_words for w in ws),
@@ -35,10 +37,13 @@ class NgramIndex:
         h, rows = h[order], rows[order]
         first = np.ones(len(h), dtype=bool)
         first[1:] = (h[1:] != h[:-1]) | (rows[1:] != rows[:-1])
-        h, rows = h[first], rows[first]
-        _, start, counts = np.unique(h, return_index=True, return_counts=True)
-        keep = np.repeat(counts <= max_rows, counts)
-        self.hashes, self.rows = h[keep], rows[keep]
+        self.hashes, self.rows = h[first], rows[first]          # (n-gram, row) pairs, sorted by n-gram
+        self.pair_keys = np.sort(self._pair_key(self.hashes, self.rows))
+
+    @staticmethod
+    def _pair_key(hashes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return _mix64(hashes * np.uint64(0x100000001B3) + rows.astype(np.uint64))
 
     def _hash(self, ids: np.ndarray) -> np.ndarray:
         if len(ids) < self.n:
@@ -59,21 +64,24 @@ class NgramIndex:
         h = self._hash(np.where(ids < 0, 2**40 + np.arange(len(ids)), ids))
         lo = np.searchsorted(self.hashes, h, "left")
         hi = np.searchsorted(self.hashes, h, "right")
-        starts: dict[int, list[int]] = {}
-        for p in np.flatnonzero(hi > lo).tolist():
-            for r in self.rows[lo[p]:hi[p]].tolist():
-                starts.setdefault(r, []).append(p)
+        rare = np.flatnonzero((hi > lo) & (hi - lo <= self.max_rows))
+        if len(rare) == 0:
+            return 0.0, 0, []
+        cands = np.unique(np.concatenate([self.rows[lo[p]:hi[p]] for p in rare]))
+        keys = self._pair_key(np.repeat(h, len(cands)), np.tile(cands, len(h)))
+        pos = np.searchsorted(self.pair_keys, keys).clip(0, len(self.pair_keys) - 1)
+        hit = (self.pair_keys[pos] == keys).reshape(len(h), len(cands))
         best, best_rows = 0, []
-        for r, ps in starts.items():
-            run = longest = 1
-            for a, b in zip(ps, ps[1:]):
-                run = run + 1 if b == a + 1 else 1
+        for c in range(len(cands)):
+            run = longest = 0
+            for v in hit[:, c]:
+                run = run + 1 if v else 0
                 longest = max(longest, run)
-            span = longest + self.n - 1
+            span = longest + self.n - 1 if longest else 0
             if span > best:
-                best, best_rows = span, [r]
-            elif span == best:
-                best_rows.append(r)
+                best, best_rows = span, [int(cands[c])]
+            elif span == best and span:
+                best_rows.append(int(cands[c]))
         return best / len(words), best, best_rows
 
 

@@ -175,15 +175,17 @@ def typo(text: str, rnd: random.Random) -> str:
     return text[:i] + rnd.choice("aeiourstnl") + text[i + 1:]
 
 
-def natural_ticket(label: str, rnd: random.Random) -> str:
+def natural_ticket(label: str, rnd: random.Random) -> tuple[str, str]:
+    """(ticket, its body): the body is what the customer says, without greeting, extras or sign-off."""
     first, second = INTENTS[label]
     body = _fill(rnd.choice(first), rnd)
     body = body[0].upper() + body[1:]
+    request = _fill(rnd.choice(second), rnd)
     parts = []
     if rnd.random() < 0.55:
         parts.append(rnd.choice(GREETINGS) + rnd.choice([",", "!", " -", ""]))
     parts.append(body)
-    parts.append(_fill(rnd.choice(second), rnd))
+    parts.append(request)
     if rnd.random() < 0.35:
         parts.append(_fill(rnd.choice(EXTRA), rnd))
     if rnd.random() < 0.45:
@@ -193,7 +195,7 @@ def natural_ticket(label: str, rnd: random.Random) -> str:
         text = typo(text, rnd)
     if rnd.random() < 0.08:
         text = text.lower()
-    return text
+    return text, (body + " " + request).casefold()
 
 
 def _shingles(text: str, n: int = 5) -> frozenset:
@@ -256,19 +258,23 @@ def make(seed: int = 0, train_rows: int = 900, eval_rows: int = 200, fast: bool 
     rnd = random.Random(seed)
     natural: list[tuple[str, str]] = []
     kept: dict[str, list[frozenset]] = {lab: [] for lab in LABELS}
+    bodies: set[str] = set()
     target = train_rows + eval_rows
     attempts = 0
     while len(natural) < target:
         attempts += 1
         label = LABELS[len(natural) % len(LABELS)] if rnd.random() < 0.85 else rnd.choice(LABELS)
-        text = natural_ticket(label, rnd)
+        text, body = natural_ticket(label, rnd)
         if not fast:
+            # Distinct tickets: no shared body (the same request with another greeting is the same
+            # ticket) and character 5-gram Jaccard below 0.45 with every other ticket of the intent.
             sh = _shingles(text)
-            if any(len(sh & o) / len(sh | o) >= 0.45 for o in kept[label]):
+            if body in bodies or any(len(sh & o) / len(sh | o) >= 0.45 for o in kept[label]):
                 if attempts > 200 * target:
                     raise RuntimeError("cannot generate enough distinct tickets")
                 continue
             kept[label].append(sh)
+            bodies.add(body)
         natural.append((text, label))
     rnd.shuffle(natural)
     train = [{"text": t, "label": lab} for t, lab in natural[:train_rows]]

@@ -63,3 +63,20 @@ def test_generator_is_deterministic_and_matches_the_shipped_example(tickets):
     shipped = ROOT / "examples" / "tickets"
     assert (out / "train.jsonl").read_bytes() == (shipped / "train.jsonl").read_bytes()
     assert json.loads((shipped / "truth.json").read_text()) == truth
+
+
+def test_shuffled_file_gives_the_same_label_errors(tickets, tickets_policy, ticket_audit):
+    """Folds follow row content, not row order, so label-error flags survive a shuffle."""
+    import random
+
+    out, _ = tickets
+    plain, _ = ticket_audit
+    lines = (out / "train.jsonl").read_text().splitlines(keepends=True)
+    order = list(range(len(lines)))
+    random.Random(7).shuffle(order)
+    shuffled = out / "train_shuffled.jsonl"
+    shuffled.write_text("".join(lines[i] for i in order))
+    new_to_old = {new + 1: old + 1 for new, old in enumerate(order)}
+    again = harness.audit(str(shuffled), str(out / "eval.jsonl"), tickets_policy)
+    flagged = {new_to_old[f["rows"][0]["line"]] for f in check(again, "label_errors")["findings"]}
+    assert flagged == {f["rows"][0]["line"] for f in check(plain, "label_errors")["findings"]}
