@@ -32,14 +32,13 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
         pol["shape"] = shape
     if fields:
         pol["fields"] = {**pol.get("fields", {}), **fields}
-    tables = {}
-    for split, source in (("train", train), ("eval", eval)):
-        if source is not None:
-            tables[split] = load_table(source, split, shape=pol["shape"], fields=pol["fields"], labels=pol["labels"])
-    if "eval" in tables and tables["eval"].shape != tables["train"].shape:
-        # Same fields are expected in both; reload eval with train's shape so the comparison is like for like.
-        tables["eval"] = load_table(eval, "eval", shape=tables["train"].shape, fields=pol["fields"], labels=pol["labels"])
-    probes = suites.probe_items() if pol["checks"].get("leakage", {}).get("params", {}).get("probes", True) else []
+    tables = {"train": load_table(train, "train", shape=pol["shape"], fields=pol["fields"], labels=pol["labels"])}
+    if eval is not None:
+        # Eval is read in train's shape, so the two are compared like for like (rows that do not fit
+        # are schema errors).
+        tables["eval"] = load_table(eval, "eval", shape=tables["train"].shape, fields=pol["fields"],
+                                    labels=pol["labels"])
+    probes = suites.probe_items() if pol["checks"]["leakage"]["params"]["probes"] else []
     data = AuditData(tables["train"], tables.get("eval"), pol, probes)
     data.token_counter  # noqa: B018 - a bad tokenizer path is bad input (exit 2), not a crashed check
     results = []
