@@ -10,4 +10,11 @@ def audit(train, eval=None, policy=None, **kwargs):
     return _audit(train, eval, policy, **kwargs)
 
 
-__all__ = ["__version__", "audit"]
+def train(base, train, eval=None, out="adapter", **kwargs):
+    """Train a LoRA adapter; see harness.trainer.train."""
+    from .trainer import train as _train
+
+    return _train(base, train, eval, out, **kwargs)
+
+
+__all__ = ["__version__", "audit", "train"]

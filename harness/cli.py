@@ -40,6 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--max-seq-len", type=int, help="trainer's max sequence length in tokens")
     a.add_argument("--tokenizer", help="local tokenizer directory for exact token counts")
     a.add_argument("--quiet", action="store_true", help="print only the verdict line")
+
+    t = sub.add_parser("train", help="train a LoRA adapter", description="Train a LoRA adapter on a base model.")
+    t.add_argument("--base", required=True, help="built-in name (smollm2-135m-instruct), model directory, .gguf or hub id")
+    t.add_argument("--train", required=True, dest="train_path", help="training data (same formats as audit)")
+    t.add_argument("--eval", dest="eval_path", help="held-out data: eval loss (and accuracy) each epoch, early stopping")
+    t.add_argument("--out", required=True, help="adapter directory (written whole or not at all)")
+    t.add_argument("--config", help="train config YAML (see harness/train_config.py for every key)")
+    t.add_argument("--audit", help="an audit.json; a fail verdict refuses training")
+    t.add_argument("--allow-failed-audit", action="store_true", help="train even if the audit failed")
+    t.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
+    for flag, typ in (("--epochs", int), ("--lr", float), ("--lora-r", int), ("--batch-size", int),
+                      ("--max-seq-len", int), ("--seed", int), ("--max-steps", int)):
+        t.add_argument(flag, type=typ)
     return parser
 
 
@@ -72,11 +85,45 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if result["verdict"] == "fail" else 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .trainer import train
+
+    console = Console()
+    overrides = {"epochs": args.epochs, "lr": args.lr, "lora_r": args.lora_r, "batch_size": args.batch_size,
+                 "max_seq_len": args.max_seq_len, "seed": args.seed, "max_steps": args.max_steps}
+    with Progress(TextColumn("[bold]training"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
+                  TextColumn("{task.fields[info]}"), TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task("train", total=None, info="")
+        started = [None]
+
+        def on_step(s: dict) -> None:
+            import time
+
+            started[0] = started[0] or (time.perf_counter(), s["tokens"])
+            rate = (s["tokens"] - started[0][1]) / max(time.perf_counter() - started[0][0], 1e-9)
+            progress.update(task, total=s["total_steps"], completed=s["step"],
+                            info=f"loss {s['loss']:.4f}  {rate:,.0f} tok/s")
+
+        manifest = train(args.base, args.train_path, args.eval_path, out=args.out, config=args.config,
+                         audit=args.audit, allow_failed_audit=args.allow_failed_audit, overwrite=args.overwrite,
+                         on_step=on_step, **overrides)
+    for e in manifest["evals"]:
+        console.print("epoch {epoch}: ".format(**e) + ", ".join(f"{k} {v}" for k, v in e.items() if k != "epoch"))
+    if manifest["data"]["refused_rows"]:
+        console.print(f"[yellow]{len(manifest['data']['refused_rows'])} rows refused (nothing to learn); see manifest.json")
+    console.print(f"Adapter: {args.out}  ({manifest['steps']} steps, {manifest['tokens_per_second']:,.0f} supervised tok/s)",
+                  soft_wrap=True, highlight=False)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"audit": cmd_audit}[args.command](args)
+        return {"audit": cmd_audit, "train": cmd_train}[args.command](args)
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_code

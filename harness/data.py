@@ -39,6 +39,7 @@ class Example:
     label: str | None = None
     # Every free-text field by name (e.g. "text", "messages[2].content"), for checks that scan all text.
     texts: dict[str, str] = field(default_factory=dict)
+    messages: list[dict[str, str]] | None = None  # chat rows: the turns as given, for the trainer
 
     @property
     def ref(self) -> dict[str, Any]:
@@ -149,4 +150,5 @@ def to_example(rec: dict, line: int, split: str, shape: str, mapping: Mapping[st
     # The system prompt is usually shared by every row: leaving it out of `input` keeps duplicate and
     # similarity checks about what differs between rows.
     prompt_turns = [m["content"] for m in messages[:-1] if m["role"] != "system"]
-    return Example(split, line, "\n".join(prompt_turns), messages[-1]["content"], None, texts)
+    turns = [{"role": m["role"], "content": m["content"]} for m in messages]
+    return Example(split, line, "\n".join(prompt_turns), messages[-1]["content"], None, texts, turns)

@@ -1,0 +1,102 @@
+"""Examples as token ids with a loss mask: the model learns the assistant's tokens, end-of-turn token
+included, and nothing of the prompt. Getting this wrong is silent (trl #1820; unsloth #416: EOS masked
+out, so the tuned model never stops), so the mask is derived from the chat template itself and checked.
+
+Every shape becomes chat messages first: classification rows through a prompt template, instruction
+and alpaca rows as one user turn, chat rows as given (every assistant turn is supervised).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from .data import Example
+from .errors import UsageError
+
+DEFAULT_PROMPT = "Classify the following text into one of these categories: {labels}.\nAnswer with the category only.\n\nText: {text}"
+IGNORE = -100
+
+
+@dataclass
+class Encoded:
+    input_ids: list[int]
+    labels: list[int]          # IGNORE where no loss is taken
+    line: int
+    truncated: bool
+
+    @property
+    def supervised(self) -> int:
+        return sum(1 for x in self.labels if x != IGNORE)
+
+
+def to_messages(ex: Example, shape: str, prompt_template: str = DEFAULT_PROMPT,
+                labels: Sequence[str] = (), system: str | None = None) -> list[dict[str, str]]:
+    if shape == "chat" and ex.messages:
+        msgs = list(ex.messages)
+    elif shape == "classification":
+        prompt = prompt_template.format(text=ex.input, labels=", ".join(labels))
+        msgs = [{"role": "user", "content": prompt}, {"role": "assistant", "content": ex.label}]
+    else:
+        msgs = [{"role": "user", "content": ex.input}, {"role": "assistant", "content": ex.output}]
+    if system and not any(m["role"] == "system" for m in msgs):
+        msgs = [{"role": "system", "content": system}] + msgs
+    return msgs
+
+
+def prompt_messages(ex: Example, shape: str, prompt_template: str = DEFAULT_PROMPT, labels: Sequence[str] = (),
+                    system: str | None = None) -> list[dict[str, str]]:
+    """The messages up to (not including) the final assistant turn: what the model sees at inference."""
+    msgs = to_messages(ex, shape, prompt_template, labels, system)
+    return msgs[:-1] if msgs and msgs[-1]["role"] == "assistant" else msgs
+
+
+def encode(messages: list[dict[str, str]], tokenizer: Any, max_len: int, line: int = 0) -> Encoded:
+    """Token ids and labels for one conversation, supervising every assistant turn through its
+    end-of-turn token. Character spans come from rendering the template on prefixes of the
+    conversation, so any prefix-stable chat template works."""
+    if not getattr(tokenizer, "chat_template", None):
+        raise UsageError("the tokenizer has no chat template; give the base model one")
+    full = tokenizer.apply_chat_template(messages, tokenize=False)
+    spans = []
+    for i, m in enumerate(messages):
+        if m["role"] != "assistant":
+            continue
+        before = tokenizer.apply_chat_template(messages[:i], tokenize=False, add_generation_prompt=True) if i else ""
+        upto = tokenizer.apply_chat_template(messages[: i + 1], tokenize=False)
+        if not full.startswith(upto) or not upto.startswith(before):
+            raise UsageError("the chat template is not prefix-stable; the loss mask cannot be derived from it")
+        end = len(upto.rstrip())  # through the end-of-turn token, not the newline after it
+        spans.append((len(before), end))
+    enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True)
+    ids, offsets = enc["input_ids"], enc["offset_mapping"]
+    labels = [IGNORE] * len(ids)
+    for k, (s, e) in enumerate(offsets):
+        if e > s and any(a <= s and e <= b for a, b in spans):
+            labels[k] = ids[k]
+    eos = tokenizer.eos_token_id
+    if spans and eos is not None and eos not in [ids[k] for k in range(len(ids)) if labels[k] != IGNORE]:
+        # A template without an end-of-turn token: append EOS so the model learns to stop.
+        ids, labels, offsets = ids + [eos], labels + [eos], offsets + [(len(full), len(full))]
+    truncated = len(ids) > max_len
+    if truncated:
+        sup = [k for k, x in enumerate(labels) if x != IGNORE]
+        # Keep every supervised token when they fit, cutting the start of the prompt; otherwise keep
+        # the start (the answer's beginning with its context) as other trainers do.
+        start = max(0, sup[-1] + 1 - max_len) if sup and sup[-1] - sup[0] < max_len else 0
+        ids, labels = ids[start:start + max_len], labels[start:start + max_len]
+    return Encoded(ids, labels, line, truncated)
+
+
+def encode_all(examples: list[Example], shape: str, tokenizer: Any, max_len: int, prompt_template: str = DEFAULT_PROMPT,
+               labels: Sequence[str] = (), system: str | None = None) -> tuple[list[Encoded], list[dict[str, Any]]]:
+    """(encoded rows, refused rows): a row left with no supervised token after truncation is refused."""
+    kept, refused = [], []
+    for ex in examples:
+        e = encode(to_messages(ex, shape, prompt_template, labels, system), tokenizer, max_len, ex.line)
+        if e.supervised == 0:
+            refused.append({"split": ex.split, "line": ex.line,
+                            "reason": f"no supervised token left within max_seq_len {max_len}"})
+        else:
+            kept.append(e)
+    return kept, refused

@@ -1,0 +1,86 @@
+"""Scoring a model on token sequences: the masked loss the trainer minimises, and the log-likelihood of
+each option after one shared prompt (its forward pass computed once, the KV cache reused per option).
+
+The loss takes hidden states only at supervised positions before the output layer: the vocabulary
+projection is the most expensive matmul of a small model, and most positions of a prompt-heavy row
+carry no loss."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any, Sequence
+
+import torch
+
+from .render import IGNORE, Encoded, encode
+
+
+def pad_batch(rows: Sequence[Encoded], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Dynamic padding to the longest row of the batch (right padding)."""
+    width = max(len(r.input_ids) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        n = len(r.input_ids)
+        ids[i, :n] = torch.tensor(r.input_ids)
+        labels[i, :n] = torch.tensor(r.labels)
+        mask[i, :n] = 1
+    return ids, labels, mask
+
+
+def _body_and_head(model: Any):
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return inner.get_decoder(), inner.get_output_embeddings()
+
+
+def masked_loss(model: Any, ids: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor,
+                reduction: str = "mean") -> tuple[torch.Tensor, int]:
+    """Cross-entropy of next-token predictions at supervised positions only. Returns (loss, tokens);
+    reduction 'sum' gives per-row sums (a vector), 'mean' one scalar over every supervised token."""
+    body, head = _body_and_head(model)
+    hidden = body(input_ids=ids, attention_mask=mask).last_hidden_state
+    target = labels[:, 1:]
+    keep = target != IGNORE
+    h = hidden[:, :-1][keep]
+    logits = head(h).float()
+    tok_loss = torch.nn.functional.cross_entropy(logits, target[keep], reduction="none")
+    n = int(keep.sum())
+    if reduction == "sum":
+        rows = keep.nonzero()[:, 0]
+        return torch.zeros(ids.shape[0], device=tok_loss.device).index_add_(0, rows, tok_loss), n
+    return tok_loss.sum() / max(n, 1), n
+
+
+def _forward_of(model: Any):
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return inner.forward
+
+
+@torch.no_grad()
+def option_logprobs(model: Any, tokenizer: Any, prompt: list[dict[str, str]], options: Sequence[str],
+                    max_len: int = 4096) -> list[float]:
+    """Summed log-probability of each option as the assistant's answer (through its end-of-turn
+    token) after `prompt`. The shared prefix is run once; each option continues from a copy of its
+    KV cache, so ten labels cost one prompt pass plus ten short ones."""
+    encoded = [encode(prompt + [{"role": "assistant", "content": o}], tokenizer, max_len) for o in options]
+    starts = [next(i for i, x in enumerate(e.labels) if x != IGNORE) for e in encoded]
+    shared = min(starts)
+    prefix = encoded[0].input_ids[:shared]
+    if any(e.input_ids[:shared] != prefix for e in encoded):
+        raise ValueError("options do not share the prompt's tokens")
+    # transformers 5 renamed past_key_values to cache; accept both.
+    key = "cache" if "cache" in inspect.signature(_forward_of(model)).parameters else "past_key_values"
+    out = model(input_ids=torch.tensor([prefix]), use_cache=True)
+    cache = getattr(out, "cache", None) or out.past_key_values
+    last = out.logits[0, -1].float().log_softmax(-1)
+    scores = []
+    for e in encoded:
+        rest = e.input_ids[shared:]
+        sup = [x != IGNORE for x in e.labels[shared:]]
+        step = model(input_ids=torch.tensor([rest]), use_cache=True, **{key: copy.deepcopy(cache)})
+        logp = torch.cat([last[None], step.logits[0, :-1].float().log_softmax(-1)])
+        total = sum(float(logp[k, rest[k]]) for k in range(len(rest)) if sup[k])
+        scores.append(total)
+    return scores

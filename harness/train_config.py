@@ -1,0 +1,89 @@
+"""The trainer's configuration: one flat dataclass (nanoGPT style), read from YAML, overridable by flags,
+saved with every checkpoint and in the adapter's manifest."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import InputError, UsageError
+from .render import DEFAULT_PROMPT
+
+# LoRA targets per architecture when the config names none (PEFT's own defaults for these families).
+DEFAULT_TARGETS = {"llama": ["q_proj", "v_proj"], "mistral": ["q_proj", "v_proj"], "qwen2": ["q_proj", "v_proj"],
+                   "gemma": ["q_proj", "v_proj"], "phi3": ["qkv_proj"], "gpt2": ["c_attn"]}
+
+
+@dataclass
+class TrainConfig:
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    target_modules: list[str] | None = None
+    lr: float = 2e-4
+    schedule: str = "cosine"          # any transformers scheduler name: linear, cosine, constant_with_warmup, ...
+    warmup_ratio: float = 0.05
+    weight_decay: float = 0.0
+    epochs: int = 3
+    max_steps: int | None = None       # stop after this many optimizer steps (overrides epochs when reached)
+    batch_size: int = 8
+    grad_accum: int = 1
+    max_seq_len: int = 256
+    seed: int = 0
+    early_stopping_patience: int = 2   # epochs without a better eval loss before stopping
+    checkpoint_every: int = 50         # optimizer steps between resumable checkpoints
+    prompt_template: str = DEFAULT_PROMPT
+    system: str | None = None
+    threads: int | None = None         # torch threads; default: every core
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> "TrainConfig":
+        data: dict[str, Any] = {}
+        if path:
+            p = Path(path)
+            if not p.is_file():
+                raise InputError(p, "no such config file")
+            try:
+                data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                raise InputError(p, f"broken YAML: {getattr(exc, 'problem', exc)}",
+                                 mark.line + 1 if mark else None) from None
+            if not isinstance(data, dict):
+                raise InputError(p, "a train config must be a mapping")
+        data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        for key in data:
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                raise UsageError(f"unknown train config key {key!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+        cfg = cls(**data)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        positive = ("lora_r", "lora_alpha", "epochs", "batch_size", "grad_accum", "max_seq_len", "checkpoint_every")
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise UsageError(f"train config: {name} must be a positive integer, got {value!r}")
+        if not 0 < float(self.lr) < 1:
+            raise UsageError(f"train config: lr must be in (0, 1), got {self.lr!r}")
+        if not 0 <= float(self.lora_dropout) < 1:
+            raise UsageError(f"train config: lora_dropout must be in [0, 1), got {self.lora_dropout!r}")
+        if "{text}" not in self.prompt_template:
+            raise UsageError("train config: prompt_template must contain {text}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def targets_for(self, model_type: str) -> list[str]:
+        if self.target_modules:
+            return list(self.target_modules)
+        return DEFAULT_TARGETS.get(model_type, ["q_proj", "v_proj"])

@@ -1,0 +1,339 @@
+"""The LoRA trainer: transformers + peft and a loop that reads top to bottom (nanoGPT style).
+
+What it guards against, because these failures are silent elsewhere: the loss mask is derived from the
+chat template and covers the end-of-turn token (render.py); rows with nothing to learn are refused and
+listed; the base is fingerprinted; the adapter directory appears whole or not at all, and after saving
+it is reloaded and must reproduce the in-memory logits and differ from the base (an empty or no-op
+adapter is an error); an interrupted run resumes from its last checkpoint with optimizer, scheduler,
+RNG state and data position.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from . import __version__
+from .data import load_table
+from .errors import InputError, UsageError
+from .io import write_json_atomic, write_text_atomic
+from .models import load_base
+from .render import Encoded, encode_all, prompt_messages
+from .scoring import masked_loss, option_logprobs, pad_batch
+from .train_config import TrainConfig
+
+SCHEMA = "harness.adapter/1"
+
+
+class TrainingError(InputError):
+    """A run that cannot produce a trustworthy adapter (exit 2, one line)."""
+
+
+def length_grouped_batches(rows: list[Encoded], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """Shuffle, then sort by length inside windows of 50 batches and shuffle the batches: batches of
+    similar lengths (little padding) in an order that still changes every epoch. Deterministic in
+    (seed, epoch), so a resumed run sees the same batches."""
+    rnd = random.Random(seed * 1_000_003 + epoch)
+    order = list(range(len(rows)))
+    rnd.shuffle(order)
+    window = batch_size * 50
+    batches = []
+    for s in range(0, len(order), window):
+        chunk = sorted(order[s:s + window], key=lambda i: len(rows[i].input_ids))
+        batches += [chunk[k:k + batch_size] for k in range(0, len(chunk), batch_size)]
+    rnd.shuffle(batches)
+    return batches
+
+
+def _rng_state() -> dict[str, Any]:
+    return {"python": list(random.getstate()[1]), "python_pos": random.getstate()[2],
+            "numpy": np.random.get_state()[1].tolist(), "numpy_pos": int(np.random.get_state()[2]),
+            "torch": torch.get_rng_state()}
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate((3, tuple(state["python"]), state["python_pos"]))
+    np.random.set_state(("MT19937", np.array(state["numpy"], dtype=np.uint32), state["numpy_pos"], 0, 0.0))
+    torch.set_rng_state(state["torch"])
+
+
+def _lora_state(model) -> dict[str, torch.Tensor]:
+    from peft import get_peft_model_state_dict
+
+    return {k: v.detach().clone() for k, v in get_peft_model_state_dict(model).items()}
+
+
+@torch.no_grad()
+def evaluate(model, rows: list[Encoded], batch_size: int, pad_id: int) -> float:
+    model.eval()
+    total, count = 0.0, 0
+    for s in range(0, len(rows), batch_size):
+        ids, labels, mask = pad_batch(rows[s:s + batch_size], pad_id)
+        loss, n = masked_loss(model, ids, labels, mask)
+        total += float(loss) * n
+        count += n
+    model.train()
+    return total / max(count, 1)
+
+
+@torch.no_grad()
+def classification_accuracy(model, tokenizer, examples, shape, cfg: TrainConfig, labels: list[str]) -> float:
+    model.eval()
+    hits = 0
+    for ex in examples:
+        prompt = prompt_messages(ex, shape, cfg.prompt_template, labels, cfg.system)
+        scores = option_logprobs(model, tokenizer, prompt, labels, cfg.max_seq_len * 4)
+        hits += labels[int(np.argmax(scores))] == ex.label
+    model.train()
+    return hits / max(len(examples), 1)
+
+
+def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", config: str | Path | None = None,
+          audit: str | Path | None = None, allow_failed_audit: bool = False, overwrite: bool = False,
+          on_step: Callable[[dict], None] | None = None, **overrides: Any) -> dict[str, Any]:
+    """Train a LoRA adapter on `train` for `base`; returns the manifest written to OUT/manifest.json."""
+    started = time.perf_counter()
+    cfg = TrainConfig.load(config, overrides)
+    out = Path(out)
+    partial = out.with_name(out.name + ".partial")
+    if out.exists() and not overwrite:
+        raise InputError(out, "output directory exists (use --overwrite to replace it)")
+    verdict = None
+    if audit:
+        try:
+            verdict = json.loads(Path(audit).read_text(encoding="utf-8"))["verdict"]
+        except (OSError, ValueError, KeyError):
+            raise InputError(audit, "not a readable audit.json") from None
+        if verdict == "fail" and not allow_failed_audit:
+            raise InputError(audit, "the audit verdict is fail; fix the data or pass --allow-failed-audit")
+
+    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+
+    # ---- data ---------------------------------------------------------------------------------------
+    train_table = load_table(train, "train")
+    eval_table = load_table(eval, "eval", shape=train_table.shape) if eval is not None else None
+    shape = train_table.shape
+    labels = sorted({ex.label for ex in train_table.examples}) if shape == "classification" else []
+    base_model = load_base(base)
+    model, tokenizer = base_model.model, base_model.tokenizer
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    rows, refused = encode_all(train_table.examples, shape, tokenizer, cfg.max_seq_len, cfg.prompt_template, labels,
+                               cfg.system)
+    if not rows:
+        raise TrainingError(train_table.source, f"no row has a supervised token within max_seq_len {cfg.max_seq_len}")
+    eval_rows = []
+    if eval_table is not None:
+        eval_rows, eval_refused = encode_all(eval_table.examples, shape, tokenizer, cfg.max_seq_len,
+                                             cfg.prompt_template, labels, cfg.system)
+        refused += eval_refused
+
+    # ---- model --------------------------------------------------------------------------------------
+    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+    from transformers import get_scheduler
+
+    lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                      target_modules=cfg.targets_for(model.config.model_type), task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = math.ceil(math.ceil(len(rows) / cfg.batch_size) / cfg.grad_accum)
+    total_steps = min(cfg.max_steps or 10**12, steps_per_epoch * cfg.epochs)
+    scheduler = get_scheduler(cfg.schedule, optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
+                              num_training_steps=total_steps)
+
+    # ---- resume ---------------------------------------------------------------------------------------
+    state = {"step": 0, "epoch": 0, "batch": 0, "losses": [], "evals": [], "best": None, "bad_epochs": 0,
+             "tokens": 0, "train_seconds": 0.0}
+    best_lora = None
+    ckpt = partial / "checkpoint.pt"
+    if ckpt.is_file():
+        saved = torch.load(ckpt, weights_only=True)
+        if saved["config"] != cfg.to_dict() or saved["base"] != base_model.fingerprint.weights_sha256:
+            raise InputError(partial, "a checkpoint from a different config or base is in the way; delete it to start over")
+        set_peft_model_state_dict(model, saved["lora"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        _set_rng_state(saved["rng"])
+        state = saved["state"]
+        best_lora = saved.get("best_lora")
+
+    def checkpoint() -> None:
+        partial.mkdir(parents=True, exist_ok=True)
+        tmp = partial / "checkpoint.pt.tmp"
+        torch.save({"config": cfg.to_dict(), "base": base_model.fingerprint.weights_sha256, "lora": _lora_state(model),
+                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": _rng_state(),
+                    "state": state, "best_lora": best_lora}, tmp)
+        os.replace(tmp, ckpt)
+
+    # ---- loop ---------------------------------------------------------------------------------------
+    interrupted = {"flag": False}
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, lambda *_: interrupted.__setitem__("flag", True))
+    try:
+        stop = False
+        while state["epoch"] < cfg.epochs and not stop:
+            batches = length_grouped_batches(rows, cfg.batch_size, cfg.seed, state["epoch"])
+            t0 = time.perf_counter()
+            while state["batch"] < len(batches):
+                chunk = batches[state["batch"]: state["batch"] + cfg.grad_accum]
+                supervised = sum(rows[i].supervised for b in chunk for i in b)
+                chunk_loss = 0.0
+                for b in chunk:  # gradient accumulation: one optimizer step per chunk of batches
+                    ids, labels_t, mask = pad_batch([rows[i] for i in b], pad_id)
+                    loss, n = masked_loss(model, ids, labels_t, mask, reduction="sum")
+                    (loss.sum() / supervised).backward()
+                    chunk_loss += float(loss.detach().sum())
+                    state["tokens"] += n
+                torch.nn.utils.clip_grad_norm_(params, 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                state["batch"] += len(chunk)
+                state["step"] += 1
+                state["losses"].append({"step": state["step"], "epoch": state["epoch"],
+                                        "loss": round(chunk_loss / supervised, 5),
+                                        "lr": scheduler.get_last_lr()[0]})
+                if on_step:
+                    on_step({**state["losses"][-1], "total_steps": total_steps, "tokens": state["tokens"]})
+                if state["step"] % cfg.checkpoint_every == 0 or interrupted["flag"]:
+                    state["train_seconds"] += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    checkpoint()
+                if interrupted["flag"]:
+                    raise KeyboardInterrupt
+                if state["step"] >= total_steps:
+                    stop = True
+                    break
+            state["train_seconds"] += time.perf_counter() - t0
+            # ---- end of epoch: held-out loss (and accuracy), early stopping, best adapter kept ---------
+            record: dict[str, Any] = {"epoch": state["epoch"] + 1, "step": state["step"]}
+            if eval_rows:
+                record["eval_loss"] = round(evaluate(model, eval_rows, cfg.batch_size, pad_id), 5)
+                if shape == "classification":
+                    record["eval_accuracy"] = round(classification_accuracy(model, tokenizer, eval_table.examples, shape,
+                                                                            cfg, labels), 4)
+                if state["best"] is None or record["eval_loss"] < state["best"]:
+                    state["best"], state["bad_epochs"], best_lora = record["eval_loss"], 0, _lora_state(model)
+                    record["best"] = True
+                else:
+                    state["bad_epochs"] += 1
+                    if state["bad_epochs"] >= cfg.early_stopping_patience:
+                        record["early_stop"] = True
+                        stop = True
+            state["evals"].append(record)
+            state["epoch"] += 1
+            state["batch"] = 0
+            checkpoint()
+    except KeyboardInterrupt:
+        checkpoint()
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+    if best_lora is not None:
+        set_peft_model_state_dict(model, best_lora)
+    model.eval()
+    manifest = {
+        "schema": SCHEMA, "harness_version": __version__, "base": base_model.fingerprint.to_dict(),
+        "data": {"train": train_table.card(), "eval": eval_table.card() if eval_table else None,
+                 "shape": shape, "labels": labels, "refused_rows": refused,
+                 "truncated_rows": sum(r.truncated for r in rows)},
+        "audit_verdict": verdict, "config": cfg.to_dict(), "seed": cfg.seed,
+        "versions": _versions(), "losses": state["losses"], "evals": state["evals"],
+        "steps": state["step"], "supervised_tokens": state["tokens"],
+        "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),
+        "train_seconds": round(state["train_seconds"], 2),
+    }
+    _save_adapter(model, tokenizer, base, rows, pad_id, out, manifest, overwrite)
+    shutil.rmtree(partial, ignore_errors=True)
+    manifest["wall_seconds"] = round(time.perf_counter() - started, 2)
+    write_json_atomic(out / "manifest.json", manifest)
+    return manifest
+
+
+def _save_adapter(model, tokenizer, base: str, rows: list[Encoded], pad_id: int, out: Path, manifest: dict,
+                  overwrite: bool) -> None:
+    """Write the adapter into a temporary sibling, verify it by reloading, then move it into place."""
+    from peft import PeftModel
+
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)  # the chat template used in training travels with the adapter
+        probe = pad_batch(rows[: min(4, len(rows))], pad_id)
+        with torch.no_grad():
+            tuned = model(input_ids=probe[0], attention_mask=probe[2]).logits
+            with model.disable_adapter():
+                plain = model(input_ids=probe[0], attention_mask=probe[2]).logits
+            fresh = load_base(base).model
+            reloaded = PeftModel.from_pretrained(fresh, str(tmp)).eval()
+            again = reloaded(input_ids=probe[0], attention_mask=probe[2]).logits
+        if not torch.allclose(tuned, again, atol=1e-4, rtol=1e-4):
+            raise TrainingError(out, "the saved adapter does not reproduce the trained model's logits")
+        delta = float((tuned - plain).abs().max())
+        if delta < 1e-6:
+            raise TrainingError(out, "the adapter changes nothing (logits equal the base's): nothing was learned")
+        manifest["verification"] = {"reload_max_abs_diff": float((tuned - again).abs().max()),
+                                    "base_max_abs_diff": delta}
+        write_json_atomic(tmp / "manifest.json", manifest)
+        write_text_atomic(tmp / "README.md", _model_card(manifest))
+        if out.exists() and overwrite:
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _versions() -> dict[str, str]:
+    import peft
+    import transformers
+
+    return {"harness": __version__, "torch": torch.__version__, "transformers": transformers.__version__,
+            "peft": peft.__version__}
+
+
+def _model_card(m: dict) -> str:
+    last = m["evals"][-1] if m["evals"] else {}
+    best = [e for e in m["evals"] if e.get("best")]
+    lines = [
+        f"# LoRA adapter for {m['base']['name']}", "",
+        "## Intended use",
+        f"A {m['data']['shape']} adapter trained with finetune-harness {m['harness_version']}. Use it only for the task",
+        "its training data describes, and only after the regression suites have compared it with its base.", "",
+        "## Training data",
+        f"- train: {m['data']['train']['path']} ({m['data']['train']['good_rows']} rows, sha256 {m['data']['train']['sha256'][:12]}...)",
+    ]
+    if m["data"]["eval"]:
+        lines.append(f"- eval: {m['data']['eval']['path']} ({m['data']['eval']['good_rows']} rows)")
+    if m["data"]["labels"]:
+        lines.append(f"- labels: {', '.join(m['data']['labels'])}")
+    lines += [f"- refused rows (nothing to learn within max_seq_len): {len(m['data']['refused_rows'])}",
+              f"- audit verdict: {m['audit_verdict'] or 'no audit given'}", "",
+              "## Training",
+              f"- base: {m['base']['name']} (weights sha256 {m['base']['weights_sha256'][:12]}..., {m['base']['dtype']})",
+              f"- LoRA r={m['config']['lora_r']} alpha={m['config']['lora_alpha']}, lr {m['config']['lr']}, "
+              f"{m['steps']} steps, seed {m['seed']}",
+              f"- last epoch: {json.dumps(last)}" + (f"; kept the best epoch {best[-1]['epoch']}" if best else ""), "",
+              "## Known limitations",
+              "- Trained on the rows above only; behaviour outside that task is not measured here.",
+              "- Check drift, forgetting and calibration with `harness compare` before deploying.", "",
+              "## Results", "", "_Filled in by the regression suites._", ""]
+    return "\n".join(lines)

@@ -1,0 +1,138 @@
+"""The LoRA trainer on a tiny local model: loss mask, refusals, verified atomic output, resume."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from harness.errors import InputError
+from harness.render import IGNORE, encode
+from harness.trainer import TrainingError, train
+from tiny_model import build_tiny_model
+
+ROWS = [{"text": t, "label": lab} for t, lab in [
+    ("where is my parcel", "delivery"), ("i was charged twice", "billing"), ("the app crashes on start", "technical_issue"),
+    ("please cancel my plan", "cancellation")] * 6]
+EVAL = ROWS[:4]
+FAST = dict(epochs=2, lr=5e-3, batch_size=8, max_seq_len=96, prompt_template="{text}")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return str(build_tiny_model(tmp_path_factory.mktemp("tiny") / "model"))
+
+
+@pytest.fixture(scope="module")
+def tok(tiny):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny)
+
+
+def test_loss_mask_is_the_answer_and_its_end_of_turn(tok):
+    msgs = [{"role": "user", "content": "where is my parcel"}, {"role": "assistant", "content": "delivery"},
+            {"role": "user", "content": "thanks"}, {"role": "assistant", "content": "billing"}]
+    e = encode(msgs, tok, 512)
+    supervised = [tok.decode([i]) for i, lab in zip(e.input_ids, e.labels) if lab != IGNORE]
+    assert "".join(supervised) == "delivery<|im_end|>billing<|im_end|>"  # both assistant turns, EOS included
+    assert e.labels[-1] == IGNORE  # the newline after the last end-of-turn is not taught
+
+
+def test_truncation_keeps_the_answer(tok):
+    msgs = [{"role": "user", "content": "where is my parcel " * 20}, {"role": "assistant", "content": "delivery"}]
+    e = encode(msgs, tok, 16)
+    assert len(e.input_ids) == 16 and e.truncated
+    assert "".join(tok.decode([i]) for i, lab in zip(e.input_ids, e.labels) if lab != IGNORE) == "delivery<|im_end|>"
+
+
+def test_training_writes_a_verified_adapter(tiny, tmp_path):
+    from peft import PeftModel
+
+    from harness.models import load_base
+
+    out = tmp_path / "adapter"
+    m = train(tiny, ROWS, EVAL, out=out, **FAST)
+    names = {p.name for p in out.iterdir()}
+    assert {"adapter_model.safetensors", "adapter_config.json", "manifest.json", "README.md",
+            "chat_template.jinja"} <= names
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["schema"] == "harness.adapter/1" and manifest["base"]["source"] == "directory"
+    assert manifest["data"]["train"]["good_rows"] == len(ROWS) and manifest["steps"] == 2 * 3
+    assert [e["epoch"] for e in manifest["evals"]] == [1, 2] and "eval_accuracy" in manifest["evals"][0]
+    assert manifest["losses"][-1]["loss"] < manifest["losses"][0]["loss"]
+    assert manifest["verification"]["base_max_abs_diff"] > 1e-6
+    # Plain PEFT loads it.
+    model = PeftModel.from_pretrained(load_base(tiny).model, str(out))
+    assert any("lora_B" in n and p.abs().sum() > 0 for n, p in model.named_parameters())
+    assert not list(tmp_path.glob(".adapter.tmp-*")) and not (tmp_path / "adapter.partial").exists()
+
+
+def test_chat_rows_train_too(tiny, tmp_path):
+    chat = [{"messages": [{"role": "user", "content": r["text"]}, {"role": "assistant", "content": r["label"]}]}
+            for r in ROWS]
+    m = train(tiny, chat, None, out=tmp_path / "a", **{**FAST, "epochs": 1})
+    assert m["data"]["shape"] == "chat" and m["steps"] == 3
+
+
+def test_rows_with_nothing_to_learn_are_refused_and_listed(tiny, tok, tmp_path):
+    lengths = {lab: len(tok(lab + "<|im_end|>", add_special_tokens=False)["input_ids"]) for lab in {r["label"] for r in ROWS}}
+    m = train(tiny, ROWS, None, out=tmp_path / "a", **{**FAST, "max_seq_len": 2, "epochs": 1})
+    too_long = [i + 1 for i, r in enumerate(ROWS) if lengths[r["label"]] > 2]
+    assert too_long and [r["line"] for r in m["data"]["refused_rows"]] == too_long
+    assert m["data"]["refused_rows"][0]["reason"] == "no supervised token left within max_seq_len 2"
+    with pytest.raises(TrainingError, match="no row has a supervised token"):
+        train(tiny, ROWS, None, out=tmp_path / "b", **{**FAST, "max_seq_len": 1})
+
+
+def test_existing_output_and_failed_audit_are_refused(tiny, tmp_path):
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(InputError, match="use --overwrite"):
+        train(tiny, ROWS, None, out=tmp_path / "taken", **FAST)
+    audit = tmp_path / "audit.json"
+    audit.write_text(json.dumps({"verdict": "fail"}))
+    with pytest.raises(InputError, match="--allow-failed-audit"):
+        train(tiny, ROWS, None, out=tmp_path / "b", audit=audit, **FAST)
+    m = train(tiny, ROWS, None, out=tmp_path / "b", audit=audit, allow_failed_audit=True, **{**FAST, "epochs": 1})
+    assert m["audit_verdict"] == "fail"
+
+
+def test_a_no_op_adapter_is_an_error(tiny, tmp_path):
+    with pytest.raises(TrainingError, match="changes nothing"):
+        train(tiny, ROWS, None, out=tmp_path / "a", **{**FAST, "lr": 1e-12, "max_steps": 1})
+    assert not (tmp_path / "a").exists()
+
+
+def test_resume_after_interruption_gives_the_same_adapter(tiny, tmp_path):
+    from safetensors.torch import load_file
+
+    train(tiny, ROWS, EVAL, out=tmp_path / "straight", **{**FAST, "checkpoint_every": 1})
+
+    def stop_at_4(s):
+        if s["step"] == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny, ROWS, EVAL, out=tmp_path / "resumed", on_step=stop_at_4, **{**FAST, "checkpoint_every": 1})
+    assert (tmp_path / "resumed.partial" / "checkpoint.pt").is_file() and not (tmp_path / "resumed").exists()
+    m = train(tiny, ROWS, EVAL, out=tmp_path / "resumed", **{**FAST, "checkpoint_every": 1})
+    assert m["steps"] == 6 and [x["step"] for x in m["losses"]] == list(range(1, 7))
+    a = load_file(tmp_path / "straight" / "adapter_model.safetensors")
+    b = load_file(tmp_path / "resumed" / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+
+def test_cli_train_and_its_errors(tiny, tmp_path):
+    from conftest import write_jsonl
+
+    data = write_jsonl(tmp_path / "t.jsonl", ROWS)
+    proc = subprocess.run([sys.executable, "-m", "harness", "train", "--base", tiny, "--train", str(data), "--out",
+                           str(tmp_path / "ad"), "--epochs", "1", "--lr", "0.005", "--max-seq-len", "96"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "ad" / "adapter_model.safetensors").is_file()
+    bad = subprocess.run([sys.executable, "-m", "harness", "train", "--base", "smollm2-135m", "--train", str(data),
+                          "--out", str(tmp_path / "x")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "did you mean 'smollm2-135m-instruct'" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
