@@ -25,7 +25,7 @@ import torch
 
 from . import __version__
 from .data import load_table
-from .errors import InputError, UsageError
+from .errors import InputError
 from .io import write_json_atomic, write_text_atomic
 from .models import load_base
 from .render import Encoded, encode_all, prompt_messages

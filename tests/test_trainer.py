@@ -53,7 +53,7 @@ def test_training_writes_a_verified_adapter(tiny, tmp_path):
     from harness.models import load_base
 
     out = tmp_path / "adapter"
-    m = train(tiny, ROWS, EVAL, out=out, **FAST)
+    train(tiny, ROWS, EVAL, out=out, **FAST)
     names = {p.name for p in out.iterdir()}
     assert {"adapter_model.safetensors", "adapter_config.json", "manifest.json", "README.md",
             "chat_template.jinja"} <= names
