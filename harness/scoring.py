@@ -72,14 +72,15 @@ def option_logprobs(model: Any, tokenizer: Any, prompt: list[dict[str, str]], op
         raise ValueError("options do not share the prompt's tokens")
     # transformers 5 renamed past_key_values to cache; accept both.
     key = "cache" if "cache" in inspect.signature(_forward_of(model)).parameters else "past_key_values"
-    out = model(input_ids=torch.tensor([prefix]), use_cache=True)
+    device = next(model.parameters()).device
+    out = model(input_ids=torch.tensor([prefix], device=device), use_cache=True)
     cache = getattr(out, "cache", None) or out.past_key_values
     last = out.logits[0, -1].float().log_softmax(-1)
     scores = []
     for e in encoded:
         rest = e.input_ids[shared:]
         sup = [x != IGNORE for x in e.labels[shared:]]
-        step = model(input_ids=torch.tensor([rest]), use_cache=True, **{key: copy.deepcopy(cache)})
+        step = model(input_ids=torch.tensor([rest], device=device), use_cache=True, **{key: copy.deepcopy(cache)})
         logp = torch.cat([last[None], step.logits[0, :-1].float().log_softmax(-1)])
         total = sum(float(logp[k, rest[k]]) for k in range(len(rest)) if sup[k])
         scores.append(total)

@@ -39,6 +39,55 @@ class TrainingError(InputError):
     """A run that cannot produce a trustworthy adapter (exit 2, one line)."""
 
 
+class Dist:
+    """torchrun / accelerate launch: several processes, each a rank. Gradients of the LoRA weights (a
+    few MB) are averaged with one all-reduce per step, batches are dealt by rank, and rank 0 alone
+    writes checkpoints and the adapter. One process: all of this is a no-op."""
+
+    def __init__(self) -> None:
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        self.device = f"cuda:{self.local_rank}" if torch.cuda.is_available() else "cpu"
+        if self.world > 1 and not torch.distributed.is_initialized():
+            torch.distributed.init_process_group("nccl" if self.device.startswith("cuda") else "gloo")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def average_gradients(self, params: list[torch.Tensor]) -> None:
+        if self.world == 1:
+            return
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        torch.distributed.all_reduce(flat)
+        flat /= self.world
+        offset = 0
+        for p, g in zip(params, grads):
+            n = g.numel()
+            p.grad = flat[offset:offset + n].view_as(p).clone()
+            offset += n
+
+    def in_sync(self, params: list[torch.Tensor]) -> bool:
+        """Whether every rank ends with the same weights (a checksum compared across ranks)."""
+        if self.world == 1:
+            return True
+        local = torch.stack([torch.cat([p.detach().double().reshape(-1) for p in params]).abs().sum(),
+                             torch.cat([p.detach().double().reshape(-1) for p in params]).sum()]).cpu()
+        gathered = [torch.zeros_like(local) for _ in range(self.world)]
+        torch.distributed.all_gather(gathered, local)
+        return all(torch.allclose(g, gathered[0], rtol=1e-9, atol=0) for g in gathered)
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
+    def close(self) -> None:
+        if self.world > 1 and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
 def length_grouped_batches(rows: list[Encoded], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     """Shuffle, then sort by length inside windows of 50 batches and shuffle the batches: batches of
     similar lengths (little padding) in an order that still changes every epoch. Deterministic in
@@ -77,8 +126,9 @@ def _lora_state(model) -> dict[str, torch.Tensor]:
 def evaluate(model, rows: list[Encoded], batch_size: int, pad_id: int) -> float:
     model.eval()
     total, count = 0.0, 0
+    device = next(model.parameters()).device
     for s in range(0, len(rows), batch_size):
-        ids, labels, mask = pad_batch(rows[s:s + batch_size], pad_id)
+        ids, labels, mask = (t.to(device) for t in pad_batch(rows[s:s + batch_size], pad_id))
         loss, n = masked_loss(model, ids, labels, mask)
         total += float(loss) * n
         count += n
@@ -117,7 +167,9 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
         if verdict == "fail" and not allow_failed_audit:
             raise InputError(audit, "the audit verdict is fail; fix the data or pass --allow-failed-audit")
 
-    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    dist = Dist()
+    # Every core, shared among the processes of a multi-process CPU run.
+    torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // (dist.world if dist.device == "cpu" else 1)))
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -127,7 +179,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
     eval_table = load_table(eval, "eval", shape=train_table.shape) if eval is not None else None
     shape = train_table.shape
     labels = sorted({ex.label for ex in train_table.examples}) if shape == "classification" else []
-    base_model = load_base(base)
+    base_model = load_base(base, device=dist.device)
     model, tokenizer = base_model.model, base_model.tokenizer
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     rows, refused = encode_all(train_table.examples, shape, tokenizer, cfg.max_seq_len, cfg.prompt_template, labels,
@@ -150,7 +202,10 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(math.ceil(len(rows) / cfg.batch_size) / cfg.grad_accum)
+    batches_per_rank = math.ceil(len(rows) / cfg.batch_size) // dist.world
+    steps_per_epoch = math.ceil(batches_per_rank / cfg.grad_accum)
+    if steps_per_epoch < 1:
+        raise TrainingError(train_table.source, f"too few rows for {dist.world} processes of batch size {cfg.batch_size}")
     total_steps = min(cfg.max_steps or 10**12, steps_per_epoch * cfg.epochs)
     scheduler = get_scheduler(cfg.schedule, optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
                               num_training_steps=total_steps)
@@ -172,6 +227,9 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
         best_lora = saved.get("best_lora")
 
     def checkpoint() -> None:
+        dist.barrier()
+        if not dist.main:
+            return
         partial.mkdir(parents=True, exist_ok=True)
         tmp = partial / "checkpoint.pt.tmp"
         torch.save({"config": cfg.to_dict(), "base": base_model.fingerprint.weights_sha256, "lora": _lora_state(model),
@@ -188,17 +246,20 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
         stop = False
         while state["epoch"] < cfg.epochs and not stop:
             batches = length_grouped_batches(rows, cfg.batch_size, cfg.seed, state["epoch"])
+            usable = len(batches) // dist.world * dist.world  # every rank takes the same number of steps
+            batches = batches[dist.rank:usable:dist.world]
             t0 = time.perf_counter()
             while state["batch"] < len(batches):
                 chunk = batches[state["batch"]: state["batch"] + cfg.grad_accum]
                 supervised = sum(rows[i].supervised for b in chunk for i in b)
                 chunk_loss = 0.0
                 for b in chunk:  # gradient accumulation: one optimizer step per chunk of batches
-                    ids, labels_t, mask = pad_batch([rows[i] for i in b], pad_id)
+                    ids, labels_t, mask = (t.to(dist.device) for t in pad_batch([rows[i] for i in b], pad_id))
                     loss, n = masked_loss(model, ids, labels_t, mask, reduction="sum")
                     (loss.sum() / supervised).backward()
                     chunk_loss += float(loss.detach().sum())
                     state["tokens"] += n
+                dist.average_gradients(params)
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimizer.step()
                 scheduler.step()
@@ -245,6 +306,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+    dist.barrier()
 
     if best_lora is not None:
         set_peft_model_state_dict(model, best_lora)
@@ -258,12 +320,21 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
         "versions": _versions(), "losses": state["losses"], "evals": state["evals"],
         "steps": state["step"], "supervised_tokens": state["tokens"],
         "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),
-        "train_seconds": round(state["train_seconds"], 2),
+        "train_seconds": round(state["train_seconds"], 2), "processes": dist.world,
+        "ranks_in_sync": dist.in_sync(params),
     }
-    _save_adapter(model, tokenizer, base, rows, pad_id, out, manifest, overwrite)
-    shutil.rmtree(partial, ignore_errors=True)
-    manifest["wall_seconds"] = round(time.perf_counter() - started, 2)
-    write_json_atomic(out / "manifest.json", manifest)
+    if not dist.main:  # rank 0 writes and verifies the adapter
+        dist.barrier()
+        dist.close()
+        return manifest
+    try:
+        _save_adapter(model, tokenizer, base, rows, pad_id, out, manifest, overwrite)
+        shutil.rmtree(partial, ignore_errors=True)
+        manifest["wall_seconds"] = round(time.perf_counter() - started, 2)
+        write_json_atomic(out / "manifest.json", manifest)
+    finally:
+        dist.barrier()
+        dist.close()
     return manifest
 
 
@@ -277,12 +348,13 @@ def _save_adapter(model, tokenizer, base: str, rows: list[Encoded], pad_id: int,
     try:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)  # the chat template used in training travels with the adapter
-        probe = pad_batch(rows[: min(4, len(rows))], pad_id)
+        device = next(model.parameters()).device
+        probe = [t.to(device) for t in pad_batch(rows[: min(4, len(rows))], pad_id)]
         with torch.no_grad():
             tuned = model(input_ids=probe[0], attention_mask=probe[2]).logits
             with model.disable_adapter():
                 plain = model(input_ids=probe[0], attention_mask=probe[2]).logits
-            fresh = load_base(base).model
+            fresh = load_base(base, device=str(device)).model
             reloaded = PeftModel.from_pretrained(fresh, str(tmp)).eval()
             again = reloaded(input_ids=probe[0], attention_mask=probe[2]).logits
         if not torch.allclose(tuned, again, atol=1e-4, rtol=1e-4):

@@ -136,3 +136,24 @@ def test_cli_train_and_its_errors(tiny, tmp_path):
                           "--out", str(tmp_path / "x")], capture_output=True, text=True)
     assert bad.returncode == 2 and "did you mean 'smollm2-135m-instruct'" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_two_process_ddp_on_cpu(tiny, tmp_path):
+    """torchrun with 2 processes (gloo): same command, no code change; rank 0 writes one adapter."""
+    import socket
+
+    from conftest import write_jsonl
+
+    data = write_jsonl(tmp_path / "t.jsonl", ROWS)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
+                           "--master_addr=127.0.0.1", "-m", "harness", "train", "--base", tiny, "--train", str(data),
+                           "--out", str(tmp_path / "ddp"), "--epochs", "2", "--lr", "0.005", "--batch-size", "4",
+                           "--max-seq-len", "96"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    manifest = json.loads((tmp_path / "ddp" / "manifest.json").read_text())
+    assert manifest["processes"] == 2 and manifest["ranks_in_sync"] is True  # gradients were averaged
+    assert manifest["steps"] == 2 * (len(ROWS) // 4 // 2)  # each rank takes half the batches
+    assert manifest["verification"]["base_max_abs_diff"] > 1e-6
