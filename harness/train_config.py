@@ -40,6 +40,7 @@ class TrainConfig:
     prompt_template: str = DEFAULT_PROMPT
     system: str | None = None
     threads: int | None = None         # torch threads; default: every core
+    gradient_checkpointing: bool = False  # recompute activations in backward: less memory, ~30% more compute
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

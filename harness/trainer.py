@@ -198,6 +198,9 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
 
     lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                       target_modules=cfg.targets_for(model.config.model_type), task_type="CAUSAL_LM")
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
     model = get_peft_model(model, lora)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
@@ -259,6 +262,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
                     (loss.sum() / supervised).backward()
                     chunk_loss += float(loss.detach().sum())
                     state["tokens"] += n
+                    state["body_tokens"] = state.get("body_tokens", 0) + ids.numel()
                 dist.average_gradients(params)
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimizer.step()
@@ -318,7 +322,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
                  "truncated_rows": sum(r.truncated for r in rows)},
         "audit_verdict": verdict, "config": cfg.to_dict(), "seed": cfg.seed,
         "versions": _versions(), "losses": state["losses"], "evals": state["evals"],
-        "steps": state["step"], "supervised_tokens": state["tokens"],
+        "steps": state["step"], "supervised_tokens": state["tokens"], "body_tokens": state.get("body_tokens", 0),
         "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),
         "train_seconds": round(state["train_seconds"], 2), "processes": dist.world,
         "ranks_in_sync": dist.in_sync(params),
