@@ -102,10 +102,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         def on_step(s: dict) -> None:
             import time
 
-            started[0] = started[0] or (time.perf_counter(), s["tokens"])
-            rate = (s["tokens"] - started[0][1]) / max(time.perf_counter() - started[0][0], 1e-9)
+            now = time.perf_counter()
+            started[0] = started[0] or (now, s["body_tokens"], s["tokens"])
+            elapsed = max(now - started[0][0], 1e-9)
+            rate = (s["body_tokens"] - started[0][1]) / elapsed
+            useful = (s["tokens"] - started[0][2]) / elapsed
             progress.update(task, total=s["total_steps"], completed=s["step"],
-                            info=f"loss {s['loss']:.4f}  {rate:,.0f} tok/s")
+                            info=f"loss {s['loss']:.4f}  {rate:,.0f} tok/s ({useful:,.1f} supervised)")
 
         manifest = train(args.base, args.train_path, args.eval_path, out=args.out, config=args.config,
                          audit=args.audit, allow_failed_audit=args.allow_failed_audit, overwrite=args.overwrite,
@@ -128,11 +131,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("harness: interrupted; nothing half-written was left behind", file=sys.stderr)
+        print("harness: interrupted; nothing half-written was left behind (train resumes from its checkpoint)",
+              file=sys.stderr)
         return 130
+    except MemoryError:
+        print("harness: error: out of memory; lower --batch-size or --max-seq-len, or set gradient_checkpointing: true",
+              file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug, not bad input: one line unless debugging
         if os.environ.get("HARNESS_DEBUG"):
             raise
+        if "out of memory" in str(exc).lower():  # torch.OutOfMemoryError and allocator RuntimeErrors
+            print("harness: error: out of memory; lower --batch-size or --max-seq-len, or set "
+                  "gradient_checkpointing: true", file=sys.stderr)
+            return 2
         print(f"harness: internal error: {type(exc).__name__}: {exc} (set HARNESS_DEBUG=1 for details)",
               file=sys.stderr)
         return 3

@@ -274,7 +274,8 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
                                         "loss": round(chunk_loss / supervised, 5),
                                         "lr": scheduler.get_last_lr()[0]})
                 if on_step:
-                    on_step({**state["losses"][-1], "total_steps": total_steps, "tokens": state["tokens"]})
+                    on_step({**state["losses"][-1], "total_steps": total_steps, "tokens": state["tokens"],
+                             "body_tokens": state.get("body_tokens", 0)})
                 if state["step"] % cfg.checkpoint_every == 0 or interrupted["flag"]:
                     state["train_seconds"] += time.perf_counter() - t0
                     t0 = time.perf_counter()

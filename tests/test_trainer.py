@@ -157,3 +157,42 @@ def test_two_process_ddp_on_cpu(tiny, tmp_path):
     assert manifest["processes"] == 2 and manifest["ranks_in_sync"] is True  # gradients were averaged
     assert manifest["steps"] == 2 * (len(ROWS) // 4 // 2)  # each rank takes half the batches
     assert manifest["verification"]["base_max_abs_diff"] > 1e-6
+
+
+def test_early_stopping_keeps_the_best_epoch(tiny, tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    import harness.trainer as trainer
+
+    same = {**FAST, "schedule": "constant"}  # the first epoch is then the same in both runs
+    train(tiny, ROWS, EVAL, out=tmp_path / "one", **{**same, "epochs": 1})
+    losses = iter([1.0, 2.0, 3.0, 4.0])
+    monkeypatch.setattr(trainer, "evaluate", lambda *a, **k: next(losses))
+    m = train(tiny, ROWS, EVAL, out=tmp_path / "stopped", **{**same, "epochs": 5, "early_stopping_patience": 1})
+    assert [e.get("best", False) for e in m["evals"]] == [True, False] and m["evals"][-1]["early_stop"]
+    a = load_file(tmp_path / "one" / "adapter_model.safetensors")
+    b = load_file(tmp_path / "stopped" / "adapter_model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the epoch-1 adapter was kept, not the last one
+
+
+def test_out_of_memory_is_one_line_exit_2(monkeypatch, capsys):
+    import harness.trainer as trainer
+    from harness.cli import main
+
+    def oom(*a, **k):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(trainer, "train", oom)
+    assert main(["train", "--base", "x", "--train", "y", "--out", "z"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "out of memory" in err[0]
+
+
+def test_builtin_model_trains_end_to_end(tmp_path):
+    """A few steps of the real SmolLM2-135M-Instruct (CI runs this): the mask, the loss, the verified
+    adapter and its manifest on the real chat template."""
+    m = train("smollm2-135m-instruct", ROWS[:16], None, out=tmp_path / "real",
+              **{**FAST, "max_steps": 2, "batch_size": 8, "lr": 1e-3, "prompt_template": "Ticket: {text}\nCategory?"})
+    assert m["steps"] == 2 and m["base"]["source"] == "builtin"
+    assert m["verification"]["reload_max_abs_diff"] < 1e-4 < m["verification"]["base_max_abs_diff"]
+    assert (tmp_path / "real" / "chat_template.jinja").read_text().count("im_start") >= 1
