@@ -7,7 +7,6 @@ carry no loss."""
 
 from __future__ import annotations
 
-import copy
 import inspect
 from typing import Any, Sequence
 
@@ -62,26 +61,35 @@ def _forward_of(model: Any):
 def option_logprobs(model: Any, tokenizer: Any, prompt: list[dict[str, str]], options: Sequence[str],
                     max_len: int = 4096) -> list[float]:
     """Summed log-probability of each option as the assistant's answer (through its end-of-turn
-    token) after `prompt`. The shared prefix is run once; each option continues from a copy of its
-    KV cache, so ten labels cost one prompt pass plus ten short ones."""
+    token) after `prompt`. The shared prefix is run once; its KV cache is repeated for the options,
+    which are scored together in one short batched pass (right-padded: causal attention keeps the
+    padding from touching real positions)."""
     encoded = [encode(prompt + [{"role": "assistant", "content": o}], tokenizer, max_len) for o in options]
     starts = [next(i for i, x in enumerate(e.labels) if x != IGNORE) for e in encoded]
     shared = min(starts)
     prefix = encoded[0].input_ids[:shared]
     if any(e.input_ids[:shared] != prefix for e in encoded):
         raise ValueError("options do not share the prompt's tokens")
-    # transformers 5 renamed past_key_values to cache; accept both.
-    key = "cache" if "cache" in inspect.signature(_forward_of(model)).parameters else "past_key_values"
     device = next(model.parameters()).device
+    key = "cache" if "cache" in inspect.signature(_forward_of(model)).parameters else "past_key_values"
     out = model(input_ids=torch.tensor([prefix], device=device), use_cache=True)
     cache = getattr(out, "cache", None) or out.past_key_values
     last = out.logits[0, -1].float().log_softmax(-1)
+    rests = [e.input_ids[shared:] for e in encoded]
+    sups = [[x != IGNORE for x in e.labels[shared:]] for e in encoded]
+    width = max(len(r) for r in rests)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    ids = torch.full((len(rests), width), pad, dtype=torch.long, device=device)
+    mask = torch.zeros((len(rests), shared + width), dtype=torch.long, device=device)
+    mask[:, :shared] = 1
+    for i, r in enumerate(rests):
+        ids[i, :len(r)] = torch.tensor(r, device=device)
+        mask[i, shared:shared + len(r)] = 1
+    cache.batch_repeat_interleave(len(rests))
+    step = model(input_ids=ids, attention_mask=mask, use_cache=True, **{key: cache})
+    logp = torch.cat([last[None, None].expand(len(rests), 1, -1), step.logits[:, :-1].float().log_softmax(-1)], dim=1)
     scores = []
-    for e in encoded:
-        rest = e.input_ids[shared:]
-        sup = [x != IGNORE for x in e.labels[shared:]]
-        step = model(input_ids=torch.tensor([rest], device=device), use_cache=True, **{key: copy.deepcopy(cache)})
-        logp = torch.cat([last[None], step.logits[0, :-1].float().log_softmax(-1)])
-        total = sum(float(logp[k, rest[k]]) for k in range(len(rest)) if sup[k])
-        scores.append(total)
+    for i, (r, sup) in enumerate(zip(rests, sups)):
+        picked = logp[i, torch.arange(len(r), device=device), torch.tensor(r, device=device)]
+        scores.append(float(picked[torch.tensor(sup, device=device)].sum()))
     return scores
