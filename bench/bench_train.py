@@ -60,7 +60,7 @@ def run_ours(args) -> dict:
     seen_tokens = []
     m = train(args.base, rows(args.rows), None, out=out, overwrite=True, max_steps=args.steps, epochs=100,
               batch_size=args.batch_size, max_seq_len=args.max_seq_len, lr=1e-4, checkpoint_every=10**6,
-              gradient_checkpointing=args.gradient_checkpointing,
+              gradient_checkpointing=args.gradient_checkpointing, trim_memory=args.trim_memory,
               on_step=lambda s: seen_tokens.append(s))
     wall = time.perf_counter() - t0
     return {"supervised_tokens": m["supervised_tokens"], "train_seconds": m["train_seconds"], "wall_s": wall,
@@ -115,6 +115,7 @@ def main() -> None:
     ap.add_argument("--max-seq-len", type=int, default=192)
     ap.add_argument("--work", default=str(ROOT / "bench" / "results" / "train"))
     ap.add_argument("--gradient-checkpointing", action="store_true", help="our trainer with activation recomputation")
+    ap.add_argument("--trim-memory", action="store_true", help="our trainer returning freed memory every step")
     args = ap.parse_args()
     if args.which:
         out = {"ours": run_ours, "baseline": run_baseline}[args.which](args)
@@ -131,7 +132,8 @@ def main() -> None:
     for which in ("ours", "baseline"):
         cmd = [sys.executable, __file__, "--which", which, "--base", args.base, "--rows", str(args.rows), "--steps",
                str(args.steps), "--batch-size", str(args.batch_size), "--max-seq-len", str(args.max_seq_len),
-               "--work", args.work] + (["--gradient-checkpointing"] if args.gradient_checkpointing else [])
+               "--work", args.work] + (["--gradient-checkpointing"] if args.gradient_checkpointing else []) \
+            + (["--trim-memory"] if args.trim_memory else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             print(which, "failed:", (proc.stderr.strip().splitlines() or ["?"])[-1])
