@@ -39,3 +39,24 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def read_yaml_mapping(path: str | os.PathLike, what: str) -> dict[str, Any]:
+    """A YAML file that must hold a mapping (a policy, a train config); one-line errors with the line."""
+    import yaml
+
+    from .errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, f"no such {what} file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(path, f"broken YAML: {getattr(exc, 'problem', exc)}", mark.line + 1 if mark else None) from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8") from None
+    if not isinstance(data, dict):
+        raise InputError(path, f"a {what} must be a mapping of keys to values")
+    return data

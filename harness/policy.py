@@ -10,7 +10,8 @@ from typing import Any, Mapping
 
 import yaml
 
-from .errors import InputError, UsageError
+from .errors import UsageError
+from .io import read_yaml_mapping
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.yaml")
 STATUSES = ("pass", "warn", "fail", "error")
@@ -29,20 +30,7 @@ def load_policy(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]
     if isinstance(policy, Mapping):
         user, name = dict(policy), "<policy>"
     else:
-        name = str(policy)
-        path = Path(policy)
-        if not path.is_file():
-            raise InputError(path, "no such policy file")
-        try:
-            user = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            line = getattr(getattr(exc, "problem_mark", None), "line", None)
-            raise InputError(path, f"broken YAML: {getattr(exc, 'problem', exc)}",
-                             line + 1 if line is not None else None) from None
-        except UnicodeDecodeError:
-            raise InputError(path, "not UTF-8") from None
-        if not isinstance(user, dict):
-            raise InputError(path, "a policy must be a mapping of keys to values")
+        name, user = str(policy), read_yaml_mapping(policy, "policy")
     merged = _merge(base, user, base, name, "")
     _validate_conditions(merged, name)
     return merged

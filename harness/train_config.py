@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
-from .errors import InputError, UsageError
+from .errors import UsageError
+from .io import read_yaml_mapping
 from .render import DEFAULT_PROMPT
 
 # LoRA targets per architecture when the config names none (PEFT's own defaults for these families).
@@ -43,23 +42,10 @@ class TrainConfig:
     gradient_checkpointing: bool = False  # recompute activations in backward: less memory, ~35% more compute
     trim_memory: bool = False          # CPU: return freed activation memory to the OS every step (~0.5 GB less
                                        # peak RSS on the built-in model, ~17% slower: the pages are faulted in again)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> "TrainConfig":
-        data: dict[str, Any] = {}
-        if path:
-            p = Path(path)
-            if not p.is_file():
-                raise InputError(p, "no such config file")
-            try:
-                data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                raise InputError(p, f"broken YAML: {getattr(exc, 'problem', exc)}",
-                                 mark.line + 1 if mark else None) from None
-            if not isinstance(data, dict):
-                raise InputError(p, "a train config must be a mapping")
+        data: dict[str, Any] = dict(read_yaml_mapping(path, "train config")) if path else {}
         data.update({k: v for k, v in (overrides or {}).items() if v is not None})
         names = {f.name: f for f in dataclasses.fields(cls)}
         for key in data:

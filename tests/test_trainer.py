@@ -196,3 +196,19 @@ def test_builtin_model_trains_end_to_end(tmp_path):
     assert m["steps"] == 2 and m["base"]["source"] == "builtin"
     assert m["verification"]["reload_max_abs_diff"] < 1e-4 < m["verification"]["base_max_abs_diff"]
     assert (tmp_path / "real" / "chat_template.jinja").read_text().count("im_start") >= 1
+
+
+def test_train_config_errors_name_key_file_and_line(tmp_path):
+    from harness.errors import UsageError
+    from harness.train_config import TrainConfig
+
+    bad = tmp_path / "train.yaml"
+    bad.write_text("epochs: 2\nlr: [\n")
+    with pytest.raises(InputError, match=r"train.yaml:3: broken YAML"):
+        TrainConfig.load(bad)
+    bad.write_text("epoch: 2\n")
+    with pytest.raises(UsageError, match="did you mean 'epochs'"):
+        TrainConfig.load(bad)
+    with pytest.raises(UsageError, match="lr must be in"):
+        TrainConfig.load(None, {"lr": 5})
+    assert TrainConfig.load(None, {"epochs": 4, "lr": None}).epochs == 4  # unset flags keep the file's value
