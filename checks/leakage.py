@@ -99,7 +99,7 @@ class Leakage(Check):
         max_rows = int(params["common_ngram_rows"])
         findings: list[dict] = []
         kinds = {"exact": 0, "near": 0, "ngram": 0}
-        index = NgramIndex([normalize_loose(ex.input).split() for ex in train], n, max_rows)
+        index = NgramIndex([key.split() for key in data.loose["train"]], n, max_rows)
         if data.eval is not None:
             ev = data.rows("eval")
             train_exact: dict[str, list[int]] = {}
@@ -123,7 +123,7 @@ class Leakage(Check):
                         sim = max(s for _, s in cands)
                         kind, matches = "near", sorted({r for r, _ in cands})
                     else:
-                        cov, _span, matches = index.longest_span(normalize_loose(ex.input).split())
+                        cov, _span, matches = index.longest_span(data.loose["eval"][j].split())
                         if cov < min_cov:
                             continue
                         kind, sim = "ngram", cov
@@ -141,7 +141,7 @@ class Leakage(Check):
         probe_hits = 0
         probes = data.probes if params["probes"] else []
         if probes:
-            train_loose = {normalize_loose(ex.input): i for i, ex in enumerate(train)}
+            train_loose = {key: i for i, key in enumerate(data.loose["train"])}
             for item in probes:
                 loose = normalize_loose(item["text"])
                 words = loose.split()

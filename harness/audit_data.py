@@ -39,6 +39,11 @@ class AuditData:
         return {s: [normalize(ex.input) for ex in self.rows(s)] for s in self.splits}
 
     @cached_property
+    def loose(self) -> dict[str, list[str]]:
+        """Similarity keys (normalise, punctuation dropped) per split; near-duplicate and n-gram checks share them."""
+        return {s: [normalize_loose(ex.input) for ex in self.rows(s)] for s in self.splits}
+
+    @cached_property
     def normalized_output(self) -> dict[str, list[str]]:
         return {s: [normalize(ex.output) if ex.output is not None else "" for ex in self.rows(s)]
                 for s in self.splits}
@@ -81,8 +86,8 @@ class AuditData:
         index: dict[str, int] = {}
         ids = {}
         for s in self.splits:
-            ids[s] = np.fromiter((index.setdefault(normalize_loose(ex.input), len(index)) for ex in self.rows(s)),
-                                 dtype=np.int64, count=len(self.rows(s)))
+            ids[s] = np.fromiter((index.setdefault(key, len(index)) for key in self.loose[s]),
+                                 dtype=np.int64, count=len(self.loose[s]))
         self._distinct = list(index)
         return ids
 

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from .errors import InputError, UsageError
 from .formats import read_records
+from .io import sha256_file
 
 SHAPES = {
     "classification": ("text", "label"),
@@ -73,7 +74,7 @@ def load_table(source: Any, split: str, shape: str | None = None, fields: Mappin
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         records, lines, fmt = read_records(path, fmt)
-        name, digest = str(path), _sha256(path)
+        name, digest = str(path), sha256_file(path)
     else:
         records = _records_from_object(source)
         if not records:
@@ -89,12 +90,6 @@ def load_table(source: Any, split: str, shape: str | None = None, fields: Mappin
     examples = [to_example(records[i], lines[i], split, shape, mapping) for i in good]
     return Table(split=split, source=name, format=fmt, shape=shape, fields=mapping, examples=examples,
                  bad_rows=bad, total_rows=len(records), sha256=digest)
-
-
-def _sha256(path: Path) -> str:
-    from .io import sha256_file
-
-    return sha256_file(path)
 
 
 def _records_from_object(source: Any) -> list[Any]:

@@ -168,7 +168,7 @@ def _convert_gguf(gguf: Path, target: Path, marker: dict[str, Any]) -> None:
         try:
             loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
             tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        except (ValueError, KeyError, NotImplementedError) as exc:
+        except (ValueError, KeyError, NotImplementedError) as exc:  # how transformers rejects an architecture
             raise InputError(gguf, f"cannot load this GGUF: {str(exc).splitlines()[0]}") from None
         config = loaded.config
         if hasattr(config, "quantization_config"):

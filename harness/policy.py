@@ -31,7 +31,7 @@ def load_policy(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]
         user, name = dict(policy), "<policy>"
     else:
         name, user = str(policy), read_yaml_mapping(policy, "policy")
-    merged = _merge(base, user, base, name, "")
+    merged = _merge(base, user, name, "")
     _validate_conditions(merged, name)
     return merged
 
@@ -41,7 +41,7 @@ def _hint(key: str, options) -> str:
     return f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(map(str, options))}"
 
 
-def _merge(base: Any, user: Any, defaults: Any, name: str, where: str) -> Any:
+def _merge(base: Any, user: Any, name: str, where: str) -> Any:
     if not isinstance(base, dict):
         return copy.deepcopy(user)
     if not isinstance(user, dict):
@@ -65,7 +65,7 @@ def _merge(base: Any, user: Any, defaults: Any, name: str, where: str) -> Any:
                 raise UsageError(f"{name}: {path} must be a mapping of metric to limit")
             out[key] = dict(value or {})
         elif isinstance(base.get(key), dict):
-            out[key] = _merge(base[key], value or {}, defaults, name, path + ".")
+            out[key] = _merge(base[key], value or {}, name, path + ".")
         else:
             out[key] = value
     return out

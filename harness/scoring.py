@@ -29,8 +29,13 @@ def pad_batch(rows: Sequence[Encoded], pad_id: int) -> tuple[torch.Tensor, torch
     return ids, labels, mask
 
 
+def _unwrapped(model: Any) -> Any:
+    """The transformers model under a peft wrapper (the adapter layers stay inside it)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
 def _body_and_head(model: Any):
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    inner = _unwrapped(model)
     return inner.get_decoder(), inner.get_output_embeddings()
 
 
@@ -52,11 +57,6 @@ def masked_loss(model: Any, ids: torch.Tensor, labels: torch.Tensor, mask: torch
     return tok_loss.sum() / max(n, 1), n
 
 
-def _forward_of(model: Any):
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return inner.forward
-
-
 @torch.no_grad()
 def option_logprobs(model: Any, tokenizer: Any, prompt: list[dict[str, str]], options: Sequence[str],
                     max_len: int = 4096) -> list[float]:
@@ -71,7 +71,7 @@ def option_logprobs(model: Any, tokenizer: Any, prompt: list[dict[str, str]], op
     if any(e.input_ids[:shared] != prefix for e in encoded):
         raise ValueError("options do not share the prompt's tokens")
     device = next(model.parameters()).device
-    key = "cache" if "cache" in inspect.signature(_forward_of(model)).parameters else "past_key_values"
+    key = "cache" if "cache" in inspect.signature(_unwrapped(model).forward).parameters else "past_key_values"
     out = model(input_ids=torch.tensor([prefix], device=device), use_cache=True)
     cache = getattr(out, "cache", None) or out.past_key_values
     last = out.logits[0, -1].float().log_softmax(-1)

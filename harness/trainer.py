@@ -230,7 +230,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
 
     # ---- resume ---------------------------------------------------------------------------------------
     state = {"step": 0, "epoch": 0, "batch": 0, "losses": [], "evals": [], "best": None, "bad_epochs": 0,
-             "tokens": 0, "train_seconds": 0.0}
+             "tokens": 0, "body_tokens": 0, "train_seconds": 0.0}
     best_lora = None
     ckpt = partial / "checkpoint.pt"
     if ckpt.is_file():
@@ -278,7 +278,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
                     (loss.sum() / supervised).backward()
                     chunk_loss += float(loss.detach().sum())
                     state["tokens"] += n
-                    state["body_tokens"] = state.get("body_tokens", 0) + ids.numel()
+                    state["body_tokens"] += ids.numel()
                 dist.average_gradients(params)
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 optimizer.step()
@@ -292,7 +292,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
                                         "lr": scheduler.get_last_lr()[0]})
                 if on_step:
                     on_step({**state["losses"][-1], "total_steps": total_steps, "tokens": state["tokens"],
-                             "body_tokens": state.get("body_tokens", 0)})
+                             "body_tokens": state["body_tokens"]})
                 if state["step"] % cfg.checkpoint_every == 0 or interrupted["flag"]:
                     state["train_seconds"] += time.perf_counter() - t0
                     t0 = time.perf_counter()
@@ -340,7 +340,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
                  "truncated_rows": sum(r.truncated for r in rows)},
         "audit_verdict": verdict, "config": cfg.to_dict(), "seed": cfg.seed,
         "versions": _versions(), "losses": state["losses"], "evals": state["evals"],
-        "steps": state["step"], "supervised_tokens": state["tokens"], "body_tokens": state.get("body_tokens", 0),
+        "steps": state["step"], "supervised_tokens": state["tokens"], "body_tokens": state["body_tokens"],
         "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),
         "train_seconds": round(state["train_seconds"], 2), "processes": dist.world,
         "ranks_in_sync": dist.in_sync(params),
