@@ -115,7 +115,8 @@ def main() -> None:
     ap.add_argument("--max-seq-len", type=int, default=192)
     ap.add_argument("--work", default=str(ROOT / "bench" / "results" / "train"))
     ap.add_argument("--gradient-checkpointing", action="store_true", help="our trainer with activation recomputation")
-    ap.add_argument("--trim-memory", action="store_true", help="our trainer returning freed memory every step")
+    ap.add_argument("--no-trim-memory", dest="trim_memory", action="store_false",
+                    help="our trainer keeping freed memory (faster, higher peak RSS)")
     args = ap.parse_args()
     if args.which:
         out = {"ours": run_ours, "baseline": run_baseline}[args.which](args)
@@ -133,7 +134,7 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--which", which, "--base", args.base, "--rows", str(args.rows), "--steps",
                str(args.steps), "--batch-size", str(args.batch_size), "--max-seq-len", str(args.max_seq_len),
                "--work", args.work] + (["--gradient-checkpointing"] if args.gradient_checkpointing else []) \
-            + (["--trim-memory"] if args.trim_memory else [])
+            + ([] if args.trim_memory else ["--no-trim-memory"])
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             print(which, "failed:", (proc.stderr.strip().splitlines() or ["?"])[-1])

@@ -17,4 +17,11 @@ def train(base, train, eval=None, out="adapter", **kwargs):
     return _train(base, train, eval, out, **kwargs)
 
 
-__all__ = ["__version__", "audit", "train"]
+def compare(base, adapter, train=None, eval=None, **kwargs):
+    """Compare a tuned adapter with its base and apply the gate; see harness.compare.compare."""
+    from .compare import compare as _compare
+
+    return _compare(base, adapter, train, eval, **kwargs)
+
+
+__all__ = ["__version__", "audit", "train", "compare"]

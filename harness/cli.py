@@ -53,7 +53,48 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, typ in (("--epochs", int), ("--lr", float), ("--lora-r", int), ("--batch-size", int),
                       ("--max-seq-len", int), ("--seed", int), ("--max-steps", int)):
         t.add_argument(flag, type=typ)
+
+    c = sub.add_parser("compare", help="compare a tuned adapter with its base and gate the deploy",
+                       description="Score base and tuned on the regression suites (task, calibration, overfitting, "
+                                   "forgetting, drift) and apply the gate policy.")
+    c.add_argument("--base", required=True, help="the base the adapter was trained on")
+    c.add_argument("--adapter", required=True, help="adapter directory (harness train output or any peft LoRA)")
+    c.add_argument("--train", dest="train_path", help="the training data (overfitting and memorisation)")
+    c.add_argument("--eval", dest="eval_path", help="held-out data (task, calibration, overfitting)")
+    c.add_argument("--probes", action="append", default=[], metavar="PATH",
+                   help="extra multiple-choice probe set(s): a .jsonl file or a directory of them (repeatable)")
+    c.add_argument("--prompts", action="append", default=[], metavar="PATH",
+                   help="extra general prompts for the drift suite: .jsonl with a `prompt` per line (repeatable)")
+    c.add_argument("--policy", help="gate policy YAML merged over harness/default_gate.yaml")
+    c.add_argument("--suites", help="comma-separated suites to run (default: all enabled in the policy)")
+    c.add_argument("--out", required=True, help="output directory for results.json and junit.xml")
+    c.add_argument("--cache", help="result cache file (default: the harness cache directory)")
+    c.add_argument("--no-cache", action="store_true", help="score everything afresh, remember nothing")
+    c.add_argument("--quiet", action="store_true", help="print only the verdict line")
     return parser
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from reports.compare_terminal import print_compare
+
+    from .compare import compare
+
+    console = Console(width=None if sys.stdout.isatty() else 140)  # CI logs: wide enough for one row per metric
+    cache = "" if args.no_cache else args.cache
+    with console.status("loading base and adapter...") as status:
+        results = compare(args.base, args.adapter, args.train_path, args.eval_path, probes=args.probes,
+                          prompts=args.prompts, policy=args.policy, out=args.out,
+                          suites=[s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None,
+                          cache=cache,
+                          on_suite=lambda name, st: status.update(f"suite {name}: {'running' if st == 'start' else st}..."))
+    where = str(Path(args.out) / "results.json")
+    if args.quiet:
+        console.print(f"verdict: {results['verdict']}  ({where})")
+    else:
+        print_compare(results, console, where)
+    return 1 if results["verdict"] == "fail" else 0
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -91,11 +132,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from .trainer import train
 
-    console = Console()
+    import os
+
+    console = Console(quiet=os.environ.get("RANK", "0") != "0")  # one launcher, one voice: rank 0 speaks
     overrides = {"epochs": args.epochs, "lr": args.lr, "lora_r": args.lora_r, "batch_size": args.batch_size,
                  "max_seq_len": args.max_seq_len, "seed": args.seed, "max_steps": args.max_steps}
     with Progress(TextColumn("[bold]training"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
-                  TextColumn("{task.fields[info]}"), TimeRemainingColumn(), console=console) as progress:
+                  TextColumn("{task.fields[info]}"), TimeRemainingColumn(), console=console,
+                  disable=console.quiet) as progress:
         task = progress.add_task("train", total=None, info="")
         started = [None]
 
@@ -126,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"audit": cmd_audit, "train": cmd_train}[args.command](args)
+        return {"audit": cmd_audit, "train": cmd_train, "compare": cmd_compare}[args.command](args)
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_code

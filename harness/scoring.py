@@ -57,39 +57,191 @@ def masked_loss(model: Any, ids: torch.Tensor, labels: torch.Tensor, mask: torch
     return tok_loss.sum() / max(n, 1), n
 
 
+def _cache_kwarg(model: Any) -> str:
+    return "cache" if "cache" in inspect.signature(_unwrapped(model).forward).parameters else "past_key_values"
+
+
 @torch.no_grad()
-def option_logprobs(model: Any, tokenizer: Any, prompt: list[dict[str, str]], options: Sequence[str],
-                    max_len: int = 4096) -> list[float]:
-    """Summed log-probability of each option as the assistant's answer (through its end-of-turn
-    token) after `prompt`. The shared prefix is run once; its KV cache is repeated for the options,
-    which are scored together in one short batched pass (right-padded: causal attention keeps the
-    padding from touching real positions)."""
+def scores_after_prefix(model: Any, prefix: list[int], rests: Sequence[list[int]], pad_id: int,
+                        scored: Sequence[Sequence[bool]] | None = None) -> list[float]:
+    """Summed log-probability of each continuation in `rests` after the shared token prefix."""
+    return score_items(model, [(prefix, rests, scored)], pad_id)[0]
+
+
+def _last_logprobs_and_cache(model: Any, ids: list[int], device, cache=None) -> tuple[torch.Tensor, Any]:
+    kwargs = {_cache_kwarg(model): cache} if cache is not None else {}
+    out = model(input_ids=torch.tensor([ids], device=device), use_cache=True, logits_to_keep=1, **kwargs)
+    return out.logits[0, -1].float().log_softmax(-1), (getattr(out, "cache", None) or out.past_key_values)
+
+
+@torch.no_grad()
+def score_items(model: Any, items: Sequence[tuple[list[int], Sequence[list[int]], Any]], pad_id: int,
+                batch_size: int = 8) -> list[list[float]]:
+    """For each item (prefix, continuations, scored mask or None): the summed log-probability of each
+    continuation after the prefix.
+
+    Hand-written, because this is where evaluation time goes: lm-eval (and a plain forward per option)
+    recompute the prompt for every option. Here work is shared three ways: the prefix common to all
+    items (a classification prompt's instructions and label list) is run once; each item's own prefix
+    once, with only its last position through the output layer; and the continuations of `batch_size`
+    items are scored together from their prefixes' KV cache. Items in a batch are left-padded, with
+    explicit position ids, so each sees exactly its own tokens (one forward of a small model reads
+    every weight once, ~40 ms here, so batching is what makes short items cheap)."""
+    import copy
+
+    if not items:
+        return []
+    if any(not p for p, _, _ in items):
+        raise ValueError("an empty prefix cannot be shared")
+    device = next(model.parameters()).device
+    key = _cache_kwarg(model)
+    common = 0
+    if len(items) > 1:
+        first = items[0][0]
+        common = min(len(p) for p, _, _ in items) - 1  # every item keeps at least one token of its own
+        for p, _, _ in items[1:]:
+            while common and p[:common] != first[:common]:
+                common -= 1
+    shared = None
+    if common > 0:
+        shared = model(input_ids=torch.tensor([items[0][0][:common]], device=device), use_cache=True,
+                       logits_to_keep=1)
+        shared = getattr(shared, "cache", None) or shared.past_key_values
+    results: list[list[float]] = []
+    for at in range(0, len(items), batch_size):
+        chunk = items[at:at + batch_size]
+        b = len(chunk)
+        own = [p[common:] for p, _, _ in chunk]
+        width = max(len(o) for o in own)
+        ids = torch.full((b, width), pad_id, dtype=torch.long, device=device)
+        own_mask = torch.zeros((b, width), dtype=torch.long, device=device)
+        for i, o in enumerate(own):
+            ids[i, width - len(o):] = torch.tensor(o, device=device)
+            own_mask[i, width - len(o):] = 1
+        mask = torch.cat([torch.ones((b, common), dtype=torch.long, device=device), own_mask], dim=1)
+        pos = (common + own_mask.cumsum(1) - 1).clamp_min(0)
+        cache = None
+        if shared is not None:
+            cache = copy.deepcopy(shared)
+            cache.batch_repeat_interleave(b)
+        out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1,
+                    **({key: cache} if cache is not None else {}))
+        last = out.logits[:, -1].float().log_softmax(-1)  # (b, vocab): predicts each continuation's first token
+        cache = getattr(out, "cache", None) or out.past_key_values
+        k = max(len(r) for _, r, _ in chunk)
+        cont_w = max(len(c) for _, r, _ in chunk for c in r)
+        cache.batch_repeat_interleave(k)
+        cids = torch.full((b * k, cont_w), pad_id, dtype=torch.long, device=device)
+        cmask = torch.zeros((b * k, cont_w), dtype=torch.long, device=device)
+        for i, (_, rests, _) in enumerate(chunk):
+            for j, r in enumerate(rests):
+                cids[i * k + j, :len(r)] = torch.tensor(r, device=device)
+                cmask[i * k + j, :len(r)] = 1
+        lengths = torch.tensor([common + len(o) for o in own], device=device).repeat_interleave(k)
+        cpos = lengths[:, None] + torch.arange(cont_w, device=device)[None]
+        step = model(input_ids=cids, attention_mask=torch.cat([mask.repeat_interleave(k, 0), cmask], dim=1),
+                     position_ids=cpos, use_cache=True, **{key: cache})
+        logp = torch.cat([last.repeat_interleave(k, 0)[:, None], step.logits[:, :-1].float().log_softmax(-1)], dim=1)
+        picked = logp.gather(2, cids[:, :, None])[:, :, 0]
+        for i, (_, rests, scored) in enumerate(chunk):
+            row = []
+            for j, r in enumerate(rests):
+                keep = cmask[i * k + j].bool()
+                if scored is not None:
+                    keep = keep.clone()
+                    keep[:len(r)] &= torch.tensor(list(scored[j]), device=device)
+                row.append(float(picked[i * k + j][keep].sum()))
+            results.append(row)
+    return results
+
+
+def _pad_id(tokenizer: Any) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
+
+
+def option_tokens(tokenizer: Any, prompt: list[dict[str, str]], options: Sequence[str],
+                  max_len: int = 4096) -> tuple[list[int], list[list[int]], list[list[bool]]]:
+    """(shared prefix, continuation ids, supervised mask) for options as the assistant's answer."""
     encoded = [encode(prompt + [{"role": "assistant", "content": o}], tokenizer, max_len) for o in options]
     starts = [next(i for i, x in enumerate(e.labels) if x != IGNORE) for e in encoded]
     shared = min(starts)
     prefix = encoded[0].input_ids[:shared]
     if any(e.input_ids[:shared] != prefix for e in encoded):
         raise ValueError("options do not share the prompt's tokens")
+    return (prefix, [e.input_ids[shared:] for e in encoded],
+            [[x != IGNORE for x in e.labels[shared:]] for e in encoded])
+
+
+def option_logprobs(model: Any, tokenizer: Any, prompt: list[dict[str, str]], options: Sequence[str],
+                    max_len: int = 4096) -> list[float]:
+    """Summed log-probability of each option as the assistant's answer (through its end-of-turn
+    token) after `prompt`, the chat template applied."""
+    prefix, rests, sup = option_tokens(tokenizer, prompt, options, max_len)
+    return scores_after_prefix(model, prefix, rests, _pad_id(tokenizer), sup)
+
+
+def continuation_tokens(tokenizer: Any, context: str, continuations: Sequence[str]) -> tuple[list[int], list[list[int]]]:
+    """Plain-text multiple choice the way lm-evaluation-harness encodes it: the context's trailing
+    spaces move to the continuation, the whole string is encoded, and the continuation is what follows
+    the separately encoded context (so the tokens agree with lm-eval item for item)."""
+    spaces = len(context) - len(context.rstrip(" "))
+    context = context[:len(context) - spaces] if spaces else context
+    ctx = tokenizer(context, add_special_tokens=False)["input_ids"]
+    rests = []
+    for c in continuations:
+        c = " " * spaces + c
+        whole = tokenizer(context + c, add_special_tokens=False)["input_ids"]
+        rests.append(whole[len(ctx):])
+    return ctx, rests
+
+
+def continuation_logprobs(model: Any, tokenizer: Any, context: str, continuations: Sequence[str]) -> list[float]:
+    prefix, rests = continuation_tokens(tokenizer, context, continuations)
+    return scores_after_prefix(model, prefix, rests, _pad_id(tokenizer))
+
+
+@torch.no_grad()
+def greedy_generate(model: Any, tokenizer: Any, prompts: Sequence[list[int]], max_new_tokens: int,
+                    batch_size: int = 8) -> list[list[int]]:
+    """Greedy continuations (token ids, stopping at EOS) of token prompts, batched with left padding."""
     device = next(model.parameters()).device
-    key = "cache" if "cache" in inspect.signature(_unwrapped(model).forward).parameters else "past_key_values"
-    out = model(input_ids=torch.tensor([prefix], device=device), use_cache=True)
-    cache = getattr(out, "cache", None) or out.past_key_values
-    last = out.logits[0, -1].float().log_softmax(-1)
-    rests = [e.input_ids[shared:] for e in encoded]
-    sups = [[x != IGNORE for x in e.labels[shared:]] for e in encoded]
-    width = max(len(r) for r in rests)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    ids = torch.full((len(rests), width), pad, dtype=torch.long, device=device)
-    mask = torch.zeros((len(rests), shared + width), dtype=torch.long, device=device)
-    mask[:, :shared] = 1
-    for i, r in enumerate(rests):
-        ids[i, :len(r)] = torch.tensor(r, device=device)
-        mask[i, shared:shared + len(r)] = 1
-    cache.batch_repeat_interleave(len(rests))
-    step = model(input_ids=ids, attention_mask=mask, use_cache=True, **{key: cache})
-    logp = torch.cat([last[None, None].expand(len(rests), 1, -1), step.logits[:, :-1].float().log_softmax(-1)], dim=1)
-    scores = []
-    for i, (r, sup) in enumerate(zip(rests, sups)):
-        picked = logp[i, torch.arange(len(r), device=device), torch.tensor(r, device=device)]
-        scores.append(float(picked[torch.tensor(sup, device=device)].sum()))
-    return scores
+    pad = _pad_id(tokenizer)
+    eos = tokenizer.eos_token_id
+    out: list[list[int]] = []
+    for at in range(0, len(prompts), batch_size):
+        chunk = prompts[at:at + batch_size]
+        width = max(len(p) for p in chunk)
+        ids = torch.full((len(chunk), width), pad, dtype=torch.long, device=device)
+        mask = torch.zeros_like(ids)
+        for i, p in enumerate(chunk):
+            ids[i, width - len(p):] = torch.tensor(p, device=device)
+            mask[i, width - len(p):] = 1
+        gen = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
+                             num_beams=1, pad_token_id=pad, eos_token_id=eos, temperature=None, top_p=None,
+                             top_k=None)
+        for row in gen[:, width:].tolist():
+            cut = row.index(eos) if eos is not None and eos in row else len(row)
+            out.append(row[:cut])
+    return out
+
+
+@torch.no_grad()
+def next_token_logprobs(model: Any, sequences: Sequence[list[int]], starts: Sequence[int], pad_id: int,
+                        batch_size: int = 8) -> list[torch.Tensor]:
+    """Log-softmax of the model's next-token distribution at each position from starts[i] - 1 to the
+    end of sequence i (the positions that predict tokens starts[i]...), one [k, vocab] tensor per row."""
+    device = next(model.parameters()).device
+    res: list[torch.Tensor] = []
+    for at in range(0, len(sequences), batch_size):
+        chunk = sequences[at:at + batch_size]
+        width = max(len(s) for s in chunk)
+        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long, device=device)
+        mask = torch.zeros_like(ids)
+        for i, s in enumerate(chunk):
+            ids[i, :len(s)] = torch.tensor(s, device=device)
+            mask[i, :len(s)] = 1
+        logits = model(input_ids=ids, attention_mask=mask).logits
+        for i, s in enumerate(chunk):
+            st = starts[at + i]
+            res.append(logits[i, st - 1:len(s) - 1].float().log_softmax(-1).cpu())
+    return res

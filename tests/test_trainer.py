@@ -138,8 +138,11 @@ def test_cli_train_and_its_errors(tiny, tmp_path):
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
-def test_two_process_ddp_on_cpu(tiny, tmp_path):
-    """torchrun with 2 processes (gloo): same command, no code change; rank 0 writes one adapter."""
+@pytest.mark.parametrize("launcher", ["torchrun", "accelerate"])
+def test_two_process_ddp_on_cpu(tiny, tmp_path, launcher):
+    """torchrun or accelerate launch with 2 processes (gloo): same command, no code change; rank 0 alone
+    writes one adapter and speaks. (accelerate's --cpu mode runs one process without MPI; its
+    --multi_gpu mode is torchrun underneath and falls back to gloo on a CPU machine.)"""
     import socket
 
     from conftest import write_jsonl
@@ -148,8 +151,12 @@ def test_two_process_ddp_on_cpu(tiny, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
-                           "--master_addr=127.0.0.1", "-m", "harness", "train", "--base", tiny, "--train", str(data),
+    launch = {"torchrun": ["-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
+                           "--master_addr=127.0.0.1"],
+              "accelerate": ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes=2",
+                             "--num_machines=1", "--mixed_precision=no", "--dynamo_backend=no",
+                             f"--main_process_port={port}"]}[launcher]
+    proc = subprocess.run([sys.executable, *launch, "-m", "harness", "train", "--base", tiny, "--train", str(data),
                            "--out", str(tmp_path / "ddp"), "--epochs", "2", "--lr", "0.005", "--batch-size", "4",
                            "--max-seq-len", "96"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -157,6 +164,7 @@ def test_two_process_ddp_on_cpu(tiny, tmp_path):
     assert manifest["processes"] == 2 and manifest["ranks_in_sync"] is True  # gradients were averaged
     assert manifest["steps"] == 2 * (len(ROWS) // 4 // 2)  # each rank takes half the batches
     assert manifest["verification"]["base_max_abs_diff"] > 1e-6
+    assert proc.stdout.count("Adapter:") == 1
 
 
 def test_early_stopping_keeps_the_best_epoch(tiny, tmp_path, monkeypatch):

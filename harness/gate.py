@@ -1,0 +1,143 @@
+"""The deploy gate: suites report figures, this file decides pass or fail from the gate policy
+(harness/default_gate.yaml merged with the user's), so no threshold lives in a suite."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import fnmatch
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import UsageError
+from .io import read_yaml_mapping
+
+DEFAULT_GATE = Path(__file__).with_name("default_gate.yaml")
+FIELDS = ("tuned", "base", "delta", "lower", "upper")
+_RULE_KEYS = ("field", "above", "below")
+_TOP = ("on_error", "seed", "suites", "gates")
+
+
+def _hint(key: str, options) -> str:
+    close = difflib.get_close_matches(key, list(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(map(str, options))}"
+
+
+def load_gate(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
+    """The default gate policy with a user's (path, dict or None) merged over it, validated."""
+    from suites import REGISTRY
+
+    merged = yaml.safe_load(DEFAULT_GATE.read_text(encoding="utf-8"))
+    if policy is None:
+        return merged
+    name, user = ("<policy>", dict(policy)) if isinstance(policy, Mapping) else (str(policy), read_yaml_mapping(policy, "gate policy"))
+    for key, value in user.items():
+        if key not in _TOP:
+            raise UsageError(f"{name}: unknown gate policy key {key!r}{_hint(key, _TOP)}")
+        if key == "suites":
+            if not isinstance(value, dict):
+                raise UsageError(f"{name}: suites must be a mapping of suite name to settings")
+            for suite, conf in value.items():
+                if suite not in REGISTRY:
+                    raise UsageError(f"{name}: unknown suite {suite!r} under suites{_hint(suite, REGISTRY)}")
+                conf = conf or {}
+                for k in conf:
+                    if k not in ("enabled", "params"):
+                        raise UsageError(f"{name}: unknown key 'suites.{suite}.{k}'{_hint(k, ('enabled', 'params'))}")
+                target = merged["suites"].setdefault(suite, {"enabled": True, "params": {}})
+                if "enabled" in conf:
+                    target["enabled"] = bool(conf["enabled"])
+                target["params"] = {**(target.get("params") or {}), **(conf.get("params") or {})}
+        elif key == "gates":
+            if not isinstance(value, dict):
+                raise UsageError(f"{name}: gates must be a mapping of metric to rule")
+            for metric, rule in value.items():
+                if rule is None:
+                    merged["gates"].pop(metric, None)  # `task.accuracy: null` removes a default rule
+                else:
+                    merged["gates"][metric] = copy.deepcopy(rule)
+        else:
+            merged[key] = value
+    _validate(merged, name)
+    return merged
+
+
+def _validate(gate: dict[str, Any], name: str) -> None:
+    from suites import REGISTRY
+
+    if gate.get("on_error") not in ("warn", "fail"):
+        raise UsageError(f"{name}: on_error must be 'warn' or 'fail'")
+    for metric, rule in gate["gates"].items():
+        suite, _, rest = metric.partition(".")
+        if suite not in REGISTRY:
+            raise UsageError(f"{name}: gates: unknown suite {suite!r} in {metric!r}{_hint(suite, REGISTRY)}")
+        known = REGISTRY[suite].metrics
+        last = rest.rsplit(".", 1)[-1]
+        if not rest or (known and last not in known and not any(ch in rest for ch in "*?[")):
+            raise UsageError(f"{name}: gates: unknown metric {metric!r}{_hint(last, known)}")
+        if not isinstance(rule, dict):
+            raise UsageError(f"{name}: gates.{metric} must be a mapping like {{field: lower, above: 0}}")
+        for k in rule:
+            if k not in _RULE_KEYS:
+                raise UsageError(f"{name}: gates.{metric}: unknown key {k!r}{_hint(k, _RULE_KEYS)}")
+        if rule.get("field") not in FIELDS:
+            raise UsageError(f"{name}: gates.{metric}.field must be one of {', '.join(FIELDS)}")
+        if not ("above" in rule or "below" in rule):
+            raise UsageError(f"{name}: gates.{metric} needs `above` or `below`")
+        for k in ("above", "below"):
+            if k in rule and (isinstance(rule[k], bool) or not isinstance(rule[k], (int, float))):
+                raise UsageError(f"{name}: gates.{metric}.{k} must be a number, got {rule[k]!r}")
+
+
+def figure(m: Mapping[str, Any], field: str) -> float | None:
+    if field in ("lower", "upper"):
+        interval = m.get("interval")
+        return None if not interval else interval[0 if field == "lower" else 1]
+    value = m.get(field)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def rule_for(gates: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """The exact rule for suite.metric, else the first matching pattern."""
+    if name in gates:
+        return gates[name]
+    for pattern, rule in gates.items():
+        if any(ch in pattern for ch in "*?[") and fnmatch.fnmatchcase(name, pattern):
+            return rule
+    return None
+
+
+def judge(metric: dict[str, Any], rule: Mapping[str, Any] | None) -> None:
+    """Fill metric['status'] (pass / fail / info / skipped) and metric['gate'] (the rule and why)."""
+    if rule is None:
+        metric["status"] = "info"
+        return
+    value = figure(metric, rule["field"])
+    text = " and ".join(f"{rule['field']} {'>' if k == 'above' else '<'} {rule[k]:g}" for k in ("above", "below") if k in rule)
+    if value is None:
+        metric.update(status="skipped", gate={**rule, "rule": text, "reason": f"no {rule['field']} figure"})
+        return
+    ok = ("above" not in rule or value > rule["above"]) and ("below" not in rule or value < rule["below"])
+    metric.update(status="pass" if ok else "fail",
+                  gate={**rule, "rule": text, "value": value,
+                        "reason": f"{rule['field']} = {value:.4g}: {'meets' if ok else 'breaks'} {text}"})
+
+
+def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
+    """Judge every metric of every suite in place; return the verdict."""
+    failed = errored = False
+    for suite_name, suite in results["suites"].items():
+        if suite["status"] == "error":
+            errored = True
+            continue
+        statuses = []
+        for name, m in suite.get("metrics", {}).items():
+            judge(m, rule_for(gate["gates"], f"{suite_name}.{name}"))
+            statuses.append(m["status"])
+        suite["verdict"] = "fail" if "fail" in statuses else "pass"
+        failed |= "fail" in statuses
+    if failed or (errored and gate["on_error"] == "fail"):
+        return "fail"
+    return "pass"

@@ -1,0 +1,46 @@
+"""Compare results as a rich terminal table: one row per metric with base, tuned, delta, interval,
+p, n and the gate's status; suites that crashed or did not apply say so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .compare_format import interval, n_of, num, signed
+
+STYLE = {"pass": "green", "fail": "bold red", "info": "dim", "skipped": "yellow", "error": "bold magenta"}
+
+
+def print_compare(results: dict[str, Any], console: Console, where: str | None = None) -> None:
+    table = Table(title=f"harness compare: {escape(results['base']['name'])} + adapter "
+                        f"{escape(results['adapter']['path'])}", title_justify="left")
+    for col, just in (("metric", "left"), ("base", "right"), ("tuned", "right"), ("delta", "right"),
+                      ("95% interval", "right"), ("p", "right"), ("n", "right"), ("gate", "left")):
+        table.add_column(col, justify=just, no_wrap=col in ("metric", "95% interval"))
+    for suite_name, suite in results["suites"].items():
+        if suite["status"] == "error":
+            table.add_row(f"[bold]{suite_name}[/]", "", "", "", "", "", "",
+                          f"[{STYLE['error']}]error[/] {escape(suite.get('error', ''))[:80]}")
+            continue
+        if suite["status"] == "not_applicable":
+            table.add_row(f"[bold]{suite_name}[/]", "", "", "", "", "", "",
+                          f"[dim]n/a: {escape(suite['info'].get('reason', ''))}[/]")
+            continue
+        for name, m in suite.get("metrics", {}).items():
+            status = m.get("status", "info")
+            rule = f" [dim]{escape(m['gate']['rule'])}[/]" if m.get("gate") and status != "info" else ""
+            table.add_row(f"{suite_name}.{name}", num(m.get("base")), num(m.get("tuned")), signed(m.get("delta")),
+                          interval(m), "-" if m.get("p") is None else f"{m['p']:.3g}", n_of(m),
+                          f"[{STYLE.get(status, '')}]{status}[/]{rule}")
+    console.print(table)
+    failed = [f"{s}.{n}: {m['gate']['reason']}" for s, suite in results["suites"].items()
+              for n, m in suite.get("metrics", {}).items() if m.get("status") == "fail"]
+    for f in failed:
+        console.print(f"  [red]x[/] {escape(f)}", highlight=False)
+    style = "bold green" if results["verdict"] == "pass" else "bold red"
+    tail = f"  ({escape(where)})" if where else ""
+    console.print(f"verdict: [{style}]{results['verdict'].upper()}[/]  in {results['seconds']:.0f} s, "
+                  f"cache {results['cache']['hits']} hits / {results['cache']['misses']} misses{tail}", highlight=False)

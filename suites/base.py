@@ -1,0 +1,80 @@
+"""What a suite is: a small class whose `run` scores base and tuned on its items through the pair and
+returns plain data (per metric: base, tuned, delta, interval, p, n). It never decides pass or fail:
+the gate policy does that afterwards (harness/gate.py)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from harness.data import Example
+    from harness.paired import Pair
+
+
+@dataclass
+class Context:
+    """Everything a suite may use: the pair, the task's rows rendered as in training, the policy's
+    parameters for this suite, and a seed for every bootstrap."""
+
+    pair: "Pair"
+    shape: str
+    labels: list[str]
+    train: list["Example"]
+    eval: list["Example"]
+    prompt_template: str
+    system: str | None
+    max_seq_len: int
+    seed: int = 0
+    probe_dir: Any = None
+    extra_prompts: list[dict[str, Any]] = field(default_factory=list)
+    shared: dict[str, Any] = field(default_factory=dict)  # results one suite leaves for another
+
+
+def metric(base: Any = None, tuned: Any = None, delta: Any = None, interval: Any = None, p: Any = None,
+           n: Any = None, **extra: Any) -> dict[str, Any]:
+    """One figure as every suite reports it (None where it does not apply)."""
+    return {"base": base, "tuned": tuned, "delta": delta, "interval": interval, "p": p, "n": n, **extra}
+
+
+class Suite:
+    name: ClassVar[str]
+    title: ClassVar[str]
+    why: ClassVar[str]
+    version: ClassVar[int] = 1
+    # Metric names a gate may test; forgetting adds one per probe set ("forgetting.<probe>.accuracy").
+    metrics: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover - interface
+        """-> {"metrics": {name: metric(...)}, "info": {...}, "rows": [...]}"""
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[Suite]] = {}
+
+
+def register(cls: type[Suite]) -> type[Suite]:
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"suite {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def get_suite(name: str) -> type[Suite]:
+    from harness.errors import UsageError
+
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        hint = difflib.get_close_matches(name, REGISTRY, n=1)
+        raise UsageError(f"unknown suite {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else
+                         f"; known suites: {', '.join(REGISTRY)}")) from None
+
+
+def not_applicable(reason: str) -> dict[str, Any]:
+    return {"metrics": {}, "info": {"applicable": False, "reason": reason}, "rows": []}

@@ -1,0 +1,59 @@
+"""calibration: can the tuned model's confidence be trusted? Fine-tuning often makes a model right more
+often but overconfident when wrong, and downstream thresholds ("auto-route tickets above 0.9") break.
+
+Label probabilities are the softmax over the labels' log-likelihoods on held-out rows (the same scores
+as the task suite, read from the cache). ECE uses 15 equal-width bins (Guo et al. 2017); it is biased at
+small n, so the gate tests the change, with a paired bootstrap interval; the Brier score sits beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from harness import stats
+
+from .base import Context, Suite, metric, not_applicable, register
+from .task import TaskSuite, classification_scores, sample, softmax
+
+
+@register
+class CalibrationSuite(Suite):
+    name = "calibration"
+    title = "Calibration"
+    why = "Overconfident wrong answers break every threshold built on the model's confidence."
+    version = 1
+    metrics = ("ece", "brier")
+
+    def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+        if ctx.shape != "classification":
+            return not_applicable("calibration needs label probabilities (classification rows)")
+        s = ctx.shared.get("task")
+        if s is None:
+            rows = sample(ctx.eval, int(params.get("max_items", 500)), ctx.seed)
+            if not rows:
+                return not_applicable("no held-out rows (give --eval)")
+            s = classification_scores(ctx, rows, TaskSuite().key)
+        truth = np.asarray(s["truth"])
+        probs = {side: np.asarray([softmax(x) for x in s[side]]) for side in ("base", "tuned")}
+        conf = {side: probs[side].max(axis=1) for side in probs}
+        ok = {side: probs[side].argmax(axis=1) == truth for side in probs}
+        bins = int(params.get("bins", 15))
+        e = stats.paired_stat_delta(
+            lambda idx: stats.ece(conf["tuned"][idx], ok["tuned"][idx], bins) - stats.ece(conf["base"][idx], ok["base"][idx], bins),
+            len(truth), seed=ctx.seed, n_boot=1000, base=lambda idx: stats.ece(conf["base"][idx], ok["base"][idx], bins))
+        b = stats.paired_mean_delta(stats.brier(probs["base"], truth), stats.brier(probs["tuned"], truth), seed=ctx.seed)
+        threshold = float(params.get("confident", 0.8))
+        wrong = [{"split": ex.split, "line": ex.line, "label": ex.label,
+                  "predicted": ctx.labels[int(probs["tuned"][i].argmax())], "confidence": round(float(conf["tuned"][i]), 4)}
+                 for i, ex in enumerate(s["examples"]) if not ok["tuned"][i] and conf["tuned"][i] >= threshold]
+        wrong.sort(key=lambda r: -r["confidence"])
+        return {"metrics": {
+                    "ece": metric(e.get("base"), e.get("tuned"), e["delta"], e["interval"], None, e["n"],
+                                  interval_of="delta", higher_is_better=False, bins=bins),
+                    "brier": metric(b["base"], b["tuned"], b["delta"], b["interval"], None, b["n"],
+                                    interval_of="delta", higher_is_better=False)},
+                "info": {"confident_threshold": threshold, "confident_wrong": len(wrong),
+                         "mean_confidence": {side: float(conf[side].mean()) for side in conf}},
+                "rows": wrong[: int(params.get("max_rows_listed", 50))]}

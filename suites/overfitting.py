@@ -1,0 +1,116 @@
+"""overfitting: did the adapter learn the task or the training rows?
+
+- Generalisation gap: the tuned model's loss and task accuracy on training rows vs held-out rows (the
+  base's gap beside it, as the reference for rows that are simply easier).
+- Extraction (Carlini et al.): prompt with a training row's prompt, decode greedily, and count exact
+  reproductions of its completion, against the same on held-out rows.
+- Membership inference with the base as a free reference model: per-row loss ratio tuned/base; the
+  AUC of telling training rows from held-out rows by it (0.5 = no signal, 1.0 = every training row
+  identifiable). Train and held-out rows are different rows, so these intervals are unpaired.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from harness import stats
+from harness.render import encode, to_messages
+from harness.scoring import _pad_id, masked_loss, pad_batch
+
+from .base import Context, Suite, metric, not_applicable, register
+from .task import classification_scores, generate_both, generation_prompt, sample
+
+
+def row_losses(ctx: Context, suite_key: str, rows: list) -> dict[str, np.ndarray]:
+    """Mean per-token loss of each row's supervised (answer) tokens, base and tuned."""
+    tok = ctx.pair.tokenizer
+    enc = [encode(to_messages(ex, ctx.shape, ctx.prompt_template, ctx.labels, ctx.system), tok, ctx.max_seq_len, ex.line)
+           for ex in rows]
+    keep = [i for i, e in enumerate(enc) if e.supervised]
+    enc = [enc[i] for i in keep]
+    pad = _pad_id(tok)
+
+    @torch.no_grad()
+    def compute(model, items):
+        out = []
+        for at in range(0, len(items), 8):
+            chunk = items[at:at + 8]
+            ids, labels, mask = pad_batch(chunk, pad)
+            sums, _ = masked_loss(model, ids, labels, mask, reduction="sum")
+            out += [float(s) / e.supervised for s, e in zip(sums.tolist(), chunk)]
+        return out
+
+    res = ctx.pair.both(suite_key, "row_loss", enc, [[e.input_ids, e.labels] for e in enc], compute)
+    return {"rows": [rows[i] for i in keep], "base": np.asarray(res["base"]), "tuned": np.asarray(res["tuned"])}
+
+
+@register
+class OverfittingSuite(Suite):
+    name = "overfitting"
+    title = "Overfitting and memorisation"
+    why = "An adapter that memorised its rows leaks them and scores well only on what it has seen."
+    version = 1
+    metrics = ("loss_gap", "accuracy_gap", "extraction_gap", "membership_auc")
+
+    def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+        n = int(params.get("max_items", 100))
+        train, held = sample(ctx.train, n, ctx.seed), sample(ctx.eval, n, ctx.seed)
+        if not train or not held:
+            return not_applicable("needs training rows and held-out rows")
+        out: dict[str, Any] = {}
+        if ctx.shape == "classification":
+            # The answer's loss is minus its label's log-likelihood: the option scores give both the
+            # losses and the accuracies from one pass.
+            st, sh = classification_scores(ctx, train, self.key), classification_scores(ctx, held, self.key)
+            lt, lh = ({"rows": s["examples"],
+                       **{side: np.asarray([-x[t] / k for x, t, k in zip(s[side], s["truth"], s["answer_tokens"])])
+                          for side in ("base", "tuned")}} for s in (st, sh))
+        else:
+            lt, lh = row_losses(ctx, self.key, train), row_losses(ctx, self.key, held)
+        gap = {side: stats.unpaired_mean_difference(lh[side], lt[side], seed=ctx.seed) for side in ("base", "tuned")}
+        out["loss_gap"] = metric(gap["base"]["delta"], gap["tuned"]["delta"],
+                                 gap["tuned"]["delta"] - gap["base"]["delta"], gap["tuned"]["interval"], None,
+                                 gap["tuned"]["n"], interval_of="tuned", higher_is_better=False,
+                                 train_loss=float(lt["tuned"].mean()), heldout_loss=float(lh["tuned"].mean()))
+        # Membership: how much lower the tuned loss is than the base's on a row; members should drop more.
+        score_t = np.log(lt["base"] + 1e-9) - np.log(lt["tuned"] + 1e-9)
+        score_h = np.log(lh["base"] + 1e-9) - np.log(lh["tuned"] + 1e-9)
+        a = stats.auc(score_t, score_h)
+        out["membership_auc"] = metric(0.5, a, None if a is None else a - 0.5,
+                                       stats.auc_interval(score_t, score_h, seed=ctx.seed), None,
+                                       [len(score_t), len(score_h)], interval_of="tuned", higher_is_better=False)
+        if ctx.shape == "classification":
+            acc = {}
+            for side in ("base", "tuned"):
+                ok_t = [int(np.argmax(x)) == y for x, y in zip(st[side], st["truth"])]
+                ok_h = [int(np.argmax(x)) == y for x, y in zip(sh[side], sh["truth"])]
+                acc[side] = stats.unpaired_mean_difference(ok_t, ok_h, seed=ctx.seed)
+            out["accuracy_gap"] = metric(acc["base"]["delta"], acc["tuned"]["delta"],
+                                         acc["tuned"]["delta"] - acc["base"]["delta"], acc["tuned"]["interval"], None,
+                                         acc["tuned"]["n"], interval_of="tuned", higher_is_better=False)
+        m = int(params.get("extraction_items", 64))
+        ext_t, ext_h = self._extraction(ctx, train[:m]), self._extraction(ctx, held[:m])
+        e = stats.unpaired_mean_difference(ext_t["tuned"], ext_h["tuned"], seed=ctx.seed)
+        eb = stats.unpaired_mean_difference(ext_t["base"], ext_h["base"], seed=ctx.seed)
+        out["extraction_gap"] = metric(eb["delta"], e["delta"], None if e["delta"] is None else e["delta"] - eb["delta"],
+                                       e["interval"], None, e["n"], interval_of="tuned", higher_is_better=False,
+                                       train_rate=float(np.mean(ext_t["tuned"])), heldout_rate=float(np.mean(ext_h["tuned"])))
+        ratio_rows = sorted(zip(score_t.tolist(), lt["rows"]), key=lambda r: -r[0])
+        listed = [{"split": ex.split, "line": ex.line, "log_loss_ratio": round(s, 4)} for s, ex in ratio_rows[:20]]
+        return {"metrics": out, "info": {"train_rows": len(train), "heldout_rows": len(held),
+                                         "extraction_rows": [len(ext_t["tuned"]), len(ext_h["tuned"])]},
+                "rows": listed}
+
+    def _extraction(self, ctx: Context, rows: list) -> dict[str, list[int]]:
+        tok = ctx.pair.tokenizer
+        refs = [(ex.label if ctx.shape == "classification" else ex.output) or "" for ex in rows]
+        if not rows:
+            return {"base": [], "tuned": []}
+        longest = max(len(tok(r, add_special_tokens=False)["input_ids"]) for r in refs)
+        gen = generate_both(ctx, self.key, [generation_prompt(ctx, ex) for ex in rows], longest + 4)
+        norm = lambda s: " ".join(s.split()).casefold()
+        return {side: [int(norm(tok.decode(g, skip_special_tokens=True)) == norm(r)) for g, r in zip(gen[side], refs)]
+                for side in gen}
