@@ -1,0 +1,180 @@
+"""`harness compare` on tiny local models: the paired scorer, the cache, the gate's effects, the
+artifacts and the errors; and one end-to-end run on the real built-in model."""
+
+import json
+import random
+import subprocess
+import sys
+from xml.etree import ElementTree as ET
+
+import pytest
+import torch
+
+from harness.compare import compare
+from harness.errors import InputError
+from harness.trainer import train
+from tiny_model import build_tiny_model
+
+WORDS = "parcel charge app plan refund login order screen account delivery invoice password box card phone".split()
+LABELS = ["billing", "delivery", "technical_issue", "cancellation"]
+SMALL = {"suites": {"forgetting": {"params": {"max_items": 10}}, "drift": {"params": {"max_items": 6, "max_new_tokens": 6}},
+                    "overfitting": {"params": {"extraction_items": 16}}}}
+FAST = dict(batch_size=8, max_seq_len=64, prompt_template="{text}")
+
+
+def rows(n, seed):
+    r = random.Random(seed)
+    return [{"text": " ".join(r.choice(WORDS) for _ in range(5)), "label": r.choice(LABELS)} for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """A tiny base; a lightly trained adapter; one that memorised random labels; one that answers
+    every prompt with a task label."""
+    root = tmp_path_factory.mktemp("compare")
+    tiny = str(build_tiny_model(root / "tiny"))
+    tr, ev = rows(32, 1), rows(32, 2)
+    train(tiny, tr, None, out=root / "light", epochs=1, lr=1e-3, **FAST)
+    train(tiny, tr, None, out=root / "over", epochs=40, lr=2e-2, lora_r=16, **FAST)
+    collapse = [{"prompt": f"tell me about {a} and {b}", "completion": "billing"} for a in WORDS for b in WORDS[:4]]
+    train(tiny, collapse, None, out=root / "collapsed", epochs=3, lr=1e-2, **FAST)
+    return {"root": root, "tiny": tiny, "train": tr, "eval": ev, "collapse": collapse}
+
+
+def status(results, suite, metric):
+    return results["suites"][suite]["metrics"][metric]["status"]
+
+
+def test_results_junit_and_model_card(made, tmp_path):
+    out = tmp_path / "out"
+    r = compare(made["tiny"], made["root"] / "light", made["train"], made["eval"], policy=SMALL, out=out, cache="")
+    assert r["schema"] == "harness.compare/1" and r["verdict"] in ("pass", "fail")
+    assert list(r["suites"]) == ["task", "calibration", "overfitting", "forgetting", "drift"]
+    assert all(s["status"] == "ok" for s in r["suites"].values())
+    for suite in r["suites"].values():
+        for m in suite["metrics"].values():
+            assert {"base", "tuned", "delta", "interval", "n", "status"} <= set(m)
+    forgetting = r["suites"]["forgetting"]["metrics"]
+    assert {"knowledge.accuracy", "arithmetic.accuracy", "commonsense.accuracy", "reading.accuracy",
+            "instructions.accuracy"} <= set(forgetting)
+    assert all("p_holm" in m and m["n"] == 10 for m in forgetting.values())
+    assert json.loads((out / "results.json").read_text()) == r
+    root = ET.parse(out / "junit.xml").getroot()
+    gated = [(s, m) for s, suite in r["suites"].items() for m, v in suite["metrics"].items() if v["status"] != "info"]
+    assert int(root.get("tests")) == len(gated) == len(root.findall(".//testcase"))
+    assert int(root.get("failures")) == sum(r["suites"][s]["metrics"][m]["status"] == "fail" for s, m in gated)
+    card = (made["root"] / "light" / "README.md").read_text()
+    assert "_Filled in by the regression suites._" not in card and "| task.accuracy |" in card
+    assert card.index("## Results") > card.index("## Known limitations")
+
+
+def test_both_sides_equal_separately_loaded_models(made):
+    """The adapter toggle gives exactly the base, and the attached adapter exactly a fresh PeftModel."""
+    from peft import PeftModel
+
+    from harness.models import load_base
+    from harness.paired import Pair
+    from harness.scoring import score_items
+
+    pair = Pair(made["tiny"], made["root"] / "over", cache="")
+    items = [([5, 6, 7, 8], [[9], [10, 11]], None), ([5, 6, 12], [[13, 14], [9]], None)]
+    got = pair.both("test:1", "scores", items, [[p, r] for p, r, _ in items], lambda m, its: score_items(m, its, 3))
+    flat = lambda rows: [x for row in rows for x in row]  # noqa: E731
+    plain = load_base(made["tiny"]).model
+    assert flat(got["base"]) == pytest.approx(flat(score_items(plain, items, 3)), abs=1e-5)
+    tuned = PeftModel.from_pretrained(load_base(made["tiny"]).model, str(made["root"] / "over")).eval()
+    assert flat(got["tuned"]) == pytest.approx(flat(score_items(tuned, items, 3)), abs=1e-5)
+    assert flat(got["base"]) != pytest.approx(flat(got["tuned"]), abs=1e-3)
+
+
+def test_a_rerun_recomputes_only_what_changed(made, tmp_path):
+    cache = tmp_path / "cache.sqlite"
+    args = (made["tiny"], made["root"] / "light", made["train"], made["eval"])
+    first = compare(*args, policy=SMALL, cache=cache)
+    again = compare(*args, policy=SMALL, cache=cache)
+    assert first["cache"]["hits"] == 0 and again["cache"]["misses"] == 0
+    assert again["suites"]["task"]["metrics"] == first["suites"]["task"]["metrics"]
+    other = compare(made["tiny"], made["root"] / "over", made["train"], made["eval"], policy=SMALL, cache=cache)
+    # A new adapter: the base side comes from the cache, the tuned side is scored afresh.
+    assert other["cache"]["hits"] > 0 and other["cache"]["misses"] > 0
+    assert other["cache"]["hits"] + other["cache"]["misses"] == first["cache"]["misses"]
+
+
+def test_overtrained_adapter_fails_on_memorisation(made):
+    r = compare(made["tiny"], made["root"] / "over", made["train"], made["eval"], policy=SMALL, cache="",
+                suites=["overfitting"])
+    auc = r["suites"]["overfitting"]["metrics"]["membership_auc"]
+    assert auc["tuned"] > 0.6 and auc["status"] == "fail" and r["verdict"] == "fail"
+    light = compare(made["tiny"], made["root"] / "light", made["train"], made["eval"], policy=SMALL, cache="",
+                    suites=["overfitting"])
+    assert status(light, "overfitting", "membership_auc") == "pass"
+
+
+def test_label_answering_adapter_fails_on_drift(made):
+    r = compare(made["tiny"], made["root"] / "collapsed", made["collapse"], made["collapse"][:10], policy=SMALL,
+                cache="", suites=["drift"])
+    col = r["suites"]["drift"]["metrics"]["collapse_rate"]
+    assert col["base"] == 0.0 and col["tuned"] > 0.5 and col["status"] == "fail" and r["verdict"] == "fail"
+    assert r["suites"]["drift"]["rows"][0]["collapsed"] is True
+
+
+def test_a_crashing_suite_is_an_error_and_the_rest_still_run(made, monkeypatch):
+    from suites.drift import DriftSuite
+
+    def boom(self, ctx, params):
+        raise RuntimeError("probe file vanished")
+
+    monkeypatch.setattr(DriftSuite, "run", boom)
+    r = compare(made["tiny"], made["root"] / "light", made["train"], made["eval"], policy=SMALL, cache="",
+                suites=["task", "drift"])
+    assert r["suites"]["drift"]["status"] == "error" and "probe file vanished" in r["suites"]["drift"]["error"]
+    assert r["suites"]["task"]["status"] == "ok" and r["verdict"] == "fail"
+
+
+def test_mismatched_base_is_refused(made, tmp_path):
+    other = str(build_tiny_model(tmp_path / "other", seed=1))
+    with pytest.raises(InputError, match="adapter was trained on base .*compare it with its own base"):
+        compare(other, made["root"] / "light", made["train"], made["eval"], cache="")
+
+
+def test_cli_exit_codes_and_one_line_errors(made, tmp_path):
+    from conftest import write_jsonl
+
+    tr, ev = write_jsonl(tmp_path / "t.jsonl", made["train"]), write_jsonl(tmp_path / "e.jsonl", made["eval"])
+    policy = tmp_path / "gate.yaml"
+    policy.write_text("gates:\n  task.accuracy: null\n")
+    base = [sys.executable, "-m", "harness", "compare", "--base", made["tiny"], "--train", str(tr), "--eval", str(ev),
+            "--no-cache", "--suites", "task"]
+    ok = subprocess.run(base + ["--adapter", str(made["root"] / "light"), "--out", str(tmp_path / "a"), "--policy",
+                                str(policy)], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr[-1500:]
+    assert "task.accuracy" in ok.stdout and "verdict: PASS" in ok.stdout
+    failed = subprocess.run(base + ["--adapter", str(made["root"] / "light"), "--out", str(tmp_path / "b")],
+                            capture_output=True, text=True)
+    assert failed.returncode == 1 and "verdict: FAIL" in failed.stdout  # no task gain: the interval is not above 0
+    bad = subprocess.run(base + ["--adapter", str(tmp_path / "nope"), "--out", str(tmp_path / "c")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "no such adapter directory" in bad.stderr
+    typo = subprocess.run(base[:-1] + ["tsak", "--adapter", str(made["root"] / "light"), "--out", str(tmp_path / "d")],
+                          capture_output=True, text=True)
+    assert typo.returncode == 2 and "did you mean 'task'" in typo.stderr
+
+
+def test_builtin_model_compare_end_to_end(tmp_path):
+    """The real SmolLM2-135M-Instruct with a briefly trained adapter, every suite on a few items (CI runs
+    this): the probes score clearly above chance on the real model and every figure is paired."""
+    data = [{"text": t, "label": lab} for t, lab in [
+        ("where is my parcel", "delivery"), ("i was charged twice", "billing"),
+        ("the app crashes on start", "technical_issue"), ("please cancel my plan", "cancellation")] * 4]
+    train("smollm2-135m-instruct", data, None, out=tmp_path / "adapter", max_steps=2, batch_size=8, lr=1e-3,
+          max_seq_len=96, prompt_template="Ticket: {text}\nCategory?")
+    policy = {"suites": {"task": {"params": {"max_items": 8}}, "overfitting": {"params": {"max_items": 8, "extraction_items": 4}},
+                         "forgetting": {"params": {"max_items": 24, "probes": ["knowledge"]}},
+                         "drift": {"params": {"max_items": 4, "max_new_tokens": 8}}}}
+    r = compare("smollm2-135m-instruct", tmp_path / "adapter", data, data[:8], policy=policy, out=tmp_path / "out",
+                cache=tmp_path / "cache.sqlite")
+    assert all(s["status"] == "ok" for s in r["suites"].values()), {k: s.get("error") for k, s in r["suites"].items()}
+    know = r["suites"]["forgetting"]["metrics"]["knowledge.accuracy"]
+    assert know["n"] == 24 and know["base"] > know["chance"] + 0.3
+    assert r["base"]["source"] == "builtin" and r["suites"]["drift"]["metrics"]["kl"]["tuned"] >= 0
+    assert (tmp_path / "out" / "junit.xml").is_file()

@@ -1,0 +1,66 @@
+"""The gate policy: merging, validation with did-you-mean, and how rules judge figures."""
+
+import pytest
+
+from harness.errors import UsageError
+from harness.gate import apply, judge, load_gate, rule_for
+
+
+def test_defaults_and_overrides_merge():
+    gate = load_gate({"gates": {"drift.kl": {"field": "tuned", "below": 0.2}, "task.accuracy": None},
+                      "suites": {"drift": {"params": {"max_new_tokens": 8}}, "forgetting": {"enabled": False}}})
+    assert gate["gates"]["drift.kl"]["below"] == 0.2 and "task.accuracy" not in gate["gates"]
+    assert gate["suites"]["drift"]["params"] == {"max_items": 200, "max_new_tokens": 8}
+    assert gate["suites"]["forgetting"]["enabled"] is False and gate["on_error"] == "fail"
+
+
+@pytest.mark.parametrize("policy, message", [
+    ({"gate": {}}, "unknown gate policy key 'gate'; did you mean 'gates'"),
+    ({"suites": {"drfit": {}}}, "unknown suite 'drfit' under suites; did you mean 'drift'"),
+    ({"suites": {"drift": {"param": {}}}}, "did you mean 'params'"),
+    ({"gates": {"tsk.accuracy": {"field": "lower", "above": 0}}}, "unknown suite 'tsk'"),
+    ({"gates": {"task.acuracy": {"field": "lower", "above": 0}}}, "did you mean 'accuracy'"),
+    ({"gates": {"task.accuracy": {"field": "middle", "above": 0}}}, "field must be one of"),
+    ({"gates": {"task.accuracy": {"field": "lower"}}}, "needs `above` or `below`"),
+    ({"gates": {"task.accuracy": {"field": "lower", "above": "zero"}}}, "must be a number"),
+    ({"on_error": "maybe"}, "on_error must be"),
+])
+def test_bad_policies_are_named(policy, message):
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace("`", "`")):
+        load_gate(policy)
+
+
+def test_policy_file_errors_name_the_file(tmp_path):
+    bad = tmp_path / "gate.yaml"
+    bad.write_text("gates:\n  task.accuracy: {field: lower, above: 0\n")
+    with pytest.raises(Exception, match="gate.yaml"):
+        load_gate(str(bad))
+
+
+def test_rules_judge_the_named_figure():
+    m = {"base": 0.5, "tuned": 0.6, "delta": 0.1, "interval": [-0.01, 0.2]}
+    judge(m, {"field": "lower", "above": 0.0})
+    assert m["status"] == "fail" and "lower = -0.01" in m["gate"]["reason"]
+    m2 = dict(m, interval=[0.02, 0.2])
+    judge(m2, {"field": "lower", "above": 0.0})
+    assert m2["status"] == "pass"
+    m3 = {"tuned": None, "interval": None}
+    judge(m3, {"field": "tuned", "below": 0.6})
+    assert m3["status"] == "skipped"
+    m4 = {"tuned": 0.3}
+    judge(m4, None)
+    assert m4["status"] == "info"
+
+
+def test_patterns_cover_every_probe_set():
+    gates = load_gate(None)["gates"]
+    assert rule_for(gates, "forgetting.my_probe.accuracy") == gates["forgetting.*.accuracy"]
+    assert rule_for(gates, "forgetting.my_probe.accuracy_norm") is None
+
+
+def test_a_crashed_suite_fails_the_gate_unless_on_error_is_warn():
+    results = {"suites": {"task": {"status": "error", "metrics": {}},
+                          "drift": {"status": "ok", "metrics": {"kl": {"tuned": 0.01, "interval": [0, 0.02]}}}}}
+    assert apply(results, load_gate(None)) == "fail"
+    assert results["suites"]["drift"]["metrics"]["kl"]["status"] == "pass"
+    assert apply(results, load_gate({"on_error": "warn"})) == "pass"

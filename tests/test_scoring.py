@@ -1,0 +1,60 @@
+"""Scoring primitives on a tiny model: batched, prefix-sharing scores equal plain one-item forwards."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.scoring import continuation_tokens, score_items
+from tiny_model import build_tiny_model
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+    model = AutoModelForCausalLM.from_pretrained(path)
+    model.eval()
+    return model, AutoTokenizer.from_pretrained(path)
+
+
+def plain_scores(model, prefix, rests, scored=None):
+    """The definition: one full forward per continuation, no cache, no batching."""
+    out = []
+    for j, r in enumerate(rests):
+        ids = torch.tensor([prefix + r])
+        with torch.no_grad():
+            logp = model(input_ids=ids).logits[0].log_softmax(-1)
+        terms = [float(logp[len(prefix) - 1 + k, t]) for k, t in enumerate(r)
+                 if scored is None or scored[j][k]]
+        out.append(sum(terms))
+    return out
+
+
+ids = st.lists(st.integers(4, 300), min_size=1, max_size=12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(ids, st.lists(ids, min_size=1, max_size=4)), min_size=1, max_size=5), ids,
+       st.integers(1, 3))
+def test_batched_prefix_sharing_equals_plain_forwards(tiny, items, common, batch):
+    model, _ = tiny
+    items = [(common + p, rests, None) for p, rests in items]  # a shared head, as classification prompts have
+    got = score_items(model, items, pad_id=3, batch_size=batch)
+    for (prefix, rests, _), row in zip(items, got):
+        assert row == pytest.approx(plain_scores(model, prefix, rests), abs=1e-4)
+
+
+def test_scored_mask_counts_only_marked_tokens(tiny):
+    model, _ = tiny
+    items = [([5, 6, 7], [[8, 9, 10], [11, 12]], [[True, True, False], [True, False]])]
+    got = score_items(model, items, pad_id=3)[0]
+    assert got == pytest.approx(plain_scores(model, [5, 6, 7], [[8, 9, 10], [11, 12]], items[0][2]), abs=1e-5)
+
+
+def test_continuations_are_encoded_the_lm_eval_way(tiny):
+    _, tok = tiny
+    prefix, rests = continuation_tokens(tok, "Question: where is my parcel?\nAnswer: ", ["Paris", "delivery"])
+    assert tok.decode(prefix) == "Question: where is my parcel?\nAnswer:"  # the trailing space moves on
+    assert [tok.decode(r) for r in rests] == [" Paris", " delivery"]
