@@ -67,7 +67,7 @@ class ForgettingSuite(Suite):
     title = "Forgotten abilities"
     why = "A narrow fine-tune can quietly cost the general abilities the base was chosen for."
     version = 1
-    metrics = ("accuracy", "accuracy_norm")  # per probe set: forgetting.<probe>.accuracy
+    metrics = ("accuracy", "accuracy_norm")  # per probe set and pooled: forgetting.<probe>.accuracy, forgetting.all.accuracy
 
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         tok = ctx.pair.tokenizer
@@ -81,7 +81,10 @@ class ForgettingSuite(Suite):
         metrics: dict[str, Any] = {}
         info: dict[str, Any] = {"format": fmt, "probe_sets": {}}
         rows = []
+        pooled: dict[str, dict[str, list]] = {v: {"base": [], "tuned": [], "chance": []} for v in ("accuracy", "accuracy_norm")}
         for name, path in sets.items():
+            if name == "all":
+                raise InputError(path, "a probe set may not be called 'all' (the name of the pooled figure)")
             items = read_probe_set(path)[:limit]
             if fmt == "chat":
                 enc = [option_tokens(tok, [{"role": "user", "content": it["context"]}], it["choices"]) for it in items]
@@ -100,12 +103,11 @@ class ForgettingSuite(Suite):
                     pick = [int(np.argmax(np.asarray(s) / (ln if variant == "accuracy_norm" else 1.0)))
                             for s, ln in zip(scores[side], lengths)]
                     ok[side] = np.asarray(pick) == truth
-                m = stats.paired_mean_delta(ok["base"], ok["tuned"], seed=ctx.seed)
-                r2w, w2r = int((ok["base"] & ~ok["tuned"]).sum()), int((~ok["base"] & ok["tuned"]).sum())
-                metrics[f"{name}.{variant}"] = metric(
-                    m["base"], m["tuned"], m["delta"], m["interval"], stats.mcnemar_exact(r2w, w2r), m["n"],
-                    interval_of="delta", higher_is_better=True, right_to_wrong=r2w, wrong_to_right=w2r,
-                    chance=float(np.mean([1 / len(it["choices"]) for it in items])))
+                chance = [1 / len(it["choices"]) for it in items]
+                metrics[f"{name}.{variant}"] = self._paired(ok["base"], ok["tuned"], chance, ctx.seed)
+                for side in ("base", "tuned"):
+                    pooled[variant][side] += ok[side].tolist()
+                pooled[variant]["chance"] += chance
                 if variant == "accuracy":
                     rows += [{"probe": name, "id": it["id"], "file": str(path), "line": it["line"],
                               "answer": it["choices"][it["answer"]]}
@@ -115,4 +117,18 @@ class ForgettingSuite(Suite):
             names = [k for k in metrics if k.endswith("." + variant)]
             for k, adj in zip(names, stats.holm([metrics[k]["p"] for k in names])):
                 metrics[k]["p_holm"] = adj
+        if len(sets) > 1:
+            # Every item of every set, pooled: about five times the items of one set, so an interval
+            # narrow enough for a tight overall margin, while each set keeps its own looser one.
+            for variant, data in pooled.items():
+                metrics[f"all.{variant}"] = self._paired(np.asarray(data["base"]), np.asarray(data["tuned"]),
+                                                         data["chance"], ctx.seed)
         return {"metrics": metrics, "info": info, "rows": rows}
+
+    @staticmethod
+    def _paired(base_ok: np.ndarray, tuned_ok: np.ndarray, chance: list[float], seed: int) -> dict[str, Any]:
+        m = stats.paired_mean_delta(base_ok, tuned_ok, seed=seed)
+        r2w, w2r = int((base_ok & ~tuned_ok).sum()), int((~base_ok & tuned_ok).sum())
+        return metric(m["base"], m["tuned"], m["delta"], m["interval"], stats.mcnemar_exact(r2w, w2r), m["n"],
+                      interval_of="delta", higher_is_better=True, right_to_wrong=r2w, wrong_to_right=w2r,
+                      chance=float(np.mean(chance)))

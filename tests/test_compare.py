@@ -57,7 +57,9 @@ def test_results_junit_and_model_card(made, tmp_path):
     forgetting = r["suites"]["forgetting"]["metrics"]
     assert {"knowledge.accuracy", "arithmetic.accuracy", "commonsense.accuracy", "reading.accuracy",
             "instructions.accuracy"} <= set(forgetting)
-    assert all("p_holm" in m and m["n"] == 10 for m in forgetting.values())
+    assert all("p_holm" in m and m["n"] == 10 for k, m in forgetting.items() if not k.startswith("all."))
+    assert forgetting["all.accuracy"]["n"] == 50 and "p_holm" not in forgetting["all.accuracy"]
+    assert forgetting["all.accuracy"]["status"] in ("pass", "fail")  # gated by its own exact rule
     assert json.loads((out / "results.json").read_text()) == r
     root = ET.parse(out / "junit.xml").getroot()
     gated = [(s, m) for s, suite in r["suites"].items() for m, v in suite["metrics"].items() if v["status"] != "info"]
@@ -178,3 +180,34 @@ def test_builtin_model_compare_end_to_end(tmp_path):
     assert know["n"] == 24 and know["base"] > know["chance"] + 0.3
     assert r["base"]["source"] == "builtin" and r["suites"]["drift"]["metrics"]["kl"]["tuned"] >= 0
     assert (tmp_path / "out" / "junit.xml").is_file()
+
+
+def test_probe_and_prompt_sets_are_regenerated_byte_identical(tmp_path, monkeypatch):
+    """The shipped JSONL files are exactly what the generators write, and every set is big enough."""
+    import importlib.util
+    from pathlib import Path
+
+    from suites.forgetting import probe_sets, read_probe_set
+
+    root = Path(__file__).resolve().parents[1] / "suites"
+    for sub, script in (("probes", "make_probes.py"), ("prompts", "make_prompts.py")):
+        spec = importlib.util.spec_from_file_location(script[:-3], root / sub / script)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        monkeypatch.setattr(mod, "HERE", tmp_path / sub, raising=True)
+        (tmp_path / sub).mkdir()
+        mod.main()
+        for made in (tmp_path / sub).glob("*.jsonl"):
+            assert made.read_bytes() == (root / sub / made.name).read_bytes(), made.name
+    sets = probe_sets()
+    assert set(sets) == {"knowledge", "arithmetic", "commonsense", "reading", "instructions"}
+    assert all(len(read_probe_set(p)) >= 100 for p in sets.values())
+
+
+def test_bad_probe_file_names_file_and_line(tmp_path):
+    from suites.forgetting import read_probe_set
+
+    bad = tmp_path / "mine.jsonl"
+    bad.write_text('{"context": "2+2=", "choices": ["4", "5"], "answer": 0}\n{"context": "x", "choices": ["a"], "answer": 0}\n')
+    with pytest.raises(InputError, match=r"mine.jsonl:2: a probe item needs"):
+        read_probe_set(bad)

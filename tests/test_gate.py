@@ -56,6 +56,8 @@ def test_patterns_cover_every_probe_set():
     gates = load_gate(None)["gates"]
     assert rule_for(gates, "forgetting.my_probe.accuracy") == gates["forgetting.*.accuracy"]
     assert rule_for(gates, "forgetting.my_probe.accuracy_norm") is None
+    # The pooled figure has its own, tighter margin: an exact rule wins over a pattern.
+    assert rule_for(gates, "forgetting.all.accuracy")["above"] > gates["forgetting.*.accuracy"]["above"]
 
 
 def test_a_crashed_suite_fails_the_gate_unless_on_error_is_warn():
