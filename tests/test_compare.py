@@ -211,3 +211,23 @@ def test_bad_probe_file_names_file_and_line(tmp_path):
     bad.write_text('{"context": "2+2=", "choices": ["4", "5"], "answer": 0}\n{"context": "x", "choices": ["a"], "answer": 0}\n')
     with pytest.raises(InputError, match=r"mine.jsonl:2: a probe item needs"):
         read_probe_set(bad)
+
+
+def test_every_registered_suite_keeps_the_contract(made):
+    """scikit-learn style: every suite is named, explained, versioned, in the run order and the default
+    gate policy, returns JSON-able plain data, and reports only metrics it declares, each paired."""
+    import suites
+    from harness.gate import load_gate
+
+    gate = load_gate(None)
+    assert set(suites.REGISTRY) == set(suites.ORDER) == set(gate["suites"])
+    r = compare(made["tiny"], made["root"] / "light", made["train"], made["eval"], policy=SMALL, cache="")
+    json.dumps(r, allow_nan=False)
+    for name, cls in suites.REGISTRY.items():
+        assert cls.name == name and cls.title and cls.why and cls.version >= 1 and cls.metrics
+        res = r["suites"][name]
+        assert res["version"] == cls.version and res["seconds"] >= 0
+        for metric, m in res["metrics"].items():
+            assert metric.rsplit(".", 1)[-1] in cls.metrics, f"{name}.{metric} is not declared"
+            assert m["n"] and (m["delta"] is None or m["interval"] is not None)
+            assert m.get("interval_of") in ("delta", "tuned")
