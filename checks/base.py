@@ -3,9 +3,10 @@ the policy does that afterwards from the summary (deepchecks' "conditions", kept
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from harness.registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.audit_data import AuditData
@@ -33,26 +34,10 @@ class Check:
     # check to them.
     metrics: ClassVar[tuple[str, ...]] = ()
 
-    def run(self, data: "AuditData", params: dict[str, Any]) -> CheckResult:  # pragma: no cover - interface
+    def run(self, data: AuditData, params: dict[str, Any]) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError
 
 
-REGISTRY: dict[str, type[Check]] = {}
-
-
-def register(cls: type[Check]) -> type[Check]:
-    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
-        raise ValueError(f"check {cls.name!r} registered twice")
-    REGISTRY[cls.name] = cls
-    return cls
-
-
-def get_check(name: str) -> type[Check]:
-    from harness.errors import UsageError
-
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        hint = difflib.get_close_matches(name, REGISTRY, n=1)
-        raise UsageError(f"unknown check {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else
-                         f"; known checks: {', '.join(REGISTRY)}")) from None
+REGISTRY = Registry("check")
+register = REGISTRY.register
+get_check = REGISTRY.lookup

@@ -4,9 +4,10 @@ the gate policy does that afterwards (harness/gate.py)."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from harness.registry import Registry
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.data import Example
@@ -18,11 +19,11 @@ class Context:
     """Everything a suite may use: the pair, the task's rows rendered as in training, the policy's
     parameters for this suite, and a seed for every bootstrap."""
 
-    pair: "Pair"
+    pair: Pair
     shape: str
     labels: list[str]
-    train: list["Example"]
-    eval: list["Example"]
+    train: list[Example]
+    eval: list[Example]
     prompt_template: str
     system: str | None
     max_seq_len: int
@@ -55,25 +56,9 @@ class Suite:
         raise NotImplementedError
 
 
-REGISTRY: dict[str, type[Suite]] = {}
-
-
-def register(cls: type[Suite]) -> type[Suite]:
-    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
-        raise ValueError(f"suite {cls.name!r} registered twice")
-    REGISTRY[cls.name] = cls
-    return cls
-
-
-def get_suite(name: str) -> type[Suite]:
-    from harness.errors import UsageError
-
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        hint = difflib.get_close_matches(name, REGISTRY, n=1)
-        raise UsageError(f"unknown suite {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else
-                         f"; known suites: {', '.join(REGISTRY)}")) from None
+REGISTRY = Registry("suite")
+register = REGISTRY.register
+get_suite = REGISTRY.lookup
 
 
 def not_applicable(reason: str) -> dict[str, Any]:
