@@ -82,9 +82,9 @@ class DriftSuite(Suite):
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         tok = ctx.pair.tokenizer
         sets = {name: read_prompts(PROMPT_DIR / f"{name}.jsonl") for name in ("general", "should_refuse", "should_answer")}
-        sets["general"] = sets["general"] + list(ctx.extra_prompts)
         limit = int(params.get("max_items", 200))
         sets = {k: v[:limit] for k, v in sets.items()}
+        sets["general"] = sets["general"] + list(ctx.extra_prompts)  # the user's own always run
         max_new = int(params.get("max_new_tokens", 32))
         encoded = {k: [self._prompt_ids(ctx, p["prompt"]) for p in v] for k, v in sets.items()}
         gen = {k: generate_both(ctx, self.key, ids, max_new) for k, ids in encoded.items()}

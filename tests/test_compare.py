@@ -231,3 +231,25 @@ def test_every_registered_suite_keeps_the_contract(made):
             assert metric.rsplit(".", 1)[-1] in cls.metrics, f"{name}.{metric} is not declared"
             assert m["n"] and (m["delta"] is None or m["interval"] is not None)
             assert m.get("interval_of") in ("delta", "tuned")
+
+
+def test_generative_task_with_json_outputs_and_user_probes_and_prompts(made, tmp_path):
+    """Instruction rows whose completions are JSON: exact match, JSON validity and field F1; a user's
+    probe set and prompt file join the shipped ones."""
+    from conftest import write_jsonl
+
+    rows = [{"prompt": f"extract the order from: order {i} for {w}", "completion": json.dumps({"order": i, "item": w})}
+            for i, w in enumerate(WORDS)]
+    probes = write_jsonl(tmp_path / "mine.jsonl", [{"context": f"{a} plus {b} is", "choices": [str(a + b), str(a + b + 1)],
+                                                    "answer": 0} for a in range(3) for b in range(3)])
+    prompts = write_jsonl(tmp_path / "ours.jsonl", [{"prompt": "What is our refund policy?"}])
+    policy = {"suites": {"forgetting": {"params": {"probes": ["mine"]}}, "drift": {"params": {"max_items": 3, "max_new_tokens": 4}}}}
+    r = compare(made["tiny"], made["root"] / "collapsed", rows, rows[:6], probes=[probes], prompts=[prompts],
+                policy=policy, cache="", suites=["task", "forgetting", "drift"])
+    task = r["suites"]["task"]
+    assert task["status"] == "ok" and {"exact_match", "json_validity", "field_f1"} <= set(task["metrics"])
+    assert task["metrics"]["exact_match"]["n"] == 6 and task["info"]["evaluate"]["json_validity"]["tuned"]
+    assert set(r["suites"]["forgetting"]["metrics"]) == {"mine.accuracy", "mine.accuracy_norm"}
+    drift = r["suites"]["drift"]
+    assert drift["info"]["user_prompts"] == 1 and drift["info"]["prompts"]["general"] == 4
+    assert "What is our refund policy?" in [row["prompt"] for row in drift["rows"]]
