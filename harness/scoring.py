@@ -76,7 +76,7 @@ def _last_logprobs_and_cache(model: Any, ids: list[int], device, cache=None) -> 
 
 @torch.no_grad()
 def score_items(model: Any, items: Sequence[tuple[list[int], Sequence[list[int]], Any]], pad_id: int,
-                batch_size: int = 8) -> list[list[float]]:
+                batch_size: int = 8, max_option_rows: int = 16) -> list[list[float]]:
     """For each item (prefix, continuations, scored mask or None): the summed log-probability of each
     continuation after the prefix.
 
@@ -126,33 +126,56 @@ def score_items(model: Any, items: Sequence[tuple[list[int], Sequence[list[int]]
             cache.batch_repeat_interleave(b)
         out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1,
                     **({key: cache} if cache is not None else {}))
-        last = out.logits[:, -1].float().log_softmax(-1)  # (b, vocab): predicts each continuation's first token
+        last = out.logits[:, -1].float()  # (b, vocab): predicts each continuation's first token
         cache = getattr(out, "cache", None) or out.past_key_values
         k = max(len(r) for _, r, _ in chunk)
-        cont_w = max(len(c) for _, r, _ in chunk for c in r)
-        cache.batch_repeat_interleave(k)
-        cids = torch.full((b * k, cont_w), pad_id, dtype=torch.long, device=device)
-        cmask = torch.zeros((b * k, cont_w), dtype=torch.long, device=device)
-        for i, (_, rests, _) in enumerate(chunk):
-            for j, r in enumerate(rests):
-                cids[i * k + j, :len(r)] = torch.tensor(r, device=device)
-                cmask[i * k + j, :len(r)] = 1
-        lengths = torch.tensor([common + len(o) for o in own], device=device).repeat_interleave(k)
-        cpos = lengths[:, None] + torch.arange(cont_w, device=device)[None]
-        step = model(input_ids=cids, attention_mask=torch.cat([mask.repeat_interleave(k, 0), cmask], dim=1),
-                     position_ids=cpos, use_cache=True, **{key: cache})
-        logp = torch.cat([last.repeat_interleave(k, 0)[:, None], step.logits[:, :-1].float().log_softmax(-1)], dim=1)
-        picked = logp.gather(2, cids[:, :, None])[:, :, 0]
-        for i, (_, rests, scored) in enumerate(chunk):
-            row = []
-            for j, r in enumerate(rests):
-                keep = cmask[i * k + j].bool()
-                if scored is not None:
-                    keep = keep.clone()
-                    keep[:len(r)] &= torch.tensor(list(scored[j]), device=device)
-                row.append(float(picked[i * k + j][keep].sum()))
-            results.append(row)
+        # The prefix cache is repeated once per option; to bound memory (a 130-token prompt's cache is
+        # ~6 MB on the built-in model, times 8 items times 8 labels) options are scored for a few
+        # items at a time, from a selection of the batch's cache.
+        group = max(1, max_option_rows // k)
+        for g0 in range(0, b, group):
+            sel = list(range(g0, min(b, g0 + group)))
+            sub = cache
+            if len(sel) < b:
+                sub = copy.deepcopy(cache)
+                sub.batch_select_indices(torch.tensor(sel, device=device))
+            results += _score_options(model, key, [chunk[i] for i in sel], last[sel], mask[sel],
+                                      [common + len(own[i]) for i in sel], sub, k, pad_id, device)
     return results
+
+
+def _score_options(model: Any, key: str, chunk, last: torch.Tensor, mask: torch.Tensor, lengths: list[int], cache: Any,
+                   k: int, pad_id: int, device) -> list[list[float]]:
+    """The continuations of a few items in one pass from their prefixes' cache (repeated k times)."""
+    b = len(chunk)
+    cont_w = max(len(c) for _, r, _ in chunk for c in r)
+    cache.batch_repeat_interleave(k)
+    cids = torch.full((b * k, cont_w), pad_id, dtype=torch.long, device=device)
+    cmask = torch.zeros((b * k, cont_w), dtype=torch.long, device=device)
+    for i, (_, rests, _) in enumerate(chunk):
+        for j, r in enumerate(rests):
+            cids[i * k + j, :len(r)] = torch.tensor(r, device=device)
+            cmask[i * k + j, :len(r)] = 1
+    cpos = torch.tensor(lengths, device=device).repeat_interleave(k)[:, None] + torch.arange(cont_w, device=device)[None]
+    step = model(input_ids=cids, attention_mask=torch.cat([mask.repeat_interleave(k, 0), cmask], dim=1),
+                 position_ids=cpos, use_cache=True, **{key: cache})
+    # log p(token) = logit - logsumexp(logits), gathered per position: no vocabulary-sized copies
+    # beyond the logits themselves.
+    first = last.repeat_interleave(k, 0).gather(1, cids[:, :1]) - torch.logsumexp(last, -1).repeat_interleave(k, 0)[:, None]
+    rest_logits = step.logits[:, :-1]
+    rest = rest_logits.gather(2, cids[:, 1:, None])[:, :, 0].float() - torch.logsumexp(rest_logits.float(), -1)
+    picked = torch.cat([first, rest], dim=1)
+    out = []
+    for i, (_, rests, scored) in enumerate(chunk):
+        row = []
+        for j, r in enumerate(rests):
+            keep = cmask[i * k + j].bool()
+            if scored is not None:
+                keep = keep.clone()
+                keep[:len(r)] &= torch.tensor(list(scored[j]), device=device)
+            row.append(float(picked[i * k + j][keep].sum()))
+        out.append(row)
+    return out
 
 
 def _pad_id(tokenizer: Any) -> int:
@@ -240,8 +263,9 @@ def next_token_logprobs(model: Any, sequences: Sequence[list[int]], starts: Sequ
         for i, s in enumerate(chunk):
             ids[i, :len(s)] = torch.tensor(s, device=device)
             mask[i, :len(s)] = 1
-        logits = model(input_ids=ids, attention_mask=mask).logits
+        keep = width - min(starts[at:at + len(chunk)]) + 1  # only positions that predict answer tokens
+        logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits
         for i, s in enumerate(chunk):
             st = starts[at + i]
-            res.append(logits[i, st - 1:len(s) - 1].float().log_softmax(-1).cpu())
+            res.append(logits[i, st - 1 - (width - keep):len(s) - 1 - (width - keep)].float().log_softmax(-1).cpu())
     return res

@@ -130,12 +130,16 @@ class DriftSuite(Suite):
         pad = _pad_id(ctx.pair.tokenizer)
 
         def compute(pair, its):
-            seqs, starts = [p + a for p, a in its], [len(p) for p, _ in its]
-            with pair.side("base") as model:
-                lb = next_token_logprobs(model, seqs, starts, pad)
-            with pair.side("tuned") as model:
-                lt = next_token_logprobs(model, seqs, starts, pad)
-            return [float((b.exp() * (b - t)).sum(-1).clamp_min(0).mean()) for b, t in zip(lb, lt)]
+            out = []
+            for at in range(0, len(its), 8):  # both sides' full distributions, a batch at a time
+                chunk = its[at:at + 8]
+                seqs, starts = [p + a for p, a in chunk], [len(p) for p, _ in chunk]
+                with pair.side("base") as model:
+                    lb = next_token_logprobs(model, seqs, starts, pad)
+                with pair.side("tuned") as model:
+                    lt = next_token_logprobs(model, seqs, starts, pad)
+                out += [float((b.exp() * (b - t)).sum(-1).clamp_min(0).mean()) for b, t in zip(lb, lt)]
+            return out
 
         with torch.no_grad():
             return np.asarray(ctx.pair.joint(self.key, "kl_base_greedy", items, [[p, a] for p, a in items], compute))

@@ -37,11 +37,11 @@ ids = st.lists(st.integers(4, 300), min_size=1, max_size=12)
 
 @settings(max_examples=15, deadline=None)
 @given(st.lists(st.tuples(ids, st.lists(ids, min_size=1, max_size=4)), min_size=1, max_size=5), ids,
-       st.integers(1, 3))
-def test_batched_prefix_sharing_equals_plain_forwards(tiny, items, common, batch):
+       st.integers(1, 3), st.integers(1, 9))
+def test_batched_prefix_sharing_equals_plain_forwards(tiny, items, common, batch, option_rows):
     model, _ = tiny
     items = [(common + p, rests, None) for p, rests in items]  # a shared head, as classification prompts have
-    got = score_items(model, items, pad_id=3, batch_size=batch)
+    got = score_items(model, items, pad_id=3, batch_size=batch, max_option_rows=option_rows)
     for (prefix, rests, _), row in zip(items, got):
         assert row == pytest.approx(plain_scores(model, prefix, rests), abs=1e-4)
 
@@ -58,3 +58,16 @@ def test_continuations_are_encoded_the_lm_eval_way(tiny):
     prefix, rests = continuation_tokens(tok, "Question: where is my parcel?\nAnswer: ", ["Paris", "delivery"])
     assert tok.decode(prefix) == "Question: where is my parcel?\nAnswer:"  # the trailing space moves on
     assert [tok.decode(r) for r in rests] == [" Paris", " delivery"]
+
+
+def test_next_token_logprobs_equal_a_plain_forward(tiny):
+    from harness.scoring import next_token_logprobs
+
+    model, _ = tiny
+    seqs, starts = [[5, 6, 7, 8, 9], [10, 11, 12], [13, 14, 15, 16, 17, 18, 19]], [3, 1, 5]
+    got = next_token_logprobs(model, seqs, starts, pad_id=3, batch_size=2)
+    for s, st, g in zip(seqs, starts, got):
+        with torch.no_grad():
+            ref = model(input_ids=torch.tensor([s])).logits[0].log_softmax(-1)
+        assert g.shape[0] == len(s) - st
+        assert torch.allclose(g, ref[st - 1:len(s) - 1], atol=1e-5)
