@@ -52,8 +52,7 @@ def run_ours(args) -> dict:
     cache.unlink(missing_ok=True)
     policy = {"suites": {"forgetting": {"params": {"probes": args.probes.split(","), "max_items": args.limit}}}}
     t0 = time.perf_counter()
-    res = compare(args.base, args.adapter, policy=policy, suites=["forgetting"], cache=cache,
-                  train=str(ROOT / "examples" / "tickets" / "train.jsonl"))
+    res = compare(args.base, args.adapter, policy=policy, suites=["forgetting"], cache=cache)
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # Per-item choices, read back from the cache the run filled (all hits: nothing is scored again).

@@ -76,7 +76,7 @@ def _last_logprobs_and_cache(model: Any, ids: list[int], device, cache=None) -> 
 
 @torch.no_grad()
 def score_items(model: Any, items: Sequence[tuple[list[int], Sequence[list[int]], Any]], pad_id: int,
-                batch_size: int = 8, max_option_rows: int = 16) -> list[list[float]]:
+                batch_size: int = 16, max_option_rows: int = 64) -> list[list[float]]:
     """For each item (prefix, continuations, scored mask or None): the summed log-probability of each
     continuation after the prefix.
 
@@ -107,9 +107,11 @@ def score_items(model: Any, items: Sequence[tuple[list[int], Sequence[list[int]]
         shared = model(input_ids=torch.tensor([items[0][0][:common]], device=device), use_cache=True,
                        logits_to_keep=1)
         shared = getattr(shared, "cache", None) or shared.past_key_values
+    # Longest prefixes first, so a batch pads little (lm-eval sorts the same way); order restored below.
+    order = sorted(range(len(items)), key=lambda i: -len(items[i][0]))
     results: list[list[float]] = []
     for at in range(0, len(items), batch_size):
-        chunk = items[at:at + batch_size]
+        chunk = [items[i] for i in order[at:at + batch_size]]
         b = len(chunk)
         own = [p[common:] for p, _, _ in chunk]
         width = max(len(o) for o in own)
@@ -132,7 +134,7 @@ def score_items(model: Any, items: Sequence[tuple[list[int], Sequence[list[int]]
         # The prefix cache is repeated once per option; to bound memory (a 130-token prompt's cache is
         # ~6 MB on the built-in model, times 8 items times 8 labels) options are scored for a few
         # items at a time, from a selection of the batch's cache.
-        group = max(1, max_option_rows // k)
+        group = max(1, max_option_rows * 32 // max(32, mask.shape[1]) // k)  # rows x prefix length bounded
         for g0 in range(0, b, group):
             sel = list(range(g0, min(b, g0 + group)))
             sub = cache
@@ -141,7 +143,10 @@ def score_items(model: Any, items: Sequence[tuple[list[int], Sequence[list[int]]
                 sub.batch_select_indices(torch.tensor(sel, device=device))
             results += _score_options(model, key, [chunk[i] for i in sel], last[sel], mask[sel],
                                       [common + len(own[i]) for i in sel], sub, k, pad_id, device)
-    return results
+    restored: list[list[float]] = [[] for _ in items]
+    for pos, i in enumerate(order):
+        restored[i] = results[pos]
+    return restored
 
 
 def _score_options(model: Any, key: str, chunk, last: torch.Tensor, mask: torch.Tensor, lengths: list[int], cache: Any,
@@ -149,22 +154,26 @@ def _score_options(model: Any, key: str, chunk, last: torch.Tensor, mask: torch.
     """The continuations of a few items in one pass from their prefixes' cache (repeated k times)."""
     b = len(chunk)
     cont_w = max(len(c) for _, r, _ in chunk for c in r)
-    cache.batch_repeat_interleave(k)
     cids = torch.full((b * k, cont_w), pad_id, dtype=torch.long, device=device)
     cmask = torch.zeros((b * k, cont_w), dtype=torch.long, device=device)
     for i, (_, rests, _) in enumerate(chunk):
         for j, r in enumerate(rests):
             cids[i * k + j, :len(r)] = torch.tensor(r, device=device)
             cmask[i * k + j, :len(r)] = 1
-    cpos = torch.tensor(lengths, device=device).repeat_interleave(k)[:, None] + torch.arange(cont_w, device=device)[None]
-    step = model(input_ids=cids, attention_mask=torch.cat([mask.repeat_interleave(k, 0), cmask], dim=1),
-                 position_ids=cpos, use_cache=True, **{key: cache})
     # log p(token) = logit - logsumexp(logits), gathered per position: no vocabulary-sized copies
-    # beyond the logits themselves.
+    # beyond the logits themselves. The first token's comes from the prefix pass; a continuation's
+    # last token is never fed (nothing after it is scored), so one-token options need no pass at all.
     first = last.repeat_interleave(k, 0).gather(1, cids[:, :1]) - torch.logsumexp(last, -1).repeat_interleave(k, 0)[:, None]
-    rest_logits = step.logits[:, :-1]
-    rest = rest_logits.gather(2, cids[:, 1:, None])[:, :, 0].float() - torch.logsumexp(rest_logits.float(), -1)
-    picked = torch.cat([first, rest], dim=1)
+    picked = first
+    if cont_w > 1:
+        cache.batch_repeat_interleave(k)
+        fed = cont_w - 1
+        cpos = torch.tensor(lengths, device=device).repeat_interleave(k)[:, None] + torch.arange(fed, device=device)[None]
+        step = model(input_ids=cids[:, :fed], attention_mask=torch.cat([mask.repeat_interleave(k, 0), cmask[:, :fed]], dim=1),
+                     position_ids=cpos, use_cache=True, **{key: cache})
+        logits = step.logits
+        rest = logits.gather(2, cids[:, 1:, None])[:, :, 0].float() - torch.logsumexp(logits.float(), -1)
+        picked = torch.cat([first, rest], dim=1)
     out = []
     for i, (_, rests, scored) in enumerate(chunk):
         row = []
