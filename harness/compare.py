@@ -47,7 +47,9 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
             raise InputError(path, "no such prompt file")
         extra_prompts += read_prompts(Path(path))
 
-    pair = Pair(base, adapter, cache=cache)
+    import torch
+
+    pair = Pair(base, adapter, cache=cache, device="cuda" if torch.cuda.is_available() else "cpu")
     try:
         manifest = pair.manifest
         data = manifest.get("data") or {}
