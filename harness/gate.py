@@ -17,7 +17,7 @@ from .io import read_yaml_mapping
 DEFAULT_GATE = Path(__file__).with_name("default_gate.yaml")
 FIELDS = ("tuned", "base", "delta", "lower", "upper")
 _RULE_KEYS = ("field", "above", "below")
-_TOP = ("on_error", "seed", "suites", "gates")
+_TOP = ("on_error", "seed", "required", "suites", "gates")
 
 
 def _hint(key: str, options) -> str:
@@ -69,6 +69,12 @@ def _validate(gate: dict[str, Any], name: str) -> None:
 
     if gate.get("on_error") not in ("warn", "fail"):
         raise UsageError(f"{name}: on_error must be 'warn' or 'fail'")
+    required = gate.get("required") or []
+    if not isinstance(required, list):
+        raise UsageError(f"{name}: required must be a list of suite names")
+    for suite in required:
+        if suite not in REGISTRY:
+            raise UsageError(f"{name}: required: unknown suite {suite!r}{_hint(str(suite), REGISTRY)}")
     for metric, rule in gate["gates"].items():
         suite, _, rest = metric.partition(".")
         if suite not in REGISTRY:
@@ -138,6 +144,13 @@ def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
             statuses.append(m["status"])
         suite["verdict"] = "fail" if "fail" in statuses else "pass"
         failed |= "fail" in statuses
-    if failed or (errored and gate["on_error"] == "fail"):
+    reasons = []
+    for suite_name in gate.get("required") or []:
+        suite = results["suites"].get(suite_name)  # a suite left out on purpose (--suites) is not required
+        if suite is not None and (suite["status"] != "ok" or not suite.get("metrics")):
+            why = suite.get("error") or suite.get("info", {}).get("reason") or suite["status"]
+            reasons.append(f"required suite {suite_name} measured nothing: {why}")
+    results["gate_reasons"] = reasons
+    if failed or reasons or (errored and gate["on_error"] == "fail"):
         return "fail"
     return "pass"

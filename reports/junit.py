@@ -36,6 +36,14 @@ def render_junit(results: dict[str, Any]) -> str:
         el.set("errors", str(errs))
         el.set("skipped", str(skips))
         total, failures, errors, skipped = total + cases, failures + fails, errors + errs, skipped + skips
+    reasons = results.get("gate_reasons") or []
+    if reasons:  # required suites that measured nothing: the gate failed without a failing metric
+        el = ET.SubElement(root, "testsuite", name="gate", tests=str(len(reasons)), failures=str(len(reasons)),
+                           errors="0", skipped="0")
+        for reason in reasons:
+            case = ET.SubElement(el, "testcase", classname="harness.gate", name=reason.split(":")[0])
+            ET.SubElement(case, "failure", message=reason)
+        total, failures = total + len(reasons), failures + len(reasons)
     root.set("tests", str(total))
     root.set("failures", str(failures))
     root.set("errors", str(errors))

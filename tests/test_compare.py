@@ -253,3 +253,12 @@ def test_generative_task_with_json_outputs_and_user_probes_and_prompts(made, tmp
     drift = r["suites"]["drift"]
     assert drift["info"]["user_prompts"] == 1 and drift["info"]["prompts"]["general"] == 4
     assert "What is our refund policy?" in [row["prompt"] for row in drift["rows"]]
+
+
+def test_a_gate_without_held_out_rows_fails_instead_of_passing(made, tmp_path):
+    r = compare(made["tiny"], made["root"] / "light", made["train"], None, out=tmp_path / "o", cache="",
+                suites=["task", "drift"], policy=SMALL)
+    assert r["suites"]["task"]["status"] == "not_applicable" and r["verdict"] == "fail"
+    assert "give --eval" in r["gate_reasons"][0]
+    root = ET.parse(tmp_path / "o" / "junit.xml").getroot()
+    assert root.find(".//testsuite[@name='gate']/testcase/failure") is not None

@@ -24,6 +24,7 @@ def test_defaults_and_overrides_merge():
     ({"gates": {"task.accuracy": {"field": "lower"}}}, "needs `above` or `below`"),
     ({"gates": {"task.accuracy": {"field": "lower", "above": "zero"}}}, "must be a number"),
     ({"on_error": "maybe"}, "on_error must be"),
+    ({"required": ["tsak"]}, "did you mean 'task'"),
 ])
 def test_bad_policies_are_named(policy, message):
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace("`", "`")):
@@ -65,4 +66,11 @@ def test_a_crashed_suite_fails_the_gate_unless_on_error_is_warn():
                           "drift": {"status": "ok", "metrics": {"kl": {"tuned": 0.01, "interval": [0, 0.02]}}}}}
     assert apply(results, load_gate(None)) == "fail"
     assert results["suites"]["drift"]["metrics"]["kl"]["status"] == "pass"
-    assert apply(results, load_gate({"on_error": "warn"})) == "pass"
+    assert apply(results, load_gate({"on_error": "warn", "required": []})) == "pass"
+    # A required suite that ran but measured nothing fails the gate, whatever on_error says.
+    assert apply(results, load_gate({"on_error": "warn"})) == "fail"
+    assert results["gate_reasons"] == ["required suite task measured nothing: error"]
+    results["suites"]["task"] = {"status": "not_applicable", "metrics": {}, "info": {"reason": "no held-out rows (give --eval)"}}
+    assert apply(results, load_gate(None)) == "fail" and "give --eval" in results["gate_reasons"][0]
+    del results["suites"]["task"]
+    assert apply(results, load_gate(None)) == "pass"  # left out on purpose: not required
