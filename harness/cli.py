@@ -71,7 +71,33 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cache", help="result cache file (default: the harness cache directory)")
     c.add_argument("--no-cache", action="store_true", help="score everything afresh, remember nothing")
     c.add_argument("--quiet", action="store_true", help="print only the verdict line")
+
+    r = sub.add_parser("report", help="render results as one self-contained HTML file (or Markdown)",
+                       description="Render audit.json, an adapter's manifest.json and/or compare's results.json "
+                                   "(or directories holding them) as one report.")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="result files or directories holding them")
+    r.add_argument("--out", required=True, help="output file (written atomically)")
+    r.add_argument("--format", choices=["html", "md"], default="html")
     return parser
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.view import load_results
+
+    from .io import write_text_atomic
+
+    docs = load_results(args.paths)
+    if args.format == "md":
+        from reports.markdown import render_markdown
+
+        text = render_markdown(docs)
+    else:
+        from reports.html import render_html
+
+        text = render_html(docs)
+    write_text_atomic(args.out, text)
+    print(f"report: {args.out}")
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -119,6 +145,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
                        on_check=lambda name, entry: status.update(f"auditing... {name} done"))
     out = Path(args.out) / "audit.json"
     write_json_atomic(out, result)
+    from reports.html import render_html
+
+    from .io import write_text_atomic
+
+    write_text_atomic(Path(args.out) / "report.html", render_html({"audit": result}))
     if args.quiet:
         console.print(f"verdict: {result['verdict']}  ({out})")
     else:
@@ -170,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"audit": cmd_audit, "train": cmd_train, "compare": cmd_compare}[args.command](args)
+        return {"audit": cmd_audit, "train": cmd_train, "compare": cmd_compare, "report": cmd_report}[args.command](args)
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -138,8 +138,20 @@ def write_outputs(results: dict[str, Any], out: Path, adapter: Path) -> None:
     from reports.junit import render_junit
     from reports.model_card import fill_results
 
+    from reports.html import render_html
+
     write_json_atomic(out / "results.json", results)
     write_text_atomic(out / "junit.xml", render_junit(results))
+    docs = {"compare": results}
+    manifest = adapter / "manifest.json"
+    if manifest.is_file():
+        import json
+
+        try:
+            docs["manifest"] = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+    write_text_atomic(out / "report.html", render_html(docs))
     card = adapter / "README.md"
     if card.is_file():
         write_text_atomic(card, fill_results(card.read_text(encoding="utf-8"), results))

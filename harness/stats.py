@@ -125,6 +125,14 @@ def ece(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
     return float(total)
 
 
+def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> list[dict]:
+    """Per non-empty bin: its range, mean confidence, accuracy and row count (the reliability diagram)."""
+    confidence, correct = np.asarray(confidence, float), np.asarray(correct, float)
+    which = np.clip(np.ceil(confidence * bins).astype(int) - 1, 0, bins - 1)
+    return [{"low": b / bins, "high": (b + 1) / bins, "confidence": float(confidence[which == b].mean()),
+             "accuracy": float(correct[which == b].mean()), "n": int((which == b).sum())} for b in np.unique(which)]
+
+
 def brier(probs: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Per-row multi-class Brier score: sum over classes of (p - onehot)^2."""
     probs = np.asarray(probs, float)

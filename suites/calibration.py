@@ -55,5 +55,6 @@ class CalibrationSuite(Suite):
                     "brier": metric(b["base"], b["tuned"], b["delta"], b["interval"], None, b["n"],
                                     interval_of="delta", higher_is_better=False)},
                 "info": {"confident_threshold": threshold, "confident_wrong": len(wrong),
+                         "reliability": {side: stats.reliability(conf[side], ok[side], bins) for side in conf},
                          "mean_confidence": {side: float(conf[side].mean()) for side in conf}},
                 "rows": wrong[: int(params.get("max_rows_listed", 50))]}

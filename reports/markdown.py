@@ -1,0 +1,41 @@
+"""A Markdown summary of the same results, for CI step summaries and pull-request comments. Data
+strings are escaped for Markdown and for the HTML that Markdown renderers let through."""
+
+from __future__ import annotations
+
+from .compare_format import interval, n_of, num, signed
+from .view import build
+
+
+def md_escape(text: object) -> str:
+    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "\\`*_{}[]()#+!|":
+        s = s.replace(ch, "\\" + ch)
+    return " ".join(s.split())
+
+
+def render_markdown(docs: dict[str, dict]) -> str:
+    v = build(docs)
+    icon = {"pass": "PASS", "warn": "WARN", "fail": "FAIL"}.get(v["verdict"], v["verdict"].upper())
+    out = [f"## finetune-harness: {icon}", ""]
+    out += [f"- {md_escape(r)}" for r in v["reasons"][:20]] + ([""] if v["reasons"] else [])
+    if v["checklist"]:
+        out += ["| question | answer | evidence |", "|---|---|---|"]
+        out += [f"| {md_escape(c['question'])} | {c['answer']} | {md_escape(c['evidence'])} |" for c in v["checklist"]]
+        out.append("")
+    if v["audit"]:
+        out += [f"### Audit: {v['audit']['verdict'].upper()}", "", "| check | status | figures |", "|---|---|---|"]
+        for c in v["audit"]["checks"]:
+            figures = ", ".join(f"{k} {val}" for k, val in list(c["figures"].items())[:6])
+            out.append(f"| {md_escape(c['name'])} | {c['status']} | {md_escape(figures)} |")
+        out.append("")
+    if v["compare"]:
+        out += [f"### Tuned vs base: {v['compare']['verdict'].upper()}", "",
+                "| metric | base | tuned | delta | 95% interval | n | gate |", "|---|---|---|---|---|---|---|"]
+        for s in v["compare"]["suites"]:
+            for name, m in s["metrics"].items():
+                if m.get("status") in ("pass", "fail", "skipped"):
+                    out.append(f"| {md_escape(s['name'] + '.' + name)} | {num(m.get('base'))} | {num(m.get('tuned'))} | "
+                               f"{signed(m.get('delta'))} | {interval(m)} | {n_of(m)} | {m['status']} |")
+        out.append("")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,204 @@
+"""From the JSON results alone (audit.json, an adapter's manifest.json, compare's results.json) to one
+plain view dict that the HTML and Markdown renderers share: verdict and reasons, data card,
+checklist, checks, training, suites. No computation reaches back into the harness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.errors import InputError
+
+SCHEMAS = {"harness.audit/1": "audit", "harness.adapter/1": "manifest", "harness.compare/1": "compare"}
+MAX_FINDINGS = 5
+MAX_ROWS_PER_FINDING = 6
+RANK = {"pass": 0, "warn": 1, "fail": 2, "error": 2}
+
+
+def load_results(paths: list[str | Path]) -> dict[str, dict]:
+    """Read result files (or an adapter / output directory holding one) by their schema."""
+    docs: dict[str, dict] = {}
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = [path / n for n in ("audit.json", "results.json", "manifest.json") if (path / n).is_file()]
+            if not found:
+                raise InputError(path, "no audit.json, results.json or manifest.json in this directory")
+        else:
+            found = [path]
+        for f in found:
+            try:
+                doc = json.loads(f.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise InputError(f, "no such file") from None
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise InputError(f, f"not a JSON results file: {exc}") from None
+            kind = SCHEMAS.get(doc.get("schema")) if isinstance(doc, dict) else None
+            if kind is None:
+                raise InputError(f, f"unknown results schema {doc.get('schema') if isinstance(doc, dict) else None!r}; "
+                                    f"expected one of {', '.join(SCHEMAS)}")
+            docs[kind] = doc
+    return docs
+
+
+def where(audit: dict, ref: dict) -> str:
+    path = audit.get("inputs", {}).get(ref.get("split"), {}).get("path", ref.get("split", "?"))
+    return f"{path}:{ref.get('line', '?')}"
+
+
+def build(docs: dict[str, dict]) -> dict[str, Any]:
+    audit, manifest, compare = docs.get("audit"), docs.get("manifest"), docs.get("compare")
+    verdicts, reasons = [], []
+    if audit:
+        verdicts.append(audit["verdict"])
+        reasons += [f"audit · {c['check']}: {r}" for c in audit["checks"] for r in c.get("reasons", [])
+                    if c["status"] in ("fail", "error")]
+        reasons += [f"audit · {c['check']}: crashed ({c.get('error', '')})" for c in audit["checks"] if c["status"] == "error"]
+    if compare:
+        verdicts.append(compare["verdict"])
+        reasons += [f"gate · {s}.{n}: {m['gate']['reason']}" for s, suite in compare["suites"].items()
+                    for n, m in suite.get("metrics", {}).items() if m.get("status") == "fail"]
+        reasons += [f"gate · {r}" for r in compare.get("gate_reasons", [])]
+        reasons += [f"gate · {s}: suite crashed ({suite.get('error', '')})" for s, suite in compare["suites"].items()
+                    if suite["status"] == "error"]
+    verdict = max(verdicts, key=lambda v: RANK.get(v, 2)) if verdicts else "none"
+    return {"verdict": verdict, "reasons": reasons, "audit": _audit(audit) if audit else None,
+            "training": _training(manifest) if manifest else None, "compare": _compare(compare) if compare else None,
+            "checklist": _checklist(audit, manifest, compare), "limitations": _limitations(audit, compare)}
+
+
+def _audit(a: dict) -> dict[str, Any]:
+    checks = []
+    for c in a["checks"]:
+        findings = []
+        for f in c.get("findings", [])[:MAX_FINDINGS]:
+            refs = f.get("rows", [])
+            findings.append({"message": f.get("message", ""), "where": [where(a, r) for r in refs[:MAX_ROWS_PER_FINDING]],
+                             "more_rows": max(0, len(refs) - MAX_ROWS_PER_FINDING),
+                             "extra": {k: v for k, v in f.items() if k in ("similarity", "score", "token", "label", "kind", "preview")}})
+        figures = {k: v for k, v in c.get("summary", {}).items() if isinstance(v, (int, float, str, bool)) or v is None}
+        checks.append({"name": c["check"], "title": c.get("title", c["check"]), "status": c["status"],
+                       "reasons": c.get("reasons", []), "figures": figures, "findings": findings,
+                       "total_findings": len(c.get("findings", [])), "error": c.get("error")})
+    by = {c["check"]: c for c in a["checks"]}
+    charts = {}
+    balance = by.get("class_balance", {}).get("info", {})
+    if isinstance(balance.get("train"), dict):
+        charts["labels"] = sorted(balance["train"].items(), key=lambda kv: -kv[1])
+    length = by.get("length", {})
+    hist = length.get("info", {}).get("splits", {}).get("train", {}).get("histogram")
+    if hist:
+        charts["length"] = {"counts": hist["counts"], "edges": hist["edges"],
+                            "max_seq_len": length.get("summary", {}).get("max_seq_len")}
+    clusters = [len(f.get("rows", [])) for f in by.get("near_duplicates", {}).get("findings", [])]
+    if clusters:
+        sizes: dict[int, int] = {}
+        for n in clusters:
+            sizes[n] = sizes.get(n, 0) + 1
+        charts["clusters"] = [(f"{n} rows", sizes[n]) for n in sorted(sizes)]
+    return {"inputs": a.get("inputs", {}), "checks": checks, "charts": charts, "verdict": a["verdict"],
+            "created": a.get("created"), "version": a.get("harness_version")}
+
+
+def _training(m: dict) -> dict[str, Any]:
+    losses = [(x["step"], x["loss"]) for x in m.get("losses", [])]
+    evals = []
+    for e in m.get("evals", []):
+        steps = [x["step"] for x in m.get("losses", []) if x.get("epoch") == e["epoch"] - 1]
+        if "eval_loss" in e and steps:
+            evals.append((max(steps), e["eval_loss"]))
+    return {"base": m.get("base", {}), "data": m.get("data", {}), "config": m.get("config", {}),
+            "evals": m.get("evals", []), "steps": m.get("steps"), "audit_verdict": m.get("audit_verdict"),
+            "series": {"training loss": losses, "eval loss": evals}, "wall_seconds": m.get("wall_seconds")}
+
+
+def _compare(r: dict) -> dict[str, Any]:
+    suites = []
+    for name, s in r["suites"].items():
+        suites.append({"name": name, "title": s.get("title", name), "why": s.get("why", ""), "status": s["status"],
+                       "verdict": s.get("verdict"), "error": s.get("error"), "reason": s.get("info", {}).get("reason"),
+                       "metrics": s.get("metrics", {}), "rows": s.get("rows", [])[:20], "total_rows": len(s.get("rows", []))})
+    charts = {}
+    forgetting = r["suites"].get("forgetting", {}).get("metrics", {})
+    probes = []
+    for k, m in forgetting.items():
+        if k.endswith(".accuracy") and m.get("base") is not None:
+            iv = m.get("interval") or [None, None]
+            probes.append({"label": k.rsplit(".", 1)[0], "base": m["base"], "tuned": m["tuned"],
+                           "low": None if iv[0] is None else m["base"] + iv[0],
+                           "high": None if iv[1] is None else m["base"] + iv[1]})
+    if probes:
+        charts["probes"] = probes
+    rel = r["suites"].get("calibration", {}).get("info", {}).get("reliability")
+    if rel:
+        charts["reliability"] = rel
+    kl = [(row.get("prompt", ""), row["kl"]) for row in r["suites"].get("drift", {}).get("rows", []) if "kl" in row]
+    if kl:
+        charts["kl"] = kl[:20]
+    return {"verdict": r["verdict"], "base": r["base"], "adapter": r["adapter"], "data": r.get("data", {}),
+            "suites": suites, "charts": charts, "created": r.get("created"), "seconds": r.get("seconds"),
+            "gate_reasons": r.get("gate_reasons", [])}
+
+
+def _checklist(audit: dict | None, manifest: dict | None, compare: dict | None) -> list[dict[str, str]]:
+    """The questions a careful team asks before fine-tuning, answered from the results where they can be."""
+    by = {c["check"]: c for c in audit["checks"]} if audit else {}
+    out = []
+
+    def add(q: str, answer: str, evidence: str) -> None:
+        out.append({"question": q, "answer": answer, "evidence": evidence})
+
+    if "class_balance" in by:
+        info, s = by["class_balance"].get("info", {}), by["class_balance"].get("summary", {})
+        counts = info.get("train") or {}
+        low = min(counts.values()) if counts else 0
+        add("Is the task narrow and well defined?", "yes" if counts else "unknown",
+            f"{s.get('classes', len(counts))} labels" if counts else "not a classification set; read the data card")
+        add("Enough examples per class?", "yes" if low >= 50 else "no",
+            f"rarest class {s.get('rarest_label')!s} has {low} rows (50+ is a common floor)")
+    elif audit:
+        add("Is the task narrow and well defined?", "unknown", f"{audit['inputs'].get('train', {}).get('shape', '?')} data")
+    if "label_conflicts" in by or "label_errors" in by:
+        conf = by.get("label_conflicts", {}).get("summary", {}).get("conflicting_groups")
+        flagged = by.get("label_errors", {}).get("summary", {}).get("flagged_rows")
+        ok = (conf in (0, None)) and (flagged in (0, None))
+        add("Is the labelling consistent?", "yes" if ok else "no",
+            f"{conf if conf is not None else '?'} conflicting groups, {flagged if flagged is not None else '?'} likely label errors")
+    if audit:
+        leak = by.get("leakage", {}).get("summary", {})
+        has_eval = "eval" in audit.get("inputs", {})
+        clean = has_eval and leak.get("leaked_eval_rows", 0) == 0
+        add("Held-out evaluation, clean of leakage?", "yes" if clean else "no",
+            "no eval set given" if not has_eval else f"{leak.get('leaked_eval_rows', '?')} eval rows found in train")
+    if compare:
+        task = compare["suites"].get("task", {})
+        add("Evaluated against the base on held-out rows?", "yes" if task.get("status") == "ok" else "no",
+            ", ".join(f"{k} {m.get('base', 0):.3f} -> {m.get('tuned', 0):.3f}" for k, m in task.get("metrics", {}).items()
+                      if m.get("base") is not None) or task.get("info", {}).get("reason", "task suite not run"))
+        cal = compare["suites"].get("calibration", {})
+        add("Confident-but-wrong answers measured?", "yes" if cal.get("status") == "ok" else "no",
+            f"{cal.get('info', {}).get('confident_wrong', '?')} held-out rows wrong with confidence >= "
+            f"{cal.get('info', {}).get('confident_threshold', '?')}" if cal.get("status") == "ok" else "calibration not measured")
+    if manifest or audit:
+        documented = bool(manifest and manifest.get("data", {}).get("train", {}).get("sha256"))
+        add("Training data documented?", "yes" if documented or audit else "no",
+            "the manifest records the data's sha256 and row counts" if documented else
+            "the audit's data card records sources, sizes and hashes")
+    if audit and "pii" in by:
+        n = by["pii"].get("summary", {}).get("rows_with_pii", 0)
+        add("Free of personal data and secrets?", "yes" if n == 0 else "no", f"{n} rows with PII or secrets (pattern-based)")
+    return out
+
+
+def _limitations(audit: dict | None, compare: dict | None) -> list[str]:
+    out = []
+    if audit:
+        out += ["Near duplicates are by wording, not meaning: paraphrases are not found.",
+                "Personal data detection is pattern-based (e-mail, phone, cards, IBAN, IP, secrets), not names or addresses.",
+                "Label errors are estimated by a bag-of-words classifier; treat flags as rows to review, not verdicts."]
+    if compare:
+        out += ["Probe sets have ~110 items each: per-set intervals are about +-0.05 to +-0.09 wide.",
+                "Refusals are detected by phrases; paraphrased refusals are missed.",
+                "Drift is measured on a fixed general prompt set with short greedy answers (32 tokens by default)."]
+    return out

@@ -1,0 +1,102 @@
+"""The HTML and Markdown reports: rendered from JSON alone, self-contained, and safe with hostile data
+(checked in the source and, where Chromium is installed, in a real headless browser)."""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import harness
+from reports.html import render_html
+from reports.markdown import render_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = [
+    "<script>document.title='PWNED'</script> where is my parcel",
+    '<img src=x onerror="document.title=\'PWNED\'"> i was charged twice',
+    "<a href=\"javascript:document.title='PWNED'\">click</a> the app crashes",
+    "</table></div><div style=\"position:fixed;top:0\">unbalanced <b><i> please cancel my plan",
+    "x" * 5000 + " a very long line with no breaks",
+    "contact evil@example.com <svg onload=document.title='PWNED'> now",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_audit(tmp_path_factory):
+    d = tmp_path_factory.mktemp("hostile")
+    labels = ["delivery", "billing", "technical_issue", "cancellation"]
+    rows = [{"text": t, "label": labels[i % 4]} for i, t in enumerate(HOSTILE)] * 3  # duplicates, conflicts
+    rows += [{"text": f"<script>alert({i})</script> ticket {i}", "label": "<b>billing</b>"} for i in range(6)]
+    path = d / "<img src=x onerror=alert(1)>.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return harness.audit(str(path), str(path))
+
+
+def test_hostile_data_is_escaped_everywhere(hostile_audit):
+    page = render_html({"audit": hostile_audit})
+    assert "&lt;img src=x onerror=alert(1)&gt;.jsonl" in page  # the hostile path, shown as text
+    assert "&lt;b&gt;billing&lt;/b&gt;" in page  # a hostile label, in the SVG chart and the tables
+    assert not re.search(r"<script", page, re.I)
+    assert not re.search(r"<[a-z]+\b[^<>]*\son\w+\s*=", page, re.I)  # no event-handler attribute at all
+    assert not re.search(r"<[a-z]+\b[^<>]*\ssrc\s*=", page, re.I)  # nothing loaded from anywhere
+    assert all(h.startswith("#check-") for h in re.findall(r'href="([^"]*)"', page))  # only our own anchors
+    assert 'http-equiv="Content-Security-Policy"' in page and "default-src 'none'" in page
+    # Self-contained: nothing to fetch (the SVG namespace is an identifier, not a fetch).
+    assert not re.search(r"<(link|script|iframe|img)\b", page, re.I)
+    assert "@import" not in page and "url(" not in page
+    assert re.findall(r"https?://[^\s\"'<]+", page) == ["http://www.w3.org/2000/svg"] * page.count('xmlns="http://www.w3.org/2000/svg"')
+
+
+def test_markdown_summary_escapes_too(hostile_audit):
+    md = render_markdown({"audit": hostile_audit})
+    assert md.startswith("## finetune-harness: FAIL") and "| check | status | figures |" in md
+    assert "<script" not in md and "<img" not in md
+
+
+def test_report_command_reads_results_and_refuses_unknown_files(tmp_path, hostile_audit):
+    from harness.cli import main
+
+    (tmp_path / "audit.json").write_text(json.dumps(hostile_audit))
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 0
+    assert "Verdict: FAIL" in (tmp_path / "r.html").read_text()
+    assert main(["report", str(tmp_path / "audit.json"), "--out", str(tmp_path / "r.md"), "--format", "md"]) == 0
+    bad = tmp_path / "other.json"
+    bad.write_text('{"schema": "something/9"}')
+    assert main(["report", str(bad), "--out", str(tmp_path / "x.html")]) == 2
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_audit_writes_its_report(tmp_path, tickets, tickets_policy):
+    from harness.cli import main
+
+    out, _ = tickets
+    main(["audit", str(out / "train.jsonl"), "--eval", str(out / "eval.jsonl"), "--policy", tickets_policy,
+          "--out", str(tmp_path), "--quiet"])
+    page = (tmp_path / "report.html").read_text()
+    for section in ('id="verdict"', 'id="checklist"', 'id="data-card"', 'id="audit"', 'id="limitations"'):
+        assert section in page
+    assert "<svg" in page and len(page) < 5_000_000
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (apt: chromium)")
+def test_hostile_report_in_a_real_browser(hostile_audit, tmp_path):
+    """Headless Chromium loads the page: no script ran (the title is untouched), the sections render,
+    and screenshots at phone and desktop width are kept as artifacts."""
+    page = tmp_path / "report.html"
+    page.write_text(render_html({"audit": hostile_audit}))
+    flags = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--no-first-run"]
+    dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    assert "<title>finetune-harness report: FAIL</title>" in dom and "PWNED" not in dom.split("</title>")[0]
+    for section in ('id="verdict"', 'id="checklist"', 'id="data-card"', 'id="audit"'):
+        assert section in dom
+    artifacts = ROOT / "out" / "test-artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    for width in (390, 1280):
+        shot = artifacts / f"hostile-report-{width}.png"
+        subprocess.run(flags + [f"--screenshot={shot}", f"--window-size={width},2000", page.as_uri()],
+                       capture_output=True, timeout=120)
+        assert shot.is_file() and shot.stat().st_size > 10_000
