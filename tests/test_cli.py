@@ -29,7 +29,7 @@ def test_audit_writes_json_and_exits_by_verdict(tmp_path, capsys):
     assert result["schema"] == "harness.audit/1"
     assert code == (1 if result["verdict"] == "fail" else 0)
     assert hashlib.sha256(train.read_bytes()).hexdigest() == before  # input never modified
-    assert not [p for p in out.iterdir() if p.name != "audit.json"]  # no temp files left behind
+    assert sorted(p.name for p in out.iterdir()) == ["audit.json", "report.html"]  # no temp files left behind
     text = capsys.readouterr().out
     assert "Verdict" in text and "exact_duplicates" in text
 
