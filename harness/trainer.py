@@ -339,7 +339,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
         "data": {"train": train_table.card(), "eval": eval_table.card() if eval_table else None,
                  "shape": shape, "labels": labels, "refused_rows": refused,
                  "truncated_rows": sum(r.truncated for r in rows)},
-        "audit_verdict": verdict, "config": cfg.to_dict(), "seed": cfg.seed,
+        "audit_verdict": verdict, "audit_path": str(audit) if audit else None, "config": cfg.to_dict(), "seed": cfg.seed,
         "versions": _versions(), "losses": state["losses"], "evals": state["evals"],
         "steps": state["step"], "supervised_tokens": state["tokens"], "body_tokens": state["body_tokens"],
         "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),
@@ -391,12 +391,34 @@ def _save_adapter(model, tokenizer, rows: list[Encoded], pad_id: int, out: Path,
                                     "base_max_abs_diff": delta}
         write_json_atomic(tmp / "manifest.json", manifest)
         write_text_atomic(tmp / "README.md", _model_card(manifest))
+        _write_report(tmp, manifest)
         if out.exists() and overwrite:
             shutil.rmtree(out)
         os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _write_report(directory: Path, manifest: dict) -> None:
+    """The run's HTML report (with its audit when one was given). A rendering bug must not cost a
+    finished training run, so it is reported on stderr and the adapter is kept."""
+    import sys
+
+    from reports.html import render_html
+
+    docs = {"manifest": manifest}
+    try:
+        audit = json.loads(Path(manifest["audit_path"]).read_text(encoding="utf-8")) if manifest.get("audit_path") else None
+    except (OSError, ValueError):
+        audit = None
+    if isinstance(audit, dict) and audit.get("schema") == "harness.audit/1":
+        docs["audit"] = audit
+    try:
+        write_text_atomic(directory / "report.html", render_html(docs))
+    except Exception as exc:  # noqa: BLE001
+        print(f"harness: warning: the training report could not be written ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
 
 
 def _versions() -> dict[str, str]:

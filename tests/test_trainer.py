@@ -63,6 +63,7 @@ def test_training_writes_a_verified_adapter(tiny, tmp_path):
     assert [e["epoch"] for e in manifest["evals"]] == [1, 2] and "eval_accuracy" in manifest["evals"][0]
     assert manifest["losses"][-1]["loss"] < manifest["losses"][0]["loss"]
     assert manifest["verification"]["base_max_abs_diff"] > 1e-6
+    assert "loss curves" in (out / "report.html").read_text()  # the run's own report, from the manifest
     # Plain PEFT loads it.
     model = PeftModel.from_pretrained(load_base(tiny).model, str(out))
     assert any("lora_B" in n and p.abs().sum() > 0 for n, p in model.named_parameters())
