@@ -136,6 +136,9 @@ def _compare(r: dict) -> dict[str, Any]:
     kl = [(row.get("prompt", ""), row["kl"]) for row in r["suites"].get("drift", {}).get("rows", []) if "kl" in row]
     if kl:
         charts["kl"] = kl[:20]
+    by_set = r["suites"].get("drift", {}).get("info", {}).get("kl_by_set") or {}
+    if any(v is not None for v in by_set.values()):
+        charts["kl_sets"] = [(k, v) for k, v in by_set.items() if v is not None]
     return {"verdict": r["verdict"], "base": r["base"], "adapter": r["adapter"], "data": r.get("data", {}),
             "suites": suites, "charts": charts, "created": r.get("created"), "seconds": r.get("seconds"),
             "gate_reasons": r.get("gate_reasons", [])}

@@ -93,6 +93,11 @@ class DriftSuite(Suite):
         out: dict[str, Any] = {}
 
         kl = self._kl(ctx, encoded["general"], gen["general"]["base"], max_new)
+        # The same figure per prompt set: a fine-tune can move refusal territory more than small talk.
+        kl_by_set = {"general": float(np.mean(kl)) if len(kl) else None}
+        for name in ("should_refuse", "should_answer"):
+            other = self._kl(ctx, encoded[name], gen[name]["base"], max_new)
+            kl_by_set[name] = float(np.mean(other)) if len(other) else None
         m = stats.paired_mean_delta(np.zeros(len(kl)), kl, seed=ctx.seed)
         out["kl"] = metric(0.0, m["tuned"], m["delta"], m["interval"], None, m["n"], interval_of="tuned",
                            higher_is_better=False, unit="nats/token", max=float(np.max(kl)) if len(kl) else None)
@@ -115,6 +120,7 @@ class DriftSuite(Suite):
                  **({"collapsed": bool(col["tuned"][i])} if vocab else {})} for i in list(order)[:20]]
         return {"metrics": out,
                 "info": {"prompts": {k: len(v) for k, v in sets.items()}, "user_prompts": len(ctx.extra_prompts),
+                         "kl_by_set": kl_by_set,
                          "task_vocabulary": sorted(vocab)[:50], "max_new_tokens": max_new},
                 "rows": rows}
 

@@ -100,3 +100,23 @@ def test_hostile_report_in_a_real_browser(hostile_audit, tmp_path):
         subprocess.run(flags + [f"--screenshot={shot}", f"--window-size={width},2000", page.as_uri()],
                        capture_output=True, timeout=120)
         assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_compare_report_has_its_charts(tmp_path):
+    """A compare result (with a training manifest) renders the probe intervals, the reliability diagram,
+    KL per category, loss curves, and every suite's table."""
+    from harness.compare import compare
+    from harness.trainer import train
+    from tiny_model import build_tiny_model
+
+    tiny = str(build_tiny_model(tmp_path / "tiny"))
+    rows = [{"text": t, "label": lab} for t, lab in [("where is my parcel", "delivery"), ("i was charged twice", "billing"),
+                                                      ("the app crashes", "technical_issue"), ("cancel my plan", "cancellation")] * 6]
+    train(tiny, rows, rows[:8], out=tmp_path / "adapter", epochs=2, lr=5e-3, batch_size=8, max_seq_len=64,
+          prompt_template="{text}")
+    policy = {"suites": {"forgetting": {"params": {"max_items": 6}}, "drift": {"params": {"max_items": 4, "max_new_tokens": 4}}}}
+    compare(tiny, tmp_path / "adapter", rows, rows[:8], policy=policy, out=tmp_path / "cmp", cache="")
+    page = (tmp_path / "cmp" / "report.html").read_text()
+    for title in ("probe accuracy", "reliability diagram", "KL per prompt category", "loss curves", 'id="suite-drift"',
+                  'id="suite-forgetting"', "Confident-but-wrong answers measured?"):
+        assert title in page, title
