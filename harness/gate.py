@@ -138,6 +138,9 @@ def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
         if suite["status"] == "error":
             errored = True
             continue
+        if suite["status"] == "not_applicable":
+            suite["verdict"] = "not_applicable"
+            continue
         statuses = []
         for name, m in suite.get("metrics", {}).items():
             judge(m, rule_for(gate["gates"], f"{suite_name}.{name}"))
