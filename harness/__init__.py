@@ -24,4 +24,11 @@ def compare(base, adapter, train=None, eval=None, **kwargs):
     return _compare(base, adapter, train, eval, **kwargs)
 
 
-__all__ = ["__version__", "audit", "train", "compare"]
+def run(config, **kwargs):
+    """The whole job from a pipeline YAML (or PipelineConfig); see harness.pipeline.run."""
+    from .pipeline import run as _run
+
+    return _run(config, **kwargs)
+
+
+__all__ = ["__version__", "audit", "train", "compare", "run"]

@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-cache", action="store_true", help="score everything afresh, remember nothing")
     c.add_argument("--quiet", action="store_true", help="print only the verdict line")
 
+    p = sub.add_parser("run", help="the whole job: audit, train, compare, gate, report",
+                       description="Run audit -> train -> compare -> gate -> report from one pipeline YAML; stages "
+                                   "whose inputs did not change are reused.")
+    p.add_argument("config", help="pipeline YAML (see harness/pipeline.py for every key)")
+
     r = sub.add_parser("report", help="render results as one self-contained HTML file (or Markdown)",
                        description="Render audit.json, an adapter's manifest.json and/or compare's results.json "
                                    "(or directories holding them) as one report.")
@@ -79,6 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="output file (written atomically)")
     r.add_argument("--format", choices=["html", "md"], default="html")
     return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .pipeline import run
+
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    with console.status("pipeline...") as status:
+        summary = run(args.config, on_stage=lambda name, st: (status.update(f"{name}: {st}..."),
+                                                               console.print(f"{name}: {st}") if st != "running" else None))
+    for reason in summary["reasons"]:
+        console.print(f"  [red]x[/] {reason}", highlight=False)
+    style = "bold green" if summary["verdict"] == "pass" else "bold red"
+    console.print(f"verdict: [{style}]{summary['verdict'].upper()}[/]  report: {summary['report']}", highlight=False)
+    return 1 if summary["verdict"] == "fail" else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -201,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"audit": cmd_audit, "train": cmd_train, "compare": cmd_compare, "report": cmd_report}[args.command](args)
+        return {"audit": cmd_audit, "train": cmd_train, "compare": cmd_compare, "report": cmd_report,
+                "run": cmd_run}[args.command](args)
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_code

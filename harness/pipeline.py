@@ -1,0 +1,176 @@
+"""`harness run pipeline.yaml`: audit -> train -> compare -> gate -> report in one output directory.
+
+Each stage records a key made of the content hashes of what it read (data files, policies, configs,
+the adapter it judges); a re-run reuses every stage whose key is unchanged, so changing only the gate
+policy re-runs compare alone, from its result cache. Every artifact is written atomically by its
+stage, and an interrupted training resumes from its checkpoint on the next run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__
+from .errors import InputError, UsageError
+from .io import read_yaml_mapping, sha256_file, write_json_atomic, write_text_atomic
+
+
+@dataclass
+class PipelineConfig:
+    """One flat description of the job; paths are relative to the YAML file's directory."""
+
+    base: str
+    train: str
+    eval: str | None = None
+    out: str = "harness-out"
+    audit_policy: str | None = None         # YAML merged over harness/default_policy.yaml
+    allow_failed_audit: bool = False        # train even when the audit fails
+    train_config: dict[str, Any] = field(default_factory=dict)  # any harness/train_config.py key
+    gate_policy: str | None = None          # YAML merged over harness/default_gate.yaml
+    probes: list[str] = field(default_factory=list)   # extra probe sets (files or directories)
+    prompts: list[str] = field(default_factory=list)  # extra general prompts for drift
+    suites: list[str] | None = None         # default: every suite the gate policy enables
+
+    @classmethod
+    def load(cls, path: str | Path) -> "PipelineConfig":
+        path = Path(path)
+        data = read_yaml_mapping(path, "pipeline config")
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        for key in data:
+            if key not in names:
+                hint = difflib.get_close_matches(key, names, n=1)
+                raise UsageError(f"{path}: unknown key {key!r}" + (f"; did you mean {hint[0]!r}?" if hint else
+                                 f"; expected one of: {', '.join(names)}"))
+        for key in ("base", "train"):
+            if not data.get(key):
+                raise UsageError(f"{path}: {key!r} is required")
+        types = {"base": str, "train": str, "eval": str, "out": str, "audit_policy": str, "allow_failed_audit": bool,
+                 "train_config": dict, "gate_policy": str, "probes": list, "prompts": list, "suites": list}
+        for key, value in data.items():
+            if value is not None and not isinstance(value, types[key]):
+                raise UsageError(f"{path}: {key} must be a {types[key].__name__}, got {type(value).__name__}")
+        here = path.resolve().parent
+        resolve = lambda p: str((here / p).resolve()) if p and not Path(p).is_absolute() else p  # noqa: E731
+        cfg = cls(**data)
+        cfg.train, cfg.eval, cfg.out = resolve(cfg.train), resolve(cfg.eval), resolve(cfg.out)
+        cfg.audit_policy, cfg.gate_policy = resolve(cfg.audit_policy), resolve(cfg.gate_policy)
+        cfg.probes, cfg.prompts = [resolve(p) for p in cfg.probes], [resolve(p) for p in cfg.prompts]
+        for key in ("train", "eval", "audit_policy", "gate_policy"):
+            value = getattr(cfg, key)
+            if value and not Path(value).is_file():
+                raise InputError(value, f"no such file (pipeline key {key!r} in {path})")
+        if not Path(cfg.base).exists() and "/" not in cfg.base and not cfg.base.endswith(".gguf"):
+            from .models import resolve as resolve_model
+
+            resolve_model(cfg.base)  # an unknown built-in name fails here, with a did-you-mean
+        from .train_config import TrainConfig
+
+        TrainConfig.load(None, cfg.train_config)  # unknown or mistyped train keys fail before anything runs
+        return cfg
+
+
+def _digest(*parts: Any) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, str) and p and Path(p).is_file():
+            h.update(sha256_file(p).encode())
+        else:
+            h.update(json.dumps(p, sort_keys=True, default=str).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None] | None = None) -> dict[str, Any]:
+    """Run (or reuse) every stage; returns the pipeline summary also written to OUT/pipeline.json."""
+    from reports.html import render_html
+
+    from .auditor import audit
+    from .compare import compare
+    from .trainer import train
+
+    cfg = config if isinstance(config, PipelineConfig) else PipelineConfig.load(config)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    keys_path = out / "stages.json"
+    done = json.loads(keys_path.read_text()) if keys_path.is_file() else {}
+    summary: dict[str, Any] = {"schema": "harness.pipeline/1", "harness_version": __version__, "stages": {},
+                               "verdict": None, "reasons": []}
+    say = on_stage or (lambda name, status: None)
+
+    def stage(name: str, key: str, artifact: Path, work: Callable[[], None]) -> str:
+        t0 = time.perf_counter()
+        if done.get(name) == key and artifact.exists():
+            say(name, "reused")
+            summary["stages"][name] = {"status": "reused", "seconds": 0.0}
+            return "reused"
+        say(name, "running")
+        work()
+        done[name] = key
+        write_json_atomic(keys_path, done)
+        summary["stages"][name] = {"status": "ran", "seconds": round(time.perf_counter() - t0, 2)}
+        say(name, "done")
+        return "ran"
+
+    # ---- audit ----------------------------------------------------------------------------------------
+    audit_json = out / "audit" / "audit.json"
+    audit_key = _digest("audit", __version__, cfg.train, cfg.eval, cfg.audit_policy)
+
+    def do_audit() -> None:
+        result = audit(cfg.train, cfg.eval, cfg.audit_policy)
+        write_json_atomic(audit_json, result)
+        write_text_atomic(out / "audit" / "report.html", render_html({"audit": result}))
+
+    stage("audit", audit_key, audit_json, do_audit)
+    audit_result = json.loads(audit_json.read_text(encoding="utf-8"))
+    docs: dict[str, Any] = {"audit": audit_result}
+    if audit_result["verdict"] == "fail" and not cfg.allow_failed_audit:
+        summary["verdict"] = "fail"
+        summary["reasons"] = [f"audit {c['check']}: {r}" for c in audit_result["checks"] if c["status"] == "fail"
+                              for r in c.get("reasons", [])] + ["training stopped: the audit failed "
+                                                                "(allow_failed_audit: true to train anyway)"]
+        return _finish(out, summary, docs)
+
+    # ---- train ----------------------------------------------------------------------------------------
+    adapter = out / "adapter"
+    train_key = _digest("train", __version__, cfg.base, cfg.train, cfg.eval, cfg.train_config)
+
+    def do_train() -> None:
+        train(cfg.base, cfg.train, cfg.eval, out=adapter, audit=audit_json, allow_failed_audit=cfg.allow_failed_audit,
+              overwrite=True, **cfg.train_config)
+
+    stage("train", train_key, adapter / "manifest.json", do_train)
+    docs["manifest"] = json.loads((adapter / "manifest.json").read_text(encoding="utf-8"))
+
+    # ---- compare and gate -----------------------------------------------------------------------------
+    results_json = out / "compare" / "results.json"
+    compare_key = _digest("compare", __version__, train_key, (adapter / "adapter_model.safetensors").as_posix(),
+                          cfg.train, cfg.eval, cfg.gate_policy, cfg.probes, cfg.prompts, cfg.suites)
+
+    def do_compare() -> None:
+        compare(cfg.base, adapter, cfg.train, cfg.eval, probes=cfg.probes, prompts=cfg.prompts, policy=cfg.gate_policy,
+                out=out / "compare", suites=cfg.suites, cache=out / "cache.sqlite")
+
+    stage("compare", compare_key, results_json, do_compare)
+    results = json.loads(results_json.read_text(encoding="utf-8"))
+    docs["compare"] = results
+    summary["verdict"] = results["verdict"]
+    summary["reasons"] = [f"{s}.{n}: {m['gate']['reason']}" for s, suite in results["suites"].items()
+                          for n, m in suite.get("metrics", {}).items() if m.get("status") == "fail"]
+    summary["reasons"] += results.get("gate_reasons", [])
+    return _finish(out, summary, docs)
+
+
+def _finish(out: Path, summary: dict[str, Any], docs: dict[str, Any]) -> dict[str, Any]:
+    from reports.html import render_html
+
+    write_text_atomic(out / "report.html", render_html(docs))
+    summary["report"] = str(out / "report.html")
+    write_json_atomic(out / "pipeline.json", summary)
+    return summary

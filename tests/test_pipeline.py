@@ -1,0 +1,85 @@
+"""`harness run` on the tiny model: every stage, reuse by content hash, the audit stop, config errors."""
+
+import json
+
+import pytest
+
+from conftest import write_jsonl
+from harness.errors import InputError, UsageError
+from harness.pipeline import PipelineConfig, run
+from tiny_model import build_tiny_model
+
+ROWS = [{"text": f"{t} number {i}", "label": lab} for i in range(6) for t, lab in [
+    ("where is my parcel", "delivery"), ("i was charged twice", "billing"),
+    ("the app crashes on start", "technical_issue"), ("please cancel my plan", "cancellation")]]
+SMALL_GATE = """suites:
+  forgetting: {params: {max_items: 5}}
+  drift: {params: {max_items: 3, max_new_tokens: 4}}
+  overfitting: {params: {extraction_items: 8}}
+"""
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pipe")
+    tiny = build_tiny_model(d / "tiny")
+    write_jsonl(d / "train.jsonl", ROWS)
+    write_jsonl(d / "eval.jsonl", [{"text": f"{r['text']} again", "label": r["label"]} for r in ROWS[:8]])
+    (d / "gate.yaml").write_text(SMALL_GATE)
+    (d / "audit.yaml").write_text("checks:\n  shortcuts: {enabled: false}\n  near_duplicates: {enabled: false}\n"
+                                  "  label_conflicts: {enabled: false}\n  leakage: {enabled: false}\n")
+    cfg = d / "pipeline.yaml"
+    cfg.write_text(f"base: {tiny}\ntrain: train.jsonl\neval: eval.jsonl\nout: out\naudit_policy: audit.yaml\n"
+                   f"gate_policy: gate.yaml\ntrain_config: {{epochs: 1, lr: 0.005, batch_size: 8, max_seq_len: 64, "
+                   f"prompt_template: '{{text}}'}}\n")
+    return d, cfg
+
+
+def test_the_whole_job_then_reuse(setup):
+    d, cfg = setup
+    first = run(cfg)
+    assert [first["stages"][s]["status"] for s in ("audit", "train", "compare")] == ["ran"] * 3
+    out = d / "out"
+    for artifact in ("audit/audit.json", "audit/report.html", "adapter/adapter_model.safetensors", "compare/results.json",
+                     "compare/junit.xml", "report.html", "pipeline.json"):
+        assert (out / artifact).is_file(), artifact
+    page = (out / "report.html").read_text()
+    assert 'id="audit"' in page and 'id="training"' in page and 'id="compare"' in page
+    assert first["verdict"] in ("pass", "fail") and json.loads((out / "pipeline.json").read_text())["verdict"] == first["verdict"]
+    again = run(cfg)
+    assert [again["stages"][s]["status"] for s in ("audit", "train", "compare")] == ["reused"] * 3
+    # Only the gate policy changes: audit and training are reused, compare re-runs (from its cache).
+    (d / "gate.yaml").write_text(SMALL_GATE + "gates:\n  drift.kl: {field: tuned, below: 0.001}\n")
+    third = run(cfg)
+    assert [third["stages"][s]["status"] for s in ("audit", "train", "compare")] == ["reused", "reused", "ran"]
+
+
+def test_a_failed_audit_stops_before_training(setup, tmp_path):
+    d, _ = setup
+    leaky = write_jsonl(tmp_path / "eval.jsonl", ROWS[:6])  # eval rows copied from train: leakage fails
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(f"base: {d / 'tiny'}\ntrain: {d / 'train.jsonl'}\neval: {leaky}\nout: o\n")
+    summary = run(cfg)
+    assert summary["verdict"] == "fail" and "train" not in summary["stages"]
+    assert any("leakage" in r for r in summary["reasons"]) and not (tmp_path / "o" / "adapter").exists()
+    assert (tmp_path / "o" / "report.html").is_file()
+    from harness.cli import main
+
+    assert main(["run", str(cfg)]) == 1  # the CLI: a failed pipeline exits 1 with its reasons
+
+
+def test_config_errors_are_one_line_and_named(setup, tmp_path):
+    d, _ = setup
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(f"base: {d / 'tiny'}\ntrian: x.jsonl\n")
+    with pytest.raises(UsageError, match="unknown key 'trian'; did you mean 'train'"):
+        PipelineConfig.load(cfg)
+    cfg.write_text(f"base: {d / 'tiny'}\ntrain: missing.jsonl\n")
+    with pytest.raises(InputError, match="missing.jsonl: no such file"):
+        PipelineConfig.load(cfg)
+    cfg.write_text(f"base: {d / 'tiny'}\ntrain: {d / 'train.jsonl'}\ntrain_config: {{epoch: 2}}\n")
+    with pytest.raises(UsageError, match="did you mean 'epochs'"):
+        PipelineConfig.load(cfg)
+    cfg.write_text(f"base: {d / 'tiny'}\ntrain: {d / 'train.jsonl'}\nprobes: knowledge.jsonl\n")
+    with pytest.raises(UsageError, match="probes must be a list"):
+        PipelineConfig.load(cfg)
