@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "whose inputs did not change are reused.")
     p.add_argument("config", help="pipeline YAML (see harness/pipeline.py for every key)")
 
+    d = sub.add_parser("demo", help="the whole job on the shipped ticket example with the built-in model",
+                       description="Audit the ticket example (planted defects), clean it, train, compare, gate "
+                                   "and report with the built-in SmolLM2 model.")
+    d.add_argument("--out", default="demo-out", help="output directory (default demo-out)")
+
     r = sub.add_parser("report", help="render results as one self-contained HTML file (or Markdown)",
                        description="Render audit.json, an adapter's manifest.json and/or compare's results.json "
                                    "(or directories holding them) as one report.")
@@ -95,6 +100,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     with console.status("pipeline...") as status:
         summary = run(args.config, on_stage=lambda name, st: (status.update(f"{name}: {st}..."),
                                                                console.print(f"{name}: {st}") if st != "running" else None))
+    for reason in summary["reasons"]:
+        console.print(f"  [red]x[/] {reason}", highlight=False)
+    style = "bold green" if summary["verdict"] == "pass" else "bold red"
+    console.print(f"verdict: [{style}]{summary['verdict'].upper()}[/]  report: {summary['report']}", highlight=False)
+    return 1 if summary["verdict"] == "fail" else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from .demo import run_demo
+
+    console = Console(width=None if sys.stdout.isatty() else 140)
+    with console.status("demo...") as status:
+        summary = run_demo(args.out, on_stage=lambda name, st: (status.update(f"{name}: {st}..."),
+                                                                console.print(f"{name}: {st}") if st != "running" else None))
+    console.print(f"raw audit: {summary['raw_audit']['verdict'].upper()} (planted defects found by: "
+                  f"{', '.join(summary['raw_audit']['failed_checks'])}); report {summary['raw_audit']['path']}",
+                  highlight=False)
     for reason in summary["reasons"]:
         console.print(f"  [red]x[/] {reason}", highlight=False)
     style = "bold green" if summary["verdict"] == "pass" else "bold red"
@@ -223,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return {"audit": cmd_audit, "train": cmd_train, "compare": cmd_compare, "report": cmd_report,
-                "run": cmd_run}[args.command](args)
+                "run": cmd_run, "demo": cmd_demo}[args.command](args)
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return exc.exit_code

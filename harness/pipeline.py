@@ -164,6 +164,8 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
     summary["reasons"] = [f"{s}.{n}: {m['gate']['reason']}" for s, suite in results["suites"].items()
                           for n, m in suite.get("metrics", {}).items() if m.get("status") == "fail"]
     summary["reasons"] += results.get("gate_reasons", [])
+    summary["reasons"] += [f"{s}: suite crashed ({suite.get('error', '')})" for s, suite in results["suites"].items()
+                           if suite["status"] == "error"]
     return _finish(out, summary, docs)
 
 

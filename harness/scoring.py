@@ -194,14 +194,17 @@ def _pad_id(tokenizer: Any) -> int:
 def option_tokens(tokenizer: Any, prompt: list[dict[str, str]], options: Sequence[str],
                   max_len: int = 4096) -> tuple[list[int], list[list[int]], list[list[bool]]]:
     """(shared prefix, continuation ids, supervised mask) for options as the assistant's answer."""
-    encoded = [encode(prompt + [{"role": "assistant", "content": o}], tokenizer, max_len) for o in options]
+    # Encode whole, then cut the shared prompt from the left: truncating each option's encoding on its
+    # own would cut options of different lengths at different places.
+    encoded = [encode(prompt + [{"role": "assistant", "content": o}], tokenizer, 10**9) for o in options]
     starts = [next(i for i, x in enumerate(e.labels) if x != IGNORE) for e in encoded]
     shared = min(starts)
     prefix = encoded[0].input_ids[:shared]
     if any(e.input_ids[:shared] != prefix for e in encoded):
         raise ValueError("options do not share the prompt's tokens")
-    return (prefix, [e.input_ids[shared:] for e in encoded],
-            [[x != IGNORE for x in e.labels[shared:]] for e in encoded])
+    rests = [e.input_ids[shared:] for e in encoded]
+    room = max(1, max_len - max(len(r) for r in rests))
+    return (prefix[-room:], rests, [[x != IGNORE for x in e.labels[shared:]] for e in encoded])
 
 
 def option_logprobs(model: Any, tokenizer: Any, prompt: list[dict[str, str]], options: Sequence[str],

@@ -38,7 +38,9 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
     console.print(table)
     failed = [f"{s}.{n}: {m['gate']['reason']}" for s, suite in results["suites"].items()
               for n, m in suite.get("metrics", {}).items() if m.get("status") == "fail"]
-    for f in failed + results.get("gate_reasons", []):
+    crashed = [f"{s}: suite crashed ({suite.get('error', '')})" for s, suite in results["suites"].items()
+               if suite["status"] == "error"]
+    for f in failed + results.get("gate_reasons", []) + crashed:
         console.print(f"  [red]x[/] {escape(f)}", highlight=False)
     style = "bold green" if results["verdict"] == "pass" else "bold red"
     tail = f"  ({escape(where)})" if where else ""

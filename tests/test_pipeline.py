@@ -83,3 +83,18 @@ def test_config_errors_are_one_line_and_named(setup, tmp_path):
     cfg.write_text(f"base: {d / 'tiny'}\ntrain: {d / 'train.jsonl'}\nprobes: knowledge.jsonl\n")
     with pytest.raises(UsageError, match="probes must be a list"):
         PipelineConfig.load(cfg)
+
+
+def test_harness_demo_on_the_builtin_model(tmp_path):
+    """The demo CI runs (a few minutes on 2 cores): the raw example's audit catches its planted defects,
+    the cleaned rows train an adapter with the real model, and the gate judges it; one report at the end."""
+    from harness.cli import main
+
+    code = main(["demo", "--out", str(tmp_path / "demo")])
+    summary = json.loads((tmp_path / "demo" / "demo.json").read_text())
+    assert summary["raw_audit"]["verdict"] == "fail"
+    assert {"leakage", "pii"} <= set(summary["raw_audit"]["failed_checks"])
+    assert summary["clean"]["removed"] > 0 and summary["stages"]["train"]["status"] == "ran"
+    assert code == (0 if summary["verdict"] == "pass" else 1)
+    page = (tmp_path / "demo" / "pipeline" / "report.html").read_text()
+    assert 'id="training"' in page and 'id="compare"' in page

@@ -71,3 +71,15 @@ def test_next_token_logprobs_equal_a_plain_forward(tiny):
             ref = model(input_ids=torch.tensor([s])).logits[0].log_softmax(-1)
         assert g.shape[0] == len(s) - st
         assert torch.allclose(g, ref[st - 1:len(s) - 1], atol=1e-5)
+
+
+def test_long_prompts_are_cut_once_for_every_option(tiny):
+    """A prompt longer than max_len loses its start once, the same for every option (an option's own
+    truncation would cut options of different lengths at different places)."""
+    from harness.scoring import option_tokens
+
+    _, tok = tiny
+    prompt = [{"role": "user", "content": "where is my parcel " * 80}]
+    prefix, rests, sup = option_tokens(tok, prompt, ["billing", "technical_issue"], max_len=64)
+    assert len(prefix) + max(len(r) for r in rests) <= 64 and len(prefix) > 10
+    assert all(any(s) for s in sup)

@@ -1,0 +1,32 @@
+"""Cleaning by the audit's findings: duplicates keep their first row; conflicts, label errors, leaked
+copies and rows with personal data go; the kept rows are byte-identical and the input is untouched."""
+
+import hashlib
+import json
+
+from harness.clean import clean, flagged_rows
+
+
+def test_clean_drops_exactly_the_planted_rows_it_should(tickets, ticket_audit, tmp_path):
+    (out, truth), (result, _) = tickets, ticket_audit
+    train = out / "train.jsonl"
+    before = hashlib.sha256(train.read_bytes()).hexdigest()
+    summary = clean(train, result, tmp_path)
+    assert hashlib.sha256(train.read_bytes()).hexdigest() == before
+    removed = {r["line"] for r in summary["rows"]}
+    # Every planted leak's training copy, every PII row and every second copy of an exact duplicate go.
+    assert {leak["train_line"] for leak in truth["leaks"]} <= removed
+    assert {p["line"] for p in truth["pii"]} <= removed
+    assert all(max(p) in removed for p in truth["exact_duplicates"])  # the later copy goes
+    kept = (tmp_path / "train.jsonl").read_text().splitlines()
+    original = train.read_text().splitlines()
+    assert len(kept) == summary["kept"] == sum(1 for n, line in enumerate(original, 1) if n not in removed and line.strip())
+    assert set(kept) <= set(original)  # verbatim
+    assert json.loads((tmp_path / "removed.json").read_text())["removed"] == len(removed)
+
+
+def test_only_training_rows_are_removed():
+    audit = {"checks": [{"check": "leakage", "findings": [{"rows": [{"split": "eval", "line": 3}, {"split": "train", "line": 9}]}]},
+                        {"check": "shortcuts", "findings": [{"rows": [{"split": "train", "line": 4}]}]},
+                        {"check": "near_duplicates", "findings": [{"rows": [{"split": "train", "line": 7}, {"split": "train", "line": 2}]}]}]}
+    assert flagged_rows(audit) == {9: "leakage", 7: "near_duplicates"}
