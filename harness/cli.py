@@ -91,20 +91,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _staged(console, work):
+    """Run a staged job under a spinner; each stage's outcome on its own line."""
+    with console.status("starting...") as status:
+        return work(lambda name, st: (status.update(f"{name}: {st}..."),
+                                      console.print(f"{name}: {st}") if st != "running" else None))
+
+
+def _print_pipeline(console, summary: dict) -> int:
+    for reason in summary["reasons"]:
+        console.print(f"  [red]x[/] {reason}", highlight=False)
+    style = "bold green" if summary["verdict"] == "pass" else "bold red"
+    console.print(f"verdict: [{style}]{summary['verdict'].upper()}[/]  report: {summary['report']}", highlight=False)
+    return 1 if summary["verdict"] == "fail" else 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from .pipeline import run
 
     console = Console(width=None if sys.stdout.isatty() else 140)
-    with console.status("pipeline...") as status:
-        summary = run(args.config, on_stage=lambda name, st: (status.update(f"{name}: {st}..."),
-                                                               console.print(f"{name}: {st}") if st != "running" else None))
-    for reason in summary["reasons"]:
-        console.print(f"  [red]x[/] {reason}", highlight=False)
-    style = "bold green" if summary["verdict"] == "pass" else "bold red"
-    console.print(f"verdict: [{style}]{summary['verdict'].upper()}[/]  report: {summary['report']}", highlight=False)
-    return 1 if summary["verdict"] == "fail" else 0
+    return _print_pipeline(console, _staged(console, lambda say: run(args.config, on_stage=say)))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -113,17 +121,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     console = Console(width=None if sys.stdout.isatty() else 140)
-    with console.status("demo...") as status:
-        summary = run_demo(args.out, on_stage=lambda name, st: (status.update(f"{name}: {st}..."),
-                                                                console.print(f"{name}: {st}") if st != "running" else None))
+    summary = _staged(console, lambda say: run_demo(args.out, on_stage=say))
     console.print(f"raw audit: {summary['raw_audit']['verdict'].upper()} (planted defects found by: "
                   f"{', '.join(summary['raw_audit']['failed_checks'])}); report {summary['raw_audit']['path']}",
                   highlight=False)
-    for reason in summary["reasons"]:
-        console.print(f"  [red]x[/] {reason}", highlight=False)
-    style = "bold green" if summary["verdict"] == "pass" else "bold red"
-    console.print(f"verdict: [{style}]{summary['verdict'].upper()}[/]  report: {summary['report']}", highlight=False)
-    return 1 if summary["verdict"] == "fail" else 0
+    return _print_pipeline(console, summary)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

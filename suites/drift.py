@@ -25,7 +25,7 @@ from harness.scoring import _pad_id, next_token_logprobs
 from harness.text import normalize_loose
 
 from .base import Context, Suite, metric, register
-from .task import generate_both
+from .task import chat_prompt_ids, generate_both
 
 PROMPT_DIR = Path(__file__).with_name("prompts")
 REFUSAL = re.compile(
@@ -126,8 +126,7 @@ class DriftSuite(Suite):
 
     def _prompt_ids(self, ctx: Context, prompt: str) -> list[int]:
         msgs = ([{"role": "system", "content": ctx.system}] if ctx.system else []) + [{"role": "user", "content": prompt}]
-        text = ctx.pair.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-        return ctx.pair.tokenizer(text, add_special_tokens=False)["input_ids"][-ctx.max_seq_len:]
+        return chat_prompt_ids(ctx, msgs)
 
     def _kl(self, ctx: Context, prompts: list[list[int]], base_answers: list[list[int]], max_new: int) -> np.ndarray:
         eos = ctx.pair.tokenizer.eos_token_id

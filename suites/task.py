@@ -44,11 +44,14 @@ def classification_scores(ctx: Context, rows: list, suite_key: str) -> dict[str,
             "answer_tokens": [sum(items[i][2][t]) for i, t in enumerate(truth)]}
 
 
-def generation_prompt(ctx: Context, ex) -> list[int]:
-    msgs = prompt_messages(ex, ctx.shape, ctx.prompt_template, ctx.labels, ctx.system)
+def chat_prompt_ids(ctx: Context, msgs: list[dict[str, str]]) -> list[int]:
+    """Token ids of messages up to the assistant's turn, the start cut to max_seq_len."""
     text = ctx.pair.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-    ids = ctx.pair.tokenizer(text, add_special_tokens=False)["input_ids"]
-    return ids[-ctx.max_seq_len:]
+    return ctx.pair.tokenizer(text, add_special_tokens=False)["input_ids"][-ctx.max_seq_len:]
+
+
+def generation_prompt(ctx: Context, ex) -> list[int]:
+    return chat_prompt_ids(ctx, prompt_messages(ex, ctx.shape, ctx.prompt_template, ctx.labels, ctx.system))
 
 
 def generate_both(ctx: Context, suite_key: str, prompts: list[list[int]], max_new_tokens: int) -> dict[str, list]:
