@@ -92,10 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _staged(console, work):
-    """Run a staged job under a spinner; each stage's outcome on its own line."""
+    """Run a staged job under a live status line (stage, training step and loss, suite); each stage's
+    outcome stays on its own line with its time."""
+    import time
+
+    started: dict[str, float] = {}
+
+    def on_stage(name: str, st: str) -> None:
+        if st == "running":
+            started[name] = time.perf_counter()
+            status.update(f"{name}: running...")
+            return
+        took = f" ({time.perf_counter() - started[name]:.0f} s)" if name in started and st != "reused" else ""
+        console.print(f"{name}: {st}{took}", highlight=False)
+
     with console.status("starting...") as status:
-        return work(lambda name, st: (status.update(f"{name}: {st}..."),
-                                      console.print(f"{name}: {st}") if st != "running" else None))
+        return work(on_stage, lambda name, text: status.update(f"{name}: {text}"))
 
 
 def _print_pipeline(console, summary: dict) -> int:
@@ -112,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     console = Console(width=None if sys.stdout.isatty() else 140)
-    return _print_pipeline(console, _staged(console, lambda say: run(args.config, on_stage=say)))
+    return _print_pipeline(console, _staged(console, lambda say, tell: run(args.config, on_stage=say, on_progress=tell)))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -121,7 +133,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     console = Console(width=None if sys.stdout.isatty() else 140)
-    summary = _staged(console, lambda say: run_demo(args.out, on_stage=say))
+    summary = _staged(console, lambda say, tell: run_demo(args.out, on_stage=say, on_progress=tell))
     console.print(f"raw audit: {summary['raw_audit']['verdict'].upper()} (planted defects found by: "
                   f"{', '.join(summary['raw_audit']['failed_checks'])}); report {summary['raw_audit']['path']}",
                   highlight=False)
@@ -244,9 +256,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quiet_libraries() -> None:
+    """The harness draws its own progress; the libraries' loading bars and deprecation notices are noise in
+    a terminal or CI log (HARNESS_DEBUG=1 keeps them)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not os.environ.get("HARNESS_DEBUG") and args.command in ("train", "compare", "run", "demo"):
+        _quiet_libraries()
     try:
         return {"audit": cmd_audit, "train": cmd_train, "compare": cmd_compare, "report": cmd_report,
                 "run": cmd_run, "demo": cmd_demo}[args.command](args)

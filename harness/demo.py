@@ -25,7 +25,8 @@ suites:
 
 
 def run_demo(out: str | Path = "demo-out", rows: int = 300, base: str = "smollm2-135m-instruct",
-             on_stage: Callable[[str, str], None] | None = None) -> dict[str, Any]:
+             on_stage: Callable[[str, str], None] | None = None,
+             on_progress: Callable[[str, str], None] | None = None) -> dict[str, Any]:
     from .auditor import audit
     from .clean import clean
     from .io import write_json_atomic
@@ -49,7 +50,7 @@ def run_demo(out: str | Path = "demo-out", rows: int = 300, base: str = "smollm2
                          out=str(out / "pipeline"), audit_policy=str(EXAMPLE / "policy.yaml"),
                          gate_policy=str(out / "demo-gate.yaml"),
                          train_config={"epochs": 1, "lr": 5e-4, "batch_size": 8, "max_seq_len": 192})
-    summary = run(cfg, on_stage=on_stage)
+    summary = run(cfg, on_stage=on_stage, on_progress=on_progress)
     summary["raw_audit"] = {"verdict": raw["verdict"], "path": str(out / "raw-audit" / "report.html"),
                             "failed_checks": [c["check"] for c in raw["checks"] if c["status"] == "fail"]}
     summary["clean"] = {k: v for k, v in cleaned.items() if k != "rows"}

@@ -87,8 +87,12 @@ def _digest(*parts: Any) -> str:
     return h.hexdigest()
 
 
-def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None] | None = None) -> dict[str, Any]:
-    """Run (or reuse) every stage; returns the pipeline summary also written to OUT/pipeline.json."""
+def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None] | None = None,
+        on_progress: Callable[[str, str], None] | None = None) -> dict[str, Any]:
+    """Run (or reuse) every stage; returns the pipeline summary also written to OUT/pipeline.json.
+
+    on_stage(name, status) hears each stage start and end; on_progress(name, text) the steps within one
+    (training step and loss, the suite being scored), for a live status line."""
     from reports.html import render_html
 
     from .auditor import audit
@@ -103,6 +107,7 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
     summary: dict[str, Any] = {"schema": "harness.pipeline/1", "harness_version": __version__, "stages": {},
                                "verdict": None, "reasons": []}
     say = on_stage or (lambda name, status: None)
+    tell = on_progress or (lambda name, text: None)
 
     def stage(name: str, key: str, artifact: Path, work: Callable[[], None]) -> str:
         t0 = time.perf_counter()
@@ -141,9 +146,20 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
     adapter = out / "adapter"
     train_key = _digest("train", __version__, cfg.base, cfg.train, cfg.eval, cfg.train_config)
 
+    partial = adapter.with_name(adapter.name + ".partial")
+
     def do_train() -> None:
+        # A checkpoint left by an interrupted run resumes only if it was made for these inputs; one made for
+        # other data or another config would be refused by the trainer, so the pipeline (which owns out/) drops it.
+        if partial.exists() and done.get("train_started") != train_key:
+            import shutil
+
+            shutil.rmtree(partial)
+        done["train_started"] = train_key
+        write_json_atomic(keys_path, done)
         train(cfg.base, cfg.train, cfg.eval, out=adapter, audit=audit_json, allow_failed_audit=cfg.allow_failed_audit,
-              overwrite=True, **cfg.train_config)
+              overwrite=True, on_step=lambda s: tell("train", f"step {s['step']}/{s['total_steps']}  loss {s['loss']:.4f}"),
+              **cfg.train_config)
 
     stage("train", train_key, adapter / "manifest.json", do_train)
     docs["manifest"] = json.loads((adapter / "manifest.json").read_text(encoding="utf-8"))
@@ -155,7 +171,8 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
 
     def do_compare() -> None:
         compare(cfg.base, adapter, cfg.train, cfg.eval, probes=cfg.probes, prompts=cfg.prompts, policy=cfg.gate_policy,
-                out=out / "compare", suites=cfg.suites, cache=out / "cache.sqlite")
+                out=out / "compare", suites=cfg.suites, cache=out / "cache.sqlite",
+                on_suite=lambda name, st: tell("compare", f"suite {name}: {'scoring' if st == 'start' else st}"))
 
     stage("compare", compare_key, results_json, do_compare)
     results = json.loads(results_json.read_text(encoding="utf-8"))

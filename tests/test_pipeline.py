@@ -68,6 +68,75 @@ def test_a_failed_audit_stops_before_training(setup, tmp_path):
     assert main(["run", str(cfg)]) == 1  # the CLI: a failed pipeline exits 1 with its reasons
 
 
+def _config(setup, tmp_path, out):
+    d, cfg = setup
+    text = cfg.read_text().replace("out: out", f"out: {tmp_path / out}")
+    for name in ("train.jsonl", "eval.jsonl", "audit.yaml"):
+        text = text.replace(f" {name}", f" {d / name}")
+    path = tmp_path / f"{out}.yaml"
+    path.write_text(text.replace("gate_policy: gate.yaml", f"gate_policy: {d / 'gate.yaml'}"))
+    return path
+
+
+class Stop(KeyboardInterrupt):
+    pass
+
+
+def test_interrupted_runs_leave_nothing_half_written_and_resume(setup, tmp_path):
+    """Ctrl-C in training resumes from the checkpoint (same adapter as an uninterrupted run); Ctrl-C in
+    compare leaves no results and the next run finishes it from the result cache."""
+    from safetensors.torch import load_file
+
+    whole = run(_config(setup, tmp_path, "whole"))
+    cfg = _config(setup, tmp_path, "cut")
+
+    def stop_at_step_2(stage, text):
+        if text.startswith("step 2/"):
+            raise Stop
+
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, on_progress=stop_at_step_2)
+    out = tmp_path / "cut"
+    assert (out / "adapter.partial" / "checkpoint.pt").is_file() and not (out / "adapter").exists()
+    assert "train" not in json.loads((out / "stages.json").read_text())
+    steps = []
+    seen = lambda stage, text: steps.append(text) if stage == "train" else None  # noqa: E731
+
+    def stop_in_forgetting(stage, text):
+        seen(stage, text)
+        if text == "suite forgetting: scoring":
+            raise Stop
+
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, on_progress=stop_in_forgetting)
+    assert steps and steps[0].startswith("step 3/")  # steps 1-2 were not trained again
+    assert (out / "adapter" / "manifest.json").is_file() and not (out / "adapter.partial").exists()
+    assert not (out / "compare" / "results.json").exists() and not list(out.rglob("*.tmp"))
+    resumed = run(cfg)
+    assert [resumed["stages"][s]["status"] for s in ("audit", "train", "compare")] == ["reused", "reused", "ran"]
+    a = load_file(tmp_path / "whole" / "adapter" / "adapter_model.safetensors")
+    b = load_file(out / "adapter" / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)
+    assert resumed["verdict"] == whole["verdict"]
+    first, second = (json.loads((tmp_path / o / "compare" / "results.json").read_text()) for o in ("whole", "cut"))
+    assert first["suites"]["forgetting"]["metrics"] == second["suites"]["forgetting"]["metrics"]
+
+
+def test_a_stale_checkpoint_from_other_inputs_is_dropped(setup, tmp_path):
+    cfg = _config(setup, tmp_path, "stale")
+
+    def stop(stage, text):
+        if text.startswith("step 1/"):
+            raise Stop
+
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, on_progress=stop)
+    cfg.write_text(cfg.read_text().replace("epochs: 1", "epochs: 2"))  # another config: the checkpoint no longer fits
+    summary = run(cfg)
+    assert summary["stages"]["train"]["status"] == "ran"
+    assert json.loads((tmp_path / "stale" / "adapter" / "manifest.json").read_text())["config"]["epochs"] == 2
+
+
 def test_config_errors_are_one_line_and_named(setup, tmp_path):
     d, _ = setup
     cfg = tmp_path / "p.yaml"
