@@ -43,7 +43,7 @@ metric_list:
 
 
 def run_ours(args) -> dict:
-    from harness.compare import compare
+    from harness.comparison import compare
     from harness.paired import Pair
     from harness.scoring import _pad_id, continuation_tokens, score_items
     from suites.forgetting import probe_sets, read_probe_set

@@ -18,8 +18,8 @@ def train(base, train, eval=None, out="adapter", **kwargs):
 
 
 def compare(base, adapter, train=None, eval=None, **kwargs):
-    """Compare a tuned adapter with its base and apply the gate; see harness.compare.compare."""
-    from .compare import compare as _compare
+    """Compare a tuned adapter with its base and apply the gate; see harness.comparison.compare."""
+    from .comparison import compare as _compare
 
     return _compare(base, adapter, train, eval, **kwargs)
 

@@ -164,7 +164,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from reports.compare_terminal import print_compare
 
-    from .compare import compare
+    from .comparison import compare
 
     console = Console(width=None if sys.stdout.isatty() else 140)  # CI logs: wide enough for one row per metric
     cache = "" if args.no_cache else args.cache

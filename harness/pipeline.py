@@ -96,7 +96,7 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
     from reports.html import render_html
 
     from .auditor import audit
-    from .compare import compare
+    from .comparison import compare
     from .trainer import train
 
     cfg = config if isinstance(config, PipelineConfig) else PipelineConfig.load(config)

@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import torch
 
-from harness.compare import compare
+from harness.comparison import compare
 from harness.errors import InputError
 from harness.trainer import train
 from tiny_model import build_tiny_model

@@ -129,3 +129,17 @@ def test_every_linked_file_exists():
             assert (ROOT / target).exists(), target
     for path in re.findall(r"`((?:harness|checks|suites|reports|bench|examples|tests)/[\w./-]+\.\w+)`", README):
         assert (ROOT / path).exists(), path
+
+
+def test_the_api_functions_survive_importing_every_submodule():
+    """A submodule named like an API function (harness/compare.py) replaced harness.compare on import."""
+    import importlib
+    import pkgutil
+
+    import harness
+
+    for info in pkgutil.iter_modules(harness.__path__):
+        if info.name != "__main__":
+            importlib.import_module(f"harness.{info.name}")
+    for name in harness.__all__[1:]:
+        assert callable(getattr(harness, name)), name

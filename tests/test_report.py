@@ -105,7 +105,7 @@ def test_hostile_report_in_a_real_browser(hostile_audit, tmp_path):
 def test_compare_report_has_its_charts(tmp_path):
     """A compare result (with a training manifest) renders the probe intervals, the reliability diagram,
     KL per category, loss curves, and every suite's table."""
-    from harness.compare import compare
+    from harness.comparison import compare
     from harness.trainer import train
     from tiny_model import build_tiny_model
 
