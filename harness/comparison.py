@@ -67,7 +67,7 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
                       train=train_table.examples if train_table else [], eval=eval_table.examples if eval_table else [],
                       prompt_template=config.get("prompt_template") or DEFAULT_PROMPT, system=config.get("system"),
                       max_seq_len=int(config.get("max_seq_len") or 512), seed=int(gate.get("seed", 0)),
-                      extra_prompts=extra_prompts)
+                      extra_prompts=extra_prompts, task_params=dict(gate["suites"].get("task", {}).get("params") or {}))
         results: dict[str, Any] = {
             "schema": SCHEMA, "harness_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "base": pair.fingerprint.to_dict(),

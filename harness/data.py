@@ -41,6 +41,8 @@ class Example:
     # Every free-text field by name (e.g. "text", "messages[2].content"), for checks that scan all text.
     texts: dict[str, str] = field(default_factory=dict)
     messages: list[dict[str, str]] | None = None  # chat rows: the turns as given, for the trainer
+    # The row's other scalar fields (e.g. "channel", "language"), for slicing results by a field's value.
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ref(self) -> dict[str, Any]:
@@ -125,6 +127,13 @@ def detect_shape(records: list[Any], fields: Mapping[str, str], shape: str | Non
 
 
 def to_example(rec: dict, line: int, split: str, shape: str, mapping: Mapping[str, str]) -> Example:
+    ex = _to_example(rec, line, split, shape, mapping)
+    used = set(mapping.values())
+    ex.meta = {k: v for k, v in rec.items() if k not in used and isinstance(v, (str, int, float, bool))}
+    return ex
+
+
+def _to_example(rec: dict, line: int, split: str, shape: str, mapping: Mapping[str, str]) -> Example:
     get = lambda c: rec.get(mapping[c])  # noqa: E731
     if shape == "classification":
         text, label = get("text"), get("label")

@@ -16,7 +16,7 @@ from .io import read_yaml_mapping
 
 DEFAULT_GATE = Path(__file__).with_name("default_gate.yaml")
 FIELDS = ("tuned", "base", "delta", "lower", "upper")
-_RULE_KEYS = ("field", "above", "below")
+_RULE_KEYS = ("field", "above", "below", "severity")
 _TOP = ("on_error", "seed", "required", "suites", "gates")
 
 
@@ -90,6 +90,8 @@ def _validate(gate: dict[str, Any], name: str) -> None:
                 raise UsageError(f"{name}: gates.{metric}: unknown key {k!r}{_hint(k, _RULE_KEYS)}")
         if rule.get("field") not in FIELDS:
             raise UsageError(f"{name}: gates.{metric}.field must be one of {', '.join(FIELDS)}")
+        if rule.get("severity", "fail") not in ("fail", "warn"):
+            raise UsageError(f"{name}: gates.{metric}.severity must be 'fail' or 'warn'")
         if not ("above" in rule or "below" in rule):
             raise UsageError(f"{name}: gates.{metric} needs `above` or `below`")
         for k in ("above", "below"):
@@ -116,7 +118,8 @@ def rule_for(gates: Mapping[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def judge(metric: dict[str, Any], rule: Mapping[str, Any] | None) -> None:
-    """Fill metric['status'] (pass / fail / info / skipped) and metric['gate'] (the rule and why)."""
+    """Fill metric['status'] (pass / fail / warn / info / skipped) and metric['gate'] (the rule and why).
+    A broken rule of severity `warn` flags the metric without failing the gate."""
     if rule is None:
         metric["status"] = "info"
         return
@@ -126,7 +129,7 @@ def judge(metric: dict[str, Any], rule: Mapping[str, Any] | None) -> None:
         metric.update(status="skipped", gate={**rule, "rule": text, "reason": f"no {rule['field']} figure"})
         return
     ok = ("above" not in rule or value > rule["above"]) and ("below" not in rule or value < rule["below"])
-    metric.update(status="pass" if ok else "fail",
+    metric.update(status="pass" if ok else rule.get("severity", "fail"),
                   gate={**rule, "rule": text, "value": value,
                         "reason": f"{rule['field']} = {value:.4g}: {'meets' if ok else 'breaks'} {text}"})
 
@@ -134,6 +137,7 @@ def judge(metric: dict[str, Any], rule: Mapping[str, Any] | None) -> None:
 def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
     """Judge every metric of every suite in place; return the verdict."""
     failed = errored = False
+    warnings: list[str] = []
     for suite_name, suite in results["suites"].items():
         if suite["status"] == "error":
             errored = True
@@ -145,8 +149,10 @@ def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
         for name, m in suite.get("metrics", {}).items():
             judge(m, rule_for(gate["gates"], f"{suite_name}.{name}"))
             statuses.append(m["status"])
-        suite["verdict"] = "fail" if "fail" in statuses else "pass"
+        suite["verdict"] = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
         failed |= "fail" in statuses
+        warnings += [f"{suite_name}.{name}: {m['gate']['reason']}" for name, m in suite.get("metrics", {}).items()
+                     if m["status"] == "warn"]
     reasons = []
     for suite_name in gate.get("required") or []:
         suite = results["suites"].get(suite_name)  # a suite left out on purpose (--suites) is not required
@@ -154,6 +160,7 @@ def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
             why = suite.get("error") or suite.get("info", {}).get("reason") or suite["status"]
             reasons.append(f"required suite {suite_name} measured nothing: {why}")
     results["gate_reasons"] = reasons
+    results["warnings"] = warnings
     if failed or reasons or (errored and gate["on_error"] == "fail"):
         return "fail"
     return "pass"

@@ -134,21 +134,24 @@ class Pair:
         JSON-able descriptions of what each item scores (token ids, parameters); `suite` carries its
         version ("drift:1"). Items missing from the cache are computed in one call per side, so
         batching is identical on both sides."""
-        out: dict[str, list[Any]] = {}
-        for which in ("base", "tuned"):
-            side = self._side_key(which)
-            keys = [hashlib.sha256(json.dumps([side, suite, kind, k], sort_keys=True).encode()).hexdigest()
-                    for k in item_keys]
-            found = self.cache.get_many(keys)
-            todo = [i for i, k in enumerate(keys) if k not in found]
-            if todo:
-                with self.side(which) as model:
-                    fresh = compute(model, [items[i] for i in todo])
-                new = {keys[i]: v for i, v in zip(todo, fresh)}
-                self.cache.put_many(new)
-                found.update(new)
-            out[which] = [found[k] for k in keys]
-        return out
+        return {which: self.one(which, suite, kind, items, item_keys, compute) for which in ("base", "tuned")}
+
+    def one(self, which: str, suite: str, kind: str, items: Sequence[Any], item_keys: Sequence[Any],
+            compute: Callable[[Any, list[Any]], list[Any]]) -> list[Any]:
+        """compute(model, items) on one side only ("base" or "tuned"), through the cache: the prompting
+        baselines need the base alone, with prompts the tuned side never sees."""
+        side = self._side_key(which)
+        keys = [hashlib.sha256(json.dumps([side, suite, kind, k], sort_keys=True).encode()).hexdigest()
+                for k in item_keys]
+        found = self.cache.get_many(keys)
+        todo = [i for i, k in enumerate(keys) if k not in found]
+        if todo:
+            with self.side(which) as model:
+                fresh = compute(model, [items[i] for i in todo])
+            new = {keys[i]: v for i, v in zip(todo, fresh)}
+            self.cache.put_many(new)
+            found.update(new)
+        return [found[k] for k in keys]
 
     def joint(self, suite: str, kind: str, items: Sequence[Any], item_keys: Sequence[Any],
               compute: Callable[["Pair", list[Any]], list[Any]]) -> list[Any]:

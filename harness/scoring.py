@@ -197,7 +197,9 @@ def option_tokens(tokenizer: Any, prompt: list[dict[str, str]], options: Sequenc
     # Encode whole, then cut the shared prompt from the left: truncating each option's encoding on its
     # own would cut options of different lengths at different places.
     encoded = [encode(prompt + [{"role": "assistant", "content": o}], tokenizer, 10**9) for o in options]
-    starts = [next(i for i, x in enumerate(e.labels) if x != IGNORE) for e in encoded]
+    # The option is the last assistant turn; earlier ones (few-shot examples, a chat's history) are prompt.
+    starts = [max(i for i, x in enumerate(e.labels) if x != IGNORE and (i == 0 or e.labels[i - 1] == IGNORE))
+              for e in encoded]
     shared = min(starts)
     prefix = encoded[0].input_ids[:shared]
     if any(e.input_ids[:shared] != prefix for e in encoded):

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from .compare_format import interval, n_of, num, signed
 
-STYLE = {"pass": "green", "fail": "bold red", "info": "dim", "skipped": "yellow", "error": "bold magenta"}
+STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "info": "dim", "skipped": "yellow",
+         "error": "bold magenta"}
 
 
 def print_compare(results: dict[str, Any], console: Console, where: str | None = None) -> None:
@@ -42,6 +43,11 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
                if suite["status"] == "error"]
     for f in failed + results.get("gate_reasons", []) + crashed:
         console.print(f"  [red]x[/] {escape(f)}", highlight=False)
+    for w in results.get("warnings", []):
+        console.print(f"  [yellow]![/] {escape(w)}", highlight=False)
+    sentence = (results["suites"].get("baselines", {}).get("info") or {}).get("worth_it", {}).get("sentence")
+    if sentence:
+        console.print(escape(sentence), highlight=False)
     style = "bold green" if results["verdict"] == "pass" else "bold red"
     tail = f"  ({escape(where)})" if where else ""
     console.print(f"verdict: [{style}]{results['verdict'].upper()}[/]  in {results['seconds']:.0f} s, "

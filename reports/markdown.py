@@ -34,8 +34,19 @@ def render_markdown(docs: dict[str, dict]) -> str:
                 "| metric | base | tuned | delta | 95% interval | n | gate |", "|---|---|---|---|---|---|---|"]
         for s in v["compare"]["suites"]:
             for name, m in s["metrics"].items():
-                if m.get("status") in ("pass", "fail", "skipped"):
+                if m.get("status") in ("pass", "fail", "warn", "skipped"):
                     out.append(f"| {md_escape(s['name'] + '.' + name)} | {num(m.get('base'))} | {num(m.get('tuned'))} | "
                                f"{signed(m.get('delta'))} | {interval(m)} | {n_of(m)} | {m['status']} |")
         out.append("")
+        worth = v["compare"].get("worth")
+        if worth:
+            metric = worth["metric"]
+            out += ["#### Was fine-tuning worth it?", ""] + ([md_escape(worth["sentence"]), ""] if worth["sentence"] else [])
+            out += [f"| way | {metric} | prompt tokens / request |", "|---|---|---|"]
+            out += [f"| {row['method'].replace('_', '-')} | {num(row.get(metric))} | {row['prompt_tokens']:.0f} |"
+                    for row in worth["table"]]
+            out.append("")
+        for line in ([v["compare"]["hidden_regression"]] if v["compare"].get("hidden_regression") else []) + \
+                [f"warning: {w}" for w in v["compare"].get("warnings", [])]:
+            out += [f"- {md_escape(line)}"]
     return "\n".join(out) + "\n"

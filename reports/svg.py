@@ -126,3 +126,29 @@ def reliability(curves: dict[str, Sequence[dict]], title: str) -> Markup:
                  f'fill="{c}" fill-opacity="0.7"><title>{escape(name)}: n {b["n"]}</title></circle>' for b in bins]
         body.append(f'<text x="{size + 4}" y="{pad + 14 * k}" class="lbl" fill="{c}">{escape(name)}</text>')
     return _svg(size + 70, size, body, title)
+
+
+def cost_bars(rows: Sequence[dict], title: str, metric: str = "accuracy") -> Markup:
+    """Each way of doing the task as two bars side by side: its task metric (0-1) and the prompt tokens
+    one request costs, so the gain and its price read on one line."""
+    rows = list(rows)[:10]
+    top = max([float(r["prompt_tokens"] or 0) for r in rows] + [1e-12])
+    label_w, panel = 130, (W - 130 - 40) // 2
+    body = [f'<text x="{label_w}" y="12" class="lbl">{escape(metric)}</text>',
+            f'<text x="{label_w + panel + 20}" y="12" class="lbl">prompt tokens per request</text>']
+    for i, r in enumerate(rows):
+        y = 18 + i * ROW
+        value = r.get(metric)
+        color = TUNED_C if r["method"] == "tuned" else BASE_C
+        body.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end" class="lbl">'
+                    f'{escape(str(r["method"]).replace("_", "-"))}</text>')
+        if value is not None:
+            w = max(0.5, (panel - 40) * float(value))
+            body.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{ROW - 5}" fill="{color}"/>'
+                        f'<text x="{label_w + w + 4:.1f}" y="{y + 12}" class="val">{_num(float(value))}</text>')
+        tokens = float(r["prompt_tokens"] or 0)
+        w = max(0.5, (panel - 40) * tokens / top)
+        x0 = label_w + panel + 20
+        body.append(f'<rect x="{x0}" y="{y + 2}" width="{w:.1f}" height="{ROW - 5}" fill="{color}" opacity="0.6"/>'
+                    f'<text x="{x0 + w + 4:.1f}" y="{y + 12}" class="val">{tokens:,.0f}</text>')
+    return _svg(W, 24 + ROW * len(rows), body, title)

@@ -139,9 +139,31 @@ def _compare(r: dict) -> dict[str, Any]:
     by_set = r["suites"].get("drift", {}).get("info", {}).get("kl_by_set") or {}
     if any(v is not None for v in by_set.values()):
         charts["kl_sets"] = [(k, v) for k, v in by_set.items() if v is not None]
+    baselines = r["suites"].get("baselines", {}).get("info") or {}
+    worth = None
+    if baselines.get("table"):
+        worth = {"sentence": (baselines.get("worth_it") or {}).get("sentence"), "table": baselines["table"],
+                 "metric": baselines.get("metric", "accuracy"), "k": baselines.get("k")}
     return {"verdict": r["verdict"], "base": r["base"], "adapter": r["adapter"], "data": r.get("data", {}),
             "suites": suites, "charts": charts, "created": r.get("created"), "seconds": r.get("seconds"),
-            "gate_reasons": r.get("gate_reasons", [])}
+            "gate_reasons": r.get("gate_reasons", []), "warnings": r.get("warnings", []), "worth": worth,
+            "hidden_regression": _hidden_regression(r)}
+
+
+def _hidden_regression(r: dict) -> str | None:
+    """'The average rose while a slice fell' in words, when the gate flagged a slice."""
+    slices = r["suites"].get("slices", {})
+    overall = (slices.get("info") or {}).get("overall") or {}
+    flagged = [m for k, m in (slices.get("metrics") or {}).items() if not k.startswith("worst.")
+               and m.get("status") in ("warn", "fail")]
+    worst = next((m for k, m in (slices.get("metrics") or {}).items() if k.startswith("worst.")), None)
+    if not worst or worst.get("status") not in ("warn", "fail") or (overall.get("delta") or 0) <= 0:
+        return None
+    lo, hi = worst.get("interval") or (None, None)
+    span = f" (95% interval {lo:+.3f} to {hi:+.3f})" if lo is not None else ""
+    more = f"; {len(flagged)} slices flagged in all" if len(flagged) > 1 else ""
+    return (f"The average rose by {overall['delta']:+.3f}, but slice {worst.get('slice')} fell by "
+            f"{worst['delta']:+.3f}{span}, n={worst.get('n')}{more}.")
 
 
 def _checklist(audit: dict | None, manifest: dict | None, compare: dict | None) -> list[dict[str, str]]:
@@ -179,6 +201,12 @@ def _checklist(audit: dict | None, manifest: dict | None, compare: dict | None) 
         add("Evaluated against the base on held-out rows?", "yes" if task.get("status") == "ok" else "no",
             ", ".join(f"{k} {m.get('base', 0):.3f} -> {m.get('tuned', 0):.3f}" for k, m in task.get("metrics", {}).items()
                       if m.get("base") is not None) or task.get("info", {}).get("reason", "task suite not run"))
+        worth = (compare["suites"].get("baselines", {}).get("info") or {}).get("worth_it") or {}
+        if worth.get("beats_best_baseline") is not None:
+            add("Does it beat prompting (few-shot, retrieval)?", "yes" if worth["beats_best_baseline"] else "no",
+                worth.get("sentence", ""))
+        else:
+            add("Does it beat prompting (few-shot, retrieval)?", "unknown", "prompting baselines not measured")
         cal = compare["suites"].get("calibration", {})
         add("Confident-but-wrong answers measured?", "yes" if cal.get("status") == "ok" else "no",
             f"{cal.get('info', {}).get('confident_wrong', '?')} held-out rows wrong with confidence >= "

@@ -28,14 +28,14 @@ def probe_items(directory: str | Path | None = None) -> list[dict]:
     return items
 
 
-ORDER = ("task", "calibration", "overfitting", "forgetting", "drift")
+ORDER = ("task", "baselines", "slices", "calibration", "overfitting", "forgetting", "drift")
 
 
 def __getattr__(name: str):
     """REGISTRY and all_suites load the suite modules (and torch) only when asked: the audit imports this
     package for probe_items() alone."""
     if name in ("REGISTRY", "all_suites"):
-        from . import calibration, drift, forgetting, overfitting, task  # noqa: F401  (registers them)
+        from . import baselines, calibration, drift, forgetting, overfitting, slices, task  # noqa: F401  (registers them)
         from .base import REGISTRY
 
         return REGISTRY if name == "REGISTRY" else [REGISTRY[n] for n in ORDER]

@@ -31,6 +31,7 @@ class Context:
     probe_dir: Any = None
     extra_prompts: list[dict[str, Any]] = field(default_factory=list)
     shared: dict[str, Any] = field(default_factory=dict)  # results one suite leaves for another
+    task_params: dict[str, Any] = field(default_factory=dict)  # the task suite's, for suites that extend it
 
 
 def metric(base: Any = None, tuned: Any = None, delta: Any = None, interval: Any = None, p: Any = None,

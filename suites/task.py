@@ -44,10 +44,10 @@ def classification_scores(ctx: Context, rows: list, suite_key: str) -> dict[str,
             "answer_tokens": [sum(items[i][2][t]) for i, t in enumerate(truth)]}
 
 
-def chat_prompt_ids(ctx: Context, msgs: list[dict[str, str]]) -> list[int]:
-    """Token ids of messages up to the assistant's turn, the start cut to max_seq_len."""
+def chat_prompt_ids(ctx: Context, msgs: list[dict[str, str]], limit: int | None = None) -> list[int]:
+    """Token ids of messages up to the assistant's turn, the start cut to `limit` (max_seq_len)."""
     text = ctx.pair.tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-    return ctx.pair.tokenizer(text, add_special_tokens=False)["input_ids"][-ctx.max_seq_len:]
+    return ctx.pair.tokenizer(text, add_special_tokens=False)["input_ids"][-(limit or ctx.max_seq_len):]
 
 
 def generation_prompt(ctx: Context, ex) -> list[int]:
@@ -67,6 +67,41 @@ def sample(rows: list, n: int, seed: int) -> list:
     return [rows[i] for i in pick]
 
 
+def task_rows(ctx: Context) -> list:
+    """The held-out rows the task suite scores (the same seeded sample under the task suite's own
+    parameters), so suites that extend it (baselines, slices) are paired with it row for row."""
+    if "task_rows" not in ctx.shared:
+        ctx.shared["task_rows"] = sample(ctx.eval, int(ctx.task_params.get("max_items", 500)), ctx.seed)
+    return ctx.shared["task_rows"]
+
+
+def max_new_tokens(ctx: Context, refs: list[str]) -> int:
+    """Room for the longest reference and a little more, capped by the task's max_new_tokens."""
+    longest = max(len(ctx.pair.tokenizer(r, add_special_tokens=False)["input_ids"]) for r in refs)
+    return min(int(ctx.task_params.get("max_new_tokens", 128)), longest + 8)
+
+
+def exact_match(tok, generated: list[list[int]], refs: list[str]) -> np.ndarray:
+    em = metric_modules.module_file("exact_match")
+    return np.asarray([em._norm(tok.decode(g, skip_special_tokens=True).strip()) == em._norm(r)
+                       for g, r in zip(generated, refs)])
+
+
+def correctness(ctx: Context, rows: list) -> dict[str, Any]:
+    """Per row, whether base and tuned got the task right (the task suite's metric, from its cache):
+    classification by label log-likelihood, generative by exact match of the greedy answer."""
+    key = f"{TaskSuite.name}:{TaskSuite.version}"
+    if ctx.shape == "classification":
+        s = classification_scores(ctx, rows, key)
+        truth = np.asarray(s["truth"])
+        ok = {side: np.asarray([int(np.argmax(x)) for x in s[side]]) == truth for side in ("base", "tuned")}
+        return {"examples": s["examples"], "metric": "accuracy", **ok}
+    refs = [ex.output or "" for ex in rows]
+    gen = generate_both(ctx, key, [generation_prompt(ctx, ex) for ex in rows], max_new_tokens(ctx, refs))
+    return {"examples": list(rows), "metric": "exact_match",
+            **{side: exact_match(ctx.pair.tokenizer, gen[side], refs) for side in gen}}
+
+
 def _paired_accuracy(base_ok: np.ndarray, tuned_ok: np.ndarray, seed: int) -> dict[str, Any]:
     m = stats.paired_mean_delta(base_ok, tuned_ok, seed=seed)
     r2w = int((base_ok & ~tuned_ok).sum())
@@ -84,7 +119,8 @@ class TaskSuite(Suite):
     metrics = ("accuracy", "macro_f1", "exact_match", "json_validity", "field_f1")
 
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-        rows = sample(ctx.eval, int(params.get("max_items", 500)), ctx.seed)
+        ctx.task_params = {**ctx.task_params, **params}
+        rows = task_rows(ctx)
         if not rows:
             return not_applicable("no held-out rows (give --eval)")
         if ctx.shape == "classification":
@@ -116,13 +152,10 @@ class TaskSuite(Suite):
     def _generative(self, ctx: Context, rows: list, params: dict[str, Any]) -> dict[str, Any]:
         tok = ctx.pair.tokenizer
         refs = [ex.output or "" for ex in rows]
-        longest = max(len(tok(r, add_special_tokens=False)["input_ids"]) for r in refs)
-        max_new = min(int(params.get("max_new_tokens", 128)), longest + 8)
+        max_new = max_new_tokens(ctx, refs)
         gen = generate_both(ctx, self.key, [generation_prompt(ctx, ex) for ex in rows], max_new)
         text = {side: [tok.decode(g, skip_special_tokens=True).strip() for g in gen[side]] for side in gen}
-        em_mod = metric_modules.module_file("exact_match")
-        ok = {side: np.asarray([em_mod._norm(p) == em_mod._norm(r) for p, r in zip(text[side], refs)])
-              for side in text}
+        ok = {side: exact_match(tok, gen[side], refs) for side in gen}
         out = {"exact_match": _paired_accuracy(ok["base"], ok["tuned"], ctx.seed)}
         names = list(params.get("metrics") or ["exact_match"])
         json_mod = metric_modules.module_file("json_validity")

@@ -18,7 +18,7 @@ from tiny_model import build_tiny_model
 WORDS = "parcel charge app plan refund login order screen account delivery invoice password box card phone".split()
 LABELS = ["billing", "delivery", "technical_issue", "cancellation"]
 SMALL = {"suites": {"forgetting": {"params": {"max_items": 10}}, "drift": {"params": {"max_items": 6, "max_new_tokens": 6}},
-                    "overfitting": {"params": {"extraction_items": 16}}}}
+                    "overfitting": {"params": {"extraction_items": 16}}, "slices": {"params": {"min_n": 5}}}}
 FAST = dict(batch_size=8, max_seq_len=64, prompt_template="{text}")
 
 
@@ -49,7 +49,7 @@ def test_results_junit_and_model_card(made, tmp_path):
     out = tmp_path / "out"
     r = compare(made["tiny"], made["root"] / "light", made["train"], made["eval"], policy=SMALL, out=out, cache="")
     assert r["schema"] == "harness.compare/1" and r["verdict"] in ("pass", "fail")
-    assert list(r["suites"]) == ["task", "calibration", "overfitting", "forgetting", "drift"]
+    assert list(r["suites"]) == ["task", "baselines", "slices", "calibration", "overfitting", "forgetting", "drift"]
     assert all(s["status"] == "ok" for s in r["suites"].values())
     for suite in r["suites"].values():
         for m in suite["metrics"].values():
@@ -94,12 +94,13 @@ def test_a_rerun_recomputes_only_what_changed(made, tmp_path):
     args = (made["tiny"], made["root"] / "light", made["train"], made["eval"])
     first = compare(*args, policy=SMALL, cache=cache)
     again = compare(*args, policy=SMALL, cache=cache)
-    assert first["cache"]["hits"] == 0 and again["cache"]["misses"] == 0
+    # Within one run, baselines and slices read the task suite's scores back (both sides, every held-out row).
+    assert first["cache"]["hits"] == 2 * 2 * len(made["eval"]) and again["cache"]["misses"] == 0
     assert again["suites"]["task"]["metrics"] == first["suites"]["task"]["metrics"]
     other = compare(made["tiny"], made["root"] / "over", made["train"], made["eval"], policy=SMALL, cache=cache)
     # A new adapter: the base side comes from the cache, the tuned side is scored afresh.
     assert other["cache"]["hits"] > 0 and other["cache"]["misses"] > 0
-    assert other["cache"]["hits"] + other["cache"]["misses"] == first["cache"]["misses"]
+    assert other["cache"]["hits"] + other["cache"]["misses"] == first["cache"]["misses"] + first["cache"]["hits"]
 
 
 def test_overtrained_adapter_fails_on_memorisation(made):
@@ -168,11 +169,15 @@ def test_builtin_model_compare_end_to_end(tmp_path):
     data = [{"text": t, "label": lab} for t, lab in [
         ("where is my parcel", "delivery"), ("i was charged twice", "billing"),
         ("the app crashes on start", "technical_issue"), ("please cancel my plan", "cancellation")] * 4]
+    data += [{"text": t, "label": lab} for t, lab in [
+        ("my invoice shows the wrong amount", "billing"), ("the courier left my box at the wrong door", "delivery"),
+        ("login fails with an error code", "technical_issue"), ("stop my subscription at the end of the month", "cancellation"),
+        ("refund the second charge please", "billing"), ("tracking has not updated for a week", "delivery")]]
     train("smollm2-135m-instruct", data, None, out=tmp_path / "adapter", max_steps=2, batch_size=8, lr=1e-3,
           max_seq_len=96, prompt_template="Ticket: {text}\nCategory?")
     policy = {"suites": {"task": {"params": {"max_items": 8}}, "overfitting": {"params": {"max_items": 8, "extraction_items": 4}},
                          "forgetting": {"params": {"max_items": 24, "probes": ["knowledge"]}},
-                         "drift": {"params": {"max_items": 4, "max_new_tokens": 8}}}}
+                         "drift": {"params": {"max_items": 4, "max_new_tokens": 8}}, "slices": {"params": {"min_n": 2}}}}
     r = compare("smollm2-135m-instruct", tmp_path / "adapter", data, data[:8], policy=policy, out=tmp_path / "out",
                 cache=tmp_path / "cache.sqlite")
     assert all(s["status"] == "ok" for s in r["suites"].values()), {k: s.get("error") for k, s in r["suites"].items()}
@@ -180,6 +185,18 @@ def test_builtin_model_compare_end_to_end(tmp_path):
     assert know["n"] == 24 and know["base"] > know["chance"] + 0.3
     assert r["base"]["source"] == "builtin" and r["suites"]["drift"]["metrics"]["kl"]["tuned"] >= 0
     assert (tmp_path / "out" / "junit.xml").is_file()
+    # Baselines on the real model and chat template: every held-out row here is copied in train, so
+    # retrieval must skip all four copies of each (and so must the fixed examples, drawn from the six rows
+    # left); five examples make the prompt several times longer.
+    b = r["suites"]["baselines"]
+    assert b["info"]["excluded_rows_with_duplicates"] == 8 and b["info"]["excluded_duplicates"] == 32
+    assert len(b["info"]["few_shot_lines"]) == 5 and min(b["info"]["few_shot_lines"]) > 16
+    few = b["metrics"]["few_shot.accuracy"]
+    assert few["n"] == 8 and few["prompt_tokens_base"] > 3 * few["prompt_tokens_tuned"]
+    assert "prompting baseline" in b["info"]["worth_it"]["sentence"]
+    assert set(r["suites"]["slices"]["metrics"]) >= {"label=billing.accuracy", "worst.accuracy"}
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Was fine-tuning worth it?" in page and "prompt tokens per request" in page
 
 
 def test_probe_and_prompt_sets_are_regenerated_byte_identical(tmp_path, monkeypatch):
