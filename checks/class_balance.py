@@ -18,7 +18,20 @@ class ClassBalance(Check):
     def run(self, data, params):
         if data.label_source is None:
             return not_applicable("no labels: the data is generative with free-form completions")
-        train = Counter(data.labels["train"])
+        ev = Counter(data.labels["eval"]) if data.eval is not None and data.rows("eval") else None
+        return self._result(Counter(data.labels["train"]), ev, params, data.label_source)
+
+    def run_spark(self, data, params):
+        """Label counts by a Spark group-by; the statistics are the in-process ones."""
+        if data.label_source is None:
+            return not_applicable("no labels: the data is generative with free-form completions")
+        count = lambda split: Counter({r.lab: r["count"] for r in data.with_labels(data.frame(split))  # noqa: E731
+                                       .groupBy("lab").count().collect()})
+        ev = count("eval") if data.eval is not None and data.eval.good_rows else None
+        return self._result(count("train"), ev, params, data.label_source)
+
+    @staticmethod
+    def _result(train: Counter, ev: Counter | None, params: dict, label_source: str) -> CheckResult:
         n = sum(train.values())
         if n == 0:
             return not_applicable("no valid training rows")
@@ -33,11 +46,10 @@ class ClassBalance(Check):
         summary = {"classes": len(train), "rows": n, "imbalance_ratio": round(most / least, 4),
                    "rarest_label": rarest, "rarest_share": round(least / n, 4), "rare_classes": len(rare),
                    "label_shift_tvd": 0.0, "eval_labels_unseen_in_train": 0}
-        info = {"train": dict(sorted(train.items())), "label_source": data.label_source}
-        if data.eval is not None and data.rows("eval"):
+        info = {"train": dict(sorted(train.items())), "label_source": label_source}
+        if ev is not None:
             from scipy.stats import chi2_contingency
 
-            ev = Counter(data.labels["eval"])
             m = sum(ev.values())
             labels = sorted(set(train) | set(ev))
             tvd = 0.5 * sum(abs(train[c] / n - ev[c] / m) for c in labels)

@@ -20,24 +20,39 @@ class ExactDuplicates(Check):
         groups: dict[str, list[int]] = {}
         for i, key in enumerate(keys):
             groups.setdefault(key, []).append(i)
+        return self._result([[(rows[i].ref, outputs[i]) for i in members] for members in groups.values()
+                             if len(members) >= 2], len(rows))
+
+    def run_spark(self, data, params):
+        """Groups by the exact key on Spark; only groups of two or more rows reach the driver."""
+        from pyspark.sql import functions as F
+
+        frame = data.with_labels(data.frame("train"))
+        out = "lab" if data.label_source == "label" else "norm_out"
+        got = (frame.groupBy("norm").agg(F.count("*").alias("n"), F.sort_array(F.collect_list(
+            F.struct("idx", "line", F.col(out).alias("out")))).alias("m")).where("n >= 2").select("m").collect())
+        groups = sorted(([(m.idx, {"split": "train", "line": m.line}, m.out) for m in g.m] for g in got),
+                        key=lambda g: g[0][0])
+        return self._result([[(ref, o) for _, ref, o in g] for g in groups], data.train.good_rows)
+
+    @staticmethod
+    def _result(groups: list[list[tuple[dict, object]]], n: int) -> CheckResult:
+        """groups: each duplicate group's rows as (ref, output), in order of first occurrence."""
         findings, dup_rows, pair_rows = [], 0, 0
-        for members in groups.values():
-            if len(members) < 2:
-                continue
+        for members in groups:
             by_output: dict = {}
-            for i in members:
-                by_output.setdefault(outputs[i], []).append(i)
+            for ref, output in members:
+                by_output.setdefault(output, []).append(ref)
             identical = len(by_output) == 1
             dup_rows += len(members) - 1
             pair_rows += sum(len(m) - 1 for m in by_output.values())
             findings.append({
-                "rows": [rows[i].ref for i in members],
+                "rows": [ref for ref, _ in members],
                 "kind": "pair" if identical else "input",
                 "similarity": 1.0,
                 "message": (f"{len(members)} rows with the same input and the same output" if identical else
                             f"{len(members)} rows with the same input but {len(by_output)} different outputs"),
             })
-        n = len(rows)
         return CheckResult(summary={"rows": n, "groups": len(findings), "duplicate_rows": dup_rows,
                                     "duplicate_rate": dup_rows / n if n else 0.0, "duplicate_pair_rows": pair_rows},
                            findings=findings,

@@ -24,35 +24,47 @@ class LabelConflicts(Check):
             return not_applicable("no training rows")
         labels = data.labels["train"]
         outputs = data.normalized_output["train"]
-        ngram = int(data.policy["similarity"]["ngram"])
+        groups = [([rows[i].ref for i in members], [labels[i] for i in members], [outputs[i] for i in members], low)
+                  for members, low, _high in data.components("train")]
+        return self._result(groups, len(rows), data.label_source, data.policy, params)
+
+    def run_spark(self, data, params):
+        if not data.train.good_rows:
+            return not_applicable("no training rows")
+        comps = data.components("train")
+        got = data.fetch("train", [i for members, _, _ in comps for i in members], ("line", "lab", "norm_out"))
+        groups = [([{"split": "train", "line": got[i].line} for i in members], [got[i].lab for i in members],
+                   [got[i].norm_out for i in members], low) for members, low, _high in comps]
+        return self._result(groups, data.train.good_rows, data.label_source, data.policy, params)
+
+    @staticmethod
+    def _result(groups: list, n: int, label_source: str | None, policy: dict, params: dict) -> CheckResult:
+        """groups: (refs, labels, normalised outputs, lowest similarity) per component."""
+        ngram = int(policy["similarity"]["ngram"])
         threshold = float(params["output_similarity"])
         findings, conflicting = [], 0
-        for members, low, _high in data.components("train"):
-            if data.label_source is not None:
-                answers = [labels[i] for i in members]
-            else:
-                answers = _answer_groups([outputs[i] for i in members], threshold, ngram)
+        for refs, labels, outputs, low in groups:
+            answers = labels if label_source is not None else _answer_groups(outputs, threshold, ngram)
             counts = Counter(answers)
             if len(counts) < 2:
                 continue
-            conflicting += len(members)
+            conflicting += len(refs)
             majority, top = counts.most_common(1)[0]
             tie = sum(1 for c in counts.values() if c == top) > 1
-            what = (", ".join(f"{lab} x{c}" for lab, c in counts.most_common()) if data.label_source
+            what = (", ".join(f"{lab} x{c}" for lab, c in counts.most_common()) if label_source
                     else f"{len(counts)} materially different completions")
-            finding = {"rows": [rows[i].ref for i in members], "similarity": round(low, 4),
-                       "message": f"{len(members)} {'identical' if low >= 1.0 else 'near-identical'} inputs, "
+            finding = {"rows": refs, "similarity": round(low, 4),
+                       "message": f"{len(refs)} {'identical' if low >= 1.0 else 'near-identical'} inputs, "
                                   f"answered {what}"}
-            if data.label_source is not None:
+            if label_source is not None:
                 finding["labels"] = dict(counts)
-                finding["row_labels"] = answers
+                finding["row_labels"] = list(answers)
                 finding["majority"] = None if tie else majority
             findings.append(finding)
-        n = len(rows)
         return CheckResult(summary={"rows": n, "conflicting_groups": len(findings), "conflicting_rows": conflicting,
                                     "conflicting_rate": conflicting / n if n else 0.0},
                            findings=findings,
-                           info={"compared": "labels" if data.label_source else
+                           info={"compared": "labels" if label_source else
                                  f"completions (different when Jaccard < {threshold})"})
 
 

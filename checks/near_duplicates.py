@@ -16,19 +16,32 @@ class NearDuplicates(Check):
     def run(self, data, params):
         rows = data.rows("train")
         keys = data.normalized["train"]
+        groups = [([rows[i].ref for i in members], {keys[i] for i in members}, low, high)
+                  for members, low, high in data.components("train")]
+        return self._result(groups, len(rows), data.policy["similarity"], dict(data.similar.stats))
+
+    def run_spark(self, data, params):
+        """Components from the Spark near-duplicate graph (harness/spark/data.py); member rows fetched."""
+        comps = data.components("train")
+        got = data.fetch("train", [i for members, _, _ in comps for i in members], ("line", "norm"))
+        groups = [([{"split": "train", "line": got[i].line} for i in members], {got[i].norm for i in members}, low, high)
+                  for members, low, high in comps]
+        return self._result(groups, data.train.good_rows, data.policy["similarity"], dict(data.similar_stats))
+
+    @staticmethod
+    def _result(groups: list, n: int, conf: dict, info: dict) -> CheckResult:
+        """groups: (refs, exact keys, lowest and highest similarity) per component of two or more rows."""
         findings, dup_rows, largest = [], 0, 0
-        for members, low, high in data.components("train"):
-            if len({keys[i] for i in members}) < 2:
+        for refs, keys, low, high in groups:
+            if len(keys) < 2:
                 continue  # only exact copies: reported by exact_duplicates
-            dup_rows += len(members) - 1
-            largest = max(largest, len(members))
-            findings.append({"rows": [rows[i].ref for i in members], "similarity": round(low, 4),
-                             "max_similarity": round(high, 4), "size": len(members),
-                             "message": f"{len(members)} near-duplicate rows (Jaccard "
+            dup_rows += len(refs) - 1
+            largest = max(largest, len(refs))
+            findings.append({"rows": refs, "similarity": round(low, 4),
+                             "max_similarity": round(high, 4), "size": len(refs),
+                             "message": f"{len(refs)} near-duplicate rows (Jaccard "
                                         + (f"{low:.2f})" if high - low < 0.005 else f"{low:.2f} to {high:.2f})")})
-        n = len(rows)
-        conf = data.policy["similarity"]
         return CheckResult(summary={"rows": n, "clusters": len(findings), "duplicate_rows": dup_rows,
                                     "duplicate_rate": dup_rows / n if n else 0.0, "largest_cluster": largest,
                                     "threshold": conf["threshold"]},
-                           findings=findings, info=dict(data.similar.stats))
+                           findings=findings, info=info)
