@@ -96,10 +96,8 @@ class Leakage(Check):
         train = data.rows("train")
         n = int(params["ngram"])
         min_cov = float(params["min_coverage"])
-        max_rows = int(params["common_ngram_rows"])
-        findings: list[dict] = []
-        kinds = {"exact": 0, "near": 0, "ngram": 0}
-        index = NgramIndex([key.split() for key in data.loose["train"]], n, max_rows)
+        index = NgramIndex([key.split() for key in data.loose["train"]], n, int(params["common_ngram_rows"]))
+        leaks = []  # (eval ref, eval label, kind, similarity, train matches)
         if data.eval is not None:
             ev = data.rows("eval")
             train_exact: dict[str, list[int]] = {}
@@ -127,41 +125,153 @@ class Leakage(Check):
                         if cov < min_cov:
                             continue
                         kind, sim = "ngram", cov
-                kinds[kind] += 1
-                finding = {"rows": [ex.ref] + [train[r].ref for r in matches[:20]], "kind": kind,
-                           "similarity": round(float(sim), 4), "train_matches": len(matches),
-                           "message": f"eval row found in train ({kind}"
-                                      + (f", Jaccard {sim:.2f})" if kind == "near" else
-                                         f", longest shared span covers {sim:.0%} of it)" if kind == "ngram" else ")")}
-                labels_e, labels_t = data.labels["eval"][j], {data.labels["train"][r] for r in matches}
-                if labels_e is not None:
-                    finding["eval_label"] = labels_e
-                    finding["train_labels"] = sorted(x for x in labels_t if x is not None)
-                findings.append(finding)
-        probe_hits = 0
+                leaks.append((ex.ref, data.labels["eval"][j], kind, sim,
+                              [(train[r].ref, data.labels["train"][r]) for r in matches]))
+        probe_hits = []  # (item, kind, coverage, train matches)
         probes = data.probes if params["probes"] else []
         if probes:
             train_loose = {key: i for i, key in enumerate(data.loose["train"])}
             for item in probes:
                 loose = normalize_loose(item["text"])
-                words = loose.split()
                 if loose in train_loose:
                     hit, cov, matches = "exact", 1.0, [train_loose[loose]]
                 else:
-                    cov, _span, matches = index.longest_span(words)
+                    cov, _span, matches = index.longest_span(loose.split())
                     if cov < min_cov:
                         continue
                     hit = "ngram"
-                probe_hits += 1
-                findings.append({"rows": [train[r].ref for r in matches[:20]], "kind": f"probe_{hit}",
-                                 "probe": item.get("probe"), "probe_id": item.get("id"),
-                                 "similarity": round(float(cov), 4),
-                                 "message": f"probe item {item.get('probe')}:{item.get('id')} found in train ({hit})"})
+                probe_hits.append((item, hit, cov, [train[r].ref for r in matches]))
+        return self._result(leaks, probe_hits, len(data.rows("eval")), len(probes), data.policy, params)
+
+    def run_spark(self, data, params):
+        """Exact matches by a join on the exact key, near duplicates from the shared Spark graph, and the
+        longest shared span by a join on word n-grams (rare ones pick the candidate rows, as in-process)."""
+        from pyspark.sql import functions as F
+
+        n = int(params["ngram"])
+        min_cov = float(params["min_coverage"])
+        max_rows = int(params["common_ngram_rows"])
+        train = data.with_labels(data.frame("train")).select("idx", "line", "norm", "loose", "lab").cache()
+        leaks = []
+        n_eval = data.eval.good_rows if data.eval is not None else 0
+        spark = data.spark
+        tgrams = _ngrams(train.select(F.col("idx").alias("row"), "loose"), n).select("h", "row").distinct().cache()
+        rare = tgrams.groupBy("h").agg(F.count("*").alias("c")).where(F.col("c") <= max_rows).select("h")
+        if data.eval is not None:
+            ev = data.with_labels(data.frame("eval")).select("idx", "line", "norm", "loose", "lab")
+            exact = (ev.join(train.select(F.col("norm"), F.col("idx").alias("row")), "norm")
+                     .groupBy("idx").agg(F.sort_array(F.collect_list("row")).alias("rows"))
+                     .select("idx", F.lit("exact").alias("kind"), F.lit(1.0).alias("sim"), "rows"))
+            rest = ev.join(exact.select("idx"), "idx", "left_anti")
+            tids = data.row_tids
+            ev_t = rest.join(tids.where("split = 'eval'").select("idx", "tid"), "idx")
+            tr_t = tids.where("split = 'train'").select(F.col("idx").alias("row"), F.col("tid").alias("t"))
+            pairs = data.similar
+            links = (ev_t.select("idx", F.col("tid").alias("t"), F.lit(1.0).alias("s"))
+                     .unionByName(ev_t.join(pairs.withColumnRenamed("a", "tid").withColumnRenamed("b", "t"), "tid")
+                                  .select("idx", "t", F.col("sim").alias("s")))
+                     .unionByName(ev_t.join(pairs.withColumnRenamed("b", "tid").withColumnRenamed("a", "t"), "tid")
+                                  .select("idx", "t", F.col("sim").alias("s"))))
+            near = (links.join(tr_t, "t").groupBy("idx")
+                    .agg(F.max("s").alias("sim"), F.sort_array(F.collect_set("row")).alias("rows"))
+                    .select("idx", F.lit("near").alias("kind"), "sim", "rows"))
+            rest = rest.join(near.select("idx"), "idx", "left_anti")
+            spans = _longest_spans(rest.select(F.col("idx").alias("q"), "loose"), tgrams, rare, n)
+            ngram = (spans.where(F.col("cov") >= min_cov)
+                     .select(F.col("q").alias("idx"), F.lit("ngram").alias("kind"), F.col("cov").alias("sim"), "rows"))
+            found = exact.unionByName(near).unionByName(ngram).join(ev.select("idx", "line", "lab"), "idx")
+            found = found.orderBy("idx").collect()
+            wanted = sorted({r for f in found for r in f.rows})
+            info = {r.idx: r for r in train.join(spark.createDataFrame([(int(i),) for i in wanted] or [(-1,)], "idx long"),
+                                                 "idx").select("idx", "line", "lab").collect()}
+            leaks = [({"split": "eval", "line": f.line}, f.lab, f.kind, float(f.sim),
+                      [({"split": "train", "line": info[r].line}, info[r].lab) for r in f.rows]) for f in found]
+        probes = data.probes if params["probes"] else []
+        probe_hits = []
+        if probes:
+            items = spark.createDataFrame([(k, normalize_loose(p["text"])) for k, p in enumerate(probes)],
+                                          "q long, loose string")
+            exact = (items.join(train.select("loose", F.col("idx").alias("row")), "loose").groupBy("q")
+                     .agg(F.max("row").alias("row")))  # in-process keeps the last training row with that key
+            got = {r.q: ("exact", 1.0, [r.row]) for r in exact.collect()}
+            rest = items.join(exact.select("q"), "q", "left_anti")
+            for r in _longest_spans(rest, tgrams, rare, n).where(F.col("cov") >= min_cov).collect():
+                got[r.q] = ("ngram", float(r.cov), list(r.rows))
+            wanted = sorted({i for _, _, rows in got.values() for i in rows})
+            lines = {r.idx: r.line for r in train.join(spark.createDataFrame([(int(i),) for i in wanted] or [(-1,)],
+                                                                             "idx long"), "idx").collect()}
+            probe_hits = [(probes[q], hit, cov, [{"split": "train", "line": lines[i]} for i in rows])
+                          for q, (hit, cov, rows) in sorted(got.items())]
+        return self._result(leaks, probe_hits, n_eval, len(probes), data.policy, params)
+
+    @staticmethod
+    def _result(leaks: list, probe_hits: list, n_eval: int, n_probes: int, policy: dict, params: dict) -> CheckResult:
+        findings: list[dict] = []
+        kinds = {"exact": 0, "near": 0, "ngram": 0}
+        for ref, eval_label, kind, sim, matches in leaks:
+            kinds[kind] += 1
+            finding = {"rows": [ref] + [m for m, _ in matches[:20]], "kind": kind,
+                       "similarity": round(float(sim), 4), "train_matches": len(matches),
+                       "message": f"eval row found in train ({kind}"
+                                  + (f", Jaccard {sim:.2f})" if kind == "near" else
+                                     f", longest shared span covers {sim:.0%} of it)" if kind == "ngram" else ")")}
+            if eval_label is not None:
+                finding["eval_label"] = eval_label
+                finding["train_labels"] = sorted({lab for _, lab in matches if lab is not None})
+            findings.append(finding)
+        for item, hit, cov, refs in probe_hits:
+            findings.append({"rows": refs[:20], "kind": f"probe_{hit}", "probe": item.get("probe"),
+                             "probe_id": item.get("id"), "similarity": round(float(cov), 4),
+                             "message": f"probe item {item.get('probe')}:{item.get('id')} found in train ({hit})"})
         leaked = sum(kinds.values())
-        n_eval = len(data.rows("eval"))
         return CheckResult(summary={"eval_rows": n_eval, "leaked_eval_rows": leaked,
                                     "leaked_rate": leaked / n_eval if n_eval else 0.0, **kinds,
-                                    "probe_items_checked": len(probes), "leaked_probe_items": probe_hits,
-                                    "applicable": bool(n_eval or probes)},
+                                    "probe_items_checked": n_probes, "leaked_probe_items": len(probe_hits),
+                                    "applicable": bool(n_eval or n_probes)},
                            findings=findings,
-                           info={"ngram": n, "min_coverage": min_cov, "near_threshold": data.policy["similarity"]["threshold"]})
+                           info={"ngram": int(params["ngram"]), "min_coverage": float(params["min_coverage"]),
+                                 "near_threshold": policy["similarity"]["threshold"]})
+
+
+def _ngrams(frame, n: int):
+    """(key columns..., pos, h): every word n-gram of `loose` with its position, hashed (xxhash64 of the
+    n-gram's text; equal n-grams, equal hashes, as the in-process index's ids)."""
+    from pyspark.sql import functions as F
+
+    words = frame.withColumn("w", F.split(F.col("loose"), " ")).where(F.size("w") >= n)
+    grams = words.select(*[c for c in frame.columns if c != "loose"], F.posexplode(F.expr(
+        f"transform(sequence(0, size(w) - {n}), k -> array_join(slice(w, k + 1, {n}), ' '))")).alias("pos", "g"))
+    return grams.withColumn("h", F.xxhash64("g")).drop("g")
+
+
+def _longest_spans(queries, tgrams, rare, n: int):
+    """Per query (q, loose): the training rows holding the longest contiguous run of its n-grams, among
+    rows that share at least one rare n-gram with it: (q, cov, rows)."""
+    from pyspark.sql import functions as F
+
+    qgrams = _ngrams(queries, n).cache()
+    sizes = queries.select("q", F.size(F.split("loose", " ")).alias("words"))
+    cands = qgrams.join(rare, "h").join(tgrams, "h").select("q", "row").distinct()
+    hits = (qgrams.join(tgrams, "h").join(cands, ["q", "row"]).select("q", "row", "pos").distinct()
+            .groupBy("q", "row").agg(F.sort_array(F.collect_list("pos")).alias("p")))
+
+    def runs(batches):
+        import pandas as pd
+
+        for pdf in batches:
+            best = []
+            for p in pdf["p"]:
+                longest = run = 0
+                prev = None
+                for x in p:
+                    run = run + 1 if prev is not None and x == prev + 1 else 1
+                    longest = max(longest, run)
+                    prev = x
+                best.append(longest + n - 1 if longest else 0)
+            yield pd.DataFrame({"q": pdf["q"], "row": pdf["row"], "span": best})
+
+    spans = hits.mapInPandas(runs, "q long, row long, span long")
+    top = spans.groupBy("q").agg(F.max("span").alias("best"))
+    return (spans.join(top, "q").where("span = best and best > 0").groupBy("q", "best")
+            .agg(F.sort_array(F.collect_list("row")).alias("rows")).join(sizes, "q")
+            .select("q", (F.col("best") / F.col("words")).alias("cov"), "rows"))

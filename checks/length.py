@@ -45,9 +45,12 @@ class Length(Check):
         def tokens(batches):
             import pandas as pd
 
+            from harness.spark import values
+
             for pdf in batches:
-                t = [row_tokens(count, i, o, lab) for i, o, lab in zip(pdf["input"], pdf["output"], pdf["label"])]
-                empty = [o is not None and not pd.isna(o) and _empty(o) for o in pdf["output"]]
+                outputs, labels = values(pdf, "output"), values(pdf, "label")
+                t = [row_tokens(count, i, o, lab) for i, o, lab in zip(values(pdf, "input"), outputs, labels)]
+                empty = [o is not None and _empty(o) for o in outputs]
                 yield pd.DataFrame({"line": pdf["line"], "tokens": t, "empty": empty})
 
         max_len = int(data.policy["max_seq_len"])

@@ -137,12 +137,12 @@ class PII(Check):
         kinds = tuple(params["kinds"])
 
         def scan(batches):
-            import pandas as pd
+            from harness.spark import pandas_frame
 
             for pdf in batches:
                 out = [(s, line, json.dumps(f)) for s, line, texts in zip(pdf["split"], pdf["line"], pdf["texts"])
                        if (f := row_findings(json.loads(texts), kinds))]
-                yield pd.DataFrame(out, columns=["split", "line", "found"])
+                yield pandas_frame(out, columns=["split", "line", "found"])
 
         hits = []
         for order, split in enumerate(data.splits):

@@ -6,6 +6,8 @@ rows whose input names their own label are counted."""
 from __future__ import annotations
 
 import re
+from collections import Counter
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +28,6 @@ class Shortcuts(Check):
     def run(self, data, params):
         if data.label_source is None:
             return not_applicable("no labels: the data is generative with free-form completions")
-        from scipy.stats import norm
         from sklearn.feature_extraction.text import CountVectorizer
 
         rows = data.rows("train")
@@ -36,23 +37,117 @@ class Shortcuts(Check):
         if len(classes) < 2:
             return not_applicable("only one label")
         min_count = int(params["min_count"])
+        try:
+            vec = CountVectorizer(**VECTORIZER, min_df=min_count)
+            x = vec.fit_transform(texts)
+            code = {c: j for j, c in enumerate(classes)}
+            onehot = np.zeros((len(labels), len(classes)))
+            onehot[np.arange(len(labels)), [code[lab] for lab in labels]] = 1
+            vocab = [str(t) for t in vec.get_feature_names_out()]
+            joint = np.asarray(x.T @ onehot)
+            xc = x.tocsc()
+            columns = lambda t: xc.indices[xc.indptr[t]:xc.indptr[t + 1]]  # noqa: E731
+
+            def column(wanted: list[tuple[int, str]]) -> dict[tuple[int, str], tuple[Any, list[dict], int]]:
+                out = {}
+                for t, label in wanted:
+                    col = columns(vec.vocabulary_[vocab[t]])
+                    members = [i for i in col if labels[i] == label]
+                    out[(t, label)] = (hash(col.tobytes()), [rows[i].ref for i in members[:20]], len(members))
+                return out
+        except ValueError:  # no token reaches min_count
+            vocab, joint, column = [], np.zeros((0, len(classes))), None
+        names = label_name_rows(texts, labels, classes)
+        name_hits = {lab: ([rows[i].ref for i in members[:20]], len(members), present)
+                     for lab, (members, present) in names.items()}
+        return self._result(classes, Counter(labels), vocab, joint, column, name_hits, len(rows), params)
+
+    def run_spark(self, data, params):
+        """Token-label counts by a Spark group-by over each row's distinct tokens (the same analyzer);
+        the test, the merging and the label-name scan are the in-process ones, on aggregates."""
+        if data.label_source is None:
+            return not_applicable("no labels: the data is generative with free-form completions")
+        from pyspark.sql import functions as F
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        frame = data.with_labels(data.frame("train")).select("idx", "line", "norm", "lab").cache()
+        label_counts = Counter({r.lab: r["count"] for r in frame.groupBy("lab").count().collect()})
+        classes = sorted(label_counts)
+        if len(classes) < 2:
+            return not_applicable("only one label")
+        min_count = int(params["min_count"])
+        analyze = CountVectorizer(**VECTORIZER).build_analyzer()
+
+        def tokens(batches):
+            from harness.spark import pandas_frame, values
+
+            for pdf in batches:
+                out = [(i, lab, tok) for i, lab, text in zip(pdf["idx"], values(pdf, "lab"), values(pdf, "norm"))
+                       for tok in set(analyze(text))]
+                yield pandas_frame(out, columns=["idx", "lab", "tok"])
+
+        toks = frame.mapInPandas(tokens, "idx long, lab string, tok string").cache()
+        kept = toks.groupBy("tok").agg(F.count("*").alias("c")).where(F.col("c") >= min_count).select("tok")
+        counts = toks.join(kept, "tok").groupBy("tok", "lab").count().collect()
+        vocab = sorted({r.tok for r in counts})
+        at = {t: k for k, t in enumerate(vocab)}
+        joint = np.zeros((len(vocab), len(classes)))
+        for r in counts:
+            joint[at[r.tok], classes.index(r.lab)] = r["count"]
+        n = data.train.good_rows
+
+        def column(wanted: list[tuple[int, str]]) -> dict[tuple[int, str], tuple[Any, list[dict], int]]:
+            """For every flagged (token, label) at once: a key of the token's row set (count, sum and xor
+            of row hashes) and the first 20 rows with that label."""
+            if not wanted:
+                return {}
+            pairs = data.spark.createDataFrame([(vocab[t], lab) for t, lab in wanted], "tok string, want string")
+            mine = toks.join(pairs.select("tok").distinct(), "tok")
+            keys = {r.tok: (r.n, r.s, r.x) for r in mine.groupBy("tok").agg(
+                F.count("*").alias("n"), F.sum(F.xxhash64("idx") % 1_000_000_007).alias("s"),
+                F.bit_xor(F.xxhash64("idx")).alias("x")).collect()}
+            firsts = (mine.join(pairs, "tok").where(F.col("lab") == F.col("want")).join(frame.select("idx", "line"), "idx")
+                      .groupBy("tok", "lab").agg(F.count("*").alias("k"),
+                                                 F.slice(F.sort_array(F.collect_list(F.struct("idx", "line"))), 1, 20)
+                                                 .alias("first")).collect())
+            got = {(r.tok, r.lab): ([{"split": "train", "line": m.line} for m in r.first], r.k) for r in firsts}
+            return {(t, lab): (keys[vocab[t]], *got.get((vocab[t], lab), ([], 0))) for t, lab in wanted}
+
+        def names(batches):
+            from harness.spark import pandas_frame, values
+
+            for pdf in batches:
+                out = []
+                for i, line, lab, text in zip(pdf["idx"], pdf["line"], values(pdf, "lab"), values(pdf, "norm")):
+                    for c, own in label_names_in(text, lab, classes):
+                        out.append((i, line, c, own))
+                yield pandas_frame(out, columns=["idx", "line", "c", "own"])
+
+        found = frame.mapInPandas(names, "idx long, line long, c string, own boolean").cache()
+        name_hits = {}
+        present = {r.c: r["count"] for r in found.groupBy("c").count().collect()}
+        for lab in classes:
+            own = found.where((F.col("c") == lab) & F.col("own"))
+            k = own.count()
+            if k:
+                first = own.orderBy("idx").limit(20).collect()
+                name_hits[lab] = ([{"split": "train", "line": r.line} for r in first], k, present[lab])
+        return self._result(classes, label_counts, vocab, joint, column if vocab else None, name_hits, n, params)
+
+    @staticmethod
+    def _result(classes, label_counts, vocab, joint, column, name_hits, n_rows, params) -> CheckResult:
+        """joint: tokens (sorted) x classes, rows holding both; column([(t, label)]) -> per pair (row-set
+        key, first 20 refs of the token's rows with that label, how many); name_hits: label -> (refs,
+        rows, present)."""
+        from scipy.stats import norm
+
+        min_count = int(params["min_count"])
         min_prec = float(params["min_precision"])
         alpha = float(params["alpha"])
-        code = {c: j for j, c in enumerate(classes)}
-        y = np.array([code[lab] for lab in labels])
-        onehot = np.zeros((len(y), len(classes)))
-        onehot[np.arange(len(y)), y] = 1
-        prior = onehot.mean(axis=0)
+        prior = np.array([label_counts[c] for c in classes], float) / n_rows
         findings = []
         tested = n_short = 0
-        try:
-            vec = CountVectorizer(binary=True, ngram_range=(1, 2), min_df=min_count, token_pattern=r"(?u)\b\w+\b|[^\w\s]+")
-            x = vec.fit_transform(texts)
-        except ValueError:  # no token reaches min_count
-            x, vec = None, None
-        if x is not None:
-            vocab = vec.get_feature_names_out()
-            joint = np.asarray((x.T @ onehot))               # tokens x labels: rows holding both
+        if len(vocab):
             count = joint.sum(axis=1)
             precision = joint / count[:, None]
             z = (precision - prior[None, :]) / np.sqrt(prior * (1 - prior) / count[:, None])
@@ -60,19 +155,16 @@ class Shortcuts(Check):
             pvals = norm.sf(z)
             hit = (precision >= min_prec) & (pvals < alpha / max(tested, 1)) & (count[:, None] >= min_count)
             for t, j in zip(*np.nonzero(hit)):
-                findings.append({"token": str(vocab[t]), "label": classes[j], "count": int(count[t]),
+                findings.append({"token": vocab[t], "label": classes[j], "count": int(count[t]),
                                  "precision": round(float(precision[t, j]), 4), "prior": round(float(prior[j]), 4),
-                                 "z": round(float(z[t, j]), 2), "p_value": float(pvals[t, j]),
-                                 "message": f"{vocab[t]!r} comes with {classes[j]!r} in {precision[t, j]:.0%} of its "
-                                            f"{int(count[t])} rows (prior {prior[j]:.0%})"})
+                                 "z": round(float(z[t, j]), 2), "p_value": float(pvals[t, j]), "_t": int(t)})
             findings.sort(key=lambda f: (-f["z"], -len(f["token"])))
-            xc = x.tocsc()  # column access for each flagged token
             # Tokens that occur in exactly the same rows ("[", "whatsapp", "[ whatsapp ]") are one finding.
             merged: dict[tuple, dict] = {}
+            cols = column([(f["_t"], f["label"]) for f in findings])
             for f in findings:
-                j = vec.vocabulary_[f["token"]]
-                col = xc.indices[xc.indptr[j]:xc.indptr[j + 1]]
-                key = (f["label"], hash(col.tobytes()))
+                key_rows, refs, row_count = cols[(f.pop("_t"), f["label"])]
+                key = (f["label"], key_rows)
                 if key in merged:
                     keep = merged[key]
                     keep.setdefault("aliases", []).append(f["token"])
@@ -80,34 +172,53 @@ class Shortcuts(Check):
                     if _core(f["token"]) < _core(keep["token"]):
                         keep["aliases"][-1], keep["token"] = keep["token"], f["token"]
                     continue
-                members = [i for i in col if labels[i] == f["label"]]
-                f["rows"] = [rows[i].ref for i in members[:20]]
-                f["row_count"] = len(members)
+                f["rows"] = refs
+                f["row_count"] = row_count
                 merged[key] = f
             n_short = len(merged)  # all flagged tokens; only the strongest max_findings are listed
             findings = list(merged.values())[: int(params["max_findings"])]
             for f in findings:
                 f["message"] = (f"{f['token']!r} comes with {f['label']!r} in {f['precision']:.0%} of its "
                                 f"{f['count']} rows (prior {f['prior']:.0%})")
-        # A label's own name in the input ("... billing ..." labelled billing).
-        name_rows: dict[str, list[int]] = {}
-        patterns = {c: re.compile(r"\b" + re.escape(c.replace("_", " ").replace("-", " ").casefold()) + r"\b")
-                    for c in classes}
-        for i, (text, lab) in enumerate(zip(texts, labels)):
-            if patterns[lab].search(text.replace("_", " ").replace("-", " ")):
-                name_rows.setdefault(lab, []).append(i)
-        for lab, members in name_rows.items():
-            present = sum(1 for t in texts if patterns[lab].search(t.replace("_", " ").replace("-", " ")))
+        n_name = 0
+        for lab in classes:
+            if lab not in name_hits:
+                continue
+            refs, k, present = name_hits[lab]
+            n_name += k
             findings.append({"token": lab, "label": lab, "kind": "label_name", "count": present,
-                             "precision": round(len(members) / present, 4), "rows": [rows[i].ref for i in members[:20]],
-                             "row_count": len(members),
-                             "message": f"the label name {lab!r} appears in {len(members)} of its own rows "
-                                        f"({len(members) / present:.0%} of rows that mention it carry it)"})
-        n_name = sum(len(m) for m in name_rows.values())
-        return CheckResult(summary={"rows": len(rows), "tokens_tested": tested, "shortcut_tokens": n_short,
-                                    "label_name_rows": n_name, "label_name_rate": n_name / len(rows) if rows else 0.0},
+                             "precision": round(k / present, 4), "rows": refs, "row_count": k,
+                             "message": f"the label name {lab!r} appears in {k} of its own rows "
+                                        f"({k / present:.0%} of rows that mention it carry it)"})
+        return CheckResult(summary={"rows": n_rows, "tokens_tested": tested, "shortcut_tokens": n_short,
+                                    "label_name_rows": n_name, "label_name_rate": n_name / n_rows if n_rows else 0.0},
                            findings=findings,
                            info={"test": "one-sided z-test of p(label|token) vs prior, Bonferroni", "alpha": alpha,
                                  "min_count": min_count, "min_precision": min_prec,
                                  "bonferroni_alpha": alpha / max(tested, 1) if tested else None,
                                  "note": "a content word that truly defines a class also shows up; read the list"})
+
+
+VECTORIZER = {"binary": True, "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b|[^\w\s]+"}
+
+
+def _label_pattern(c: str):
+    return re.compile(r"\b" + re.escape(c.replace("_", " ").replace("-", " ").casefold()) + r"\b")
+
+
+def label_names_in(text: str, own: str, classes: list[str]) -> list[tuple[str, bool]]:
+    """The labels whose name the text mentions, each with whether it is the row's own label."""
+    flat = text.replace("_", " ").replace("-", " ")
+    return [(c, c == own) for c in classes if _label_pattern(c).search(flat)]
+
+
+def label_name_rows(texts: list[str], labels: list[str], classes: list[str]) -> dict[str, tuple[list[int], int]]:
+    """label -> (rows labelled with it whose text names it, rows whose text names it)."""
+    patterns = {c: _label_pattern(c) for c in classes}
+    out: dict[str, tuple[list[int], int]] = {}
+    for lab in classes:
+        mentions = [i for i, t in enumerate(texts) if patterns[lab].search(t.replace("_", " ").replace("-", " "))]
+        own = [i for i in mentions if labels[i] == lab]
+        if own:
+            out[lab] = (own, len(mentions))
+    return out

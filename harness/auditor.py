@@ -32,6 +32,10 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
         pol["shape"] = shape
     if fields:
         pol["fields"] = {**pol.get("fields", {}), **fields}
+    if pol.get("engine") == "spark":
+        from .spark.audit import audit_spark
+
+        return audit_spark(train, eval, pol, on_check=on_check)
     tables = {"train": load_table(train, "train", shape=pol["shape"], fields=pol["fields"], labels=pol["labels"])}
     if eval is not None:
         # Eval is read in train's shape, so the two are compared like for like (rows that do not fit
@@ -68,6 +72,7 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
         "inputs": {split: t.card() for split, t in tables.items()},
         "label_source": data.label_source,
         "policy": pol,
+        "engine": {"name": "inprocess"},
         "checks": results,
         "duration_s": round(time.perf_counter() - started, 3),
     }

@@ -49,7 +49,7 @@ def _merge(base: Any, user: Any, name: str, where: str) -> Any:
     out = copy.deepcopy(base)
     for key, value in user.items():
         path = f"{where}{key}"
-        if where in ("fields.",) or where.endswith(".warn_if.") or where.endswith(".fail_if."):
+        if where in ("fields.", "spark.conf.") or where.endswith(".warn_if.") or where.endswith(".fail_if."):
             out[key] = value
             continue
         if where == "checks." and key not in base:
@@ -76,6 +76,8 @@ def _validate_conditions(policy: dict[str, Any], name: str) -> None:
 
     if policy.get("on_error") not in ("warn", "fail"):
         raise UsageError(f"{name}: on_error must be 'warn' or 'fail'")
+    if policy.get("engine") not in ("inprocess", "spark"):
+        raise UsageError(f"{name}: engine must be 'inprocess' or 'spark', got {policy.get('engine')!r}")
     for check, conf in policy["checks"].items():
         metrics = REGISTRY[check].metrics if check in REGISTRY else ()
         for kind in ("warn_if", "fail_if"):

@@ -29,6 +29,14 @@ class SparkAuditData:
     spark: Any
     probes: list[dict[str, Any]] = field(default_factory=list)
 
+    @cached_property
+    def token_counter(self):
+        """(count function, description): the configured tokenizer, or the fast estimate (shipped to
+        the executors with the function that counts)."""
+        from ..tokens import token_counter
+
+        return token_counter(self.policy.get("tokenizer"))
+
     @property
     def splits(self) -> list[str]:
         return ["train"] + (["eval"] if self.eval is not None else [])

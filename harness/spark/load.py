@@ -54,8 +54,7 @@ def _records(spark, path: str, fmt: str):
 
 def _convert(batches: Iterable, split: str, shape: str, mapping: Mapping[str, str], labels: list[str] | None):
     """Per partition: parse, validate (pandera, as in-process), canonicalise; bad rows carry their reason."""
-    import pandas as pd
-
+    from . import pandas_frame
     from ..schema import validate
 
     for pdf in batches:
@@ -76,7 +75,8 @@ def _convert(batches: Iterable, split: str, shape: str, mapping: Mapping[str, st
                         "norm": normalize(ex.input), "loose": normalize_loose(ex.input),
                         "norm_out": normalize(ex.output) if ex.output is not None else "",
                         "texts": json.dumps(ex.texts, ensure_ascii=False), "error": None})
-        yield pd.DataFrame(out, columns=[c.split()[0] for c in ROW_SCHEMA.split(", ")])
+        columns = [c.split()[0] for c in ROW_SCHEMA.split(", ")]
+        yield pandas_frame(out, columns=columns, strings=tuple(c for c in columns if c not in ("idx", "line")))
 
 
 def load_split(spark, path: str, split: str, shape: str | None, fields: Mapping[str, str],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from typing import Any
 
 from ..errors import UsageError
@@ -18,8 +19,11 @@ def spark_session(master: str = "local[*]", conf: dict[str, Any] | None = None):
                          "(and a Java runtime, e.g. Debian's openjdk-17-jre-headless)") from None
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise UsageError("--engine spark needs a Java runtime (17 or newer): apt-get install openjdk-17-jre-headless")
+    # Local workers run this interpreter (with this package and its numpy); a cluster sets its own.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = (SparkSession.builder.master(master).appName("finetune-harness audit")
-               .config("spark.ui.enabled", "false")
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.sql.shuffle.partitions", str((conf or {}).get("shuffle_partitions", 8)))
                .config("spark.driver.memory", str((conf or {}).get("driver_memory", "2g"))))
