@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--labels", help="comma-separated allowed labels")
     a.add_argument("--max-seq-len", type=int, help="trainer's max sequence length in tokens")
     a.add_argument("--tokenizer", help="local tokenizer directory for exact token counts")
+    a.add_argument("--engine", choices=["inprocess", "spark"],
+                   help="where the checks run (default: the policy's engine, inprocess)")
+    a.add_argument("--spark-master", help="Spark master URL for --engine spark (default local[*])")
     a.add_argument("--quiet", action="store_true", help="print only the verdict line")
 
     t = sub.add_parser("train", help="train a LoRA adapter", description="Train a LoRA adapter on a base model.")
@@ -198,6 +201,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         policy["max_seq_len"] = args.max_seq_len
     if args.tokenizer:
         policy["tokenizer"] = args.tokenizer
+    if args.engine:
+        policy["engine"] = args.engine
+    if args.spark_master:
+        policy["spark"]["master"] = args.spark_master
     console = Console(stderr=False)
     with console.status("auditing...") as status:
         result = audit(args.train, args.eval_path, policy, shape=args.shape, fields=dict(args.field),
@@ -273,8 +280,14 @@ def _quiet_libraries() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not os.environ.get("HARNESS_DEBUG") and args.command in ("train", "compare", "run", "demo"):
-        _quiet_libraries()
+    if not os.environ.get("HARNESS_DEBUG"):
+        import warnings
+
+        # Libraries' deprecation notices (PySpark on pandas 3, transformers' renames) are not the user's
+        # business; one-line errors stay one line.
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        if args.command in ("train", "compare", "run", "demo"):
+            _quiet_libraries()
     try:
         return {"audit": cmd_audit, "train": cmd_train, "compare": cmd_compare, "report": cmd_report,
                 "run": cmd_run, "demo": cmd_demo}[args.command](args)

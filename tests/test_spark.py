@@ -1,0 +1,112 @@
+"""The Spark engine gives the in-process engine's answers: same statuses, summaries and findings (same
+clusters, same rows) on the planted-defect data, in JSONL and as chat rows in Parquet; label_errors
+says when it sampled; the CLI runs it. Spark local mode; skipped (with the reason) without PySpark or
+Java. CI installs both (.ci/run, Makefile)."""
+
+import json
+import shutil
+
+import pytest
+
+pyspark = pytest.importorskip("pyspark", reason="the Spark engine needs PySpark (pip install -e '.[spark]')")
+if not shutil.which("java"):
+    pytest.skip("the Spark engine needs a Java runtime (openjdk-17-jre-headless)", allow_module_level=True)
+
+import harness  # noqa: E402
+from harness.policy import load_policy  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from harness.spark.session import spark_session
+
+    session = spark_session("local[2]", {"shuffle_partitions": 4})
+    yield session
+    session.stop()
+
+
+def both(train, eval, policy, spark, **overrides):
+    from harness.spark.audit import audit_spark
+
+    pol = load_policy(policy)
+    for key, value in overrides.items():
+        pol[key] = value
+    mine = harness.audit(str(train), str(eval) if eval else None, pol)
+    other = audit_spark(str(train), str(eval) if eval else None, pol, spark=spark)
+    return mine, other
+
+
+def assert_same(a, b):
+    assert a["verdict"] == b["verdict"]
+    assert [c["check"] for c in a["checks"]] == [c["check"] for c in b["checks"]]
+    for ca, cb in zip(a["checks"], b["checks"]):
+        assert cb["status"] != "error", (cb["check"], cb["reasons"], cb["info"].get("traceback"))
+        assert (ca["check"], ca["status"], ca["summary"]) == (cb["check"], cb["status"], cb["summary"])
+        assert ca["findings"] == cb["findings"], ca["check"]
+    for split in a["inputs"]:
+        assert a["inputs"][split] == b["inputs"][split]
+
+
+def test_same_findings_as_in_process_on_the_planted_tickets(tickets, tickets_policy, spark):
+    out, _ = tickets
+    a, b = both(out / "train.jsonl", out / "eval.jsonl", tickets_policy, spark)
+    assert b["engine"]["name"] == "spark" and a["engine"]["name"] == "inprocess"
+    assert_same(a, b)
+    # The planted defects are there to be found, not an empty match of two empty results.
+    found = {c["check"]: len(c["findings"]) for c in b["checks"]}
+    assert all(found[c] > 0 for c in ("exact_duplicates", "near_duplicates", "label_conflicts", "label_errors",
+                                       "leakage", "shortcuts", "pii", "length"))
+
+
+def test_same_findings_on_chat_rows_read_from_parquet(tickets, tickets_policy, spark, tmp_path):
+    """Chat rows whose final turn is a label (judged as classification), as Parquet, with a block of
+    more than 64 near-identical rows so that an LSH bucket is chained rather than fully paired."""
+    import pandas as pd
+
+    out, _ = tickets
+    rows = [json.loads(line) for line in (out / "train_chat.jsonl").read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if isinstance(r.get("messages"), list)]
+    rows += [{"messages": [{"role": "user", "content": f"My order number {n} has not arrived, where is it please"},
+                           {"role": "assistant", "content": "delivery"}]} for n in range(1000, 1080)]
+    pd.DataFrame(rows).to_parquet(tmp_path / "train.parquet")
+    ev = [json.loads(line) for line in (out / "eval_chat.jsonl").read_text().splitlines() if line.strip()]
+    pd.DataFrame([r for r in ev if isinstance(r.get("messages"), list)]).to_parquet(tmp_path / "eval.parquet")
+    a, b = both(tmp_path / "train.parquet", tmp_path / "eval.parquet", tickets_policy, spark)
+    assert b["inputs"]["train"]["shape"] == "chat" and b["label_source"] == "completion"
+    assert_same(a, b)
+    near = next(c for c in b["checks"] if c["check"] == "near_duplicates")
+    assert near["summary"]["largest_cluster"] >= 80
+
+
+def test_label_errors_on_a_bounded_sample_says_so(tickets, tickets_policy, spark):
+    from harness.spark.audit import audit_spark
+
+    out, _ = tickets
+    pol = load_policy(tickets_policy)
+    pol["checks"]["label_errors"]["params"]["max_rows"] = 400
+    for name in pol["checks"]:
+        pol["checks"][name]["enabled"] = name == "label_errors"
+    got = audit_spark(str(out / "train.jsonl"), None, pol, spark=spark)["checks"][0]
+    assert got["summary"]["sampled"] is True and got["summary"]["rows_scored"] == 400
+    assert "stratified sample" in got["info"]["sample"]
+
+
+def test_connected_components_follow_chains(spark):
+    from harness.spark.data import connected_components
+
+    edges = spark.createDataFrame([(0, 1), (1, 2), (2, 3), (5, 6)], "a long, b long")
+    vertices = spark.createDataFrame([(i,) for i in range(8)], "tid long")
+    comp = {r.tid: r.comp for r in connected_components(edges, vertices).collect()}
+    assert comp == {0: 0, 1: 0, 2: 0, 3: 0, 4: 4, 5: 5, 6: 5, 7: 7}
+
+
+def test_cli_engine_flag(tickets, tickets_policy, tmp_path):
+    from harness.cli import main
+
+    out, _ = tickets
+    code = main(["audit", str(out / "train.jsonl"), "--eval", str(out / "eval.jsonl"), "--policy", tickets_policy,
+                 "--engine", "spark", "--spark-master", "local[2]", "--out", str(tmp_path / "a"), "--quiet"])
+    result = json.loads((tmp_path / "a" / "audit.json").read_text())
+    assert code == 1 and result["verdict"] == "fail" and result["engine"]["master"].startswith("local")
+    assert main(["audit", str(out / "train.jsonl"), "--engine", "spark", "--out", str(tmp_path / "b"),
+                 "--field", "text=body"]) == 2  # bad input stays a one-line exit 2 on Spark too
