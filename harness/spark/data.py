@@ -108,7 +108,7 @@ class SparkAuditData:
 
     @cached_property
     def signatures(self):
-        """(tid, sig array<int>) from the in-process MinHash, partition by partition."""
+        """(tid, sig: the uint32 MinHash row as bytes) from the in-process MinHash, partition by partition."""
         conf = self.policy["similarity"]
         ngram, num_perm = int(conf["ngram"]), int(conf["num_perm"])
 
@@ -120,9 +120,9 @@ class SparkAuditData:
             for pdf in batches:
                 hashes, offsets = shingle_hashes(pdf["loose"].tolist(), ngram)
                 sig = signatures(hashes, offsets, num_perm)
-                yield pd.DataFrame({"tid": pdf["tid"].values, "sig": list(sig.astype(np.int64))})
+                yield pd.DataFrame({"tid": pdf["tid"].values, "sig": [row.tobytes() for row in sig]})
 
-        return self.texts.mapInPandas(sign, "tid long, sig array<long>").cache()
+        return self.texts.mapInPandas(sign, "tid long, sig binary").cache()
 
     @cached_property
     def similar(self):
@@ -141,7 +141,7 @@ class SparkAuditData:
             from ..similarity import _mix64
 
             for pdf in batches:
-                sig = np.stack(pdf["sig"].values).astype(np.uint64)
+                sig = np.stack([np.frombuffer(b, dtype=np.uint32) for b in pdf["sig"]]).astype(np.uint64)
                 tids = pdf["tid"].values
                 out_b, out_k, out_t = [], [], []
                 with np.errstate(over="ignore"):
@@ -158,22 +158,34 @@ class SparkAuditData:
 
         keys = self.signatures.mapInPandas(band_keys, "band int, key long, tid long")
         bucket = Window.partitionBy("band", "key")
-        members = (keys.withColumn("size", F.count("*").over(bucket)).where("size > 1")
-                   .withColumn("rn", F.row_number().over(bucket.orderBy("tid"))))
-        # Each member pairs with the next MAX_BUCKET_PAIRS members of its bucket (all pairs in buckets up
-        # to that size, a connected chain in bigger ones), without an all-pairs join inside a bucket.
-        ahead = (members.select("band", "key", "rn", "size", F.col("tid").alias("a"))
-                 .withColumn("d", F.explode(F.sequence(F.lit(1), F.least(F.lit(MAX_BUCKET_PAIRS), F.col("size")))))
-                 .withColumn("rn2", F.col("rn") + F.col("d")).where("rn2 <= size"))
-        cand = (ahead.join(members.select("band", "key", F.col("rn").alias("rn2"), F.col("tid").alias("b")),
-                           ["band", "key", "rn2"])
-                .select(F.least("a", "b").alias("a"), F.greatest("a", "b").alias("b")).distinct())
-        sig = self.signatures
-        with_sig = (cand.join(sig.withColumnRenamed("tid", "a").withColumnRenamed("sig", "sa"), "a")
-                    .join(sig.withColumnRenamed("tid", "b").withColumnRenamed("sig", "sb"), "b")
-                    .join(self.texts.withColumnRenamed("tid", "a").withColumnRenamed("loose", "ta"), "a")
-                    .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b"))
+        members = keys.withColumn("size", F.count("*").over(bucket)).where("size > 1").select("band", "key", "tid")
         margin = 0.15
+
+        def pairs_in_bucket(pdf):
+            """One bucket: its members in text-id order, each paired with the next MAX_BUCKET_PAIRS (all
+            pairs up to that size, a chain beyond, as lsh_pairs); the signature estimate filters them
+            here, where the signatures already are, so no pair ever travels with two signatures."""
+            import pandas as pd
+
+            pdf = pdf.sort_values("tid", kind="stable")
+            tids = pdf["tid"].to_numpy()
+            sig = np.stack([np.frombuffer(b, dtype=np.uint32) for b in pdf["sig"]])
+            out_a, out_b = [], []
+            for d in range(1, min(MAX_BUCKET_PAIRS, len(tids) - 1) + 1):
+                # float32 as estimated_similarity: the same candidates pass the same margin
+                est = (sig[:-d] == sig[d:]).mean(axis=1).astype(np.float32)
+                keep = np.flatnonzero(est >= threshold - margin)
+                out_a.append(tids[:-d][keep])
+                out_b.append(tids[d:][keep])
+            a = np.concatenate(out_a) if out_a else np.zeros(0, np.int64)
+            b = np.concatenate(out_b) if out_b else np.zeros(0, np.int64)
+            return pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b)})
+
+        packed = self.signatures.select("tid", "sig")
+        passed = (members.join(packed, "tid").groupBy("band", "key")
+                  .applyInPandas(pairs_in_bucket, "a long, b long").distinct())
+        with_text = (passed.join(self.texts.withColumnRenamed("tid", "a").withColumnRenamed("loose", "ta"), "a")
+                     .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b"))
 
         def verify(batches):
             import pandas as pd
@@ -183,22 +195,17 @@ class SparkAuditData:
             for pdf in batches:
                 if len(pdf) == 0:
                     continue
-                sa, sb = np.stack(pdf["sa"].values), np.stack(pdf["sb"].values)
-                # float32 as estimated_similarity: the same candidates pass the same margin
-                est = (sa == sb).mean(axis=1).astype(np.float32)
-                keep = est >= threshold - margin
-                sub = pdf[keep]
                 sims = []
-                for ta, tb in zip(sub["ta"].tolist(), sub["tb"].tolist()):
+                for ta, tb in zip(pdf["ta"].tolist(), pdf["tb"].tolist()):
                     h, off = shingle_hashes([ta, tb], ngram)
                     x, y = set(h[off[0]:off[1]].tolist()), set(h[off[1]:off[2]].tolist())
                     sims.append(len(x & y) / len(x | y))
-                out = pd.DataFrame({"a": sub["a"].values, "b": sub["b"].values, "sim": np.asarray(sims, float)})
+                out = pd.DataFrame({"a": pdf["a"].values, "b": pdf["b"].values, "sim": np.asarray(sims, float)})
                 yield out[out["sim"] >= threshold]
 
         self.similar_stats = {"shingle": f"char-{ngram}", "num_perm": num_perm, "bands": bands, "rows_per_band": r,
                               "engine": "spark"}
-        return with_sig.mapInPandas(verify, "a long, b long, sim double").cache()
+        return with_text.mapInPandas(verify, "a long, b long, sim double").cache()
 
     def components(self, split: str) -> list[tuple[list[int], float, float]]:
         """As AuditData.components: groups of >= 2 rows of `split` linked by identical or near-duplicate
