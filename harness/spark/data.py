@@ -161,29 +161,48 @@ class SparkAuditData:
         members = keys.withColumn("size", F.count("*").over(bucket)).where("size > 1").select("band", "key", "tid")
         margin = 0.15
 
-        def pairs_in_bucket(pdf):
-            """One bucket: its members in text-id order, each paired with the next MAX_BUCKET_PAIRS (all
-            pairs up to that size, a chain beyond, as lsh_pairs); the signature estimate filters them
-            here, where the signatures already are, so no pair ever travels with two signatures."""
+        def pairs_in_buckets(batches):
+            """Members sorted by (band, key, tid), many buckets a batch: each member is paired with the next
+            MAX_BUCKET_PAIRS members of its bucket (all pairs up to that size, a chain beyond, as lsh_pairs),
+            vectorised over the batch; the signature estimate filters the pairs here, where the
+            signatures already are, so no pair travels with two signatures. A bucket cut by a batch
+            boundary is carried over to the next batch."""
             import pandas as pd
 
-            pdf = pdf.sort_values("tid", kind="stable")
-            tids = pdf["tid"].to_numpy()
-            sig = np.stack([np.frombuffer(b, dtype=np.uint32) for b in pdf["sig"]])
-            out_a, out_b = [], []
-            for d in range(1, min(MAX_BUCKET_PAIRS, len(tids) - 1) + 1):
-                # float32 as estimated_similarity: the same candidates pass the same margin
-                est = (sig[:-d] == sig[d:]).mean(axis=1).astype(np.float32)
-                keep = np.flatnonzero(est >= threshold - margin)
-                out_a.append(tids[:-d][keep])
-                out_b.append(tids[d:][keep])
-            a = np.concatenate(out_a) if out_a else np.zeros(0, np.int64)
-            b = np.concatenate(out_b) if out_b else np.zeros(0, np.int64)
-            return pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b)})
+            def pairs(pdf):
+                if len(pdf) < 2:
+                    return
+                band, key = pdf["band"].to_numpy(), pdf["key"].to_numpy()
+                tids = pdf["tid"].to_numpy()
+                sig = np.stack([np.frombuffer(b, dtype=np.uint32) for b in pdf["sig"]])
+                out_a, out_b = [], []
+                for d in range(1, MAX_BUCKET_PAIRS + 1):
+                    same = np.flatnonzero((band[d:] == band[:-d]) & (key[d:] == key[:-d]))
+                    if len(same) == 0:
+                        break
+                    # float32 as estimated_similarity: the same candidates pass the same margin
+                    est = (sig[same] == sig[same + d]).mean(axis=1).astype(np.float32)
+                    keep = same[est >= threshold - margin]
+                    out_a.append(tids[keep])
+                    out_b.append(tids[keep + d])
+                if out_a:
+                    a, b = np.concatenate(out_a), np.concatenate(out_b)
+                    yield pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b)})
 
-        packed = self.signatures.select("tid", "sig")
-        passed = (members.join(packed, "tid").groupBy("band", "key")
-                  .applyInPandas(pairs_in_bucket, "a long, b long").distinct())
+            carry = None
+            for pdf in batches:
+                if carry is not None:
+                    pdf = pd.concat([carry, pdf], ignore_index=True)
+                band, key = pdf["band"].to_numpy(), pdf["key"].to_numpy()
+                tail = (band == band[-1]) & (key == key[-1])  # the last bucket may go on in the next batch
+                carry = pdf[tail].reset_index(drop=True)
+                yield from pairs(pdf[~tail].reset_index(drop=True))
+            if carry is not None:
+                yield from pairs(carry)
+
+        passed = (members.join(self.signatures, "tid").repartition("band", "key")
+                  .sortWithinPartitions("band", "key", "tid")
+                  .mapInPandas(pairs_in_buckets, "a long, b long").distinct())
         with_text = (passed.join(self.texts.withColumnRenamed("tid", "a").withColumnRenamed("loose", "ta"), "a")
                      .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b"))
 
