@@ -124,8 +124,9 @@ class LabelErrors(Check):
                                  "skipped_rare_class_rows": len(rows) - len(usable) if not sampled else None})
 
     def run_spark(self, data, params):
-        """On Spark: a stratified sample of at most ~max_rows rows (all rows when there are fewer) is
-        brought to the driver and scored exactly as in-process; the result says so."""
+        """On Spark: above max_rows, the labels alone (row index and label) come to the driver, the same
+        stratified split as in-process picks the rows, and only those rows' texts follow; they are
+        scored exactly as in-process, so both engines flag the same rows. The result says it sampled."""
         if data.label_source is None:
             return not_applicable("no labels: the data is generative with free-form completions")
         from harness.audit_data import AuditData
@@ -134,18 +135,25 @@ class LabelErrors(Check):
         n = data.train.good_rows
         cap = int(params["max_rows"])
         frame = data.with_labels(data.frame("train"))
+        picked = None
         if n > cap:
-            labels = [r.lab for r in frame.select("lab").distinct().collect()]
-            frac = min(1.0, 1.2 * cap / n)  # a little over: the in-process step then takes exactly max_rows
-            frame = frame.sampleBy("lab", {lab: frac for lab in labels}, seed=int(params["seed"]))
+            labels = [r.lab for r in frame.select("idx", "lab").orderBy("idx").collect()]
+            counts = Counter(labels)
+            floor = max(int(params["min_class_rows"]), int(params["folds"]))
+            usable = [i for i, lab in enumerate(labels) if counts[lab] >= floor]
+            if len(usable) > cap:
+                from sklearn.model_selection import train_test_split
+
+                usable, _ = train_test_split(usable, train_size=cap, random_state=int(params["seed"]),
+                                             stratify=[labels[i] for i in usable])
+            picked = sorted(int(i) for i in usable)
+            frame = frame.join(data.spark.createDataFrame([(i,) for i in picked], "idx long"), "idx")
         got = frame.orderBy("idx").select("line", "input", "output", "label").collect()
         examples = [Example("train", r.line, r.input, r.output, r.label) for r in got]
         table = Table(split="train", source=data.train.source, format=data.train.format, shape=data.shape,
                       fields=data.train.fields, examples=examples, bad_rows=[], total_rows=len(examples), sha256="")
         result = self.run(AuditData(table, None, data.policy), params)
-        if n > cap:
+        if picked is not None and "rows_scored" in result.summary:
             result.summary["sampled"] = True
-            result.info["sample"] = (f"stratified sample of {len(examples)} of {n} training rows drawn on Spark "
-                                     f"(max_rows {cap}); flags are for sampled rows only")
+            result.info["skipped_rare_class_rows"] = None
         return result
-
