@@ -19,10 +19,10 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tickets"
 DEMO_GATE = """# The demo's gate: the default rules; smaller item counts for drift and overfitting (CPU minutes).
 suites:
   task: {params: {max_items: 80}}
-  baselines: {params: {max_items: 48}}
+  baselines: {params: {max_items: 32}}
   slices: {params: {slices: [{name: mentions an order or device, regex: "order|#[0-9]+|laptop|phone|monitor|tablet"}]}}
-  overfitting: {params: {max_items: 60, extraction_items: 32}}
-  drift: {params: {max_items: 40, max_new_tokens: 24}}
+  overfitting: {params: {max_items: 40, extraction_items: 24}}
+  drift: {params: {max_items: 30, max_new_tokens: 24}}
 """
 
 
