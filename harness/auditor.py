@@ -23,7 +23,6 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
     train/eval: a path (JSONL, JSON, CSV, Parquet), a `datasets.Dataset` or a list of dicts.
     policy: a YAML path or a dict merged over the default policy. Returns the dict that the CLI writes
     as audit.json (schema harness.audit/1)."""
-    import checks as registry
     import suites
 
     started = time.perf_counter()
@@ -45,14 +44,26 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
     probes = suites.probe_items() if pol["checks"]["leakage"]["params"]["probes"] else []
     data = AuditData(tables["train"], tables.get("eval"), pol, probes)
     data.token_counter  # noqa: B018 - a bad tokenizer path is bad input (exit 2), not a crashed check
+    return run_checks(data, pol, tables, started, {"name": "inprocess"}, on_check)
+
+
+def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: float, engine: dict[str, Any],
+               on_check: Callable[[str, dict], None] | None = None) -> dict[str, Any]:
+    """Every enabled check on `data` (an engine's `run_spark` when it has one and data is Spark's),
+    each crash isolated, each status decided by the policy; the audit.json dict. Shared by both engines."""
+    import checks as registry
+
+    spark = engine["name"] == "spark"
     results = []
     for name in registry.all_checks():
         conf = pol["checks"].get(name, {})
         if not conf.get("enabled", True):
             continue
         t0 = time.perf_counter()
+        check = registry.get_check(name)()
         try:
-            res = registry.get_check(name)().run(data, dict(conf.get("params") or {}))
+            runner = getattr(check, "run_spark", check.run) if spark else check.run
+            res = runner(data, dict(conf.get("params") or {}))
             status, reasons = decide(conf, res.summary)
             entry = {"check": name, "status": status, "reasons": reasons, "summary": res.summary,
                      "findings": res.findings, "info": res.info}
@@ -72,7 +83,7 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
         "inputs": {split: t.card() for split, t in tables.items()},
         "label_source": data.label_source,
         "policy": pol,
-        "engine": {"name": "inprocess"},
+        "engine": engine,
         "checks": results,
         "duration_s": round(time.perf_counter() - started, 3),
     }

@@ -6,23 +6,17 @@ engines report the same clusters and rows; checks without one (schema) read only
 from __future__ import annotations
 
 import time
-import traceback
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
-from .. import __version__
 from ..io import sha256_file
-from ..policy import decide, verdict
+from ..auditor import run_checks
 from .data import SparkAuditData
 from .load import load_split
 from .session import spark_session
 
-SCHEMA = "harness.audit/1"
-
-
 def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, master: str | None = None,
                 on_check: Callable[[str, dict], None] | None = None, spark: Any = None) -> dict[str, Any]:
-    import checks as registry
     import suites
 
     from ..errors import UsageError
@@ -44,36 +38,5 @@ def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, master: st
     probes = suites.probe_items() if pol["checks"]["leakage"]["params"]["probes"] else []
     data = SparkAuditData(tables["train"], tables.get("eval"), pol, spark, probes)
     data.token_counter  # noqa: B018 - a bad tokenizer path is bad input (exit 2), not a crashed check
-    results = []
-    for name in registry.all_checks():
-        check_conf = pol["checks"].get(name, {})
-        if not check_conf.get("enabled", True):
-            continue
-        t0 = time.perf_counter()
-        check = registry.get_check(name)()
-        try:
-            runner = getattr(check, "run_spark", check.run)
-            res = runner(data, dict(check_conf.get("params") or {}))
-            status, reasons = decide(check_conf, res.summary)
-            entry = {"check": name, "status": status, "reasons": reasons, "summary": res.summary,
-                     "findings": res.findings, "info": res.info}
-        except Exception as exc:  # isolate: one broken check must not hide the others
-            entry = {"check": name, "status": "error", "reasons": [f"{type(exc).__name__}: {exc}"],
-                     "summary": {}, "findings": [], "info": {"traceback": traceback.format_exc(limit=5)}}
-        entry["title"] = registry.REGISTRY[name].title
-        entry["duration_s"] = round(time.perf_counter() - t0, 3)
-        results.append(entry)
-        if on_check:
-            on_check(name, entry)
-    return {
-        "schema": SCHEMA,
-        "harness_version": __version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "verdict": verdict([r["status"] for r in results], pol["on_error"]),
-        "inputs": {split: t.card() for split, t in tables.items()},
-        "label_source": data.label_source,
-        "policy": pol,
-        "engine": {"name": "spark", "master": spark.sparkContext.master, "spark_version": spark.version},
-        "checks": results,
-        "duration_s": round(time.perf_counter() - started, 3),
-    }
+    return run_checks(data, pol, tables, started, {"name": "spark", "master": spark.sparkContext.master,
+                                                    "spark_version": spark.version}, on_check)
