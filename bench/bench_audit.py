@@ -82,7 +82,7 @@ def stage_ours_near(data: Path) -> dict:
     edges = [(first.setdefault(d, i), i) for i, d in enumerate(ids)]  # identical texts
     edges += [(first[a], first[b]) for a, b in res.pairs.tolist()]
     wall = time.perf_counter() - t0
-    return {"wall_s": wall, **score_near(len(texts), edges, truth), "candidates": res.stats["candidates"]}
+    return {"wall_s": wall, **score_near(len(texts), edges, truth), "candidates": res.stats["band_candidates"]}
 
 
 def stage_datasketch(data: Path, kind: str) -> dict:

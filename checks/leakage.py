@@ -155,10 +155,23 @@ class Leakage(Check):
         leaks = []
         n_eval = data.eval.good_rows if data.eval is not None else 0
         spark = data.spark
-        tgrams = _ngrams(train.select(F.col("idx").alias("row"), "loose"), n).select("h", "row").distinct().cache()
+        probes = data.probes if params["probes"] else []
+        items = (spark.createDataFrame([(k, normalize_loose(p["text"])) for k, p in enumerate(probes)], "q long, loose string")
+                 if probes else None)
+        ev = data.with_labels(data.frame("eval")).select("idx", "line", "norm", "loose", "lab") if data.eval is not None else None
+        # Only training n-grams that some eval row or probe item has can matter; keeping just those
+        # (all their training rows, so the rare-or-common count is unchanged) avoids shuffling every
+        # n-gram of the training set.
+        queries = [f.select(F.col(k).alias("q"), "loose") for f, k in ((ev, "idx"), (items, "q")) if f is not None]
+        needed = None
+        for qf in queries:
+            h = _ngrams(qf, n).select("h")
+            needed = h if needed is None else needed.unionByName(h)
+        needed = needed.distinct() if needed is not None else spark.createDataFrame([], "h long")
+        tgrams = (_ngrams(train.select(F.col("idx").alias("row"), "loose"), n).join(needed, "h")
+                  .select("h", "row").distinct().cache())
         rare = tgrams.groupBy("h").agg(F.count("*").alias("c")).where(F.col("c") <= max_rows).select("h")
-        if data.eval is not None:
-            ev = data.with_labels(data.frame("eval")).select("idx", "line", "norm", "loose", "lab")
+        if ev is not None:
             exact = (ev.join(train.select(F.col("norm"), F.col("idx").alias("row")), "norm")
                      .groupBy("idx").agg(F.sort_array(F.collect_list("row")).alias("rows"))
                      .select("idx", F.lit("exact").alias("kind"), F.lit(1.0).alias("sim"), "rows"))
@@ -186,11 +199,8 @@ class Leakage(Check):
                                                  "idx").select("idx", "line", "lab").collect()}
             leaks = [({"split": "eval", "line": f.line}, f.lab, f.kind, float(f.sim),
                       [({"split": "train", "line": info[r].line}, info[r].lab) for r in f.rows]) for f in found]
-        probes = data.probes if params["probes"] else []
         probe_hits = []
         if probes:
-            items = spark.createDataFrame([(k, normalize_loose(p["text"])) for k, p in enumerate(probes)],
-                                          "q long, loose string")
             exact = (items.join(train.select("loose", F.col("idx").alias("row")), "loose").groupBy("q")
                      .agg(F.max("row").alias("row")))  # in-process keeps the last training row with that key
             got = {r.q: ("exact", 1.0, [r.row]) for r in exact.collect()}
@@ -202,6 +212,8 @@ class Leakage(Check):
                                                                              "idx long"), "idx").collect()}
             probe_hits = [(probes[q], hit, cov, [{"split": "train", "line": lines[i]} for i in rows])
                           for q, (hit, cov, rows) in sorted(got.items())]
+        tgrams.unpersist()
+        train.unpersist()
         return self._result(leaks, probe_hits, n_eval, len(probes), data.policy, params)
 
     @staticmethod

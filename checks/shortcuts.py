@@ -78,31 +78,49 @@ class Shortcuts(Check):
         min_count = int(params["min_count"])
         analyze = CountVectorizer(**VECTORIZER).build_analyzer()
 
-        def tokens(batches):
+        def partial_counts(batches):
+            """(token, label, rows) summed over the partition: the per-row token lists never leave the
+            worker (a row per token and row was tens of millions of rows to shuffle at 1M)."""
             from harness.spark import pandas_frame, values
 
+            acc: Counter = Counter()
             for pdf in batches:
-                out = [(i, lab, tok) for i, lab, text in zip(pdf["idx"], values(pdf, "lab"), values(pdf, "norm"))
-                       for tok in set(analyze(text))]
-                yield pandas_frame(out, columns=["idx", "lab", "tok"])
+                for lab, text in zip(values(pdf, "lab"), values(pdf, "norm")):
+                    acc.update((tok, lab) for tok in set(analyze(text)))
+                if len(acc) > 2_000_000:  # bounded worker memory on huge partitions
+                    yield pandas_frame([(t, lab, k) for (t, lab), k in acc.items()], columns=["tok", "lab", "n"])
+                    acc.clear()
+            yield pandas_frame([(t, lab, k) for (t, lab), k in acc.items()], columns=["tok", "lab", "n"])
 
-        toks = frame.mapInPandas(tokens, "idx long, lab string, tok string").cache()
-        kept = toks.groupBy("tok").agg(F.count("*").alias("c")).where(F.col("c") >= min_count).select("tok")
-        counts = toks.join(kept, "tok").groupBy("tok", "lab").count().collect()
+        per_label = (frame.mapInPandas(partial_counts, "tok string, lab string, n long")
+                     .groupBy("tok", "lab").agg(F.sum("n").alias("n")))
+        kept = per_label.groupBy("tok").agg(F.sum("n").alias("c")).where(F.col("c") >= min_count).select("tok")
+        counts = per_label.join(kept, "tok").collect()
         vocab = sorted({r.tok for r in counts})
         at = {t: k for k, t in enumerate(vocab)}
         joint = np.zeros((len(vocab), len(classes)))
         for r in counts:
-            joint[at[r.tok], classes.index(r.lab)] = r["count"]
+            joint[at[r.tok], classes.index(r.lab)] = r.n
         n = data.train.good_rows
 
         def column(wanted: list[tuple[int, str]]) -> dict[tuple[int, str], tuple[Any, list[dict], int]]:
             """For every flagged (token, label) at once: a key of the token's row set (count, sum and xor
-            of row hashes) and the first 20 rows with that label."""
+            of row hashes) and the first 20 rows with that label. Rows are re-tokenised, keeping only
+            the flagged tokens."""
             if not wanted:
                 return {}
+            flagged = {vocab[t] for t, _ in wanted}
+
+            def rows_of(batches):
+                from harness.spark import pandas_frame, values
+
+                for pdf in batches:
+                    out = [(i, lab, tok) for i, lab, text in zip(pdf["idx"], values(pdf, "lab"), values(pdf, "norm"))
+                           for tok in set(analyze(text)) if tok in flagged]
+                    yield pandas_frame(out, columns=["idx", "lab", "tok"])
+
             pairs = data.spark.createDataFrame([(vocab[t], lab) for t, lab in wanted], "tok string, want string")
-            mine = toks.join(pairs.select("tok").distinct(), "tok")
+            mine = frame.mapInPandas(rows_of, "idx long, lab string, tok string").cache()
             keys = {r.tok: (r.n, r.s, r.x) for r in mine.groupBy("tok").agg(
                 F.count("*").alias("n"), F.sum(F.xxhash64("idx") % 1_000_000_007).alias("s"),
                 F.bit_xor(F.xxhash64("idx")).alias("x")).collect()}
@@ -110,6 +128,7 @@ class Shortcuts(Check):
                       .groupBy("tok", "lab").agg(F.count("*").alias("k"),
                                                  F.slice(F.sort_array(F.collect_list(F.struct("idx", "line"))), 1, 20)
                                                  .alias("first")).collect())
+            mine.unpersist()
             got = {(r.tok, r.lab): ([{"split": "train", "line": m.line} for m in r.first], r.k) for r in firsts}
             return {(t, lab): (keys[vocab[t]], *got.get((vocab[t], lab), ([], 0))) for t, lab in wanted}
 
@@ -132,7 +151,10 @@ class Shortcuts(Check):
             if k:
                 first = own.orderBy("idx").limit(20).collect()
                 name_hits[lab] = ([{"split": "train", "line": r.line} for r in first], k, present[lab])
-        return self._result(classes, label_counts, vocab, joint, column if vocab else None, name_hits, n, params)
+        result = self._result(classes, label_counts, vocab, joint, column if vocab else None, name_hits, n, params)
+        found.unpersist()
+        frame.unpersist()
+        return result
 
     @staticmethod
     def _result(classes, label_counts, vocab, joint, column, name_hits, n_rows, params) -> CheckResult:

@@ -14,8 +14,33 @@ from .similarity import SimilarPairs, similar_pairs
 from .text import normalize, normalize_loose
 
 
+class SplitView:
+    """What both engines' audit data say the same way (in-process AuditData, SparkAuditData): the
+    splits present, the data's shape and the token counter."""
+
+    train: Any
+    eval: Any
+    policy: dict[str, Any]
+
+    @property
+    def splits(self) -> list[str]:
+        return ["train"] + (["eval"] if self.eval is not None else [])
+
+    @property
+    def shape(self) -> str:
+        return self.train.shape
+
+    @cached_property
+    def token_counter(self):
+        """(count function, description): the configured tokenizer, or the fast estimate (a plain
+        function, so the Spark engine ships it to the executors)."""
+        from .tokens import token_counter
+
+        return token_counter(self.policy.get("tokenizer"))
+
+
 @dataclass
-class AuditData:
+class AuditData(SplitView):
     train: Table
     eval: Table | None
     policy: dict[str, Any]
@@ -25,14 +50,6 @@ class AuditData:
     def rows(self, split: str) -> list[Example]:
         table = self.train if split == "train" else self.eval
         return table.examples if table is not None else []
-
-    @property
-    def splits(self) -> list[str]:
-        return ["train"] + (["eval"] if self.eval is not None else [])
-
-    @property
-    def shape(self) -> str:
-        return self.train.shape
 
     @cached_property
     def normalized(self) -> dict[str, list[str]]:
@@ -47,13 +64,6 @@ class AuditData:
     def normalized_output(self) -> dict[str, list[str]]:
         return {s: [normalize(ex.output) if ex.output is not None else "" for ex in self.rows(s)]
                 for s in self.splits}
-
-    @cached_property
-    def token_counter(self):
-        """(count function, description): the configured tokenizer, or the fast estimate."""
-        from .tokens import token_counter
-
-        return token_counter(self.policy.get("tokenizer"))
 
     # ---- labels -----------------------------------------------------------------------------------
     @cached_property

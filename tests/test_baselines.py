@@ -15,7 +15,7 @@ from suites.baselines import duplicates_of, retrieve, stratified_shots, with_sho
 from suites.base import Context
 from tiny_model import build_tiny_model
 
-from test_compare import FAST, LABELS, rows as random_rows
+from test_compare import FAST, rows as random_rows
 
 
 def ex(text, label=None, line=1, split="train"):

@@ -8,7 +8,6 @@ import sys
 from xml.etree import ElementTree as ET
 
 import pytest
-import torch
 
 from harness.comparison import compare
 from harness.errors import InputError

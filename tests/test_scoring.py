@@ -66,11 +66,11 @@ def test_next_token_logprobs_equal_a_plain_forward(tiny):
     model, _ = tiny
     seqs, starts = [[5, 6, 7, 8, 9], [10, 11, 12], [13, 14, 15, 16, 17, 18, 19]], [3, 1, 5]
     got = next_token_logprobs(model, seqs, starts, pad_id=3, batch_size=2)
-    for s, st, g in zip(seqs, starts, got):
+    for s, start, g in zip(seqs, starts, got):
         with torch.no_grad():
             ref = model(input_ids=torch.tensor([s])).logits[0].log_softmax(-1)
-        assert g.shape[0] == len(s) - st
-        assert torch.allclose(g, ref[st - 1:len(s) - 1], atol=1e-5)
+        assert g.shape[0] == len(s) - start
+        assert torch.allclose(g, ref[start - 1:len(s) - 1], atol=1e-5)
 
 
 def test_long_prompts_are_cut_once_for_every_option(tiny):

@@ -16,34 +16,19 @@ from typing import Any
 
 import numpy as np
 
+from ..audit_data import SplitView
 from .load import SparkTable
 
 MAX_BUCKET_PAIRS = 64
 
 
 @dataclass
-class SparkAuditData:
+class SparkAuditData(SplitView):
     train: SparkTable
     eval: SparkTable | None
     policy: dict[str, Any]
     spark: Any
     probes: list[dict[str, Any]] = field(default_factory=list)
-
-    @cached_property
-    def token_counter(self):
-        """(count function, description): the configured tokenizer, or the fast estimate (shipped to
-        the executors with the function that counts)."""
-        from ..tokens import token_counter
-
-        return token_counter(self.policy.get("tokenizer"))
-
-    @property
-    def splits(self) -> list[str]:
-        return ["train"] + (["eval"] if self.eval is not None else [])
-
-    @property
-    def shape(self) -> str:
-        return self.train.shape
 
     def frame(self, split: str):
         return (self.train if split == "train" else self.eval).frame
@@ -209,17 +194,15 @@ class SparkAuditData:
         def verify(batches):
             import pandas as pd
 
-            from ..similarity import shingle_hashes
+            from ..similarity import jaccard_pairs, row_shingle_sets
 
             for pdf in batches:
                 if len(pdf) == 0:
                     continue
-                sims = []
-                for ta, tb in zip(pdf["ta"].tolist(), pdf["tb"].tolist()):
-                    h, off = shingle_hashes([ta, tb], ngram)
-                    x, y = set(h[off[0]:off[1]].tolist()), set(h[off[1]:off[2]].tolist())
-                    sims.append(len(x & y) / len(x | y))
-                out = pd.DataFrame({"a": pdf["a"].values, "b": pdf["b"].values, "sim": np.asarray(sims, float)})
+                m = len(pdf)
+                values, offsets = row_shingle_sets(pdf["ta"].tolist() + pdf["tb"].tolist(), ngram)
+                sims = jaccard_pairs(values, offsets, np.stack([np.arange(m), np.arange(m, 2 * m)], axis=1))
+                out = pd.DataFrame({"a": pdf["a"].values, "b": pdf["b"].values, "sim": sims})
                 yield out[out["sim"] >= threshold]
 
         self.similar_stats = {"shingle": f"char-{ngram}", "num_perm": num_perm, "bands": bands, "rows_per_band": r,
