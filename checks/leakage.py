@@ -19,26 +19,44 @@ class NgramIndex:
     most `max_rows` rows) with the eval text, so boilerplate alone ("please let me know if") is never
     evidence of contamination; once a row is a candidate, its common n-grams count towards the span."""
 
-    def __init__(self, train_words: list[list[str]], n: int, max_rows: int):
+    def __init__(self, train_texts: list[str], n: int, max_rows: int, queries: list[str] | None = None,
+                 chunk: int = 100_000):
+        """train_texts: similarity keys (words split on spaces). queries: when every text that will be
+        looked up is known, only the n-grams they hold are indexed (with all their training rows, so the
+        rare-or-common count is unchanged). Rows are split a chunk at a time: lists of word strings for
+        every row cost ~1.2 GB per million rows."""
         self.n, self.max_rows = n, max_rows
         self.vocab: dict[str, int] = {}
-        lengths = np.fromiter((len(w) for w in train_words), dtype=np.int64, count=len(train_words))
-        flat = np.fromiter((self.vocab.setdefault(w, len(self.vocab)) for ws in train_words for w in ws),
-                           dtype=np.int64, count=int(lengths.sum()))
-        # Rolling hash over all rows at once; windows that cross a row boundary are dropped.
-        row_of = np.repeat(np.arange(len(train_words)), lengths)
-        h = self._hash(flat)
-        if len(h):
-            ok = row_of[: len(h)] == row_of[n - 1:]
-            h, rows = h[ok], row_of[: len(ok)][ok]
-        else:
-            rows = np.zeros(0, dtype=np.int64)
+        hs, rs = [], []
+        for s in range(0, len(train_texts), chunk):
+            words = [t.split() for t in train_texts[s:s + chunk]]
+            lengths = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+            flat = np.fromiter((self.vocab.setdefault(w, len(self.vocab)) for ws in words for w in ws),
+                               dtype=np.int64, count=int(lengths.sum()))
+            # Rolling hash over the chunk's rows at once; windows that cross a row boundary are dropped.
+            row_of = np.repeat(np.arange(s, s + len(words)), lengths)
+            h = self._hash(flat)
+            if len(h):
+                ok = row_of[: len(h)] == row_of[n - 1:]
+                hs.append(h[ok])
+                rs.append(row_of[: len(ok)][ok])
+        h = np.concatenate(hs) if hs else np.zeros(0, dtype=np.uint64)
+        rows = np.concatenate(rs) if rs else np.zeros(0, dtype=np.int64)
+        if queries is not None:
+            wanted = [self._query_hashes(q.split()) for q in queries]
+            keep = np.isin(h, np.unique(np.concatenate(wanted)) if wanted else np.zeros(0, dtype=np.uint64))
+            h, rows = h[keep], rows[keep]
         order = np.lexsort((rows, h))
         h, rows = h[order], rows[order]
         first = np.ones(len(h), dtype=bool)
         first[1:] = (h[1:] != h[:-1]) | (rows[1:] != rows[:-1])
         self.hashes, self.rows = h[first], rows[first]          # (n-gram, row) pairs, sorted by n-gram
         self.pair_keys = np.sort(self._pair_key(self.hashes, self.rows))
+
+    def _query_hashes(self, words: list[str]) -> np.ndarray:
+        """A looked-up text's n-gram hashes; a word never seen in train gets an id no train word has."""
+        ids = np.fromiter((self.vocab.get(w, -1) for w in words), dtype=np.int64, count=len(words))
+        return self._hash(np.where(ids < 0, 2**40 + np.arange(len(ids)), ids))
 
     @staticmethod
     def _pair_key(hashes: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -60,8 +78,7 @@ class NgramIndex:
         span of `words`; coverage = span / len(words)."""
         if len(words) < self.n or len(self.hashes) == 0:
             return 0.0, 0, []
-        ids = np.fromiter((self.vocab.get(w, -1) for w in words), dtype=np.int64, count=len(words))
-        h = self._hash(np.where(ids < 0, 2**40 + np.arange(len(ids)), ids))
+        h = self._query_hashes(words)
         lo = np.searchsorted(self.hashes, h, "left")
         hi = np.searchsorted(self.hashes, h, "right")
         rare = np.flatnonzero((hi > lo) & (hi - lo <= self.max_rows))
@@ -96,7 +113,10 @@ class Leakage(Check):
         train = data.rows("train")
         n = int(params["ngram"])
         min_cov = float(params["min_coverage"])
-        index = NgramIndex([key.split() for key in data.loose["train"]], n, int(params["common_ngram_rows"]))
+        probes = data.probes if params["probes"] else []
+        index = NgramIndex(data.loose["train"], n, int(params["common_ngram_rows"]),
+                           queries=(data.loose["eval"] if data.eval is not None else [])
+                           + [normalize_loose(item["text"]) for item in probes])
         leaks = []  # (eval ref, eval label, kind, similarity, train matches)
         if data.eval is not None:
             ev = data.rows("eval")
@@ -128,7 +148,6 @@ class Leakage(Check):
                 leaks.append((ex.ref, data.labels["eval"][j], kind, sim,
                               [(train[r].ref, data.labels["train"][r]) for r in matches]))
         probe_hits = []  # (item, kind, coverage, train matches)
-        probes = data.probes if params["probes"] else []
         if probes:
             train_loose = {key: i for i, key in enumerate(data.loose["train"])}
             for item in probes:
