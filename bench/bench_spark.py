@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -32,11 +33,48 @@ def child(engine: str, data: Path, master: str, out: Path) -> None:
 
     pol = load_policy(None)
     pol["engine"] = engine
-    pol["spark"].update(master=master, driver_memory="6g", shuffle_partitions=32)
+    events = data / "spark_events"
+    if engine == "spark":  # Spark's event log, for the shuffle and spill totals the projection needs
+        shutil.rmtree(events, ignore_errors=True)
+        events.mkdir()
+        pol["spark"].update(master=master, driver_memory="6g", shuffle_partitions=32,
+                            conf={"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri(),
+                                  "spark.eventLog.compress": "false"})
     t0 = time.perf_counter()
     result = harness.audit(str(data / "train.jsonl"), str(data / "eval.jsonl"), pol)
     result["bench_wall_s"] = time.perf_counter() - t0
+    if engine == "spark":
+        from pyspark.sql import SparkSession
+
+        SparkSession.builder.getOrCreate().stop()  # flushes the event log
+        result["bench_spark_io"] = spark_io(events)
     out.write_text(json.dumps(result))
+
+
+def spark_io(events: Path) -> dict:
+    """Totals over every task in the event log: shuffle bytes written and read, bytes spilled to disk
+    and memory, task time; plus the largest single stage's shuffle write."""
+    tot = {"shuffle_write_gb": 0.0, "shuffle_read_gb": 0.0, "disk_spill_gb": 0.0, "memory_spill_gb": 0.0,
+           "task_core_s": 0.0, "tasks": 0}
+    per_stage: dict[int, float] = {}
+    for f in (p for p in events.rglob("*") if p.is_file()):  # Spark 4 writes a rolling directory per app
+        with open(f) as fh:
+            for line in fh:
+                if '"SparkListenerTaskEnd"' not in line:
+                    continue
+                ev = json.loads(line)
+                m = ev.get("Task Metrics") or {}
+                w = (m.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0)
+                r = m.get("Shuffle Read Metrics") or {}
+                tot["shuffle_write_gb"] += w / 2**30
+                tot["shuffle_read_gb"] += (r.get("Remote Bytes Read", 0) + r.get("Local Bytes Read", 0)) / 2**30
+                tot["disk_spill_gb"] += m.get("Disk Bytes Spilled", 0) / 2**30
+                tot["memory_spill_gb"] += m.get("Memory Bytes Spilled", 0) / 2**30
+                tot["task_core_s"] += m.get("Executor Run Time", 0) / 1000
+                tot["tasks"] += 1
+                per_stage[ev.get("Stage ID", -1)] = per_stage.get(ev.get("Stage ID", -1), 0.0) + w / 2**30
+    tot["largest_stage_shuffle_write_gb"] = max(per_stage.values(), default=0.0)
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in tot.items()}
 
 
 def tree_rss(pid: int) -> int:

@@ -15,7 +15,7 @@ import numpy as np
 from harness import stats
 
 from .base import Context, Suite, metric, not_applicable, register
-from .task import TaskSuite, classification_scores, sample, softmax
+from .task import TaskSuite, classification_scores, softmax, task_rows
 
 
 @register
@@ -29,12 +29,10 @@ class CalibrationSuite(Suite):
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         if ctx.shape != "classification":
             return not_applicable("calibration needs label probabilities (classification rows)")
-        s = ctx.shared.get("task")
-        if s is None:
-            rows = sample(ctx.eval, int(params.get("max_items", 500)), ctx.seed)
-            if not rows:
-                return not_applicable("no held-out rows (give --eval)")
-            s = classification_scores(ctx, rows, TaskSuite().key)
+        rows = task_rows(ctx)  # the task suite's rows and cached scores, whether or not it ran first
+        if not rows:
+            return not_applicable("no held-out rows (give --eval)")
+        s = classification_scores(ctx, rows, TaskSuite().key)
         truth = np.asarray(s["truth"])
         probs = {side: np.asarray([softmax(x) for x in s[side]]) for side in ("base", "tuned")}
         conf = {side: probs[side].max(axis=1) for side in probs}

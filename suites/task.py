@@ -129,7 +129,6 @@ class TaskSuite(Suite):
 
     def _classification(self, ctx: Context, rows: list, params: dict[str, Any]) -> dict[str, Any]:
         s = classification_scores(ctx, rows, self.key)
-        ctx.shared["task"] = s
         truth = np.asarray(s["truth"])
         pred = {side: np.asarray([int(np.argmax(x)) for x in s[side]]) for side in ("base", "tuned")}
         ok = {side: pred[side] == truth for side in pred}

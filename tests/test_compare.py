@@ -93,8 +93,9 @@ def test_a_rerun_recomputes_only_what_changed(made, tmp_path):
     args = (made["tiny"], made["root"] / "light", made["train"], made["eval"])
     first = compare(*args, policy=SMALL, cache=cache)
     again = compare(*args, policy=SMALL, cache=cache)
-    # Within one run, baselines and slices read the task suite's scores back (both sides, every held-out row).
-    assert first["cache"]["hits"] == 2 * 2 * len(made["eval"]) and again["cache"]["misses"] == 0
+    # Within one run, baselines, slices and calibration read the task suite's scores back (both sides,
+    # every held-out row).
+    assert first["cache"]["hits"] == 3 * 2 * len(made["eval"]) and again["cache"]["misses"] == 0
     assert again["suites"]["task"]["metrics"] == first["suites"]["task"]["metrics"]
     other = compare(made["tiny"], made["root"] / "over", made["train"], made["eval"], policy=SMALL, cache=cache)
     # A new adapter: the base side comes from the cache, the tuned side is scored afresh.

@@ -82,6 +82,17 @@ class Stop(KeyboardInterrupt):
     pass
 
 
+def stop_when(match, log: list | None = None):
+    """A progress callback that acts as Ctrl-C at the first progress line `match` accepts, keeping the
+    training lines it saw in `log`."""
+    def on_progress(stage, text):
+        if log is not None and stage == "train":
+            log.append(text)
+        if match(text):
+            raise Stop
+    return on_progress
+
+
 def test_interrupted_runs_leave_nothing_half_written_and_resume(setup, tmp_path):
     """Ctrl-C in training resumes from the checkpoint (same adapter as an uninterrupted run); Ctrl-C in
     compare leaves no results and the next run finishes it from the result cache."""
@@ -90,25 +101,14 @@ def test_interrupted_runs_leave_nothing_half_written_and_resume(setup, tmp_path)
     whole = run(_config(setup, tmp_path, "whole"))
     cfg = _config(setup, tmp_path, "cut")
 
-    def stop_at_step_2(stage, text):
-        if text.startswith("step 2/"):
-            raise Stop
-
     with pytest.raises(KeyboardInterrupt):
-        run(cfg, on_progress=stop_at_step_2)
+        run(cfg, on_progress=stop_when(lambda text: text.startswith("step 2/")))
     out = tmp_path / "cut"
     assert (out / "adapter.partial" / "checkpoint.pt").is_file() and not (out / "adapter").exists()
     assert "train" not in json.loads((out / "stages.json").read_text())
-    steps = []
-    seen = lambda stage, text: steps.append(text) if stage == "train" else None  # noqa: E731
-
-    def stop_in_forgetting(stage, text):
-        seen(stage, text)
-        if text == "suite forgetting: scoring":
-            raise Stop
-
+    steps: list[str] = []
     with pytest.raises(KeyboardInterrupt):
-        run(cfg, on_progress=stop_in_forgetting)
+        run(cfg, on_progress=stop_when(lambda text: text == "suite forgetting: scoring", steps))
     assert steps and steps[0].startswith("step 3/")  # steps 1-2 were not trained again
     assert (out / "adapter" / "manifest.json").is_file() and not (out / "adapter.partial").exists()
     assert not (out / "compare" / "results.json").exists() and not list(out.rglob("*.tmp"))
@@ -125,12 +125,8 @@ def test_interrupted_runs_leave_nothing_half_written_and_resume(setup, tmp_path)
 def test_a_stale_checkpoint_from_other_inputs_is_dropped(setup, tmp_path):
     cfg = _config(setup, tmp_path, "stale")
 
-    def stop(stage, text):
-        if text.startswith("step 1/"):
-            raise Stop
-
     with pytest.raises(KeyboardInterrupt):
-        run(cfg, on_progress=stop)
+        run(cfg, on_progress=stop_when(lambda text: text.startswith("step 1/")))
     cfg.write_text(cfg.read_text().replace("epochs: 1", "epochs: 2"))  # another config: the checkpoint no longer fits
     summary = run(cfg)
     assert summary["stages"]["train"]["status"] == "ran"

@@ -210,7 +210,7 @@ def reading(rng: random.Random) -> list[dict]:
     for n in range(120):
         name, friend = rng.sample(FIRST, 2)
         city, job = rng.choice(CITIES), rng.choice(JOBS)
-        (hobby_verb, hobby), pet, colour = rng.choice(HOBBIES), rng.choice(PETS), rng.choice(COLOURS)
+        (hobby_verb, _hobby), pet, colour = rng.choice(HOBBIES), rng.choice(PETS), rng.choice(COLOURS)
         passage = (f"{name} lives in {city} and works as a {job}. On weekends {name} likes to {hobby_verb} "
                    f"with {friend}. {name} has {pet} and drives a {colour} car.")
         kind = n % 5
