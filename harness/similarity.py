@@ -20,6 +20,9 @@ import numpy as np
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _EMPTY = np.uint32(0xFFFFFFFF)
 _PAD = "\x01"
+# Candidates whose signature estimate is below threshold - this are dropped before true Jaccard (see
+# similar_pairs); the Spark engine uses the same margin.
+ESTIMATE_MARGIN = 0.15
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -155,19 +158,17 @@ def lsh_candidates(sig: np.ndarray, bands: int, min_estimate: float, max_bucket_
         looked += len(a)
         for s in range(0, len(a), chunk):
             pa, pb = a[s:s + chunk], b[s:s + chunk]
-            ok = (sig[pa] == sig[pb]).mean(axis=1, dtype=np.float32) >= min_estimate
+            ok = estimated_similarity(sig[pa], sig[pb]) >= min_estimate
             if ok.any():
                 pa, pb = pa[ok], pb[ok]
                 kept.append(np.minimum(pa, pb) * n + np.maximum(pa, pb))
     return _unique_pairs(kept, n), looked
 
 
-def estimated_similarity(sig: np.ndarray, pairs: np.ndarray, chunk: int = 200_000) -> np.ndarray:
-    out = np.empty(len(pairs), dtype=np.float32)
-    for s in range(0, len(pairs), chunk):
-        p = pairs[s:s + chunk]
-        out[s:s + chunk] = (sig[p[:, 0]] == sig[p[:, 1]]).mean(axis=1)
-    return out
+def estimated_similarity(sig_a: np.ndarray, sig_b: np.ndarray) -> np.ndarray:
+    """MinHash estimate of each row pair's Jaccard (share of equal bins), float32. Both engines filter
+    candidates with this one function, so the same pairs pass the same margin."""
+    return (sig_a == sig_b).mean(axis=1, dtype=np.float32)
 
 
 def row_shingle_sets(texts: list[str], ngram: int, chunk: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
@@ -239,7 +240,7 @@ class SimilarPairs:
 
 
 def similar_pairs(texts: list[str], threshold: float, ngram: int = 5, num_perm: int = 128, bands: int = 32,
-                  seed: int = 1, estimate_margin: float = 0.15, chunk: int = 20_000) -> SimilarPairs:
+                  seed: int = 1, estimate_margin: float = ESTIMATE_MARGIN, chunk: int = 20_000) -> SimilarPairs:
     """All pairs of `texts` whose character n-gram Jaccard is >= threshold (up to LSH's miss rate).
 
     Candidates are first filtered by their signature estimate (>= threshold - estimate_margin; the

@@ -15,6 +15,7 @@ from .data import SparkAuditData
 from .load import load_split
 from .session import spark_session
 
+
 def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, master: str | None = None,
                 on_check: Callable[[str, dict], None] | None = None, spark: Any = None) -> dict[str, Any]:
     import suites

@@ -144,7 +144,6 @@ class SparkAuditData(SplitView):
         keys = self.signatures.mapInPandas(band_keys, "band int, key long, tid long")
         bucket = Window.partitionBy("band", "key")
         members = keys.withColumn("size", F.count("*").over(bucket)).where("size > 1").select("band", "key", "tid")
-        margin = 0.15
 
         def pairs_in_buckets(batches):
             """Members sorted by (band, key, tid), many buckets a batch: each member is paired with the next
@@ -153,6 +152,8 @@ class SparkAuditData(SplitView):
             signatures already are, so no pair travels with two signatures. A bucket cut by a batch
             boundary is carried over to the next batch."""
             import pandas as pd
+
+            from ..similarity import ESTIMATE_MARGIN, estimated_similarity
 
             def pairs(pdf):
                 if len(pdf) < 2:
@@ -165,9 +166,7 @@ class SparkAuditData(SplitView):
                     same = np.flatnonzero((band[d:] == band[:-d]) & (key[d:] == key[:-d]))
                     if len(same) == 0:
                         break
-                    # float32 as estimated_similarity: the same candidates pass the same margin
-                    est = (sig[same] == sig[same + d]).mean(axis=1).astype(np.float32)
-                    keep = same[est >= threshold - margin]
+                    keep = same[estimated_similarity(sig[same], sig[same + d]) >= threshold - ESTIMATE_MARGIN]
                     out_a.append(tids[keep])
                     out_b.append(tids[keep + d])
                 if out_a:
