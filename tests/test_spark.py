@@ -99,7 +99,7 @@ def test_connected_components_follow_chains(spark):
     assert comp == {0: 0, 1: 0, 2: 0, 3: 0, 4: 4, 5: 5, 6: 5, 7: 7}
 
 
-def test_cli_engine_flag(tickets, tickets_policy, tmp_path):
+def test_cli_engine_flag(tickets, tickets_policy, tmp_path, capsys):
     from harness.cli import main
 
     out, _ = tickets
@@ -109,3 +109,11 @@ def test_cli_engine_flag(tickets, tickets_policy, tmp_path):
     assert code == 1 and result["verdict"] == "fail" and result["engine"]["master"].startswith("local")
     assert main(["audit", str(out / "train.jsonl"), "--engine", "spark", "--out", str(tmp_path / "b"),
                  "--field", "text=body"]) == 2  # bad input stays a one-line exit 2 on Spark too
+    capsys.readouterr()
+    missing = tmp_path / "nope.jsonl"
+    assert main(["audit", str(missing), "--engine", "spark", "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"{missing}: no such file or directory") and "\n" not in err and "Traceback" not in err
+    # A URI is not checked before Spark starts: Spark's own "path not found" becomes the same one line.
+    assert main(["audit", missing.as_uri(), "--engine", "spark", "--out", str(tmp_path / "d")]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"{missing.as_uri()}: no such file or directory")

@@ -20,11 +20,13 @@ def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, master: st
                 on_check: Callable[[str, dict], None] | None = None, spark: Any = None) -> dict[str, Any]:
     import suites
 
-    from ..errors import UsageError
+    from ..errors import InputError, UsageError
 
     for name, what in (("train", train), ("eval", eval)):
         if what is not None and not isinstance(what, (str, Path)):
             raise UsageError(f"the Spark engine reads paths (JSONL or Parquet), not a {type(what).__name__} for {name}")
+        if what is not None and "://" not in str(what) and not Path(what).exists():
+            raise InputError(str(what), "no such file or directory")  # before a JVM starts, not after
     started = time.perf_counter()
     conf = pol.get("spark") or {}
     spark = spark or spark_session(master or conf.get("master", "local[*]"),

@@ -42,12 +42,19 @@ def _fmt(path: str, fmt: str | None) -> str:
 def _records(spark, path: str, fmt: str):
     """(line, record-as-JSON) rows: JSONL keeps its 1-based line numbers (blank lines skipped), Parquet
     numbers its rows from 1 in file order."""
+    from pyspark.errors import AnalysisException
     from pyspark.sql import functions as F
 
+    try:
+        raw = spark.read.text(path) if fmt == "jsonl" else spark.read.parquet(path)
+    except AnalysisException as exc:  # a missing or unreadable path is bad input: one line, exit 2
+        if "PATH_NOT_FOUND" in str(exc):
+            raise InputError(path, "no such file or directory") from None
+        raise InputError(path, f"Spark cannot read it as {fmt}: {str(exc).splitlines()[0]}") from None
     if fmt == "jsonl":
-        lines = spark.read.text(path).rdd.zipWithIndex().map(lambda t: (t[1] + 1, t[0][0]))
+        lines = raw.rdd.zipWithIndex().map(lambda t: (t[1] + 1, t[0][0]))
         return spark.createDataFrame(lines, "line long, record string").where(F.trim("record") != "")
-    frame = spark.read.parquet(path)
+    frame = raw
     rows = frame.rdd.zipWithIndex().map(lambda t: (t[1] + 1, json.dumps(t[0].asDict(recursive=True), default=str)))
     return spark.createDataFrame(rows, "line long, record string")
 
