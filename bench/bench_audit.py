@@ -123,7 +123,7 @@ def stage_label_errors(data: Path) -> dict:
     import numpy as np
     from cleanlab.filter import find_label_issues
 
-    from checks.label_errors import confident_learning, out_of_fold_probabilities
+    from harness.checks.label_errors import confident_learning, out_of_fold_probabilities
     from harness.text import normalize
 
     _texts, rows, truth = load(data)
@@ -152,7 +152,7 @@ def stage_audit(data: Path) -> dict:
     t0 = time.perf_counter()
     result = harness.audit(str(data / "train.jsonl"), str(data / "eval.jsonl"))
     return {"wall_s": time.perf_counter() - t0, "verdict": result["verdict"],
-            "checks": {c["check"]: c["duration_s"] for c in result["checks"]}}
+            "checks": {c["check"]: c["seconds"] for c in result["checks"]}}
 
 
 STAGES = {

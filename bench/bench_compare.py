@@ -45,8 +45,8 @@ metric_list:
 def run_ours(args) -> dict:
     from harness.comparison import compare
     from harness.paired import Pair
-    from harness.scoring import _pad_id, continuation_tokens, score_items
-    from suites.forgetting import probe_sets, read_probe_set
+    from harness.scoring import pad_token_id, continuation_tokens, score_items
+    from harness.suites.forgetting import probe_sets, read_probe_set
 
     cache = Path(args.work) / "ours-cache.sqlite"
     cache.unlink(missing_ok=True)
@@ -64,7 +64,7 @@ def run_ours(args) -> dict:
         items = read_probe_set(path)[:args.limit]
         keyed = [list(continuation_tokens(pair.tokenizer, it["context"], [" " + c for c in it["choices"]])) for it in items]
         got = pair.both("forgetting:1", "mc_text", keyed, keyed,
-                        lambda m, its: score_items(m, [(p, r, None) for p, r in its], _pad_id(pair.tokenizer)))
+                        lambda m, its: score_items(m, [(p, r, None) for p, r in its], pad_token_id(pair.tokenizer)))
         picks[name] = {side: [max(range(len(s)), key=s.__getitem__) for s in got[side]] for side in got}
     assert pair.cache.misses == 0, "the read-back should come from the cache"
     acc = {k: {m: v["tuned"] for m, v in res["suites"]["forgetting"]["metrics"].items() if m.startswith(k + ".")}

@@ -161,7 +161,7 @@ def main() -> None:
             if "error" in r:
                 print(f"{n:9d} {engine:>10s} {r['wall_s']:8.1f} {r['peak_gb']:8.2f}  {r['error']}", flush=True)
                 continue
-            slow = sorted(((c["check"], c["duration_s"]) for c in r["result"]["checks"]), key=lambda kv: -kv[1])[:3]
+            slow = sorted(((c["check"], c["seconds"]) for c in r["result"]["checks"]), key=lambda kv: -kv[1])[:3]
             print(f"{n:9d} {engine:>10s} {r['wall_s']:8.1f} {r['peak_gb']:8.2f}  "
                   + ", ".join(f"{k} {v:.0f}s" for k, v in slow), flush=True)
         if all("result" in r for r in runs.values()) and len(runs) == 2:

@@ -33,11 +33,16 @@ class Check:
     # Summary keys a policy may put conditions on (warn_if / fail_if); the contract test holds every
     # check to them.
     metrics: ClassVar[tuple[str, ...]] = ()
+    # The few summary figures worth a glance in a terminal table (the rest is in audit.json).
+    key_figures: ClassVar[tuple[str, ...]] = ()
+    # Where the check runs and is shown among the others (lower first); a plug-in's default is last.
+    order: ClassVar[int] = 1000
 
     def run(self, data: AuditData, params: dict[str, Any]) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError
 
 
-REGISTRY = Registry("check")
+REGISTRY = Registry("check", "harness.checks", "finetune_harness.checks")
 register = REGISTRY.register
 get_check = REGISTRY.lookup
+all_checks = REGISTRY.names

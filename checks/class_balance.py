@@ -11,6 +11,8 @@ from .base import Check, CheckResult, not_applicable, register
 @register
 class ClassBalance(Check):
     name = "class_balance"
+    order = 100
+    key_figures = ('classes', 'imbalance_ratio', 'label_shift_tvd')
     title = "Class balance and label shift"
     why = "Rare classes are learned poorly; a train/eval label shift makes the eval score misleading."
     metrics = ("imbalance_ratio", "rarest_share", "rare_classes", "label_shift_tvd", "eval_labels_unseen_in_train")

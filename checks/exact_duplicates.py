@@ -9,6 +9,8 @@ from .base import Check, CheckResult, register
 @register
 class ExactDuplicates(Check):
     name = "exact_duplicates"
+    order = 20
+    key_figures = ('duplicate_rows', 'groups')
     title = "Exact duplicates"
     why = "Each copy is one more gradient step on the same example: it overweights it and invites memorisation."
     metrics = ("duplicate_rows", "duplicate_rate", "duplicate_pair_rows", "groups")

@@ -14,6 +14,8 @@ from .base import Check, CheckResult, not_applicable, register
 @register
 class LabelConflicts(Check):
     name = "label_conflicts"
+    order = 40
+    key_figures = ('conflicting_groups', 'conflicting_rows')
     title = "Conflicting labels"
     why = "One input with two answers teaches the model to be inconsistent; at least one row is wrong."
     metrics = ("conflicting_groups", "conflicting_rows", "conflicting_rate")

@@ -70,6 +70,8 @@ def confident_learning(probs: np.ndarray, labels: np.ndarray, threshold_scale: f
 @register
 class LabelErrors(Check):
     name = "label_errors"
+    order = 50
+    key_figures = ('flagged_rows', 'out_of_fold_accuracy')
     title = "Likely label errors"
     why = "A wrong label is a wrong lesson; confident learning finds the rows a classifier trained on the rest disputes."
     metrics = ("flagged_rows", "flagged_rate")

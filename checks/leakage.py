@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.similarity import _mix64
+from harness.similarity import mix64
 from harness.text import normalize_loose
 
 from .base import Check, CheckResult, register
@@ -61,7 +61,7 @@ class NgramIndex:
     @staticmethod
     def _pair_key(hashes: np.ndarray, rows: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
-            return _mix64(hashes * np.uint64(0x100000001B3) + rows.astype(np.uint64))
+            return mix64(hashes * np.uint64(0x100000001B3) + rows.astype(np.uint64))
 
     def _hash(self, ids: np.ndarray) -> np.ndarray:
         if len(ids) < self.n:
@@ -105,6 +105,8 @@ class NgramIndex:
 @register
 class Leakage(Check):
     name = "leakage"
+    order = 60
+    key_figures = ('leaked_eval_rows', 'exact', 'near', 'ngram', 'leaked_probe_items')
     title = "Train/eval leakage and contamination"
     why = "An eval row the model trained on measures memory, not skill: every later score is inflated."
     metrics = ("leaked_eval_rows", "leaked_rate", "exact", "near", "ngram", "leaked_probe_items")

@@ -11,6 +11,8 @@ from .base import Check, CheckResult, register
 @register
 class Length(Check):
     name = "length"
+    order = 90
+    key_figures = ('truncated_rows', 'outlier_rows', 'empty_outputs', 'p95_tokens')
     title = "Length and truncation"
     why = "Rows past max_seq_len lose their ending (often the answer); empty outputs teach nothing."
     metrics = ("truncated_rows", "empty_outputs", "outlier_rows", "max_tokens", "p95_tokens")

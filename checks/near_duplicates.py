@@ -9,6 +9,8 @@ from .base import Check, CheckResult, register
 @register
 class NearDuplicates(Check):
     name = "near_duplicates"
+    order = 30
+    key_figures = ('duplicate_rows', 'clusters', 'largest_cluster')
     title = "Near duplicates"
     why = "Copies that differ by a typo or a greeting still overweight one example and hide from exact matching."
     metrics = ("clusters", "duplicate_rows", "duplicate_rate", "largest_cluster")

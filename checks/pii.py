@@ -121,6 +121,8 @@ def mask(value: str) -> str:
 @register
 class PII(Check):
     name = "pii"
+    order = 80
+    key_figures = ('rows_with_pii', 'emails', 'phones', 'cards', 'ibans', 'ips', 'secrets')
     title = "Personal data and secrets"
     why = "A fine-tuned model can repeat what it was trained on: personal data and keys in rows can leak."
     metrics = ("rows_with_pii", "matches", "secrets", "emails", "phones", "cards", "ibans", "ips")

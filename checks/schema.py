@@ -9,6 +9,8 @@ from .base import Check, CheckResult, register
 @register
 class Schema(Check):
     name = "schema"
+    order = 10
+    key_figures = ('bad_rows', 'rows')
     title = "Schema and row validation"
     why = "Rows the trainer cannot use, or would use wrongly, should be fixed before anything else."
     metrics = ("bad_rows", "bad_rate")

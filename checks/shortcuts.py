@@ -21,6 +21,8 @@ def _core(token: str) -> tuple[bool, int]:
 @register
 class Shortcuts(Check):
     name = "shortcuts"
+    order = 70
+    key_figures = ('shortcut_tokens', 'label_name_rows')
     title = "Shortcuts (tokens that give the label away)"
     why = "A token that almost always comes with one label lets the model skip the task and break on new data."
     metrics = ("shortcut_tokens", "label_name_rows", "label_name_rate")

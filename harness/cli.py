@@ -21,7 +21,7 @@ def _field(value: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .version import __version__
 
     parser = argparse.ArgumentParser(prog="harness", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"finetune-harness {__version__}")
@@ -144,20 +144,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from reports.view import load_results
+    from .artefacts import write_report
+    from .reports.view import load_results
 
-    from .io import write_text_atomic
-
-    docs = load_results(args.paths)
-    if args.format == "md":
-        from reports.markdown import render_markdown
-
-        text = render_markdown(docs)
-    else:
-        from reports.html import render_html
-
-        text = render_html(docs)
-    write_text_atomic(args.out, text)
+    write_report(load_results(args.paths), args.out, args.format)
     print(f"report: {args.out}")
     return 0
 
@@ -165,9 +155,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from reports.compare_terminal import print_compare
-
-    from .comparison import compare
+    from . import compare
+    from .reports.compare_terminal import print_compare
 
     console = Console(width=None if sys.stdout.isatty() else 140)  # CI logs: wide enough for one row per metric
     cache = "" if args.no_cache else args.cache
@@ -188,11 +177,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from reports.terminal import print_audit
-
-    from .auditor import audit
-    from .io import write_json_atomic
+    from . import audit
+    from .artefacts import write_audit
     from .policy import load_policy
+    from .reports.terminal import print_audit
 
     policy = load_policy(args.policy)
     if args.labels:
@@ -209,13 +197,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     with console.status("auditing...") as status:
         result = audit(args.train, args.eval_path, policy, shape=args.shape, fields=dict(args.field),
                        on_check=lambda name, entry: status.update(f"auditing... {name} done"))
-    out = Path(args.out) / "audit.json"
-    write_json_atomic(out, result)
-    from reports.html import render_html
-
-    from .io import write_text_atomic
-
-    write_text_atomic(Path(args.out) / "report.html", render_html({"audit": result}))
+    out = write_audit(args.out, result)
     if args.quiet:
         console.print(f"verdict: {result['verdict']}  ({out})")
     else:
@@ -227,9 +209,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .trainer import train
-
-    import os
+    from . import train
 
     console = Console(quiet=os.environ.get("RANK", "0") != "0")  # one launcher, one voice: rank 0 speaks
     overrides = {"epochs": args.epochs, "lr": args.lr, "lora_r": args.lora_r, "batch_size": args.batch_size,

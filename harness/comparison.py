@@ -3,42 +3,39 @@
 One base in memory with the adapter attached (harness/paired.py); each suite scores its items on both
 sides and returns plain data; a suite that crashes becomes an `error` result and the rest still run;
 the gate policy decides pass or fail afterwards. Results are the versioned dict `harness.compare/1`
-that the CLI, the Python API and the reports all read.
+that the CLI, the Python API and the reports all read; writing them (results.json, JUnit, the report,
+the model card's results) is the application's (harness/artefacts.py).
 """
 
 from __future__ import annotations
 
 import time
-import traceback
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from . import __version__
 from .data import load_table
 from .errors import HarnessError, InputError, UsageError
 from .gate import apply, load_gate
-from .io import write_json_atomic, write_text_atomic
+from .results import COMPARE_SCHEMA, crashed, plain
+from .suites import REGISTRY, Context, get_suite
+from .version import __version__
 
-SCHEMA = "harness.compare/1"
+SCHEMA = COMPARE_SCHEMA
 
 
 def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None, *,
             probes: Sequence[str | Path] | None = None, prompts: Sequence[str | Path] | None = None,
-            policy: str | Path | Mapping[str, Any] | None = None, out: str | Path | None = None,
+            policy: str | Path | Mapping[str, Any] | None = None,
             suites: Sequence[str] | None = None, cache: str | Path | None = None,
             on_suite: Callable[[str, str], None] | None = None) -> dict[str, Any]:
-    """Score base and tuned on every enabled suite, apply the gate, and (with `out`) write results.json
-    and junit.xml and fill the adapter's model card. Returns the results dict."""
-    import suites as suite_pkg
-    from suites.base import Context, get_suite
-    from suites.drift import read_prompts
-
+    """Score base and tuned on every enabled suite and apply the gate. Returns the results dict."""
     from .paired import Pair
     from .render import DEFAULT_PROMPT
+    from .suites.drift import read_prompts
 
     started = time.perf_counter()
     gate = load_gate(policy)
-    chosen = list(suites) if suites else [n for n in suite_pkg.ORDER if gate["suites"].get(n, {}).get("enabled", True)]
+    chosen = list(suites) if suites else [n for n in REGISTRY.names() if gate["suites"].get(n, {}).get("enabled", True)]
     for name in chosen:
         get_suite(name)  # unknown names fail here, with a did-you-mean, before any model is loaded
     extra_prompts = []
@@ -89,14 +86,13 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
                 res = suite.run(ctx, params)
                 info = res.get("info", {})
                 status = "not_applicable" if info.get("applicable") is False else "ok"
-                entry = {"status": status, **res}
+                entry = {"status": status, "reasons": [], "error": None, "traceback": None, **res}
             except HarnessError:
-                raise
+                raise  # bad input met inside a suite is the user's to fix: one line, exit 2 (as in the audit)
             except Exception as exc:  # a crashing suite is reported; the others still run (deepchecks)
-                entry = {"status": "error", "metrics": {}, "info": {}, "rows": [],
-                         "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=6)}
+                entry = {**crashed(exc, frames=6), "metrics": {}, "info": {}, "rows": []}
             entry.update(title=suite.title, why=suite.why, version=suite.version,
-                         seconds=round(time.perf_counter() - t0, 2))
+                         key_figures=list(suite.key_figures), seconds=round(time.perf_counter() - t0, 2))
             results["suites"][name] = plain(entry)
             if on_suite:
                 on_suite(name, entry["status"])
@@ -106,52 +102,10 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         results["seconds"] = round(time.perf_counter() - started, 2)
     finally:
         pair.close()
-    if out is not None:
-        write_outputs(results, Path(out), Path(adapter))
     return results
-
-
-def plain(obj: Any) -> Any:
-    """JSON-able: numpy scalars to Python, NaN and infinities to None (a figure that does not exist)."""
-    import math
-
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _table_info(table) -> dict[str, Any] | None:
     if table is None:
         return None
     return {"path": table.source, "sha256": table.sha256, "rows": len(table.examples), "bad_rows": len(table.bad_rows)}
-
-
-def write_outputs(results: dict[str, Any], out: Path, adapter: Path) -> None:
-    from reports.junit import render_junit
-    from reports.model_card import fill_results
-
-    from reports.html import render_html
-
-    write_json_atomic(out / "results.json", results)
-    write_text_atomic(out / "junit.xml", render_junit(results))
-    docs = {"compare": results}
-    manifest = adapter / "manifest.json"
-    if manifest.is_file():
-        import json
-
-        try:
-            docs["manifest"] = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
-    write_text_atomic(out / "report.html", render_html(docs))
-    card = adapter / "README.md"
-    if card.is_file():
-        write_text_atomic(card, fill_results(card.read_text(encoding="utf-8"), results))

@@ -9,7 +9,6 @@ is written once and a chat copy of a classification set is audited the same way.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -19,16 +18,10 @@ from typing import Any, Iterable, Mapping
 
 from .errors import InputError, UsageError
 from .formats import read_records
+from .hints import did_you_mean
 from .io import sha256_file
 
-SHAPES = {
-    "classification": ("text", "label"),
-    "instruction": ("prompt", "completion"),
-    "alpaca": ("instruction", "input", "output"),
-    "chat": ("messages",),
-}
-OPTIONAL_FIELDS = {"alpaca": {"input"}}
-CHAT_ROLES = ("system", "user", "assistant", "tool", "function", "developer")
+from .shapes import CHAT_ROLES, OPTIONAL_FIELDS, SHAPES  # noqa: F401  (re-exported: data.SHAPES)
 
 
 @dataclass(slots=True)
@@ -106,9 +99,7 @@ def _records_from_object(source: Any) -> list[Any]:
 def detect_shape(records: list[Any], fields: Mapping[str, str], shape: str | None, name: str) -> str:
     if shape and shape != "auto":
         if shape not in SHAPES:
-            hint = difflib.get_close_matches(shape, SHAPES, n=1)
-            raise UsageError(f"unknown shape {shape!r}" + (f"; did you mean {hint[0]!r}?" if hint else
-                             f"; expected one of {', '.join(SHAPES)}"))
+            raise UsageError(f"unknown shape {shape!r}{did_you_mean(shape, SHAPES)}")
         return shape
     seen: set[str] = set()
     counts = {}

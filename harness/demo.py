@@ -9,13 +9,13 @@ cores (the pipeline's results and report record the sizes); the forgetting probe
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Callable
 
+from .artefacts import write_audit, write_json
+from .examples import TICKETS as EXAMPLE  # package data: found in a wheel as in the checkout
 from .io import write_text_atomic
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tickets"
 DEMO_GATE = """# The demo's gate: the default rules; smaller item counts for drift and overfitting (CPU minutes).
 suites:
   task: {params: {max_items: 80}}
@@ -29,19 +29,15 @@ suites:
 def run_demo(out: str | Path = "demo-out", rows: int = 300, base: str = "smollm2-135m-instruct",
              on_stage: Callable[[str, str], None] | None = None,
              on_progress: Callable[[str, str], None] | None = None) -> dict[str, Any]:
-    from .auditor import audit
+    from . import audit
     from .clean import clean
-    from .io import write_json_atomic
     from .pipeline import PipelineConfig, run
 
     out = Path(out)
     say = on_stage or (lambda name, status: None)
     say("raw audit", "running")
     raw = audit(str(EXAMPLE / "train.jsonl"), str(EXAMPLE / "eval.jsonl"), str(EXAMPLE / "policy.yaml"))
-    write_json_atomic(out / "raw-audit" / "audit.json", raw)
-    from reports.html import render_html
-
-    write_text_atomic(out / "raw-audit" / "report.html", render_html({"audit": raw}))
+    write_audit(out / "raw-audit", raw)
     say("raw audit", raw["verdict"])
     cleaned = clean(EXAMPLE / "train.jsonl", raw, out / "clean")
     lines = (out / "clean" / "train.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:rows]
@@ -56,5 +52,5 @@ def run_demo(out: str | Path = "demo-out", rows: int = 300, base: str = "smollm2
     summary["raw_audit"] = {"verdict": raw["verdict"], "path": str(out / "raw-audit" / "report.html"),
                             "failed_checks": [c["check"] for c in raw["checks"] if c["status"] == "fail"]}
     summary["clean"] = {k: v for k, v in cleaned.items() if k != "rows"}
-    write_text_atomic(out / "demo.json", json.dumps(summary, indent=2) + "\n")
+    write_json(out / "demo.json", summary)
     return summary

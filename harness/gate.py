@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import fnmatch
 from pathlib import Path
 from typing import Any, Mapping
@@ -12,7 +11,9 @@ from typing import Any, Mapping
 import yaml
 
 from .errors import UsageError
+from .hints import did_you_mean
 from .io import read_yaml_mapping
+from .results import compare_reasons
 
 DEFAULT_GATE = Path(__file__).with_name("default_gate.yaml")
 FIELDS = ("tuned", "base", "delta", "lower", "upper")
@@ -20,32 +21,29 @@ _RULE_KEYS = ("field", "above", "below", "severity")
 _TOP = ("on_error", "seed", "required", "suites", "gates")
 
 
-def _hint(key: str, options) -> str:
-    close = difflib.get_close_matches(key, list(options), n=1)
-    return f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(map(str, options))}"
-
-
 def load_gate(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
     """The default gate policy with a user's (path, dict or None) merged over it, validated."""
-    from suites import REGISTRY
+    from .suites import REGISTRY
 
     merged = yaml.safe_load(DEFAULT_GATE.read_text(encoding="utf-8"))
+    for suite in REGISTRY.names():  # a plug-in suite the default gate does not name runs, with no rules
+        merged["suites"].setdefault(suite, {"enabled": True, "params": {}})
     if policy is None:
         return merged
     name, user = ("<policy>", dict(policy)) if isinstance(policy, Mapping) else (str(policy), read_yaml_mapping(policy, "gate policy"))
     for key, value in user.items():
         if key not in _TOP:
-            raise UsageError(f"{name}: unknown gate policy key {key!r}{_hint(key, _TOP)}")
+            raise UsageError(f"{name}: unknown gate policy key {key!r}{did_you_mean(key, _TOP)}")
         if key == "suites":
             if not isinstance(value, dict):
                 raise UsageError(f"{name}: suites must be a mapping of suite name to settings")
             for suite, conf in value.items():
                 if suite not in REGISTRY:
-                    raise UsageError(f"{name}: unknown suite {suite!r} under suites{_hint(suite, REGISTRY)}")
+                    raise UsageError(f"{name}: unknown suite {suite!r} under suites{did_you_mean(suite, REGISTRY)}")
                 conf = conf or {}
                 for k in conf:
                     if k not in ("enabled", "params"):
-                        raise UsageError(f"{name}: unknown key 'suites.{suite}.{k}'{_hint(k, ('enabled', 'params'))}")
+                        raise UsageError(f"{name}: unknown key 'suites.{suite}.{k}'{did_you_mean(k, ('enabled', 'params'))}")
                 target = merged["suites"].setdefault(suite, {"enabled": True, "params": {}})
                 if "enabled" in conf:
                     target["enabled"] = bool(conf["enabled"])
@@ -65,7 +63,7 @@ def load_gate(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _validate(gate: dict[str, Any], name: str) -> None:
-    from suites import REGISTRY
+    from .suites import REGISTRY
 
     if gate.get("on_error") not in ("warn", "fail"):
         raise UsageError(f"{name}: on_error must be 'warn' or 'fail'")
@@ -74,20 +72,20 @@ def _validate(gate: dict[str, Any], name: str) -> None:
         raise UsageError(f"{name}: required must be a list of suite names")
     for suite in required:
         if suite not in REGISTRY:
-            raise UsageError(f"{name}: required: unknown suite {suite!r}{_hint(str(suite), REGISTRY)}")
+            raise UsageError(f"{name}: required: unknown suite {suite!r}{did_you_mean(str(suite), REGISTRY)}")
     for metric, rule in gate["gates"].items():
         suite, _, rest = metric.partition(".")
         if suite not in REGISTRY:
-            raise UsageError(f"{name}: gates: unknown suite {suite!r} in {metric!r}{_hint(suite, REGISTRY)}")
+            raise UsageError(f"{name}: gates: unknown suite {suite!r} in {metric!r}{did_you_mean(suite, REGISTRY)}")
         known = REGISTRY[suite].metrics
         last = rest.rsplit(".", 1)[-1]
         if not rest or (known and last not in known and not any(ch in rest for ch in "*?[")):
-            raise UsageError(f"{name}: gates: unknown metric {metric!r}{_hint(last, known)}")
+            raise UsageError(f"{name}: gates: unknown metric {metric!r}{did_you_mean(last, known)}")
         if not isinstance(rule, dict):
             raise UsageError(f"{name}: gates.{metric} must be a mapping like {{field: lower, above: 0}}")
         for k in rule:
             if k not in _RULE_KEYS:
-                raise UsageError(f"{name}: gates.{metric}: unknown key {k!r}{_hint(k, _RULE_KEYS)}")
+                raise UsageError(f"{name}: gates.{metric}: unknown key {k!r}{did_you_mean(k, _RULE_KEYS)}")
         if rule.get("field") not in FIELDS:
             raise UsageError(f"{name}: gates.{metric}.field must be one of {', '.join(FIELDS)}")
         if rule.get("severity", "fail") not in ("fail", "warn"):
@@ -144,12 +142,15 @@ def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
             continue
         if suite["status"] == "not_applicable":
             suite["verdict"] = "not_applicable"
+            suite["reasons"] = []
             continue
         statuses = []
         for name, m in suite.get("metrics", {}).items():
             judge(m, rule_for(gate["gates"], f"{suite_name}.{name}"))
             statuses.append(m["status"])
         suite["verdict"] = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+        suite["reasons"] = [f"{name}: {m['gate']['reason']}" for name, m in suite.get("metrics", {}).items()
+                            if m["status"] == "fail"]
         failed |= "fail" in statuses
         warnings += [f"{suite_name}.{name}: {m['gate']['reason']}" for name, m in suite.get("metrics", {}).items()
                      if m["status"] == "warn"]
@@ -161,6 +162,8 @@ def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
             reasons.append(f"required suite {suite_name} measured nothing: {why}")
     results["gate_reasons"] = reasons
     results["warnings"] = warnings
+    results.pop("reasons", None)
+    results["reasons"] = compare_reasons(results)  # every line of why, written once, read by every renderer
     if failed or reasons or (errored and gate["on_error"] == "fail"):
         return "fail"
     return "pass"

@@ -10,7 +10,6 @@ second). Model hubs are never needed for a built-in or a local model.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .hints import closest
 from .io import sha256_file, write_json_atomic
 
 BUILTINS: dict[str, dict[str, str]] = {
@@ -96,8 +96,8 @@ def weights_sha256(directory: Path) -> str:
 
 
 def _did_you_mean(name: str) -> str:
-    close = difflib.get_close_matches(name.lower(), BUILTINS, n=1, cutoff=0.5)
-    hint = f"did you mean {close[0]!r}? " if close else ""
+    close = closest(name.lower(), BUILTINS, cutoff=0.5)
+    hint = f"did you mean {close!r}? " if close else ""
     return f"{hint}built-in models: {', '.join(BUILTINS)}; or give a local model directory, a .gguf file or a hub id"
 
 

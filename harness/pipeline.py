@@ -9,7 +9,6 @@ stage, and an interrupted training resumes from its checkpoint on the next run.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
 import time
@@ -17,9 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__
+from .artefacts import write_audit, write_compare, write_summary
 from .errors import InputError, UsageError
-from .io import read_yaml_mapping, sha256_file, write_json_atomic, write_text_atomic
+from .hints import did_you_mean
+from .io import read_yaml_mapping, sha256_file, write_json_atomic
+from .results import PIPELINE_SCHEMA, audit_reasons, compare_reasons
+from .version import __version__
 
 
 @dataclass
@@ -45,9 +47,7 @@ class PipelineConfig:
         names = {f.name: f for f in dataclasses.fields(cls)}
         for key in data:
             if key not in names:
-                hint = difflib.get_close_matches(key, names, n=1)
-                raise UsageError(f"{path}: unknown key {key!r}" + (f"; did you mean {hint[0]!r}?" if hint else
-                                 f"; expected one of: {', '.join(names)}"))
+                raise UsageError(f"{path}: unknown key {key!r}{did_you_mean(key, names)}")
         for key in ("base", "train"):
             if not data.get(key):
                 raise UsageError(f"{path}: {key!r} is required")
@@ -93,18 +93,14 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
 
     on_stage(name, status) hears each stage start and end; on_progress(name, text) the steps within one
     (training step and loss, the suite being scored), for a live status line."""
-    from reports.html import render_html
-
-    from .auditor import audit
-    from .comparison import compare
-    from .trainer import train
+    from . import audit, compare, train  # the API: each stage with its files written
 
     cfg = config if isinstance(config, PipelineConfig) else PipelineConfig.load(config)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     keys_path = out / "stages.json"
     done = json.loads(keys_path.read_text()) if keys_path.is_file() else {}
-    summary: dict[str, Any] = {"schema": "harness.pipeline/1", "harness_version": __version__, "stages": {},
+    summary: dict[str, Any] = {"schema": PIPELINE_SCHEMA, "harness_version": __version__, "stages": {},
                                "verdict": None, "reasons": []}
     say = on_stage or (lambda name, status: None)
     tell = on_progress or (lambda name, text: None)
@@ -128,19 +124,16 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
     audit_key = _digest("audit", __version__, cfg.train, cfg.eval, cfg.audit_policy)
 
     def do_audit() -> None:
-        result = audit(cfg.train, cfg.eval, cfg.audit_policy)
-        write_json_atomic(audit_json, result)
-        write_text_atomic(out / "audit" / "report.html", render_html({"audit": result}))
+        write_audit(audit_json.parent, audit(cfg.train, cfg.eval, cfg.audit_policy))
 
     stage("audit", audit_key, audit_json, do_audit)
     audit_result = json.loads(audit_json.read_text(encoding="utf-8"))
     docs: dict[str, Any] = {"audit": audit_result}
     if audit_result["verdict"] == "fail" and not cfg.allow_failed_audit:
         summary["verdict"] = "fail"
-        summary["reasons"] = [f"audit {c['check']}: {r}" for c in audit_result["checks"] if c["status"] == "fail"
-                              for r in c.get("reasons", [])] + ["training stopped: the audit failed "
-                                                                "(allow_failed_audit: true to train anyway)"]
-        return _finish(out, summary, docs)
+        summary["reasons"] = [f"audit {line}" for line in audit_reasons(audit_result)] + [
+            "training stopped: the audit failed (allow_failed_audit: true to train anyway)"]
+        return write_summary(out, "pipeline.json", summary, docs)
 
     # ---- train ----------------------------------------------------------------------------------------
     adapter = out / "adapter"
@@ -170,26 +163,14 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
                           cfg.train, cfg.eval, cfg.gate_policy, cfg.probes, cfg.prompts, cfg.suites)
 
     def do_compare() -> None:
-        compare(cfg.base, adapter, cfg.train, cfg.eval, probes=cfg.probes, prompts=cfg.prompts, policy=cfg.gate_policy,
-                out=out / "compare", suites=cfg.suites, cache=out / "cache.sqlite",
-                on_suite=lambda name, st: tell("compare", f"suite {name}: {'scoring' if st == 'start' else st}"))
+        results = compare(cfg.base, adapter, cfg.train, cfg.eval, probes=cfg.probes, prompts=cfg.prompts,
+                          policy=cfg.gate_policy, suites=cfg.suites, cache=out / "cache.sqlite",
+                          on_suite=lambda name, st: tell("compare", f"suite {name}: {'scoring' if st == 'start' else st}"))
+        write_compare(results_json.parent, results, adapter)
 
     stage("compare", compare_key, results_json, do_compare)
     results = json.loads(results_json.read_text(encoding="utf-8"))
     docs["compare"] = results
     summary["verdict"] = results["verdict"]
-    summary["reasons"] = [f"{s}.{n}: {m['gate']['reason']}" for s, suite in results["suites"].items()
-                          for n, m in suite.get("metrics", {}).items() if m.get("status") == "fail"]
-    summary["reasons"] += results.get("gate_reasons", [])
-    summary["reasons"] += [f"{s}: suite crashed ({suite.get('error', '')})" for s, suite in results["suites"].items()
-                           if suite["status"] == "error"]
-    return _finish(out, summary, docs)
-
-
-def _finish(out: Path, summary: dict[str, Any], docs: dict[str, Any]) -> dict[str, Any]:
-    from reports.html import render_html
-
-    write_text_atomic(out / "report.html", render_html(docs))
-    summary["report"] = str(out / "report.html")
-    write_json_atomic(out / "pipeline.json", summary)
-    return summary
+    summary["reasons"] = compare_reasons(results)
+    return write_summary(out, "pipeline.json", summary, docs)

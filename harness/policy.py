@@ -4,13 +4,13 @@ conditions). A user policy is merged over harness/default_policy.yaml and valida
 from __future__ import annotations
 
 import copy
-import difflib
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
 from .errors import UsageError
+from .hints import did_you_mean
 from .io import read_yaml_mapping
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.yaml")
@@ -19,7 +19,14 @@ _CHECK_KEYS = ("enabled", "params", "warn_if", "fail_if")
 
 
 def default_policy() -> dict[str, Any]:
-    return yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    """harness/default_policy.yaml, plus an entry with no limits for every plug-in check it does not name
+    (another package's check runs and reports; the user's policy gives it limits)."""
+    from .checks import REGISTRY
+
+    policy = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    for name in REGISTRY.names():
+        policy["checks"].setdefault(name, {"enabled": True, "params": {}, "warn_if": {}, "fail_if": {}})
+    return policy
 
 
 def load_policy(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -36,11 +43,6 @@ def load_policy(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]
     return merged
 
 
-def _hint(key: str, options) -> str:
-    close = difflib.get_close_matches(key, list(options), n=1)
-    return f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(map(str, options))}"
-
-
 def _merge(base: Any, user: Any, name: str, where: str) -> Any:
     if not isinstance(base, dict):
         return copy.deepcopy(user)
@@ -53,13 +55,13 @@ def _merge(base: Any, user: Any, name: str, where: str) -> Any:
             out[key] = value
             continue
         if where == "checks." and key not in base:
-            from checks import REGISTRY
+            from .checks import REGISTRY
 
-            raise UsageError(f"{name}: unknown check {key!r} under checks{_hint(key, REGISTRY)}")
+            raise UsageError(f"{name}: unknown check {key!r} under checks{did_you_mean(key, REGISTRY)}")
         if where.startswith("checks.") and where.count(".") == 2 and key not in _CHECK_KEYS:
-            raise UsageError(f"{name}: unknown key {path!r}{_hint(key, _CHECK_KEYS)}")
+            raise UsageError(f"{name}: unknown key {path!r}{did_you_mean(key, _CHECK_KEYS)}")
         if key not in base and not (where.startswith("checks.") and key in _CHECK_KEYS):
-            raise UsageError(f"{name}: unknown policy key {path!r}{_hint(key, base)}")
+            raise UsageError(f"{name}: unknown policy key {path!r}{did_you_mean(key, base)}")
         if key in ("warn_if", "fail_if", "fields"):
             if value is not None and not isinstance(value, dict):
                 raise UsageError(f"{name}: {path} must be a mapping of metric to limit")
@@ -72,7 +74,7 @@ def _merge(base: Any, user: Any, name: str, where: str) -> Any:
 
 
 def _validate_conditions(policy: dict[str, Any], name: str) -> None:
-    from checks import REGISTRY
+    from .checks import REGISTRY
 
     if policy.get("on_error") not in ("warn", "fail"):
         raise UsageError(f"{name}: on_error must be 'warn' or 'fail'")
@@ -84,7 +86,7 @@ def _validate_conditions(policy: dict[str, Any], name: str) -> None:
             for metric, limit in (conf.get(kind) or {}).items():
                 if metrics and metric not in metrics:
                     raise UsageError(f"{name}: checks.{check}.{kind}: unknown metric {metric!r}"
-                                     f"{_hint(metric, metrics)}")
+                                     f"{did_you_mean(metric, metrics)}")
                 if isinstance(limit, bool) or not isinstance(limit, (int, float)):
                     raise UsageError(f"{name}: checks.{check}.{kind}.{metric} must be a number, got {limit!r}")
 

@@ -1,31 +1,99 @@
-"""A name -> class registry with did-you-mean lookups, shared by checks and suites (cleanlab's
-plug-ins registered by name; lm-eval's "did you mean" errors)."""
+"""Plug-ins by name, filled the same way for checks and suites (cleanlab's detectors registered by name;
+lm-eval's lazy registry with entry points and "did you mean" errors).
+
+A registry is filled on first use: every module of its package is imported (a plug-in class registers
+itself with `@register`), then every entry point of its group, so that a user's package adds a check or a
+suite by declaring one in its own pyproject.toml:
+
+    [project.entry-points."finetune_harness.checks"]
+    my_check = "my_package.my_check"          # a module holding @register'd classes, or a class
+
+Nothing is imported before something asks for a name, so loading the checks does not load torch."""
 
 from __future__ import annotations
 
-import difflib
-from typing import TypeVar
+import importlib
+import pkgutil
+from importlib.metadata import entry_points
+from typing import Any, Iterator, TypeVar
+
+from .errors import UsageError
+from .hints import did_you_mean
 
 T = TypeVar("T", bound=type)
 
 
-class Registry(dict):
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
+class Registry:
+    def __init__(self, kind: str, package: str, group: str) -> None:
+        self.kind = kind          # "check" / "suite", for messages
+        self.package = package    # whose modules are discovered
+        self.group = group        # the entry point group of other packages' plug-ins
+        self._items: dict[str, type] = {}
+        self._state = "empty"     # empty -> loading -> loaded
 
     def register(self, cls: T) -> T:
-        if cls.name in self and self[cls.name] is not cls:
-            raise ValueError(f"{self.kind} {cls.name!r} registered twice")
-        self[cls.name] = cls
+        """Class decorator: add a plug-in under its `name`."""
+        known = self._items.get(cls.name)
+        if known is not None and known is not cls and \
+                (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
+            raise UsageError(f"{self.kind} {cls.name!r} registered twice: by {known.__module__}.{known.__qualname__} "
+                             f"and by {cls.__module__}.{cls.__qualname__}")
+        self._items[cls.name] = cls
         return cls
 
-    def lookup(self, name: str):
-        from .errors import UsageError
-
+    def _load(self) -> None:
+        if self._state != "empty":
+            return
+        self._state = "loading"
         try:
-            return self[name]
+            package = importlib.import_module(self.package)
+            for module in pkgutil.iter_modules(package.__path__):
+                if not module.name.startswith("_") and module.name != "base" and not module.ispkg:
+                    importlib.import_module(f"{self.package}.{module.name}")
+            for ep in entry_points(group=self.group):
+                try:
+                    obj = ep.load()
+                except Exception as exc:  # a broken plug-in is the installer's input, not our bug
+                    raise UsageError(f"{self.kind} plug-in {ep.name!r} ({ep.value}, entry point group {self.group}) "
+                                     f"failed to load: {type(exc).__name__}: {exc}") from None
+                if isinstance(obj, type) and getattr(obj, "name", None):
+                    self.register(obj)
+        except BaseException:
+            self._state = "empty"
+            raise
+        self._state = "loaded"
+
+    # ---- reading ----------------------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        """Every registered name in run and display order (each class's `order`, then its name)."""
+        self._load()
+        return sorted(self._items, key=lambda n: (getattr(self._items[n], "order", 1000), n))
+
+    def lookup(self, name: str) -> Any:
+        """The class registered as `name`; an unknown name is a usage error with a did-you-mean."""
+        self._load()
+        try:
+            return self._items[name]
         except KeyError:
-            hint = difflib.get_close_matches(name, self, n=1)
-            raise UsageError(f"unknown {self.kind} {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else
-                             f"; known {self.kind}s: {', '.join(self)}")) from None
+            raise UsageError(f"unknown {self.kind} {name!r}{did_you_mean(name, self.names())}") from None
+
+    def __getitem__(self, name: str) -> Any:
+        self._load()
+        return self._items[name]
+
+    def __contains__(self, name: object) -> bool:
+        self._load()
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._items)
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(n, self._items[n]) for n in self.names()]
+
+    def values(self) -> list[Any]:
+        return [self._items[n] for n in self.names()]

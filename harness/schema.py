@@ -8,7 +8,7 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 import pandera.pandas as pa
 
-from .data import CHAT_ROLES, OPTIONAL_FIELDS, SHAPES
+from .shapes import CHAT_ROLES, OPTIONAL_FIELDS, SHAPES
 
 
 def _is_str(v: Any) -> bool:

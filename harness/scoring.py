@@ -187,7 +187,8 @@ def _score_options(model: Any, key: str, chunk, last: torch.Tensor, mask: torch.
     return out
 
 
-def _pad_id(tokenizer: Any) -> int:
+def pad_token_id(tokenizer: Any) -> int:
+    """The id batches are padded with: the tokenizer's pad token, else its end of sequence."""
     return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
 
 
@@ -214,7 +215,7 @@ def option_logprobs(model: Any, tokenizer: Any, prompt: list[dict[str, str]], op
     """Summed log-probability of each option as the assistant's answer (through its end-of-turn
     token) after `prompt`, the chat template applied."""
     prefix, rests, sup = option_tokens(tokenizer, prompt, options, max_len)
-    return scores_after_prefix(model, prefix, rests, _pad_id(tokenizer), sup)
+    return scores_after_prefix(model, prefix, rests, pad_token_id(tokenizer), sup)
 
 
 def continuation_tokens(tokenizer: Any, context: str, continuations: Sequence[str]) -> tuple[list[int], list[list[int]]]:
@@ -234,7 +235,7 @@ def continuation_tokens(tokenizer: Any, context: str, continuations: Sequence[st
 
 def continuation_logprobs(model: Any, tokenizer: Any, context: str, continuations: Sequence[str]) -> list[float]:
     prefix, rests = continuation_tokens(tokenizer, context, continuations)
-    return scores_after_prefix(model, prefix, rests, _pad_id(tokenizer))
+    return scores_after_prefix(model, prefix, rests, pad_token_id(tokenizer))
 
 
 @torch.no_grad()
@@ -242,7 +243,7 @@ def greedy_generate(model: Any, tokenizer: Any, prompts: Sequence[list[int]], ma
                     batch_size: int = 8) -> list[list[int]]:
     """Greedy continuations (token ids, stopping at EOS) of token prompts, batched with left padding."""
     device = next(model.parameters()).device
-    pad = _pad_id(tokenizer)
+    pad = pad_token_id(tokenizer)
     eos = tokenizer.eos_token_id
     out: list[list[int]] = []
     for at in range(0, len(prompts), batch_size):

@@ -25,7 +25,7 @@ _PAD = "\x01"
 ESTIMATE_MARGIN = 0.15
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
+def mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: turns a polynomial rolling hash into well-spread 64-bit values."""
     x = x ^ (x >> np.uint64(30))
     x = x * np.uint64(0xBF58476D1CE4E5B9)
@@ -51,7 +51,7 @@ def shingle_hashes(texts: list[str], ngram: int) -> tuple[np.ndarray, np.ndarray
         for k in range(1, ngram):
             h *= np.uint64(1000003)
             h += codes[k:k + m]
-        h = _mix64(h)
+        h = mix64(h)
     # Drop windows that straddle the separator between two texts.
     sep = np.zeros(len(codes) + 1, dtype=np.int32)
     np.cumsum(codes == 0, out=sep[1:])
@@ -67,7 +67,7 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int = 128, see
     bits = num_perm.bit_length() - 1
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets))
     with np.errstate(over="ignore"):
-        salted = _mix64(hashes ^ np.uint64(seed * 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFFFFFF))
+        salted = mix64(hashes ^ np.uint64(seed * 0x9E3779B97F4A7C15 & 0xFFFFFFFFFFFFFFFF))
     bins = (salted >> np.uint64(64 - bits)).astype(np.int64) if bits else np.zeros(len(salted), np.int64)
     values = ((salted & np.uint64(0xFFFFFFFF)) >> np.uint64(1)).astype(np.uint32)  # 31 bits: _EMPTY stays free
     sig = np.full(n * num_perm, _EMPTY, dtype=np.uint32)
@@ -94,7 +94,7 @@ def _densify(sig: np.ndarray, seed: int) -> None:
     src = nxt[er, ec].astype(np.int64)
     value = block[er, src % k].astype(np.uint64)
     with np.errstate(over="ignore"):
-        mixed = _mix64(value * np.uint64(k + 1) + (src - ec).astype(np.uint64) + np.uint64(seed))
+        mixed = mix64(value * np.uint64(k + 1) + (src - ec).astype(np.uint64) + np.uint64(seed))
     block[er, ec] = ((mixed & np.uint64(0xFFFFFFFF)) >> np.uint64(1)).astype(np.uint32)
     sig[rows] = block
 
@@ -110,7 +110,7 @@ def _band_pairs(sig: np.ndarray, bands: int, max_bucket_pairs: int):
             key = np.zeros(n, dtype=np.uint64)
             # Strided bands (bins b, b+bands, ...): densified neighbours are correlated, far bins are not.
             for c in range(b, bands * r, bands):
-                key = _mix64(key * np.uint64(0x100000001B3) + sig[:, c].astype(np.uint64))
+                key = mix64(key * np.uint64(0x100000001B3) + sig[:, c].astype(np.uint64))
             order = np.argsort(key, kind="stable")
             skey = key[order]
             same = skey[1:] == skey[:-1]

@@ -4,12 +4,12 @@ saved with every checkpoint and in the adapter's manifest."""
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import UsageError
+from .hints import did_you_mean
 from .io import read_yaml_mapping
 from .render import DEFAULT_PROMPT
 
@@ -50,8 +50,7 @@ class TrainConfig:
         names = {f.name: f for f in dataclasses.fields(cls)}
         for key in data:
             if key not in names:
-                close = difflib.get_close_matches(key, names, n=1)
-                raise UsageError(f"unknown train config key {key!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+                raise UsageError(f"unknown train config key {key!r}{did_you_mean(key, names)}")
         cfg = cls(**data)
         cfg.validate()
         return cfg

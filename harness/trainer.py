@@ -17,22 +17,24 @@ import random
 import shutil
 import signal
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from . import __version__
 from .data import load_table
 from .errors import InputError
-from .io import write_json_atomic, write_text_atomic
+from .io import write_json_atomic
 from .models import load_base
 from .render import Encoded, encode_all, prompt_messages
-from .scoring import masked_loss, option_logprobs, pad_batch
+from .results import ADAPTER_SCHEMA
+from .scoring import masked_loss, option_logprobs, pad_batch, pad_token_id
 from .train_config import TrainConfig
+from .version import __version__
 
-SCHEMA = "harness.adapter/1"
+SCHEMA = ADAPTER_SCHEMA
 
 
 class TrainingError(InputError):
@@ -164,25 +166,104 @@ def classification_accuracy(model, tokenizer, examples, shape, cfg: TrainConfig,
     return hits / max(len(examples), 1)
 
 
+@dataclass
+class Run:
+    """Everything one training run holds between its three parts (prepare, loop, finish): the config,
+    the data as token rows, the model and its optimizer, and `state`, the part a checkpoint saves."""
+
+    cfg: TrainConfig
+    out: Path
+    dist: Dist
+    base_model: Any
+    model: Any
+    tokenizer: Any
+    train_table: Any
+    eval_table: Any
+    shape: str
+    labels: list[str]
+    rows: list[Encoded]
+    eval_rows: list[Encoded]
+    refused: list[dict[str, Any]]
+    pad_id: int
+    params: list[torch.Tensor]
+    optimizer: Any
+    scheduler: Any
+    total_steps: int
+    state: dict[str, Any] = field(default_factory=lambda: {
+        "step": 0, "epoch": 0, "batch": 0, "losses": [], "evals": [], "best": None, "bad_epochs": 0,
+        "tokens": 0, "body_tokens": 0, "train_seconds": 0.0})
+    best_lora: dict[str, torch.Tensor] | None = None
+
+    @property
+    def partial(self) -> Path:
+        return self.out.with_name(self.out.name + ".partial")
+
+    def checkpoint(self) -> None:
+        """Save what a resumed run needs (LoRA weights, optimizer, scheduler, RNG, data position)."""
+        self.dist.barrier()
+        if not self.dist.main:
+            return
+        self.partial.mkdir(parents=True, exist_ok=True)
+        tmp = self.partial / "checkpoint.pt.tmp"
+        torch.save({"config": self.cfg.to_dict(), "base": self.base_model.fingerprint.weights_sha256,
+                    "lora": _lora_state(self.model), "optimizer": self.optimizer.state_dict(),
+                    "scheduler": self.scheduler.state_dict(), "rng": _rng_state(), "state": self.state,
+                    "best_lora": self.best_lora}, tmp)
+        os.replace(tmp, self.partial / "checkpoint.pt")
+
+    def resume(self) -> None:
+        """Pick up an interrupted run's checkpoint, if one was left for this config and base."""
+        from peft import set_peft_model_state_dict
+
+        ckpt = self.partial / "checkpoint.pt"
+        if not ckpt.is_file():
+            return
+        saved = torch.load(ckpt, weights_only=True)
+        if saved["config"] != self.cfg.to_dict() or saved["base"] != self.base_model.fingerprint.weights_sha256:
+            raise InputError(self.partial, "a checkpoint from a different config or base is in the way; delete it to start over")
+        set_peft_model_state_dict(self.model, saved["lora"])
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.scheduler.load_state_dict(saved["scheduler"])
+        _set_rng_state(saved["rng"])
+        self.state = saved["state"]
+        self.best_lora = saved.get("best_lora")
+
+
 def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", config: str | Path | None = None,
           audit: str | Path | None = None, allow_failed_audit: bool = False, overwrite: bool = False,
-          on_step: Callable[[dict], None] | None = None, **overrides: Any) -> dict[str, Any]:
-    """Train a LoRA adapter on `train` for `base`; returns the manifest written to OUT/manifest.json."""
+          on_step: Callable[[dict], None] | None = None, documents: Callable[[Path, dict], None] | None = None,
+          **overrides: Any) -> dict[str, Any]:
+    """Train a LoRA adapter on `train` for `base`; returns the manifest written to OUT/manifest.json.
+
+    documents(directory, manifest), when given, adds files to the adapter directory before it is moved
+    into place (the application's model card and report); the stage itself writes the adapter alone."""
     started = time.perf_counter()
     cfg = TrainConfig.load(config, overrides)
     out = Path(out)
-    partial = out.with_name(out.name + ".partial")
     if out.exists() and not overwrite:
         raise InputError(out, "output directory exists (use --overwrite to replace it)")
-    verdict = None
-    if audit:
-        try:
-            verdict = json.loads(Path(audit).read_text(encoding="utf-8"))["verdict"]
-        except (OSError, ValueError, KeyError):
-            raise InputError(audit, "not a readable audit.json") from None
-        if verdict == "fail" and not allow_failed_audit:
-            raise InputError(audit, "the audit verdict is fail; fix the data or pass --allow-failed-audit")
+    verdict = _audit_verdict(audit, allow_failed_audit)
+    run = prepare(base, train, eval, cfg, out)
+    run.resume()
+    loop(run, on_step)
+    return finish(run, started, verdict, audit, overwrite, documents)
 
+
+def _audit_verdict(audit: str | Path | None, allow_failed_audit: bool) -> str | None:
+    if not audit:
+        return None
+    try:
+        verdict = json.loads(Path(audit).read_text(encoding="utf-8"))["verdict"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(audit, "not a readable audit.json") from None
+    if verdict == "fail" and not allow_failed_audit:
+        raise InputError(audit, "the audit verdict is fail; fix the data or pass --allow-failed-audit")
+    return verdict
+
+
+def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path) -> Run:
+    """Seeds, data as token rows (rows with nothing to learn refused), the base with LoRA attached, the
+    optimizer and the schedule."""
     dist = Dist()
     # Every core, shared among the processes of a multi-process CPU run.
     torch.set_num_threads(cfg.threads or max(1, (os.cpu_count() or 1) // (dist.world if dist.device == "cpu" else 1)))
@@ -197,7 +278,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
     labels = sorted({ex.label for ex in train_table.examples}) if shape == "classification" else []
     base_model = load_base(base, device=dist.device)
     model, tokenizer = base_model.model, base_model.tokenizer
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad_id = pad_token_id(tokenizer)
     rows, refused = encode_all(train_table.examples, shape, tokenizer, cfg.max_seq_len, cfg.prompt_template, labels,
                                cfg.system)
     if not rows:
@@ -209,7 +290,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
         refused += eval_refused
 
     # ---- model --------------------------------------------------------------------------------------
-    from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+    from peft import LoraConfig, get_peft_model
     from transformers import get_scheduler
 
     lora = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
@@ -228,35 +309,19 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
     total_steps = min(cfg.max_steps or 10**12, steps_per_epoch * cfg.epochs)
     scheduler = get_scheduler(cfg.schedule, optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
                               num_training_steps=total_steps)
+    return Run(cfg=cfg, out=out, dist=dist, base_model=base_model, model=model, tokenizer=tokenizer,
+               train_table=train_table, eval_table=eval_table, shape=shape, labels=labels, rows=rows,
+               eval_rows=eval_rows, refused=refused, pad_id=pad_id, params=params, optimizer=optimizer,
+               scheduler=scheduler, total_steps=total_steps)
 
-    # ---- resume ---------------------------------------------------------------------------------------
-    state = {"step": 0, "epoch": 0, "batch": 0, "losses": [], "evals": [], "best": None, "bad_epochs": 0,
-             "tokens": 0, "body_tokens": 0, "train_seconds": 0.0}
-    best_lora = None
-    ckpt = partial / "checkpoint.pt"
-    if ckpt.is_file():
-        saved = torch.load(ckpt, weights_only=True)
-        if saved["config"] != cfg.to_dict() or saved["base"] != base_model.fingerprint.weights_sha256:
-            raise InputError(partial, "a checkpoint from a different config or base is in the way; delete it to start over")
-        set_peft_model_state_dict(model, saved["lora"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        _set_rng_state(saved["rng"])
-        state = saved["state"]
-        best_lora = saved.get("best_lora")
 
-    def checkpoint() -> None:
-        dist.barrier()
-        if not dist.main:
-            return
-        partial.mkdir(parents=True, exist_ok=True)
-        tmp = partial / "checkpoint.pt.tmp"
-        torch.save({"config": cfg.to_dict(), "base": base_model.fingerprint.weights_sha256, "lora": _lora_state(model),
-                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": _rng_state(),
-                    "state": state, "best_lora": best_lora}, tmp)
-        os.replace(tmp, ckpt)
-
-    # ---- loop ---------------------------------------------------------------------------------------
+def loop(run: Run, on_step: Callable[[dict], None] | None = None) -> None:
+    """The training loop, top to bottom: batches of similar lengths, gradient accumulation, one optimizer
+    step per chunk, a checkpoint every `checkpoint_every` steps and at each epoch's end; held-out loss
+    (and accuracy) per epoch, early stopping, the best epoch's weights kept. SIGTERM and Ctrl-C save a
+    checkpoint and stop."""
+    cfg, dist, state, rows = run.cfg, run.dist, run.state, run.rows
+    model, params, optimizer, scheduler = run.model, run.params, run.optimizer, run.scheduler
     release = _release_freed_memory() if cfg.trim_memory and dist.device == "cpu" else (lambda: None)
     interrupted = {"flag": False}
     previous = signal.getsignal(signal.SIGTERM)
@@ -274,7 +339,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
                 supervised = sum(rows[i].supervised for b in chunk for i in b)
                 chunk_loss = 0.0
                 for b in chunk:  # gradient accumulation: one optimizer step per chunk of batches
-                    ids, labels_t, mask = (t.to(dist.device) for t in pad_batch([rows[i] for i in b], pad_id))
+                    ids, labels_t, mask = (t.to(dist.device) for t in pad_batch([rows[i] for i in b], run.pad_id))
                     loss, n = masked_loss(model, ids, labels_t, mask, reduction="sum")
                     (loss.sum() / supervised).backward()
                     chunk_loss += float(loss.detach().sum())
@@ -292,27 +357,27 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
                                         "loss": round(chunk_loss / supervised, 5),
                                         "lr": scheduler.get_last_lr()[0]})
                 if on_step:
-                    on_step({**state["losses"][-1], "total_steps": total_steps, "tokens": state["tokens"],
+                    on_step({**state["losses"][-1], "total_steps": run.total_steps, "tokens": state["tokens"],
                              "body_tokens": state["body_tokens"]})
                 if state["step"] % cfg.checkpoint_every == 0 or interrupted["flag"]:
                     state["train_seconds"] += time.perf_counter() - t0
                     t0 = time.perf_counter()
-                    checkpoint()
+                    run.checkpoint()
                 if interrupted["flag"]:
                     raise KeyboardInterrupt
-                if state["step"] >= total_steps:
+                if state["step"] >= run.total_steps:
                     stop = True
                     break
             state["train_seconds"] += time.perf_counter() - t0
             # ---- end of epoch: held-out loss (and accuracy), early stopping, best adapter kept ---------
             record: dict[str, Any] = {"epoch": state["epoch"] + 1, "step": state["step"]}
-            if eval_rows:
-                record["eval_loss"] = round(evaluate(model, eval_rows, cfg.batch_size, pad_id), 5)
-                if shape == "classification":
-                    record["eval_accuracy"] = round(classification_accuracy(model, tokenizer, eval_table.examples, shape,
-                                                                            cfg, labels), 4)
+            if run.eval_rows:
+                record["eval_loss"] = round(evaluate(model, run.eval_rows, cfg.batch_size, run.pad_id), 5)
+                if run.shape == "classification":
+                    record["eval_accuracy"] = round(classification_accuracy(model, run.tokenizer, run.eval_table.examples,
+                                                                            run.shape, cfg, run.labels), 4)
                 if state["best"] is None or record["eval_loss"] < state["best"]:
-                    state["best"], state["bad_epochs"], best_lora = record["eval_loss"], 0, _lora_state(model)
+                    state["best"], state["bad_epochs"], run.best_lora = record["eval_loss"], 0, _lora_state(model)
                     record["best"] = True
                 else:
                     state["bad_epochs"] += 1
@@ -322,39 +387,47 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
             state["evals"].append(record)
             state["epoch"] += 1
             state["batch"] = 0
-            checkpoint()
+            run.checkpoint()
     except KeyboardInterrupt:
-        checkpoint()
+        run.checkpoint()
         raise
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     dist.barrier()
 
-    if best_lora is not None:
-        set_peft_model_state_dict(model, best_lora)
-    model.eval()
+
+def finish(run: Run, started: float, verdict: str | None, audit: str | Path | None, overwrite: bool,
+           documents: Callable[[Path, dict], None] | None = None) -> dict[str, Any]:
+    """The best epoch's weights, the manifest, and (rank 0) the adapter written, verified and moved into
+    place whole; the checkpoint is dropped once the adapter is there."""
+    from peft import set_peft_model_state_dict
+
+    if run.best_lora is not None:
+        set_peft_model_state_dict(run.model, run.best_lora)
+    run.model.eval()
+    state, dist = run.state, run.dist
     manifest = {
-        "schema": SCHEMA, "harness_version": __version__, "base": base_model.fingerprint.to_dict(),
-        "data": {"train": train_table.card(), "eval": eval_table.card() if eval_table else None,
-                 "shape": shape, "labels": labels, "refused_rows": refused,
-                 "truncated_rows": sum(r.truncated for r in rows)},
-        "audit_verdict": verdict, "audit_path": str(audit) if audit else None, "config": cfg.to_dict(), "seed": cfg.seed,
-        "versions": _versions(), "losses": state["losses"], "evals": state["evals"],
+        "schema": ADAPTER_SCHEMA, "harness_version": __version__, "base": run.base_model.fingerprint.to_dict(),
+        "data": {"train": run.train_table.card(), "eval": run.eval_table.card() if run.eval_table else None,
+                 "shape": run.shape, "labels": run.labels, "refused_rows": run.refused,
+                 "truncated_rows": sum(r.truncated for r in run.rows)},
+        "audit_verdict": verdict, "audit_path": str(audit) if audit else None, "config": run.cfg.to_dict(),
+        "seed": run.cfg.seed, "versions": _versions(), "losses": state["losses"], "evals": state["evals"],
         "steps": state["step"], "supervised_tokens": state["tokens"], "body_tokens": state["body_tokens"],
         "tokens_per_second": round(state["tokens"] / max(state["train_seconds"], 1e-9), 1),
         "train_seconds": round(state["train_seconds"], 2), "processes": dist.world,
-        "ranks_in_sync": dist.in_sync(params),
+        "ranks_in_sync": dist.in_sync(run.params),
     }
     if not dist.main:  # rank 0 writes and verifies the adapter
         dist.barrier()
         dist.close()
         return manifest
     try:
-        _save_adapter(model, tokenizer, rows, pad_id, out, manifest, overwrite)
-        shutil.rmtree(partial, ignore_errors=True)
+        _save_adapter(run.model, run.tokenizer, run.rows, run.pad_id, run.out, manifest, overwrite, documents)
+        shutil.rmtree(run.partial, ignore_errors=True)
         manifest["wall_seconds"] = round(time.perf_counter() - started, 2)
-        write_json_atomic(out / "manifest.json", manifest)
+        write_json_atomic(run.out / "manifest.json", manifest)
     finally:
         dist.barrier()
         dist.close()
@@ -362,7 +435,7 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
 
 
 def _save_adapter(model, tokenizer, rows: list[Encoded], pad_id: int, out: Path, manifest: dict,
-                  overwrite: bool) -> None:
+                  overwrite: bool, documents: Callable[[Path, dict], None] | None = None) -> None:
     """Write the adapter into a temporary sibling, verify it by reloading, then move it into place."""
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -390,8 +463,8 @@ def _save_adapter(model, tokenizer, rows: list[Encoded], pad_id: int, out: Path,
         manifest["verification"] = {"reload_max_abs_diff": float((tuned - again).abs().max()),
                                     "base_max_abs_diff": delta}
         write_json_atomic(tmp / "manifest.json", manifest)
-        write_text_atomic(tmp / "README.md", _model_card(manifest))
-        _write_report(tmp, manifest)
+        if documents is not None:
+            documents(tmp, manifest)
         if out.exists() and overwrite:
             shutil.rmtree(out)
         os.replace(tmp, out)
@@ -400,59 +473,9 @@ def _save_adapter(model, tokenizer, rows: list[Encoded], pad_id: int, out: Path,
         raise
 
 
-def _write_report(directory: Path, manifest: dict) -> None:
-    """The run's HTML report (with its audit when one was given). A rendering bug must not cost a
-    finished training run, so it is reported on stderr and the adapter is kept."""
-    import sys
-
-    from reports.html import render_html
-
-    docs = {"manifest": manifest}
-    try:
-        audit = json.loads(Path(manifest["audit_path"]).read_text(encoding="utf-8")) if manifest.get("audit_path") else None
-    except (OSError, ValueError):
-        audit = None
-    if isinstance(audit, dict) and audit.get("schema") == "harness.audit/1":
-        docs["audit"] = audit
-    try:
-        write_text_atomic(directory / "report.html", render_html(docs))
-    except Exception as exc:  # noqa: BLE001
-        print(f"harness: warning: the training report could not be written ({type(exc).__name__}: {exc})",
-              file=sys.stderr)
-
-
 def _versions() -> dict[str, str]:
     import peft
     import transformers
 
     return {"harness": __version__, "torch": torch.__version__, "transformers": transformers.__version__,
             "peft": peft.__version__}
-
-
-def _model_card(m: dict) -> str:
-    last = m["evals"][-1] if m["evals"] else {}
-    best = [e for e in m["evals"] if e.get("best")]
-    lines = [
-        f"# LoRA adapter for {m['base']['name']}", "",
-        "## Intended use",
-        f"A {m['data']['shape']} adapter trained with finetune-harness {m['harness_version']}. Use it only for the task",
-        "its training data describes, and only after the regression suites have compared it with its base.", "",
-        "## Training data",
-        f"- train: {m['data']['train']['path']} ({m['data']['train']['good_rows']} rows, sha256 {m['data']['train']['sha256'][:12]}...)",
-    ]
-    if m["data"]["eval"]:
-        lines.append(f"- eval: {m['data']['eval']['path']} ({m['data']['eval']['good_rows']} rows)")
-    if m["data"]["labels"]:
-        lines.append(f"- labels: {', '.join(m['data']['labels'])}")
-    lines += [f"- refused rows (nothing to learn within max_seq_len): {len(m['data']['refused_rows'])}",
-              f"- audit verdict: {m['audit_verdict'] or 'no audit given'}", "",
-              "## Training",
-              f"- base: {m['base']['name']} (weights sha256 {m['base']['weights_sha256'][:12]}..., {m['base']['dtype']})",
-              f"- LoRA r={m['config']['lora_r']} alpha={m['config']['lora_alpha']}, lr {m['config']['lr']}, "
-              f"{m['steps']} steps, seed {m['seed']}",
-              f"- last epoch: {json.dumps(last)}" + (f"; kept the best epoch {best[-1]['epoch']}" if best else ""), "",
-              "## Known limitations",
-              "- Trained on the rows above only; behaviour outside that task is not measured here.",
-              "- Check drift, forgetting and calibration with `harness compare` before deploying.", "",
-              "## Results", "", "_Filled in by the regression suites._", ""]
-    return "\n".join(lines)

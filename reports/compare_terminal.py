@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.results import compare_reasons
+
 from .compare_format import interval, n_of, num, signed
 
 STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "info": "dim", "skipped": "yellow",
@@ -30,18 +32,17 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
             table.add_row(f"[bold]{suite_name}[/]", "", "", "", "", "", "",
                           f"[dim]n/a: {escape(suite['info'].get('reason', ''))}[/]")
             continue
+        shown = suite.get("key_figures") or list(suite.get("metrics", {}))
         for name, m in suite.get("metrics", {}).items():
+            if name not in shown and not any(name.endswith("." + k) for k in shown):
+                continue
             status = m.get("status", "info")
             rule = f" [dim]{escape(m['gate']['rule'])}[/]" if m.get("gate") and status != "info" else ""
             table.add_row(f"{suite_name}.{name}", num(m.get("base")), num(m.get("tuned")), signed(m.get("delta")),
                           interval(m), "-" if m.get("p") is None else f"{m['p']:.3g}", n_of(m),
                           f"[{STYLE.get(status, '')}]{status}[/]{rule}")
     console.print(table)
-    failed = [f"{s}.{n}: {m['gate']['reason']}" for s, suite in results["suites"].items()
-              for n, m in suite.get("metrics", {}).items() if m.get("status") == "fail"]
-    crashed = [f"{s}: suite crashed ({suite.get('error', '')})" for s, suite in results["suites"].items()
-               if suite["status"] == "error"]
-    for f in failed + results.get("gate_reasons", []) + crashed:
+    for f in compare_reasons(results):
         console.print(f"  [red]x[/] {escape(f)}", highlight=False)
     for w in results.get("warnings", []):
         console.print(f"  [yellow]![/] {escape(w)}", highlight=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import json
+
 from .compare_format import interval, n_of, num, signed
 
 HEADING = "## Results"
@@ -36,3 +38,33 @@ def fill_results(card: str, results: dict[str, Any]) -> str:
     nxt = card.find("\n## ", at + len(HEADING))
     rest = card[nxt + 1:] if nxt >= 0 else ""
     return card[:at] + results_markdown(results) + ("\n" + rest if rest else "")
+
+
+def render_model_card(m: dict[str, Any]) -> str:
+    """The adapter's model card (README.md) from its manifest; the Results section is filled by compare."""
+    last = m["evals"][-1] if m["evals"] else {}
+    best = [e for e in m["evals"] if e.get("best")]
+    lines = [
+        f"# LoRA adapter for {m['base']['name']}", "",
+        "## Intended use",
+        f"A {m['data']['shape']} adapter trained with finetune-harness {m['harness_version']}. Use it only for the task",
+        "its training data describes, and only after the regression suites have compared it with its base.", "",
+        "## Training data",
+        f"- train: {m['data']['train']['path']} ({m['data']['train']['good_rows']} rows, sha256 {m['data']['train']['sha256'][:12]}...)",
+    ]
+    if m["data"]["eval"]:
+        lines.append(f"- eval: {m['data']['eval']['path']} ({m['data']['eval']['good_rows']} rows)")
+    if m["data"]["labels"]:
+        lines.append(f"- labels: {', '.join(m['data']['labels'])}")
+    lines += [f"- refused rows (nothing to learn within max_seq_len): {len(m['data']['refused_rows'])}",
+              f"- audit verdict: {m['audit_verdict'] or 'no audit given'}", "",
+              "## Training",
+              f"- base: {m['base']['name']} (weights sha256 {m['base']['weights_sha256'][:12]}..., {m['base']['dtype']})",
+              f"- LoRA r={m['config']['lora_r']} alpha={m['config']['lora_alpha']}, lr {m['config']['lr']}, "
+              f"{m['steps']} steps, seed {m['seed']}",
+              f"- last epoch: {json.dumps(last)}" + (f"; kept the best epoch {best[-1]['epoch']}" if best else ""), "",
+              "## Known limitations",
+              "- Trained on the rows above only; behaviour outside that task is not measured here.",
+              "- Check drift, forgetting and calibration with `harness compare` before deploying.", "",
+              "## Results", "", "_Filled in by the regression suites._", ""]
+    return "\n".join(lines)

@@ -9,21 +9,6 @@ from rich.markup import escape
 from rich.table import Table
 
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "bold magenta"}
-# The figures worth a glance per check; the rest is in audit.json.
-KEY_FIGURES = {
-    "schema": ("bad_rows", "rows"),
-    "exact_duplicates": ("duplicate_rows", "groups"),
-    "near_duplicates": ("duplicate_rows", "clusters", "largest_cluster"),
-    "label_conflicts": ("conflicting_groups", "conflicting_rows"),
-    "label_errors": ("flagged_rows", "out_of_fold_accuracy"),
-    "leakage": ("leaked_eval_rows", "exact", "near", "ngram", "leaked_probe_items"),
-    "shortcuts": ("shortcut_tokens", "label_name_rows"),
-    "pii": ("rows_with_pii", "emails", "phones", "cards", "ibans", "ips", "secrets"),
-    "length": ("truncated_rows", "outlier_rows", "empty_outputs", "p95_tokens"),
-    "class_balance": ("classes", "imbalance_ratio", "label_shift_tvd"),
-}
-
-
 def where(result: dict[str, Any], ref: dict[str, Any]) -> str:
     path = result.get("inputs", {}).get(ref["split"], {}).get("path", ref["split"])
     return f"{path}:{ref['line']}"
@@ -33,7 +18,8 @@ def _figures(check: dict[str, Any]) -> str:
     s = check.get("summary", {})
     if s.get("applicable") is False:
         return f"n/a: {s.get('reason', '')}"
-    keys = KEY_FIGURES.get(check["check"], tuple(k for k, v in s.items() if isinstance(v, (int, float)))[:4])
+    # Each check declares its key figures (Check.key_figures, copied into its entry); else the first few.
+    keys = check.get("key_figures") or tuple(k for k, v in s.items() if isinstance(v, (int, float)))[:4]
     parts = []
     for k in keys:
         if k in s and s[k] is not None:
@@ -75,6 +61,6 @@ def print_audit(result: dict[str, Any], console: Console | None = None, out_path
             console.print("  " + escape(line), soft_wrap=True, highlight=False)
     rows = ", ".join(f"{s}: {c['rows']} rows ({c['bad_rows']} bad)" for s, c in result["inputs"].items())
     v = result["verdict"]
-    console.print(f"Verdict: [{STATUS_STYLE[v]}]{v.upper()}[/]  ({escape(rows)}; {result['duration_s']:.1f} s)")
+    console.print(f"Verdict: [{STATUS_STYLE[v]}]{v.upper()}[/]  ({escape(rows)}; {result.get('seconds', result.get('duration_s', 0.0)):.1f} s)")
     if out_path:
         console.print(f"Results: {escape(str(out_path))}", soft_wrap=True, highlight=False)

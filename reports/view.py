@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
+from harness.results import audit_reasons, check_error, compare_reasons
 
 SCHEMAS = {"harness.audit/1": "audit", "harness.adapter/1": "manifest", "harness.compare/1": "compare"}
 MAX_FINDINGS = 5
@@ -52,16 +53,10 @@ def build(docs: dict[str, dict]) -> dict[str, Any]:
     verdicts, reasons = [], []
     if audit:
         verdicts.append(audit["verdict"])
-        reasons += [f"audit · {c['check']}: {r}" for c in audit["checks"] for r in c.get("reasons", [])
-                    if c["status"] in ("fail", "error")]
-        reasons += [f"audit · {c['check']}: crashed ({c.get('error', '')})" for c in audit["checks"] if c["status"] == "error"]
+        reasons += [f"audit · {line}" for line in audit_reasons(audit)]
     if compare:
         verdicts.append(compare["verdict"])
-        reasons += [f"gate · {s}.{n}: {m['gate']['reason']}" for s, suite in compare["suites"].items()
-                    for n, m in suite.get("metrics", {}).items() if m.get("status") == "fail"]
-        reasons += [f"gate · {r}" for r in compare.get("gate_reasons", [])]
-        reasons += [f"gate · {s}: suite crashed ({suite.get('error', '')})" for s, suite in compare["suites"].items()
-                    if suite["status"] == "error"]
+        reasons += [f"gate · {line}" for line in compare_reasons(compare)]
     verdict = max(verdicts, key=lambda v: RANK.get(v, 2)) if verdicts else "none"
     return {"verdict": verdict, "reasons": reasons, "audit": _audit(audit) if audit else None,
             "training": _training(manifest) if manifest else None, "compare": _compare(compare) if compare else None,
@@ -80,7 +75,8 @@ def _audit(a: dict) -> dict[str, Any]:
         figures = {k: v for k, v in c.get("summary", {}).items() if isinstance(v, (int, float, str, bool)) or v is None}
         checks.append({"name": c["check"], "title": c.get("title", c["check"]), "status": c["status"],
                        "reasons": c.get("reasons", []), "figures": figures, "findings": findings,
-                       "total_findings": len(c.get("findings", [])), "error": c.get("error")})
+                       "total_findings": len(c.get("findings", [])),
+                       "error": check_error(c) if c["status"] == "error" else None})
     by = {c["check"]: c for c in a["checks"]}
     charts = {}
     balance = by.get("class_balance", {}).get("info", {})

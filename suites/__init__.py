@@ -28,15 +28,9 @@ def probe_items(directory: str | Path | None = None) -> list[dict]:
     return items
 
 
-ORDER = ("task", "baselines", "slices", "calibration", "overfitting", "forgetting", "drift")
+# Suites are discovered like checks (harness/registry.py): every module here, then the
+# `finetune_harness.suites` entry points; REGISTRY loads them (and torch) only when first asked for a name.
+from .base import REGISTRY, Context, Suite, all_suites, get_suite, metric, not_applicable, register  # noqa: E402
 
-
-def __getattr__(name: str):
-    """REGISTRY and all_suites load the suite modules (and torch) only when asked: the audit imports this
-    package for probe_items() alone."""
-    if name in ("REGISTRY", "all_suites"):
-        from . import baselines, calibration, drift, forgetting, overfitting, slices, task  # noqa: F401  (registers them)
-        from .base import REGISTRY
-
-        return REGISTRY if name == "REGISTRY" else [REGISTRY[n] for n in ORDER]
-    raise AttributeError(name)
+__all__ = ["REGISTRY", "Context", "Suite", "all_suites", "get_suite", "metric", "not_applicable", "probe_items",
+           "register"]

@@ -47,6 +47,10 @@ class Suite:
     version: ClassVar[int] = 1
     # Metric names a gate may test; forgetting adds one per probe set ("forgetting.<probe>.accuracy").
     metrics: ClassVar[tuple[str, ...]] = ()
+    # The metrics a terminal table shows (empty: all of them); results.json always has every one.
+    key_figures: ClassVar[tuple[str, ...]] = ()
+    # Where the suite runs and is shown among the others (lower first); a plug-in's default is last.
+    order: ClassVar[int] = 1000
 
     @property
     def key(self) -> str:
@@ -57,9 +61,10 @@ class Suite:
         raise NotImplementedError
 
 
-REGISTRY = Registry("suite")
+REGISTRY = Registry("suite", "harness.suites", "finetune_harness.suites")
 register = REGISTRY.register
 get_suite = REGISTRY.lookup
+all_suites = REGISTRY.names
 
 
 def not_applicable(reason: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from harness import stats
 from harness.render import prompt_messages, to_messages
-from harness.scoring import _pad_id, greedy_generate, option_tokens, score_items
+from harness.scoring import pad_token_id, greedy_generate, option_tokens, score_items
 from harness.text import normalize, normalize_loose
 
 from .base import Context, Suite, metric, not_applicable, register
@@ -151,6 +151,7 @@ def worth_it(table: list[dict[str, Any]], best: dict[str, Any] | None, metric_na
 @register
 class BaselinesSuite(Suite):
     name = "baselines"
+    order = 20
     title = "Was fine-tuning worth it?"
     why = ("Prompting the base with examples, or with retrieved similar examples, may do the job without a "
            "fine-tune; the adapter must be compared with the base used well, not only zero-shot.")
@@ -214,7 +215,7 @@ class BaselinesSuite(Suite):
         zero = [option_tokens(tok, prompt_messages(ex, ctx.shape, ctx.prompt_template, ctx.labels, ctx.system),
                               ctx.labels, ctx.max_seq_len * 4)[0] for ex in done["examples"]]
         tokens = {"zero_shot": float(np.mean([len(p) for p in zero])), "tuned": float(np.mean([len(p) for p in zero]))}
-        pad = _pad_id(tok)
+        pad = pad_token_id(tok)
         truncated = {}
         for method in ("few_shot", "retrieval"):
             full = [option_tokens(tok, prompts[method][i], ctx.labels, 10**9) for i in index]

@@ -21,6 +21,7 @@ from .task import TaskSuite, classification_scores, softmax, task_rows
 @register
 class CalibrationSuite(Suite):
     name = "calibration"
+    order = 40
     title = "Calibration"
     why = "Overconfident wrong answers break every threshold built on the model's confidence."
     version = 1

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from harness import stats
-from harness.scoring import _pad_id, next_token_logprobs
+from harness.scoring import pad_token_id, next_token_logprobs
 from harness.text import normalize_loose
 
 from .base import Context, Suite, metric, register
@@ -74,6 +74,7 @@ def task_vocabulary(ctx: Context) -> set[str]:
 @register
 class DriftSuite(Suite):
     name = "drift"
+    order = 70
     title = "Drift on untargeted prompts"
     why = "A task adapter is deployed into a chat box that also gets every other kind of question."
     version = 1
@@ -132,7 +133,7 @@ class DriftSuite(Suite):
         eos = ctx.pair.tokenizer.eos_token_id
         items = [(p, a + ([eos] if eos is not None and len(a) < max_new else [])) for p, a in zip(prompts, base_answers)]
         items = [(p, a) for p, a in items if a]
-        pad = _pad_id(ctx.pair.tokenizer)
+        pad = pad_token_id(ctx.pair.tokenizer)
 
         def compute(pair, its):
             out = []

@@ -19,7 +19,7 @@ import numpy as np
 
 from harness import stats
 from harness.errors import InputError
-from harness.scoring import _pad_id, continuation_tokens, option_tokens, score_items
+from harness.scoring import pad_token_id, continuation_tokens, option_tokens, score_items
 
 from .base import Context, Suite, metric, register
 
@@ -64,6 +64,7 @@ def probe_sets(extra: list[str | Path] | None = None) -> dict[str, Path]:
 @register
 class ForgettingSuite(Suite):
     name = "forgetting"
+    order = 60
     title = "Forgotten abilities"
     why = "A narrow fine-tune can quietly cost the general abilities the base was chosen for."
     version = 1
@@ -71,7 +72,7 @@ class ForgettingSuite(Suite):
 
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         tok = ctx.pair.tokenizer
-        pad = _pad_id(tok)
+        pad = pad_token_id(tok)
         fmt = params.get("format", "text")
         limit = int(params.get("max_items", 1000))
         only = params.get("probes")

@@ -4,7 +4,6 @@ metric or the directory of their own module."""
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import os
 from functools import lru_cache
@@ -20,15 +19,16 @@ def builtin_names() -> list[str]:
 
 def _path(name: str) -> Path:
     from harness.errors import UsageError
+    from harness.hints import closest
 
     if (BUILTIN_DIR / name / f"{name}.py").is_file():
         return BUILTIN_DIR / name
     path = Path(name)
     if path.is_dir() and (path / f"{path.name}.py").is_file():
         return path
-    hint = difflib.get_close_matches(name, builtin_names(), n=1)
+    hint = closest(name, builtin_names())
     raise UsageError(f"unknown metric {name!r}: not a built-in ({', '.join(builtin_names())}) nor a directory "
-                     f"holding <name>/<name>.py" + (f"; did you mean {hint[0]!r}?" if hint else ""))
+                     f"holding <name>/<name>.py" + (f"; did you mean {hint!r}?" if hint else ""))
 
 
 @lru_cache(maxsize=None)

@@ -18,7 +18,7 @@ import torch
 
 from harness import stats
 from harness.render import encode, to_messages
-from harness.scoring import _pad_id, masked_loss, pad_batch
+from harness.scoring import pad_token_id, masked_loss, pad_batch
 
 from .base import Context, Suite, metric, not_applicable, register
 from .task import classification_scores, generate_both, generation_prompt, sample
@@ -31,7 +31,7 @@ def row_losses(ctx: Context, suite_key: str, rows: list) -> dict[str, np.ndarray
            for ex in rows]
     keep = [i for i, e in enumerate(enc) if e.supervised]
     enc = [enc[i] for i in keep]
-    pad = _pad_id(tok)
+    pad = pad_token_id(tok)
 
     @torch.no_grad()
     def compute(model, items):
@@ -50,6 +50,7 @@ def row_losses(ctx: Context, suite_key: str, rows: list) -> dict[str, np.ndarray
 @register
 class OverfittingSuite(Suite):
     name = "overfitting"
+    order = 50
     title = "Overfitting and memorisation"
     why = "An adapter that memorised its rows leaks them and scores well only on what it has seen."
     version = 1

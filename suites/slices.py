@@ -51,6 +51,7 @@ def slice_members(examples: list, spec: dict[str, Any], max_values: int) -> dict
 @register
 class SlicesSuite(Suite):
     name = "slices"
+    order = 30
     title = "Slices"
     why = "A better average can hide a kind of request that got worse; per-slice deltas show it before users do."
     version = 1

@@ -14,7 +14,7 @@ import numpy as np
 
 from harness import stats
 from harness.render import prompt_messages
-from harness.scoring import _pad_id, greedy_generate, option_tokens, score_items
+from harness.scoring import pad_token_id, greedy_generate, option_tokens, score_items
 
 from . import metric_modules
 from .base import Context, Suite, metric, not_applicable, register
@@ -36,7 +36,7 @@ def classification_scores(ctx: Context, rows: list, suite_key: str) -> dict[str,
         prompt = prompt_messages(ex, ctx.shape, ctx.prompt_template, ctx.labels, ctx.system)
         items.append(option_tokens(tok, prompt, ctx.labels, ctx.max_seq_len * 4))
         kept.append(ex)
-    pad = _pad_id(tok)
+    pad = pad_token_id(tok)
     scores = ctx.pair.both(suite_key, "label_logprobs", items, items,
                            lambda model, its: score_items(model, its, pad))
     truth = [ctx.labels.index(ex.label) for ex in kept]
@@ -83,7 +83,7 @@ def max_new_tokens(ctx: Context, refs: list[str]) -> int:
 
 def exact_match(tok, generated: list[list[int]], refs: list[str]) -> np.ndarray:
     em = metric_modules.module_file("exact_match")
-    return np.asarray([em._norm(tok.decode(g, skip_special_tokens=True).strip()) == em._norm(r)
+    return np.asarray([em.normalize_answer(tok.decode(g, skip_special_tokens=True).strip()) == em.normalize_answer(r)
                        for g, r in zip(generated, refs)])
 
 
@@ -113,6 +113,7 @@ def _paired_accuracy(base_ok: np.ndarray, tuned_ok: np.ndarray, seed: int) -> di
 @register
 class TaskSuite(Suite):
     name = "task"
+    order = 10
     title = "Task gain"
     why = "An adapter is only worth deploying if it beats its base on the held-out task it was trained for."
     version = 1

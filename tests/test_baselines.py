@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from harness.comparison import compare
 from harness.data import Example
 from harness.trainer import train
-from suites.baselines import duplicates_of, retrieve, stratified_shots, with_shots, worth_it
-from suites.base import Context
+from harness.suites.baselines import duplicates_of, retrieve, stratified_shots, with_shots, worth_it
+from harness.suites.base import Context
 from tiny_model import build_tiny_model
 
 from test_compare import FAST, rows as random_rows

@@ -182,7 +182,7 @@ def test_schema_check_reports_bad_rows_with_lines():
 
 
 def test_probe_items_found_in_train(tmp_path, monkeypatch):
-    import suites
+    from harness import suites
 
     probes = tmp_path / "probes"
     probes.mkdir()

@@ -9,9 +9,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from harness.comparison import compare
+from harness import compare, train
 from harness.errors import InputError
-from harness.trainer import train
+from harness.testing import check_suite
 from tiny_model import build_tiny_model
 
 WORDS = "parcel charge app plan refund login order screen account delivery invoice password box card phone".split()
@@ -122,7 +122,7 @@ def test_label_answering_adapter_fails_on_drift(made):
 
 
 def test_a_crashing_suite_is_an_error_and_the_rest_still_run(made, monkeypatch):
-    from suites.drift import DriftSuite
+    from harness.suites.drift import DriftSuite
 
     def boom(self, ctx, params):
         raise RuntimeError("probe file vanished")
@@ -204,7 +204,7 @@ def test_probe_and_prompt_sets_are_regenerated_byte_identical(tmp_path, monkeypa
     import importlib.util
     from pathlib import Path
 
-    from suites.forgetting import probe_sets, read_probe_set
+    from harness.suites.forgetting import probe_sets, read_probe_set
 
     root = Path(__file__).resolve().parents[1] / "suites"
     for sub, script in (("probes", "make_probes.py"), ("prompts", "make_prompts.py")):
@@ -222,7 +222,7 @@ def test_probe_and_prompt_sets_are_regenerated_byte_identical(tmp_path, monkeypa
 
 
 def test_bad_probe_file_names_file_and_line(tmp_path):
-    from suites.forgetting import read_probe_set
+    from harness.suites.forgetting import read_probe_set
 
     bad = tmp_path / "mine.jsonl"
     bad.write_text('{"context": "2+2=", "choices": ["4", "5"], "answer": 0}\n{"context": "x", "choices": ["a"], "answer": 0}\n')
@@ -233,21 +233,21 @@ def test_bad_probe_file_names_file_and_line(tmp_path):
 def test_every_registered_suite_keeps_the_contract(made):
     """scikit-learn style: every suite is named, explained, versioned, in the run order and the default
     gate policy, returns JSON-able plain data, and reports only metrics it declares, each paired."""
-    import suites
+    from harness import suites
     from harness.gate import load_gate
 
     gate = load_gate(None)
-    assert set(suites.REGISTRY) == set(suites.ORDER) == set(gate["suites"])
+    assert suites.REGISTRY.names() == ["task", "baselines", "slices", "calibration", "overfitting", "forgetting", "drift"]
+    assert set(suites.REGISTRY) == set(gate["suites"])
     r = compare(made["tiny"], made["root"] / "light", made["train"], made["eval"], policy=SMALL, cache="")
     json.dumps(r, allow_nan=False)
-    for name, cls in suites.REGISTRY.items():
-        assert cls.name == name and cls.title and cls.why and cls.version >= 1 and cls.metrics
-        res = r["suites"][name]
-        assert res["version"] == cls.version and res["seconds"] >= 0
-        for metric, m in res["metrics"].items():
-            assert metric.rsplit(".", 1)[-1] in cls.metrics, f"{name}.{metric} is not declared"
-            assert m["n"] and (m["delta"] is None or m["interval"] is not None)
-            assert m.get("interval_of") in ("delta", "tuned")
+    for name in suites.REGISTRY:
+        check_suite(name, r)  # the contract exported for plug-in authors (harness.testing)
+        assert r["suites"][name]["key_figures"] == list(suites.REGISTRY[name].key_figures)
+    with pytest.raises(AssertionError, match="is not declared"):  # the contract can fail
+        broken = json.loads(json.dumps(r))
+        broken["suites"]["task"]["metrics"]["made_up"] = broken["suites"]["task"]["metrics"]["accuracy"]
+        check_suite("task", broken)
 
 
 def test_generative_task_with_json_outputs_and_user_probes_and_prompts(made, tmp_path):

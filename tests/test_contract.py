@@ -1,20 +1,17 @@
 """Contract tests over every registered check (scikit-learn style): plain JSON-able data, declared
 metrics present, rows that point at real lines, crash isolation, policy entries."""
 
-import json
 import sys
 
 import pytest
 
-import checks
+from harness import checks
 import harness
-from checks.base import CheckResult
+from harness.checks.base import CheckResult
 from harness.policy import default_policy
+from harness.testing import SAMPLE_EVAL, SAMPLE_TRAIN, check_check
 
-ROWS = [{"text": f"ticket {i} about {'billing charge' if i % 2 else 'parcel delivery'} number {i % 7}",
-         "label": "billing" if i % 2 else "delivery"} for i in range(40)]
-ROWS += [dict(ROWS[0]), {"text": "contact me at a@b.example.com", "label": "billing"}]
-EVAL = [dict(ROWS[3]), {"text": "something else entirely", "label": "delivery"}]
+ROWS, EVAL = SAMPLE_TRAIN, SAMPLE_EVAL
 
 
 @pytest.fixture(scope="module")
@@ -24,23 +21,12 @@ def result():
 
 @pytest.mark.parametrize("name", checks.all_checks())
 def test_check_contract(result, name):
-    cls = checks.REGISTRY[name]
-    assert cls.title and cls.why
-    assert sys.modules[cls.__module__].__doc__, f"{name}: the module docstring says why the check exists"
+    # The exported contract (harness.testing, for plug-in authors), then the built-ins' stricter one:
+    # on the sample every built-in check ran as it should, whatever its status.
+    check_check(name)
     entry = next(c for c in result["checks"] if c["check"] == name)
     assert entry["status"] in ("pass", "warn", "fail"), entry["reasons"]
-    json.dumps(entry, allow_nan=False)
-    if entry["summary"].get("applicable") is not False:
-        missing = [m for m in cls.metrics if m not in entry["summary"]]
-        assert not missing, f"{name} summary lacks declared metrics {missing}"
-    lines = {"train": len(ROWS), "eval": len(EVAL)}
-    for f in entry["findings"]:
-        assert isinstance(f["message"], str) and f["message"]
-        for ref in f["rows"]:
-            assert set(ref) == {"split", "line"} and 1 <= ref["line"] <= lines[ref["split"]]
-        for key in ("similarity", "score"):
-            if key in f:
-                assert 0.0 <= f[key] <= 1.0
+    assert entry["key_figures"] == list(checks.REGISTRY[name].key_figures) and entry["key_figures"]
 
 
 @pytest.mark.parametrize("name", checks.all_checks())
@@ -61,6 +47,8 @@ def test_a_crashing_check_becomes_error_and_the_rest_still_run(monkeypatch):
     by = {c["check"]: c for c in res["checks"]}
     assert by["near_duplicates"]["status"] == "error"
     assert by["near_duplicates"]["reasons"] == ["RuntimeError: kaput"]
+    assert by["near_duplicates"]["error"] == "RuntimeError: kaput" and "kaput" in by["near_duplicates"]["traceback"]
+    assert "near_duplicates: crashed (RuntimeError: kaput)" in res["reasons"]
     assert by["exact_duplicates"]["status"] in ("pass", "warn", "fail")
     assert len(by) == len(checks.REGISTRY)
     assert res["verdict"] == "fail"  # on_error: fail by default
@@ -82,3 +70,79 @@ def test_result_shape(result):
     assert [c["check"] for c in result["checks"]] == checks.all_checks()
     assert result["inputs"]["train"]["rows"] == len(ROWS)
     assert isinstance(CheckResult(summary={}).findings, list)
+
+
+def test_a_harness_error_inside_a_check_is_the_users_not_a_crash(monkeypatch):
+    """Bad input met inside a check stops the audit with its one-line message (exit 2), as in compare."""
+    from harness.errors import InputError
+
+    def bad_input(self, data, params):
+        raise InputError("x.jsonl", "unreadable", 3)
+
+    monkeypatch.setattr(checks.REGISTRY["length"], "run", bad_input)
+    with pytest.raises(InputError, match="x.jsonl:3"):
+        harness.audit(ROWS, EVAL)
+
+
+PLUGIN = '''"""A plug-in check from another package, found through its entry point."""
+from harness.checks import Check, CheckResult, register
+
+
+@register
+class ShoutingCheck(Check):
+    name = "shouting"
+    title = "Rows in capitals"
+    why = "A model tuned on shouting shouts."
+    metrics = ("shouting_rows",)
+    key_figures = ("shouting_rows",)
+
+    def run(self, data, params):
+        rows = [ex for ex in data.rows("train") if ex.input.isupper()]
+        return CheckResult(summary={"shouting_rows": len(rows)},
+                           findings=[{"rows": [ex.ref], "message": "all capitals"} for ex in rows])
+'''
+
+
+@pytest.fixture
+def plugin(tmp_path, monkeypatch):
+    """A package installed beside ours declaring a `finetune_harness.checks` entry point."""
+    from importlib.metadata import EntryPoint
+
+    import harness.registry
+
+    (tmp_path / "shouting_plugin.py").write_text(PLUGIN)
+    (tmp_path / "broken_plugin.py").write_text("raise ImportError('needs a library that is not installed')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("shouting_plugin", "broken_plugin"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    found = [EntryPoint("shouting", "shouting_plugin", "finetune_harness.checks")]
+    monkeypatch.setattr(harness.registry, "entry_points",
+                        lambda group: [ep for ep in found if ep.group == group])
+    monkeypatch.setattr(checks.REGISTRY, "_items", dict(checks.REGISTRY._items))  # restored afterwards
+    monkeypatch.setattr(checks.REGISTRY, "_state", "empty")
+    return found
+
+
+def test_a_plugin_check_from_an_entry_point_runs_and_keeps_the_contract(plugin):
+    assert "shouting" in checks.REGISTRY and checks.all_checks()[-1] == "shouting"  # plug-ins run last
+    res = harness.audit(ROWS + [{"text": "WHERE IS MY PARCEL", "label": "delivery"}], None,
+                        {"checks": {"shouting": {"warn_if": {"shouting_rows": 0}}}})
+    entry = next(c for c in res["checks"] if c["check"] == "shouting")
+    assert entry["status"] == "warn" and entry["findings"][0]["rows"] == [{"split": "train", "line": 43}]
+    check_check("shouting")
+
+
+def test_a_broken_plugin_is_a_one_line_usage_error(plugin):
+    from importlib.metadata import EntryPoint
+
+    from harness.errors import UsageError
+
+    plugin.append(EntryPoint("broken", "broken_plugin", "finetune_harness.checks"))
+    with pytest.raises(UsageError, match="check plug-in 'broken' .* failed to load: ImportError"):
+        checks.all_checks()
+
+
+def test_the_exported_contract_can_fail(plugin, tmp_path):
+    (tmp_path / "shouting_plugin.py").write_text(PLUGIN.replace('summary={"shouting_rows": len(rows)}', "summary={}"))
+    with pytest.raises(AssertionError, match="lacks declared metrics"):
+        check_check("shouting")

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import harness
-from reports.html import render_html
-from reports.markdown import render_markdown
+from harness.reports.html import render_html
+from harness.reports.markdown import render_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = [
@@ -105,8 +105,8 @@ def test_hostile_report_in_a_real_browser(hostile_audit, tmp_path):
 def test_compare_report_has_its_charts(tmp_path):
     """A compare result (with a training manifest) renders the probe intervals, the reliability diagram,
     KL per category, loss curves, and every suite's table."""
-    from harness.comparison import compare
-    from harness.trainer import train
+    from harness import compare
+    from harness import train
     from tiny_model import build_tiny_model
 
     tiny = str(build_tiny_model(tmp_path / "tiny"))

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import suites.slices as slices_mod
+import harness.suites.slices as slices_mod
 from harness.data import Example
 from harness.errors import UsageError
 from harness.gate import apply, load_gate
-from suites.base import Context
-from suites.slices import SlicesSuite, slice_members
+from harness.suites.base import Context
+from harness.suites.slices import SlicesSuite, slice_members
 
 
 def ex(i, label, channel=None, text=None):
@@ -67,7 +67,7 @@ def test_a_better_average_with_one_worse_slice_is_flagged_and_gated_on_request(m
     results = {"suites": {"slices": {"status": "ok", **res}}}
     assert apply(results, strict) == "fail"
 
-    from reports.view import build
+    from harness.reports.view import build
 
     results["verdict"] = "pass"
     results["suites"]["slices"]["metrics"]["worst.accuracy"]["status"] = "warn"

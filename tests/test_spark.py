@@ -27,12 +27,14 @@ def spark():
 
 def both(train, eval, policy, spark, **overrides):
     from harness.spark.audit import audit_spark
+    from harness.suites import probe_items
 
     pol = load_policy(policy)
     for key, value in overrides.items():
         pol[key] = value
     mine = harness.audit(str(train), str(eval) if eval else None, pol)
-    other = audit_spark(str(train), str(eval) if eval else None, pol, spark=spark)
+    probes = probe_items() if pol["checks"]["leakage"]["params"]["probes"] else []
+    other = audit_spark(str(train), str(eval) if eval else None, pol, probes=probes, spark=spark)
     return mine, other
 
 

@@ -71,7 +71,7 @@ def test_swapping_sides_mirrors_the_delta_and_interval(pairs):
 
 
 def test_shipped_evaluate_modules_agree_with_the_statistics():
-    from suites import metric_modules
+    from harness.suites import metric_modules
 
     truth, pred = [0, 1, 2, 2, 1, 0, 3], [0, 1, 1, 2, 1, 3, 3]
     assert metric_modules.compute("accuracy", pred, truth)["accuracy"] == pytest.approx(5 / 7)
@@ -85,7 +85,7 @@ def test_shipped_evaluate_modules_agree_with_the_statistics():
 
 def test_unknown_metric_says_did_you_mean():
     from harness.errors import UsageError
-    from suites import metric_modules
+    from harness.suites import metric_modules
 
     with pytest.raises(UsageError, match="did you mean 'accuracy'"):
         metric_modules.load("acuracy")

@@ -9,7 +9,8 @@ import torch
 
 from harness.errors import InputError
 from harness.render import IGNORE, encode
-from harness.trainer import TrainingError, train
+from harness import train
+from harness.trainer import TrainingError
 from tiny_model import build_tiny_model
 
 ROWS = [{"text": t, "label": lab} for t, lab in [

@@ -9,19 +9,17 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ..check_runner import run_checks
+from ..errors import InputError, UsageError
 from ..io import sha256_file
-from ..auditor import run_checks
 from .data import SparkAuditData
 from .load import load_split
 from .session import spark_session
 
 
-def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, master: str | None = None,
-                on_check: Callable[[str, dict], None] | None = None, spark: Any = None) -> dict[str, Any]:
-    import suites
-
-    from ..errors import InputError, UsageError
-
+def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, probes: list[dict] | None = None,
+                master: str | None = None, on_check: Callable[[str, dict], None] | None = None,
+                spark: Any = None) -> dict[str, Any]:
     for name, what in (("train", train), ("eval", eval)):
         if what is not None and not isinstance(what, (str, Path)):
             raise UsageError(f"the Spark engine reads paths (JSONL or Parquet), not a {type(what).__name__} for {name}")
@@ -38,8 +36,7 @@ def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, master: st
     for t in tables.values():  # a local file gets its hash, as in-process; a remote path keeps none
         if Path(t.source).is_file():
             t.sha256 = sha256_file(t.source)
-    probes = suites.probe_items() if pol["checks"]["leakage"]["params"]["probes"] else []
-    data = SparkAuditData(tables["train"], tables.get("eval"), pol, spark, probes)
+    data = SparkAuditData(tables["train"], tables.get("eval"), pol, spark, list(probes or []))
     data.token_counter  # noqa: B018 - a bad tokenizer path is bad input (exit 2), not a crashed check
     return run_checks(data, pol, tables, started, {"name": "spark", "master": spark.sparkContext.master,
                                                     "spark_version": spark.version}, on_check)

@@ -123,7 +123,7 @@ class SparkAuditData(SplitView):
         def band_keys(batches):
             import pandas as pd
 
-            from ..similarity import _mix64
+            from ..similarity import mix64
 
             for pdf in batches:
                 sig = np.stack([np.frombuffer(b, dtype=np.uint32) for b in pdf["sig"]]).astype(np.uint64)
@@ -133,7 +133,7 @@ class SparkAuditData(SplitView):
                     for b in range(bands):
                         key = np.zeros(len(sig), dtype=np.uint64)
                         for c in range(b, bands * r, bands):
-                            key = _mix64(key * np.uint64(0x100000001B3) + sig[:, c])
+                            key = mix64(key * np.uint64(0x100000001B3) + sig[:, c])
                         out_b.append(np.full(len(sig), b))
                         out_k.append(key.view(np.int64))
                         out_t.append(tids)

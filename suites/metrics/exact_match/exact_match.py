@@ -5,7 +5,7 @@ import datasets
 import evaluate
 
 
-def _norm(s):
+def normalize_answer(s):
     return " ".join(str(s).split()).casefold()
 
 
@@ -19,4 +19,4 @@ class ExactMatch(evaluate.Metric):
 
     def _compute(self, predictions, references):
         n = len(references)
-        return {"exact_match": sum(_norm(p) == _norm(r) for p, r in zip(predictions, references)) / n if n else 0.0}
+        return {"exact_match": sum(normalize_answer(p) == normalize_answer(r) for p, r in zip(predictions, references)) / n if n else 0.0}

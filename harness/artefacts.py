@@ -1,0 +1,90 @@
+"""Every file the harness writes for people and CI, in one place: audit.json, results.json, pipeline and
+demo summaries, JUnit, the HTML and Markdown reports, the adapter's model card. The stages return plain
+data and write only what they exist for (adapter weights, checkpoints); the application calls these.
+Each file appears whole or not at all (harness/io.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .io import write_json_atomic, write_text_atomic
+from .reports.html import render_html
+
+
+def write_audit(directory: str | Path, result: dict[str, Any]) -> Path:
+    """DIR/audit.json and DIR/report.html; returns the audit.json path."""
+    directory = Path(directory)
+    path = write_json_atomic(directory / "audit.json", result)
+    write_text_atomic(directory / "report.html", render_html({"audit": result}))
+    return path
+
+
+def write_compare(directory: str | Path, results: dict[str, Any], adapter: str | Path) -> Path:
+    """DIR/results.json, DIR/junit.xml, DIR/report.html, and the results filled into the adapter's model
+    card (README.md) when it has one; returns the results.json path."""
+    from .reports.junit import render_junit
+    from .reports.model_card import fill_results
+
+    directory, adapter = Path(directory), Path(adapter)
+    path = write_json_atomic(directory / "results.json", results)
+    write_text_atomic(directory / "junit.xml", render_junit(results))
+    docs = {"compare": results}
+    manifest = _read_json(adapter / "manifest.json")
+    if manifest is not None:
+        docs["manifest"] = manifest
+    write_text_atomic(directory / "report.html", render_html(docs))
+    card = adapter / "README.md"
+    if card.is_file():
+        write_text_atomic(card, fill_results(card.read_text(encoding="utf-8"), results))
+    return path
+
+
+def adapter_documents(directory: Path, manifest: dict[str, Any]) -> None:
+    """The trainer's hook: the model card (README.md) and the run's HTML report (with its audit when one
+    was given) beside the adapter. A rendering bug must not cost a finished training run, so the report's
+    failure is a warning on stderr and the adapter is kept."""
+    from .reports.model_card import render_model_card
+
+    write_text_atomic(directory / "README.md", render_model_card(manifest))
+    docs: dict[str, Any] = {"manifest": manifest}
+    audit = _read_json(Path(manifest["audit_path"])) if manifest.get("audit_path") else None
+    if isinstance(audit, dict) and audit.get("schema") == "harness.audit/1":
+        docs["audit"] = audit
+    try:
+        write_text_atomic(directory / "report.html", render_html(docs))
+    except Exception as exc:  # noqa: BLE001
+        print(f"harness: warning: the training report could not be written ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
+
+
+def write_report(docs: dict[str, Any], out: str | Path, fmt: str = "html") -> Path:
+    """One report from loaded results (`harness report`): self-contained HTML, or Markdown."""
+    if fmt == "md":
+        from .reports.markdown import render_markdown
+
+        return write_text_atomic(out, render_markdown(docs))
+    return write_text_atomic(out, render_html(docs))
+
+
+def write_summary(directory: str | Path, name: str, summary: dict[str, Any], docs: dict[str, Any]) -> dict[str, Any]:
+    """A pipeline's (or demo's) DIR/report.html from every stage's results, then DIR/<name> with the
+    summary and the report's path."""
+    directory = Path(directory)
+    write_text_atomic(directory / "report.html", render_html(docs))
+    summary["report"] = str(directory / "report.html")
+    write_json_atomic(directory / name, summary)
+    return summary
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    return write_json_atomic(path, data)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None

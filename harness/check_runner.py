@@ -1,0 +1,62 @@
+"""Running the registered checks over loaded data, shared by both audit engines (in-process and Spark):
+each enabled check runs, a crash becomes an `error` entry and the rest still run, the policy decides each
+status, and the audit.json dict comes out. Bad input met inside a check (a HarnessError) is the user's to
+fix, not a crash: it stops the audit with its one-line message, as it does in compare."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from .checks import REGISTRY
+from .errors import HarnessError
+from .policy import decide, verdict
+from .results import AUDIT_SCHEMA, audit_reasons, crashed
+from .version import __version__
+
+
+def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: float, engine: dict[str, Any],
+               on_check: Callable[[str, dict], None] | None = None) -> dict[str, Any]:
+    """Every enabled check on `data` (a check's `run_spark` when it has one and the engine is Spark's)."""
+    spark = engine["name"] == "spark"
+    results = []
+    for name in REGISTRY.names():
+        conf = pol["checks"].get(name, {})
+        if not conf.get("enabled", True):
+            continue
+        t0 = time.perf_counter()
+        cls = REGISTRY[name]
+        check = cls()
+        try:
+            runner = getattr(check, "run_spark", check.run) if spark else check.run
+            res = runner(data, dict(conf.get("params") or {}))
+            status, reasons = decide(conf, res.summary)
+            entry = {"check": name, "status": status, "reasons": reasons, "error": None, "traceback": None,
+                     "summary": res.summary, "findings": res.findings, "info": res.info}
+        except HarnessError:
+            raise
+        except Exception as exc:  # isolate: one broken check must not hide the others
+            failure = crashed(exc)
+            entry = {"check": name, **failure, "summary": {}, "findings": [],
+                     "info": {"traceback": failure["traceback"]}}
+        seconds = round(time.perf_counter() - t0, 3)
+        entry.update(title=cls.title, key_figures=list(cls.key_figures), seconds=seconds, duration_s=seconds)
+        results.append(entry)
+        if on_check:
+            on_check(name, entry)
+    seconds = round(time.perf_counter() - started, 3)
+    doc = {
+        "schema": AUDIT_SCHEMA,
+        "harness_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "verdict": verdict([r["status"] for r in results], pol["on_error"]),
+        "inputs": {split: t.card() for split, t in tables.items()},
+        "label_source": data.label_source,
+        "policy": pol,
+        "engine": engine,
+        "checks": results,
+        "seconds": seconds,
+        "duration_s": seconds,
+    }
+    doc["reasons"] = audit_reasons({"checks": results})
+    return doc
