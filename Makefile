@@ -8,7 +8,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	# torch first, pinned: 2.13.0 is the CPU build; an unpinned torch can pull a multi-GB CUDA build.
 	$(VENV)/bin/pip install --quiet torch==2.13.0
-	$(VENV)/bin/pip install --quiet -e ".[test,spark]"
+	$(VENV)/bin/pip install --quiet -e ".[test,spark,meaning]"
 	touch $(STAMP)
 
 .PHONY: setup demo test bench

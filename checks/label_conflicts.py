@@ -1,10 +1,13 @@
-"""The same (or nearly the same) input taught two different answers: the model learns inconsistency,
-and at least one of the rows is wrong."""
+"""The same input taught two different answers: the model learns inconsistency, and at least one of the
+rows is wrong. "The same input" is an identical text or a duplicate pair (harness/pairs.py: only
+superficial differences), never a whole cluster: "change my address" and "change my PIN" look alike
+and rightly carry different labels."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+from harness.pairs import canonical_words, differing_words
 from harness.similarity import jaccard
 from harness.text import normalize_loose
 
@@ -26,48 +29,92 @@ class LabelConflicts(Check):
             return not_applicable("no training rows")
         labels = data.labels["train"]
         outputs = data.normalized_output["train"]
-        groups = [([rows[i].ref for i in members], [labels[i] for i in members], [outputs[i] for i in members], low)
-                  for members, low, _high in data.components("train")]
-        return self._result(groups, len(rows), data.label_source, data.policy, params)
+        links = data.duplicate_links("train")
+        by_text = data.rows_by_text("train")
+        wanted = {t for a, b, _ in links for t in (a, b)} | {t for t, r in by_text.items() if len(r) > 1}
+        text_rows = {t: [(rows[i].ref, labels[i], outputs[i]) for i in by_text[t]] for t in wanted}
+        texts = {t: data.distinct_texts[t] for t in wanted}
+        return self._result(links, text_rows, texts, len(rows), data.label_source, data.policy, params)
 
     def run_spark(self, data, params):
+        from pyspark.sql import functions as F
+
         if not data.train.good_rows:
             return not_applicable("no training rows")
-        comps = data.components("train")
-        got = data.fetch("train", [i for members, _, _ in comps for i in members], ("line", "lab", "norm_out"))
-        groups = [([{"split": "train", "line": got[i].line} for i in members], [got[i].lab for i in members],
-                   [got[i].norm_out for i in members], low) for members, low, _high in comps]
-        return self._result(groups, data.train.good_rows, data.label_source, data.policy, params)
+        links = data.duplicate_links("train")
+        rows = data.with_labels(data.frame("train")).select("idx", "line", "lab", "norm_out").join(
+            data.row_tids.where("split = 'train'").select("idx", "tid"), "idx")
+        multi = rows.groupBy("tid").count().where("count > 1").select("tid")
+        linked = data.spark.createDataFrame([(int(t),) for t in {t for a, b, _ in links for t in (a, b)}] or [(-1,)],
+                                            "tid long")
+        got = (rows.join(multi.unionByName(linked).distinct(), "tid").join(data.texts, "tid")
+               .select("tid", "idx", "line", "lab", "norm_out", "loose").orderBy("idx").collect())
+        text_rows: dict[int, list] = {}
+        texts = {}
+        for r in got:
+            text_rows.setdefault(r.tid, []).append(({"split": "train", "line": r.line}, r.lab, r.norm_out))
+            texts[r.tid] = r.loose
+        return self._result(links, text_rows, texts, data.train.good_rows, data.label_source, data.policy, params)
 
     @staticmethod
-    def _result(groups: list, n: int, label_source: str | None, policy: dict, params: dict) -> CheckResult:
-        """groups: (refs, labels, normalised outputs, lowest similarity) per component."""
+    def _result(links: list, text_rows: dict, texts: dict, n: int, label_source: str | None, policy: dict,
+                params: dict) -> CheckResult:
+        """links: duplicate pairs of train texts (a, b, similarity); text_rows: text id -> [(ref, label,
+        normalised output)] in row order; texts: text id -> similarity key."""
         ngram = int(policy["similarity"]["ngram"])
         threshold = float(params["output_similarity"])
-        findings, conflicting = [], 0
-        for refs, labels, outputs, low in groups:
-            answers = labels if label_source is not None else _answer_groups(outputs, threshold, ngram)
-            counts = Counter(answers)
+
+        def answers(items: list) -> list:
+            return ([lab for _, lab, _ in items] if label_source is not None
+                    else _answer_groups([out for _, _, out in items], threshold, ngram))
+
+        findings, rows_in = [], set()
+        for t in sorted(t for t, items in text_rows.items() if len(items) > 1):
+            items = text_rows[t]
+            counts = Counter(answers(items))
             if len(counts) < 2:
                 continue
-            conflicting += len(refs)
-            majority, top = counts.most_common(1)[0]
-            tie = sum(1 for c in counts.values() if c == top) > 1
-            what = (", ".join(f"{lab} x{c}" for lab, c in counts.most_common()) if label_source
-                    else f"{len(counts)} materially different completions")
-            finding = {"rows": refs, "similarity": round(low, 4),
-                       "message": f"{len(refs)} {'identical' if low >= 1.0 else 'near-identical'} inputs, "
-                                  f"answered {what}"}
+            refs = [ref for ref, _, _ in items]
+            rows_in.update((r["split"], r["line"]) for r in refs)
+            top = counts.most_common(1)[0][1]
+            finding = {"rows": refs, "kind": "identical", "similarity": 1.0,
+                       "message": f"{len(refs)} identical inputs, answered "
+                                  + (", ".join(f"{lab} x{c}" for lab, c in counts.most_common()) if label_source
+                                     else f"{len(counts)} materially different ways")}
             if label_source is not None:
-                finding["labels"] = dict(counts)
-                finding["row_labels"] = list(answers)
-                finding["majority"] = None if tie else majority
+                answers_of = answers(items)
+                finding.update(labels=dict(counts), row_labels=list(answers_of),
+                               majority=None if sum(1 for c in counts.values() if c == top) > 1 else counts.most_common(1)[0][0])
             findings.append(finding)
-        return CheckResult(summary={"rows": n, "conflicting_groups": len(findings), "conflicting_rows": conflicting,
-                                    "conflicting_rate": conflicting / n if n else 0.0},
+        for a, b, sim in sorted(links):
+            left, right = text_rows.get(a, []), text_rows.get(b, [])
+            if not left or not right:
+                continue
+            both = answers(left + right)
+            la, lb = both[:len(left)], both[len(left):]
+            pick = next(((i, j) for i in range(len(la)) for j in range(len(lb)) if la[i] != lb[j]), None)
+            if pick is None:
+                continue
+            i, j = pick
+            ra, rb = left[i][0], right[j][0]
+            wa, wb = differing_words(canonical_words(texts[a]), canonical_words(texts[b]))
+            rows_in.update((r["split"], r["line"]) for r in (ra, rb))
+            finding = {"rows": [ra, rb], "kind": "near", "similarity": round(float(sim), 4),
+                       "differs": [" ".join(wa), " ".join(wb)],
+                       "message": "near-identical inputs" + (f" (differ: {' '.join(wa) or '-'} / {' '.join(wb) or '-'})"
+                                                             if wa or wb else "")
+                                  + (f", labelled {left[i][1]} / {right[j][1]}" if label_source
+                                     else ", answered in materially different ways")}
+            if label_source is not None:
+                finding.update(labels={left[i][1]: 1, right[j][1]: 1} if left[i][1] != right[j][1] else {left[i][1]: 2},
+                               row_labels=[left[i][1], right[j][1]], majority=None)
+            findings.append(finding)
+        return CheckResult(summary={"rows": n, "conflicting_groups": len(findings), "conflicting_rows": len(rows_in),
+                                    "conflicting_rate": len(rows_in) / n if n else 0.0},
                            findings=findings,
                            info={"compared": "labels" if label_source else
-                                 f"completions (different when Jaccard < {threshold})"})
+                                 f"completions (different when Jaccard < {threshold})",
+                                 "pairs": "identical inputs, or duplicate pairs (only superficial differences)"})
 
 
 def _answer_groups(outputs: list[str], threshold: float, ngram: int) -> list[int]:

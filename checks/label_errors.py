@@ -1,7 +1,10 @@
 """Likely mislabelled rows by confident learning (Northcutt et al. 2021), the method behind cleanlab's
-find_label_issues: out-of-fold probabilities from a fast TF-IDF + logistic regression classifier,
-a per-class confidence threshold (the mean self-confidence of the class), and a row is flagged when
-its given label falls out of confidence while another class is confidently predicted."""
+find_label_issues: out-of-fold probabilities from a fast TF-IDF + logistic regression classifier
+(averaged with one on sentence embeddings when they are available), a per-class confidence threshold
+(the mean self-confidence of the class), and a row is flagged when its given label falls out of
+confidence while another class is confidently predicted — and is implausible, not merely a sibling:
+two classes the classifier swaps both ways are reported once, as overlapping classes (cleanlab's
+find_overlapping_classes), and their rows are not flagged one by one."""
 
 from __future__ import annotations
 
@@ -26,7 +29,13 @@ def content_folds(texts: list[str], labels: np.ndarray, folds: int, seed: int) -
     return fold
 
 
-def out_of_fold_probabilities(texts: list[str], labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
+def out_of_fold_probabilities(texts: list[str], labels: np.ndarray, folds: int, seed: int,
+                              features: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold class probabilities from TF-IDF + logistic regression; with `features` (sentence
+    embeddings of the rows), the average with a second logistic regression on them. Measured on
+    CLINC150 train (15,100 rows, 151 intents): out-of-fold accuracy 0.934 with TF-IDF alone, 0.770
+    with embeddings alone, 0.962 averaged; the average also stops most one-word mistakes ("no thank
+    you" called thank_you) from becoming flags."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -44,7 +53,10 @@ def out_of_fold_probabilities(texts: list[str], labels: np.ndarray, folds: int, 
         model = LogisticRegression(C=10.0, max_iter=300, tol=1e-3)
         model.fit(x[fit_idx], labels[fit_idx])
         probs[np.ix_(held_idx, model.classes_)] = model.predict_proba(x[held_idx])
-    return probs
+        if features is not None:
+            meaning = LogisticRegression(C=10.0, max_iter=300, tol=1e-3).fit(features[fit_idx], labels[fit_idx])
+            probs[np.ix_(held_idx, meaning.classes_)] += meaning.predict_proba(features[held_idx])
+    return probs / 2 if features is not None else probs
 
 
 def confident_learning(probs: np.ndarray, labels: np.ndarray, threshold_scale: float = 0.8,
@@ -67,14 +79,32 @@ def confident_learning(probs: np.ndarray, labels: np.ndarray, threshold_scale: f
     return flag, suggested
 
 
+def overlapping_classes(predicted: np.ndarray, labels: np.ndarray, k: int, min_rows: int,
+                        min_share: float) -> list[tuple[int, int, int, int]]:
+    """Class pairs (a < b) that the out-of-fold classifier confuses in both directions: at least
+    min_rows rows and min_share of each class predicted as the other. A pair swapped both ways is two
+    classes the text does not separate (cleanlab's find_overlapping_classes), not a set of row errors.
+    Returns (a, b, rows a->b, rows b->a), most confused first."""
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    size = np.bincount(labels, minlength=k).astype(float)
+    out = []
+    for a, b in zip(*np.nonzero(np.triu(confusion, 1) >= min_rows)):
+        ab, ba = int(confusion[a, b]), int(confusion[b, a])
+        if ba >= min_rows and ab >= min_share * size[a] and ba >= min_share * size[b]:
+            out.append((int(a), int(b), ab, ba))
+    out.sort(key=lambda p: -(p[2] + p[3]))
+    return out
+
+
 @register
 class LabelErrors(Check):
     name = "label_errors"
     order = 50
-    key_figures = ('flagged_rows', 'out_of_fold_accuracy')
+    key_figures = ('flagged_rows', 'overlapping_class_pairs', 'out_of_fold_accuracy')
     title = "Likely label errors"
     why = "A wrong label is a wrong lesson; confident learning finds the rows a classifier trained on the rest disputes."
-    metrics = ("flagged_rows", "flagged_rate")
+    metrics = ("flagged_rows", "flagged_rate", "overlapping_class_pairs")
 
     def run(self, data, params):
         if data.label_source is None:
@@ -100,28 +130,59 @@ class LabelErrors(Check):
         code = {c: j for j, c in enumerate(classes)}
         y = np.array([code[labels[i]] for i in usable])
         texts = [data.normalized["train"][i] for i in usable]
-        probs = out_of_fold_probabilities(texts, y, folds, int(params["seed"]))
+        vectors, _why = data.embeddings if params.get("use_embeddings", True) else (None, "")
+        features = vectors[data.text_ids["train"][usable]] if vectors is not None else None
+        probs = out_of_fold_probabilities(texts, y, folds, int(params["seed"]), features)
         flag, suggested = confident_learning(probs, y, float(params["threshold_scale"]),
                                              float(params["min_margin"]))
+        predicted = probs.argmax(axis=1)
+        pairs = overlapping_classes(predicted, y, len(classes), int(params["overlap_min_rows"]),
+                                    float(params["overlap_min_share"]))
+        sibling = {(a, b) for a, b, _, _ in pairs} | {(b, a) for a, b, _, _ in pairs}
+        max_p_given = float(params["max_p_given"])
+        min_p_suggested = float(params["min_p_suggested"])
+        # Classes the classifier also mixes up on other rows are siblings ("reminder" / "reminder_update"):
+        # a flag between them needs stronger evidence than a flag to an unrelated class.
+        confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
+        np.add.at(confusion, (y, predicted), 1)
+        sibling_rows, sibling_p = int(params["sibling_min_rows"]), float(params["sibling_min_p_suggested"])
         order = np.argsort(probs[np.arange(len(y)), y])
-        findings = []
+        findings, examples = [], {}
         for t in order:
             if not flag[t]:
                 continue
             i = usable[t]
             p_given = float(probs[t, y[t]])
+            if (int(y[t]), int(suggested[t])) in sibling:
+                key = tuple(sorted((int(y[t]), int(suggested[t]))))
+                examples.setdefault(key, []).append(rows[i].ref)
+                continue
+            g, sug = int(y[t]), int(suggested[t])
+            others = confusion[g, sug] + confusion[sug, g] - (1 if predicted[t] == sug else 0)
+            need = sibling_p if others >= sibling_rows else min_p_suggested
+            if p_given > max_p_given or probs[t, sug] < need:
+                continue
             findings.append({"rows": [rows[i].ref], "score": round(1.0 - p_given, 4), "given": classes[y[t]],
                              "suggested": classes[suggested[t]], "p_given": round(p_given, 4),
                              "p_suggested": round(float(probs[t, suggested[t]]), 4),
                              "message": f"labelled {classes[y[t]]!r}, the classifier says {classes[suggested[t]]!r} "
                                         f"({probs[t, suggested[t]]:.2f} vs {p_given:.2f})"})
+        flagged = len(findings)
+        for a, b, ab, ba in pairs:
+            findings.append({"kind": "class_overlap", "classes": [classes[a], classes[b]],
+                             "rows": examples.get((a, b), [])[:10], "confused": {f"{classes[a]}->{classes[b]}": ab,
+                                                                                f"{classes[b]}->{classes[a]}": ba},
+                             "message": f"classes {classes[a]!r} and {classes[b]!r} overlap: the classifier swaps them "
+                                        f"both ways ({ab} and {ba} rows); their rows are not flagged one by one"})
         accuracy = float((probs.argmax(axis=1) == y).mean())
         n = len(usable)
-        return CheckResult(summary={"rows_scored": n, "flagged_rows": len(findings),
-                                    "flagged_rate": len(findings) / n if n else 0.0,
+        return CheckResult(summary={"rows_scored": n, "flagged_rows": flagged,
+                                    "flagged_rate": flagged / n if n else 0.0, "overlapping_class_pairs": len(pairs),
                                     "out_of_fold_accuracy": round(accuracy, 4), "sampled": sampled},
                            findings=findings,
-                           info={"classifier": "TF-IDF word 1-2 grams + logistic regression (C=10)",
+                           info={"classifier": "TF-IDF word 1-2 grams + logistic regression (C=10)"
+                                               + (f", averaged with logistic regression on {data.embedder_name} sentence embeddings"
+                                                  if features is not None else ""),
                                  "folds": folds, "label_source": data.label_source,
                                  "skipped_rare_class_rows": len(rows) - len(usable) if not sampled else None})
 
@@ -154,7 +215,15 @@ class LabelErrors(Check):
         examples = [Example("train", r.line, r.input, r.output, r.label) for r in got]
         table = Table(split="train", source=data.train.source, format=data.train.format, shape=data.shape,
                       fields=data.train.fields, examples=examples, bad_rows=[], total_rows=len(examples), sha256="")
-        result = self.run(AuditData(table, None, data.policy), params)
+        # The eval rows come too, only so that the embedded texts (and so their batches and vectors) are
+        # exactly the in-process ones.
+        evaluation = None
+        if data.eval is not None:
+            got = data.with_labels(data.frame("eval")).orderBy("idx").select("line", "input", "output", "label").collect()
+            ev = [Example("eval", r.line, r.input, r.output, r.label) for r in got]
+            evaluation = Table(split="eval", source=data.eval.source, format=data.eval.format, shape=data.shape,
+                               fields=data.eval.fields, examples=ev, bad_rows=[], total_rows=len(ev), sha256="")
+        result = self.run(AuditData(table, evaluation, data.policy), params)
         if picked is not None and "rows_scored" in result.summary:
             result.summary["sampled"] = True
             result.info["skipped_rare_class_rows"] = None

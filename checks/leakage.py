@@ -1,5 +1,5 @@
 """Eval rows that also sit in train inflate every later score. Found three ways: exact match, near
-duplicate (the shared MinHash graph), and long word n-gram overlap measured as the longest
+duplicate (the shared duplicate pairs: similar text whose differences are superficial, harness/pairs.py), and long word n-gram overlap measured as the longest
 contaminated span (ConTAM 2024), which catches an eval text pasted inside a longer training row.
 Probe items of the regression suites are looked for in train the same way."""
 
@@ -127,7 +127,7 @@ class Leakage(Check):
                 train_exact.setdefault(key, []).append(i)
             train_by_text = data.rows_by_text("train")
             near: dict[int, list[tuple[int, float]]] = {}
-            for (a, b), s in zip(data.similar.pairs.tolist(), data.similar.similarity.tolist()):
+            for (a, b), s in zip(data.duplicates.pairs.tolist(), data.duplicates.similarity.tolist()):
                 near.setdefault(a, []).append((b, s))
                 near.setdefault(b, []).append((a, s))
             eval_ids = data.text_ids["eval"].tolist()
@@ -200,7 +200,7 @@ class Leakage(Check):
             tids = data.row_tids
             ev_t = rest.join(tids.where("split = 'eval'").select("idx", "tid"), "idx")
             tr_t = tids.where("split = 'train'").select(F.col("idx").alias("row"), F.col("tid").alias("t"))
-            pairs = data.similar
+            pairs = data.duplicates
             links = (ev_t.select("idx", F.col("tid").alias("t"), F.lit(1.0).alias("s"))
                      .unionByName(ev_t.join(pairs.withColumnRenamed("a", "tid").withColumnRenamed("b", "t"), "tid")
                                   .select("idx", "t", F.col("sim").alias("s")))

@@ -1,5 +1,7 @@
 """Near duplicates (a typo, a greeting or a signature away) overweight examples just like exact ones
-and are what exact hashing misses. MinHash LSH over character shingles, verified by true Jaccard."""
+and are what exact hashing misses. MinHash LSH over character shingles finds the candidates; a pair is
+a duplicate only when what differs is superficial (harness/pairs.py); clusters are stars around a
+representative, so every reported row is a duplicate of the first one (harness/clusters.py)."""
 
 from __future__ import annotations
 
@@ -18,30 +20,33 @@ class NearDuplicates(Check):
     def run(self, data, params):
         rows = data.rows("train")
         keys = data.normalized["train"]
-        groups = [([rows[i].ref for i in members], {keys[i] for i in members}, low, high)
-                  for members, low, high in data.components("train")]
-        return self._result(groups, len(rows), data.policy["similarity"], dict(data.similar.stats))
+        groups = [([rows[i].ref for i in members], {keys[i] for i in members}, low, high, rows[rep].ref)
+                  for members, low, high, rep in data.components("train")]
+        return self._result(groups, len(rows), data.policy["similarity"], dict(data.duplicates.stats))
 
     def run_spark(self, data, params):
-        """Components from the Spark near-duplicate graph (harness/spark/data.py); member rows fetched."""
+        """Clusters from the Spark duplicate pairs (harness/spark/data.py); member rows fetched."""
         comps = data.components("train")
-        got = data.fetch("train", [i for members, _, _ in comps for i in members], ("line", "norm"))
-        groups = [([{"split": "train", "line": got[i].line} for i in members], {got[i].norm for i in members}, low, high)
-                  for members, low, high in comps]
-        return self._result(groups, data.train.good_rows, data.policy["similarity"], dict(data.similar_stats))
+        got = data.fetch("train", [i for members, _, _, _ in comps for i in members], ("line", "norm"))
+        groups = [([{"split": "train", "line": got[i].line} for i in members], {got[i].norm for i in members}, low,
+                   high, {"split": "train", "line": got[rep].line})
+                  for members, low, high, rep in comps]
+        return self._result(groups, data.train.good_rows, data.policy["similarity"], dict(data.duplicate_stats))
 
     @staticmethod
     def _result(groups: list, n: int, conf: dict, info: dict) -> CheckResult:
-        """groups: (refs, exact keys, lowest and highest similarity) per component of two or more rows."""
+        """groups: (refs, exact keys, lowest and highest similarity to the representative, its ref)."""
         findings, dup_rows, largest = [], 0, 0
-        for refs, keys, low, high in groups:
+        for refs, keys, low, high, rep in groups:
             if len(keys) < 2:
                 continue  # only exact copies: reported by exact_duplicates
             dup_rows += len(refs) - 1
             largest = max(largest, len(refs))
-            findings.append({"rows": refs, "similarity": round(low, 4),
+            ordered = [rep] + [r for r in refs if r != rep]
+            findings.append({"rows": ordered, "representative": rep, "similarity": round(low, 4),
                              "max_similarity": round(high, 4), "size": len(refs),
-                             "message": f"{len(refs)} near-duplicate rows (Jaccard "
+                             "message": f"{len(refs)} rows that repeat the first with superficial differences "
+                                        "(character Jaccard to it "
                                         + (f"{low:.2f})" if high - low < 0.005 else f"{low:.2f} to {high:.2f})")})
         return CheckResult(summary={"rows": n, "clusters": len(findings), "duplicate_rows": dup_rows,
                                     "duplicate_rate": dup_rows / n if n else 0.0, "largest_cluster": largest,

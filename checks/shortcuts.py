@@ -1,7 +1,11 @@
-"""Shortcuts: words or phrases that nearly always come with one label let a model score well without
-learning the task (Gururangan et al. 2018; Gardner et al. 2021). Each token's p(label | token) is
-tested against the label's prior with a one-sided z-test given its count, Bonferroni-corrected; and
-rows whose input names their own label are counted."""
+"""Shortcuts: what a model could exploit to score well without understanding the text (Gururangan et
+al. 2018; Gardner et al. 2021). Words that define a class ("refund" for a refund intent) are what the
+model should learn: they are listed as an informational "label words" table, never a warning. A warning
+is kept for artefacts: tokens unrelated to meaning (ids, tags such as "[ref:..]", markup, symbols,
+urls), fixed prefixes or suffixes set off by a delimiter (channel tags, signatures, boilerplate), and
+surface features (length, punctuation, casing, whitespace, script) that predict the label, tested with
+a classifier on those features alone against the label prior. Each token's p(label | token) is tested
+against the label's prior with a one-sided z-test given its count, Bonferroni-corrected."""
 
 from __future__ import annotations
 
@@ -22,10 +26,11 @@ def _core(token: str) -> tuple[bool, int]:
 class Shortcuts(Check):
     name = "shortcuts"
     order = 70
-    key_figures = ('shortcut_tokens', 'label_name_rows')
+    key_figures = ('shortcut_tokens', 'affix_shortcuts', 'surface_shortcut', 'label_words')
     title = "Shortcuts (tokens that give the label away)"
     why = "A token that almost always comes with one label lets the model skip the task and break on new data."
-    metrics = ("shortcut_tokens", "label_name_rows", "label_name_rate")
+    metrics = ("shortcut_tokens", "affix_shortcuts", "surface_shortcut", "surface_lift", "label_words",
+               "label_name_rows", "label_name_rate")
 
     def run(self, data, params):
         if data.label_source is None:
@@ -62,7 +67,14 @@ class Shortcuts(Check):
         names = label_name_rows(texts, labels, classes)
         name_hits = {lab: ([rows[i].ref for i in members[:20]], len(members), present)
                      for lab, (members, present) in names.items()}
-        return self._result(classes, Counter(labels), vocab, joint, column, name_hits, len(rows), params)
+        refs = [ex.ref for ex in rows]
+        inputs = [ex.input for ex in rows]
+        affix_counts = count_affixes(inputs, labels, refs)
+        pick = surface_sample(len(rows), int(params["max_surface_rows"]))
+        surface = surface_test(np.array([surface_features(inputs[i]) for i in pick]).reshape(len(pick), -1),
+                               [labels[i] for i in pick], [refs[i] for i in pick], params)
+        return self._result(classes, Counter(labels), vocab, joint, column, name_hits, len(rows), params,
+                            affix_counts, surface)
 
     def run_spark(self, data, params):
         """Token-label counts by a Spark group-by over each row's distinct tokens (the same analyzer);
@@ -153,74 +165,147 @@ class Shortcuts(Check):
             if k:
                 first = own.orderBy("idx").limit(20).collect()
                 name_hits[lab] = ([{"split": "train", "line": r.line} for r in first], k, present[lab])
-        result = self._result(classes, label_counts, vocab, joint, column if vocab else None, name_hits, n, params)
+        def affix_rows(batches):
+            from harness.spark import pandas_frame, values
+
+            for pdf in batches:
+                out = [(i, line, lab, kind, affix)
+                       for i, line, lab, text in zip(pdf["idx"], pdf["line"], values(pdf, "lab"), values(pdf, "input"))
+                       for kind, affix in zip(("prefix", "suffix"), affixes_of(text)) if affix is not None]
+                yield pandas_frame(out, columns=["idx", "line", "lab", "kind", "affix"])
+
+        raw = data.with_labels(data.frame("train")).select("idx", "line", "input", "lab")
+        affix_counts = {(r.kind, r.affix, r.lab): [r.k, [{"split": "train", "line": m.line} for m in r.first]]
+                        for r in raw.mapInPandas(affix_rows, "idx long, line long, lab string, kind string, affix string")
+                        .groupBy("kind", "affix", "lab").agg(
+                            F.count("*").alias("k"),
+                            F.slice(F.sort_array(F.collect_list(F.struct("idx", "line"))), 1, 20).alias("first"))
+                        .collect()}
+        pick = surface_sample(n, int(params["max_surface_rows"]))
+        wanted = data.spark.createDataFrame([(int(i),) for i in pick] or [(-1,)], "idx long")
+        got = raw.join(wanted, "idx").orderBy("idx").collect()
+        surface = surface_test(np.array([surface_features(r.input) for r in got]).reshape(len(got), -1),
+                               [r.lab for r in got], [{"split": "train", "line": r.line} for r in got], params)
+        result = self._result(classes, label_counts, vocab, joint, column if vocab else None, name_hits, n, params,
+                              affix_counts, surface)
         found.unpersist()
         frame.unpersist()
         return result
 
     @staticmethod
-    def _result(classes, label_counts, vocab, joint, column, name_hits, n_rows, params) -> CheckResult:
+    def _result(classes, label_counts, vocab, joint, column, name_hits, n_rows, params, affix_counts=None,
+                surface=None) -> CheckResult:
         """joint: tokens (sorted) x classes, rows holding both; column([(t, label)]) -> per pair (row-set
         key, first 20 refs of the token's rows with that label, how many); name_hits: label -> (refs,
-        rows, present)."""
-        from scipy.stats import norm
-
+        rows, present); affix_counts: (kind, affix, label) -> [rows, first refs] (count_affixes);
+        surface: the surface-feature test (surface_test)."""
         min_count = int(params["min_count"])
         min_prec = float(params["min_precision"])
         alpha = float(params["alpha"])
         prior = np.array([label_counts[c] for c in classes], float) / n_rows
+        affixes = affix_findings(affix_counts or {}, classes, prior, min_count, min_prec, alpha)
+        tokens, tested = _token_findings(classes, prior, vocab, joint, column, min_count, min_prec, alpha)
+        artefacts = [f for f in tokens if is_artefact(f)]
+        words = [f for f in tokens if not is_artefact(f)]
         findings = []
-        tested = n_short = 0
-        if len(vocab):
-            count = joint.sum(axis=1)
-            precision = joint / count[:, None]
-            z = (precision - prior[None, :]) / np.sqrt(prior * (1 - prior) / count[:, None])
-            tested = joint.size
-            pvals = norm.sf(z)
-            hit = (precision >= min_prec) & (pvals < alpha / max(tested, 1)) & (count[:, None] >= min_count)
-            for t, j in zip(*np.nonzero(hit)):
-                findings.append({"token": vocab[t], "label": classes[j], "count": int(count[t]),
-                                 "precision": round(float(precision[t, j]), 4), "prior": round(float(prior[j]), 4),
-                                 "z": round(float(z[t, j]), 2), "p_value": float(pvals[t, j]), "_t": int(t)})
-            findings.sort(key=lambda f: (-f["z"], -len(f["token"])))
-            # Tokens that occur in exactly the same rows ("[", "whatsapp", "[ whatsapp ]") are one finding.
-            merged: dict[tuple, dict] = {}
-            cols = column([(f["_t"], f["label"]) for f in findings])
-            for f in findings:
-                key_rows, refs, row_count = cols[(f.pop("_t"), f["label"])]
-                key = (f["label"], key_rows)
-                if key in merged:
-                    keep = merged[key]
-                    keep.setdefault("aliases", []).append(f["token"])
-                    # Name the finding by its core word: the shortest alias that has a letter or digit.
-                    if _core(f["token"]) < _core(keep["token"]):
-                        keep["aliases"][-1], keep["token"] = keep["token"], f["token"]
-                    continue
-                f["rows"] = refs
-                f["row_count"] = row_count
-                merged[key] = f
-            n_short = len(merged)  # all flagged tokens; only the strongest max_findings are listed
-            findings = list(merged.values())[: int(params["max_findings"])]
-            for f in findings:
-                f["message"] = (f"{f['token']!r} comes with {f['label']!r} in {f['precision']:.0%} of its "
-                                f"{f['count']} rows (prior {f['prior']:.0%})")
+        for f in artefacts[: int(params["max_findings"])]:
+            f["kind"] = "artefact_token"
+            f["message"] = (f"{f['token']!r} (not a word about the request) comes with {f['label']!r} in "
+                            f"{f['precision']:.0%} of its {f['count']} rows (prior {f['prior']:.0%})")
+            findings.append(f)
+        findings += affixes
+        if surface and surface.get("flagged"):
+            findings.append(surface["finding"])
+        label_words = [{k: f[k] for k in ("token", "label", "count", "precision", "prior", "z")}
+                       for f in words[: int(params["max_label_words"])]]
         n_name = 0
+        label_names = []
         for lab in classes:
             if lab not in name_hits:
                 continue
             refs, k, present = name_hits[lab]
             n_name += k
-            findings.append({"token": lab, "label": lab, "kind": "label_name", "count": present,
-                             "precision": round(k / present, 4), "rows": refs, "row_count": k,
-                             "message": f"the label name {lab!r} appears in {k} of its own rows "
-                                        f"({k / present:.0%} of rows that mention it carry it)"})
-        return CheckResult(summary={"rows": n_rows, "tokens_tested": tested, "shortcut_tokens": n_short,
-                                    "label_name_rows": n_name, "label_name_rate": n_name / n_rows if n_rows else 0.0},
+            label_names.append({"label": lab, "rows": k, "rows_naming_it": present,
+                                "precision": round(k / present, 4), "examples": refs[:5]})
+        return CheckResult(summary={"rows": n_rows, "tokens_tested": tested,
+                                    "shortcut_tokens": len(artefacts), "affix_shortcuts": len(affixes),
+                                    "surface_shortcut": int(bool(surface and surface.get("flagged"))),
+                                    "surface_lift": surface.get("lift") if surface else None,
+                                    "label_words": len(words), "label_name_rows": n_name,
+                                    "label_name_rate": n_name / n_rows if n_rows else 0.0},
                            findings=findings,
                            info={"test": "one-sided z-test of p(label|token) vs prior, Bonferroni", "alpha": alpha,
                                  "min_count": min_count, "min_precision": min_prec,
                                  "bonferroni_alpha": alpha / max(tested, 1) if tested else None,
-                                 "note": "a content word that truly defines a class also shows up; read the list"})
+                                 "label_words": label_words, "label_names": label_names,
+                                 "surface": {k: v for k, v in (surface or {}).items() if k != "finding"},
+                                 "note": "label words define their class and are what a model should learn: "
+                                         "shown for reading, never a warning"})
+
+
+def _token_findings(classes, prior, vocab, joint, column, min_count, min_prec, alpha) -> tuple[list[dict], int]:
+    """Tokens whose p(label | token) is significantly above the prior, merged when they occur in exactly
+    the same rows, strongest first; and how many (token, label) pairs were tested."""
+    from scipy.stats import norm
+
+    if not len(vocab):
+        return [], 0
+    findings = []
+    count = joint.sum(axis=1)
+    precision = joint / count[:, None]
+    z = (precision - prior[None, :]) / np.sqrt(prior * (1 - prior) / count[:, None])
+    tested = joint.size
+    pvals = norm.sf(z)
+    hit = (precision >= min_prec) & (pvals < alpha / max(tested, 1)) & (count[:, None] >= min_count)
+    for t, j in zip(*np.nonzero(hit)):
+        findings.append({"token": vocab[t], "label": classes[j], "count": int(count[t]),
+                         "precision": round(float(precision[t, j]), 4), "prior": round(float(prior[j]), 4),
+                         "z": round(float(z[t, j]), 2), "p_value": float(pvals[t, j]), "_t": int(t)})
+    findings.sort(key=lambda f: (-f["z"], -len(f["token"])))
+    # Tokens that occur in exactly the same rows ("[", "whatsapp", "[ whatsapp ]") are one finding.
+    merged: dict[tuple, dict] = {}
+    cols = column([(f["_t"], f["label"]) for f in findings])
+    for f in findings:
+        key_rows, refs, row_count = cols[(f.pop("_t"), f["label"])]
+        key = (f["label"], key_rows)
+        if key in merged:
+            keep = merged[key]
+            keep.setdefault("aliases", []).append(f["token"])
+            # Name the finding by its core word: the shortest alias that has a letter or digit.
+            if _core(f["token"]) < _core(keep["token"]):
+                keep["aliases"][-1], keep["token"] = keep["token"], f["token"]
+            continue
+        f["rows"] = refs
+        f["row_count"] = row_count
+        merged[key] = f
+    return drop_subsumed(list(merged.values())), tested
+
+
+# Tokens that carry no meaning about the request: markup and tag symbols, ids (letters and digits in one
+# token of five or more characters: "ab123", "a7f3c"), web addresses. Punctuation of ordinary writing
+# ("carry-on", "w-2", "$250", "2+2", "yes,") is not an artefact by itself: it belongs to the words.
+_TAG_SYMBOL = re.compile(r"[\[\]<>{}|#@_/\\~^*=]|--|\.\.\.")
+_ID = re.compile(r"(?=[a-z]*\d)(?=\d*[a-z])[a-z\d]{5,}")
+_WEB = frozenset({"http", "https", "www", "com", "html", "nbsp", "amp", "href", "utm"})
+
+
+def is_artefact_token(part: str) -> bool:
+    return bool(_TAG_SYMBOL.search(part) or _ID.fullmatch(part) or part in _WEB)
+
+
+def is_artefact(finding: dict) -> bool:
+    """A token finding whose token (or a token on exactly the same rows) holds a tag symbol, an id or
+    markup."""
+    return any(is_artefact_token(part) for token in [finding["token"], *finding.get("aliases", [])]
+               for part in token.split())
+
+
+def drop_subsumed(findings: list[dict]) -> list[dict]:
+    """Bigram findings whose word is already a finding for the same label ("flight ab123" beside
+    "ab123") say nothing more."""
+    single = {(f["label"], f["token"]) for f in findings if " " not in f["token"]}
+    return [f for f in findings if " " not in f["token"]
+            or not any((f["label"], part) in single for part in f["token"].split())]
 
 
 VECTORIZER = {"binary": True, "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w+\b|[^\w\s]+"}
@@ -245,4 +330,135 @@ def label_name_rows(texts: list[str], labels: list[str], classes: list[str]) -> 
         own = [i for i in mentions if labels[i] == lab]
         if own:
             out[lab] = (own, len(mentions))
+    return out
+
+
+# ---- delimited prefixes and suffixes ----------------------------------------------------------------
+_HEAD = re.compile(r"[:|>\]]|\s-{1,2}\s")
+_TAIL = re.compile(r"\n|\s-{1,2}\s|\|")
+_DIGITS = re.compile(r"\d+")
+
+
+def affixes_of(text: str) -> tuple[str | None, str | None]:
+    """A short header set off by a delimiter at the start ("[WhatsApp]", "Re:", "ticket #12 |") and a
+    footer after the last delimiter at the end ("-- sent from my phone"), digits masked, casefolded."""
+    prefix = suffix = None
+    m = _HEAD.search(text, 0, 40)
+    if m and m.start() > 0 and len(text[:m.start()].split()) <= 4 and text[m.end():].strip():
+        prefix = _DIGITS.sub("#", " ".join(text[:m.end()].casefold().split()))
+    tail = None
+    for tail in _TAIL.finditer(text):
+        pass
+    if tail is not None and 0 < len(text) - tail.end() <= 60 and text[:tail.start()].strip():
+        rest = text[tail.start():]
+        if len(rest.split()) <= 8:
+            suffix = _DIGITS.sub("#", " ".join(rest.casefold().split()))
+    return prefix, suffix
+
+
+def affix_findings(counts: dict[tuple[str, str, str], list], classes: list[str], prior: np.ndarray,
+                   min_count: int, min_prec: float, alpha: float) -> list[dict]:
+    """counts: (kind, affix, label) -> [rows, first refs]. An affix that predicts one label (same test as
+    tokens, Bonferroni over the affixes seen) is an artefact finding."""
+    from scipy.stats import norm
+
+    totals: dict[tuple[str, str], int] = {}
+    for (kind, affix, _lab), (k, _refs) in counts.items():
+        totals[(kind, affix)] = totals.get((kind, affix), 0) + k
+    tests = max(len(totals) * len(classes), 1)
+    out = []
+    for (kind, affix, lab), (k, refs) in sorted(counts.items()):
+        total = totals[(kind, affix)]
+        p0 = prior[classes.index(lab)]
+        if total < min_count or k / total < min_prec or p0 >= 1:
+            continue
+        z = (k / total - p0) / np.sqrt(p0 * (1 - p0) / total)
+        pval = float(norm.sf(z))
+        if pval < alpha / tests:
+            out.append({"kind": f"artefact_{kind}", "token": affix, "label": lab, "count": total,
+                        "precision": round(k / total, 4), "prior": round(float(p0), 4), "z": round(float(z), 2),
+                        "p_value": pval, "rows": refs[:20], "row_count": k,
+                        "message": f"rows {'starting with' if kind == 'prefix' else 'ending with'} {affix!r} "
+                                   f"carry {lab!r} in {k / total:.0%} of {total} (prior {p0:.0%})"})
+    return out
+
+
+def count_affixes(inputs, labels, refs) -> dict[tuple[str, str, str], list]:
+    """(kind, affix, label) -> [rows, first 20 refs] over the rows, in order."""
+    counts: dict[tuple[str, str, str], list] = {}
+    for text, lab, ref in zip(inputs, labels, refs):
+        for kind, affix in zip(("prefix", "suffix"), affixes_of(text)):
+            if affix is not None:
+                got = counts.setdefault((kind, affix, lab), [0, []])
+                got[0] += 1
+                if len(got[1]) < 20:
+                    got[1].append(ref)
+    return counts
+
+
+def surface_sample(n: int, max_rows: int) -> list[int]:
+    """Evenly spaced row positions, at most max_rows: the same rows in both engines."""
+    if n <= max_rows:
+        return list(range(n))
+    return np.linspace(0, n - 1, max_rows).astype(int).tolist()
+
+
+# ---- surface features -------------------------------------------------------------------------------
+SURFACE_FEATURES = ("chars", "words", "punctuation_share", "ends_with_question_mark", "ends_with_period",
+                    "ends_with_exclamation", "uppercase_share", "starts_uppercase", "trailing_whitespace",
+                    "leading_whitespace", "newlines", "non_ascii_share", "digit_share")
+
+
+def surface_features(text: str) -> list[float]:
+    """Features of a row's form, not its words: what a classifier could learn without reading."""
+    stripped = text.strip()
+    letters = [c for c in text if c.isalpha()]
+    n = max(len(text), 1)
+    return [float(np.log1p(len(text))), float(len(text.split())),
+            sum(1 for c in text if not c.isalnum() and not c.isspace()) / n,
+            float(stripped.endswith("?")), float(stripped.endswith(".")), float(stripped.endswith("!")),
+            sum(1 for c in letters if c.isupper()) / max(len(letters), 1), float(stripped[:1].isupper()),
+            float(text != text.rstrip()), float(text != text.lstrip()), float(text.count("\n")),
+            sum(1 for c in text if ord(c) > 127) / n, sum(1 for c in text if c.isdigit()) / n]
+
+
+def surface_test(features: np.ndarray, labels: list[str], refs: list[dict], params: dict) -> dict:
+    """Out-of-fold accuracy of a shallow tree on the surface features alone against always answering the
+    most common label. lift = (accuracy - prior) / (1 - prior); flagged when the lift reaches
+    min_surface_lift and a one-sided binomial test beats the prior at alpha."""
+    from scipy.stats import binomtest
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.tree import DecisionTreeClassifier
+
+    y = np.asarray(labels)
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2 or len(y) < 50:
+        return {"tested": False, "reason": "fewer than 50 rows or one label"}
+    folds = int(min(5, counts.min())) if counts.min() >= 2 else 0
+    if folds < 2:
+        keep = np.isin(y, classes[counts >= 2])
+        features, y, refs = features[keep], y[keep], [r for r, k in zip(refs, keep) if k]
+        classes, counts = np.unique(y, return_counts=True)
+        folds = int(min(5, counts.min()))
+        if len(classes) < 2 or folds < 2:
+            return {"tested": False, "reason": "too few rows per label"}
+    tree = DecisionTreeClassifier(max_depth=4, min_samples_leaf=max(5, len(y) // 500), random_state=0)
+    pred = cross_val_predict(tree, features, y, cv=StratifiedKFold(folds, shuffle=True, random_state=0))
+    correct = int((pred == y).sum())
+    accuracy = correct / len(y)
+    prior = float(counts.max() / len(y))
+    lift = (accuracy - prior) / (1 - prior)
+    pval = float(binomtest(correct, len(y), prior, alternative="greater").pvalue)
+    importances = tree.fit(features, y).feature_importances_
+    top = [SURFACE_FEATURES[i] for i in np.argsort(-importances)[:3] if importances[i] >= 0.1]
+    out = {"tested": True, "rows": int(len(y)), "accuracy": round(accuracy, 4), "prior": round(prior, 4),
+           "lift": round(float(lift), 4), "p_value": pval, "features": top,
+           "flagged": bool(lift >= float(params["min_surface_lift"]) and pval < float(params["alpha"]))}
+    if out["flagged"]:
+        wrong_free = [refs[i] for i in np.flatnonzero(pred == y)[:20]]
+        out["finding"] = {"kind": "surface", "token": ", ".join(top), "features": top,
+                          "accuracy": out["accuracy"], "prior": out["prior"], "lift": out["lift"],
+                          "p_value": pval, "rows": wrong_free,
+                          "message": f"the label can be guessed from the rows' form alone ({', '.join(top)}): "
+                                     f"{accuracy:.0%} right against {prior:.0%} always answering the commonest label"}
     return out

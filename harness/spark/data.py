@@ -1,11 +1,13 @@
 """What the checks share on Spark, computed once: distinct similarity keys with stable ids, MinHash
-signatures, LSH candidate pairs, verified near-duplicate pairs, connected components.
+signatures, LSH candidate pairs, verified near-duplicate pairs, the duplicate pairs among them, template
+families.
 
 Every step mirrors harness/similarity.py and harness/audit_data.py so the findings are the same: text
 ids follow first occurrence (train rows, then eval rows); signatures come from the same numpy functions
 run inside each partition; LSH buckets pair each member with the next 64 members ordered by text id (a
 connected chain beyond that, as `lsh_pairs` does); candidates pass the same signature estimate and true
-Jaccard; components are found by min-label propagation over the verified edges.
+Jaccard; the same-request filter (harness/pairs.py) runs on the verified pairs; the duplicate pairs
+of a split come to the driver, where the same star clusters are built (harness/clusters.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ from ..audit_data import SplitView
 from .load import SparkTable
 
 MAX_BUCKET_PAIRS = 64
+
+
+@dataclass
+class SparkFamilies:
+    """As harness.templates.Families, with the skeletons as a frame (tid, sk) and the family skeletons
+    also as a frame (sk) to join with."""
+
+    slots: set
+    text_skeletons: Any
+    family: set
+    family_frame: Any
+    min_rows: int
 
 
 @dataclass
@@ -91,6 +105,51 @@ class SparkAuditData(SplitView):
         """Every good row with its text id: (split, idx, line, tid)."""
         return self.rows_all.join(self.texts, "loose").select("split", "idx", "line", "tid").cache()
 
+    # ---- template families (harness/templates.py) ---------------------------------------------------
+    @cached_property
+    def families(self) -> SparkFamilies:
+        """As AuditData.families: slot contexts from a count of (before, word, after) over the training
+        rows, each distinct text's skeleton, and the skeletons with enough training rows to be families."""
+        from pyspark.sql import functions as F
+
+        from ..templates import family_floor, is_template, skeleton, triples
+
+        conf = self.policy["templates"]
+
+        def trip(batches):
+            import pandas as pd
+
+            for pdf in batches:
+                out = [(b, w, a) for t in pdf["loose"] for b, w, a in triples(t.split()) if not any(c.isdigit() for c in w)]
+                yield pd.DataFrame(out, columns=["b", "w", "a"])
+
+        fillers = (self.frame("train").select("loose").mapInPandas(trip, "b string, w string, a string")
+                   .groupBy("b", "a", "w").count()
+                   .groupBy("b", "a").agg(F.count("*").alias("n"), F.sum("count").alias("total"), F.max("count").alias("top")))
+        slots = {(r.b, r.a) for r in fillers.where((F.col("n") >= int(conf["min_fillers"])) &
+                                                   (F.col("top") <= float(conf["max_filler_share"]) * F.col("total"))).collect()}
+
+        def skel(batches):
+            import pandas as pd
+
+            for pdf in batches:
+                yield pd.DataFrame({"tid": pdf["tid"], "sk": [skeleton(t.split(), slots) for t in pdf["loose"]]})
+
+        text_sk = self.texts.mapInPandas(skel, "tid long, sk string").cache()
+        floor = family_floor(conf, self.train.good_rows)
+        per = (self.row_tids.where("split = 'train'").join(text_sk, "tid").groupBy("sk").count()
+               .where(F.col("count") >= floor).collect())
+        family = {r.sk for r in per if is_template(r.sk)}
+        family_frame = self.spark.createDataFrame([(x,) for x in sorted(family)] or [("\x00",)], "sk string")
+        return SparkFamilies(slots, text_sk, family, family_frame, floor)
+
+    @cached_property
+    def search_texts(self):
+        """The distinct texts outside template families: what the near-duplicate search looks at."""
+        fam = self.families
+        inside = fam.text_skeletons.join(fam.family_frame, "sk").select("tid")
+        return self.texts.join(inside, "tid", "left_anti")
+
     @cached_property
     def signatures(self):
         """(tid, sig: the uint32 MinHash row as bytes) from the in-process MinHash, partition by partition."""
@@ -107,7 +166,7 @@ class SparkAuditData(SplitView):
                 sig = signatures(hashes, offsets, num_perm)
                 yield pd.DataFrame({"tid": pdf["tid"].values, "sig": [row.tobytes() for row in sig]})
 
-        return self.texts.mapInPandas(sign, "tid long, sig binary").cache()
+        return self.search_texts.mapInPandas(sign, "tid long, sig binary").cache()
 
     @cached_property
     def similar(self):
@@ -208,38 +267,78 @@ class SparkAuditData(SplitView):
                               "engine": "spark"}
         return with_text.mapInPandas(verify, "a long, b long, sim double").cache()
 
-    def components(self, split: str) -> list[tuple[list[int], float, float]]:
-        """As AuditData.components: groups of >= 2 rows of `split` linked by identical or near-duplicate
-        text, with the lowest and highest similarity of their links; collected (groups are small)."""
-        cache = self.__dict__.setdefault("_component_cache", {})
-        if split not in cache:
-            cache[split] = self._components(split)
-        return cache[split]
-
-    def _components(self, split: str):
+    # ---- duplicates: similar pairs that are the same request (harness/pairs.py) -------------------
+    @cached_property
+    def word_counts(self) -> dict[str, int]:
+        """As AuditData.word_counts: distinct texts holding each canonical word, collected."""
         from pyspark.sql import functions as F
 
-        rows = self.row_tids.where(F.col("split") == split)
-        present = rows.select("tid").distinct()
-        edges = (self.similar.join(present.withColumnRenamed("tid", "a"), "a")
-                 .join(present.withColumnRenamed("tid", "b"), "b")).cache()
-        comp = connected_components(edges.select("a", "b"), present)
-        # Components holding >= 2 rows: several texts, or one text on several rows.
-        sized = (rows.join(comp, "tid").groupBy("comp")
-                 .agg(F.count("*").alias("n"), F.countDistinct("tid").alias("texts")).where("n >= 2"))
-        members = (rows.join(comp, "tid").join(sized.select("comp", "texts"), "comp")
-                   .groupBy("comp", "texts").agg(F.sort_array(F.collect_list("idx")).alias("rows")))
-        bounds = (edges.join(comp.withColumnRenamed("tid", "a"), "a").groupBy("comp")
-                  .agg(F.min("sim").alias("low"), F.max("sim").alias("high")))
-        got = members.join(bounds, "comp", "left").collect()
-        groups = []
-        for g in got:
-            exact_only = g.texts == 1
-            low = 1.0 if exact_only or g.low is None else float(g.low)
-            high = 1.0 if exact_only or g.high is None else float(g.high)
-            groups.append((list(g.rows), low, high))
-        groups.sort(key=lambda t: t[0][0])
-        return groups
+        def words(batches):
+            import pandas as pd
+
+            from ..pairs import canonical_words
+
+            for pdf in batches:
+                yield pd.DataFrame({"w": [w for t in pdf["loose"] for w in set(canonical_words(t))]})
+
+        return {r.w: r["count"] for r in self.texts.mapInPandas(words, "w string").groupBy("w").count()
+                .select("w", F.col("count")).collect()}
+
+    @cached_property
+    def duplicates(self):
+        """The similar pairs that are the same request: (a, b, sim); as AuditData.duplicates."""
+        conf = dict(self.policy["similarity"])
+        counts = self.word_counts
+        slots = self.label_source is not None
+
+        def keep(batches):
+            from ..pairs import same_request_mask
+
+            for pdf in batches:
+                if len(pdf) == 0:
+                    continue
+                m = len(pdf)
+                mask = same_request_mask(pdf["ta"].tolist() + pdf["tb"].tolist(),
+                                         np.stack([np.arange(m), np.arange(m, 2 * m)], axis=1), counts, conf, slots)
+                yield pdf[["a", "b", "sim"]][mask]
+
+        with_text = (self.similar.join(self.texts.withColumnRenamed("tid", "a").withColumnRenamed("loose", "ta"), "a")
+                     .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b"))
+        out = with_text.mapInPandas(keep, "a long, b long, sim double").cache()
+        self.duplicate_stats = dict(self.similar_stats, same_request=out.count())
+        return out
+
+    def duplicate_links(self, split: str) -> list[tuple[int, int, float]]:
+        """As AuditData.duplicate_links, collected (duplicate pairs are few)."""
+        cache = self.__dict__.setdefault("_link_cache", {})
+        if split not in cache:
+            present = self.row_tids.where(f"split = '{split}'").select("tid").distinct()
+            edges = (self.duplicates.join(present.withColumnRenamed("tid", "a"), "a")
+                     .join(present.withColumnRenamed("tid", "b"), "b").select("a", "b", "sim"))
+            cache[split] = sorted((int(r.a), int(r.b), float(r.sim)) for r in edges.collect())
+        return cache[split]
+
+    def components(self, split: str) -> list[tuple[list[int], float, float, int]]:
+        """As AuditData.components: the same stars from the same pairs (harness/clusters.py), with the
+        rows of the texts they hold (and of texts on several rows) collected."""
+        from pyspark.sql import functions as F
+
+        from ..clusters import cluster_rows, star_clusters
+
+        cache = self.__dict__.setdefault("_component_cache", {})
+        if split not in cache:
+            links = self.duplicate_links(split)
+            pairs = np.array([(a, b) for a, b, _ in links], dtype=np.int64).reshape(-1, 2)
+            sims = np.array([s for _, _, s in links], dtype=np.float64)
+            stars = star_clusters(pairs, sims, np.unique(pairs))
+            rows = self.row_tids.where(F.col("split") == split)
+            multi = rows.groupBy("tid").count().where("count > 1").select("tid")
+            starred = self.spark.createDataFrame([(int(t),) for _, m in stars for t, _ in m] or [(-1,)], "tid long")
+            by_text: dict[int, list[int]] = {}
+            for r in rows.join(multi.unionByName(starred).distinct(), "tid").select("tid", "idx").orderBy("idx").collect():
+                by_text.setdefault(int(r.tid), []).append(int(r.idx))
+            cache[split] = cluster_rows(stars, by_text)
+        return cache[split]
 
     def fetch(self, split: str, idx: list[int], columns: tuple[str, ...] = ("line",)) -> dict[int, Any]:
         """A few rows by index, to the driver: {idx: Row}."""
@@ -248,22 +347,3 @@ class SparkAuditData(SplitView):
         wanted = self.spark.createDataFrame([(int(i),) for i in set(idx)], "idx long")
         frame = self.frame(split) if "lab" not in columns else self.with_labels(self.frame(split))
         return {r.idx: r for r in frame.join(wanted, "idx").select("idx", *columns).collect()}
-
-
-def connected_components(edges, vertices, max_rounds: int = 100):
-    """Min-label propagation: every vertex takes the smallest id reachable; rounds until nothing changes
-    (as many as the longest shortest path inside a component; duplicate clusters are shallow)."""
-    from pyspark.sql import functions as F
-
-    labels = vertices.select("tid", F.col("tid").alias("comp"))
-    both = edges.select("a", "b").unionByName(edges.select(F.col("b").alias("a"), F.col("a").alias("b"))).cache()
-    for _ in range(max_rounds):
-        moved = (both.join(labels.withColumnRenamed("tid", "a"), "a")
-                 .groupBy(F.col("b").alias("tid")).agg(F.min("comp").alias("cand")))
-        new = (labels.join(moved, "tid", "left")
-               .select("tid", F.least("comp", F.coalesce("cand", "comp")).alias("comp"))).localCheckpoint()
-        changed = new.join(labels.withColumnRenamed("comp", "old"), "tid").where("comp != old").limit(1).count()
-        labels = new
-        if not changed:
-            break
-    return labels

