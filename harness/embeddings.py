@@ -52,7 +52,7 @@ class Embedder:
 
         self.torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        self.model = AutoModel.from_pretrained(str(path), local_files_only=True, torch_dtype=torch.float32).eval()
+        self.model = AutoModel.from_pretrained(str(path), local_files_only=True, dtype=torch.float32).eval()
         self.batch_size, self.max_tokens = batch_size, max_tokens
         self.name = path.name if path.name != "model" else path.parent.name
 

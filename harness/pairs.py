@@ -31,6 +31,9 @@ _CONTRACTED = {"s": "is", "re": "are", "m": "am", "ll": "will", "ve": "have", "d
 _NEGATED = {"don": "do", "doesn": "does", "didn": "did", "can": "can", "won": "will", "isn": "is",
             "aren": "are", "wasn": "was", "weren": "were", "haven": "have", "hasn": "has", "couldn": "could",
             "wouldn": "would", "shouldn": "should"}
+# Words that turn a request into its opposite ("that is not false" / "that is false"); sentence embeddings
+# are known to score such pairs as near identical.
+NEGATIONS = frozenset("not no never nothing none nobody neither nor without".split())
 MONTHS_DAYS = frozenset("""january february march april may june july august september october november
     december jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday
     saturday sunday today tomorrow yesterday""".split())
@@ -155,6 +158,16 @@ def differing_words(a: list[str], b: list[str]) -> tuple[list[str], list[str]]:
     """The words of each side outside the aligned common runs."""
     segs = _segments(a, b)
     return [w for i1, i2, _, _ in segs for w in a[i1:i2]], [w for _, _, j1, j2 in segs for w in b[j1:j2]]
+
+
+def negation_differs(a: list[str], b: list[str], max_words: int = 2) -> bool:
+    """True when two texts that differ in at most `max_words` words a side differ by a negation on one
+    side ("that is not false" / "that is false"). Longer differences are not judged: a "not" among many
+    changed words says nothing about the pair."""
+    only_a, only_b = differing_words(a, b)
+    if len(only_a) > max_words or len(only_b) > max_words:
+        return False
+    return bool(NEGATIONS.intersection(only_a) ^ NEGATIONS.intersection(only_b))
 
 
 def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool) -> bool:

@@ -164,3 +164,27 @@ def test_a_template_family_is_one_finding_not_thousands_of_duplicates():
 def test_no_template_family_in_varied_rows():
     res = run(cls(*BANK))
     assert check(res, "template_families")["summary"]["families"] == 0
+
+
+@needs_model
+def test_a_label_error_is_shown_with_the_row_that_carries_the_suggested_label():
+    import random
+
+    rnd = random.Random(3)
+    topics = {"weather": ["what is the weather in {c}", "will it rain in {c} today", "is it sunny in {c}"],
+              "play_music": ["play some {g} music", "put on a {g} playlist", "i want to hear {g} songs"],
+              "timer": ["set a timer for {n} minutes", "start a {n} minute timer", "count down {n} minutes"]}
+    cities, genres = ["paris", "tokyo", "lima", "oslo", "cairo", "perth"], ["jazz", "rock", "folk", "soul", "pop"]
+    rows = []
+    for label, forms in topics.items():
+        for _ in range(40):
+            rows.append({"text": rnd.choice(forms).format(c=rnd.choice(cities), g=rnd.choice(genres),
+                                                          n=rnd.randint(2, 90)), "label": label})
+    rows.append({"text": "will it rain in oslo tomorrow", "label": "timer"})
+    res = check(run(rows), "label_errors")
+    flagged = [f for f in res["findings"] if f.get("kind") != "class_overlap"]
+    assert [f["rows"][0]["line"] for f in flagged] == [len(rows)]
+    f = flagged[0]
+    assert f["suggested"] == "weather" and f["neighbour_similarity"] >= 0.85
+    assert rows[f["neighbour"]["line"] - 1]["label"] == "weather"
+    assert f"line {f['neighbour']['line']}" in f["message"]

@@ -74,3 +74,16 @@ def test_cluster_rows_adds_identical_copies_and_the_representative_row():
     stars = [(2, [(2, 1.0), (7, 0.8)])]
     groups = cluster_rows(stars, {2: [4, 9], 7: [1], 3: [5, 6], 8: [0]})
     assert groups == [([1, 4, 9], 0.8, 0.8, 4), ([5, 6], 1.0, 1.0, 5)]
+
+
+def test_a_negation_on_one_side_of_a_short_difference_is_found():
+    from harness.pairs import negation_differs
+
+    words = lambda s: canonical_words(normalize_loose(s))  # noqa: E731
+    assert negation_differs(words("that is not false"), words("that is false"))
+    assert negation_differs(words("I don't want the card"), words("I want the card"))
+    assert not negation_differs(words("that is false"), words("that is wrong"))
+    assert not negation_differs(words("no I do not"), words("no I do not"))
+    # A "not" among many changed words says nothing about the pair.
+    assert not negation_differs(words("the parcel did not arrive on time yesterday evening"),
+                                words("the parcel arrived broken and the box was torn"))

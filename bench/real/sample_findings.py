@@ -26,7 +26,7 @@ CHECKS = ("near_duplicates", "leakage", "label_conflicts", "label_errors", "shor
 # What to show of a finding besides its rows.
 KEEP = ("kind", "message", "similarity", "max_similarity", "differs", "label", "suggested", "given", "labels",
         "token", "aliases", "count", "precision", "prior", "features", "accuracy", "lift", "cosine", "classes",
-        "share", "eval_label", "train_labels", "representative")
+        "share", "eval_label", "train_labels", "representative", "neighbour_similarity", "p_given", "p_suggested")
 
 
 def read_rows(path: Path, fields: dict[str, str]) -> dict[int, dict]:
@@ -78,8 +78,12 @@ def main(argv: list[str] | None = None) -> int:
             shown = [{"split": r["split"], "line": r["line"], **splits[r["split"]].get(r["line"], {})}
                      for r in refs[: args.max_rows_shown]]
             key = ";".join(f"{r['split']}:{r['line']}" for r in refs[: args.max_rows_shown]) + "|" + str(f.get("token", f.get("kind", "")))
+            extra = {}
+            if isinstance(f.get("neighbour"), dict):     # label_errors: the row that carries the suggested label
+                r = f["neighbour"]
+                extra["neighbour"] = {"split": r["split"], "line": r["line"], **splits[r["split"]].get(r["line"], {})}
             lines.append(json.dumps({"id": f"{c['check']}-{k:02d}", "key": key, "check": c["check"],
-                                     **{x: f[x] for x in KEEP if x in f}, "rows_total": len(refs), "rows": shown},
+                                     **{x: f[x] for x in KEEP if x in f}, **extra, "rows_total": len(refs), "rows": shown},
                                     ensure_ascii=False))
         (out / f"{c['check']}.sample.jsonl").write_text("".join(x + "\n" for x in lines), encoding="utf-8")
         if c["check"] == "shortcuts":
