@@ -38,9 +38,9 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
     tables = {"train": load_table(train, "train", shape=pol["shape"], fields=pol["fields"], labels=pol["labels"])}
     if eval is not None:
         # Eval is read in train's shape, so the two are compared like for like (rows that do not fit
-        # are schema errors).
+        # are schema errors; an eval set that mostly does not fit is refused).
         tables["eval"] = load_table(eval, "eval", shape=tables["train"].shape, fields=pol["fields"],
-                                    labels=pol["labels"])
+                                    labels=pol["labels"], max_bad_share=float(pol["eval_max_bad_share"]))
     data = AuditData(tables["train"], tables.get("eval"), pol, probes)
     data.token_counter  # noqa: B018 - a bad tokenizer path is bad input (exit 2), not a crashed check
     return run_checks(data, pol, tables, started, {"name": "inprocess"}, on_check)

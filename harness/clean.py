@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .formats import physical_lines
 from .io import write_json_atomic, write_text_atomic
 
 # Which findings remove which rows: duplicates keep their first row; conflicts, likely label errors,
@@ -40,8 +41,9 @@ def clean(train_path: str | Path, audit: dict[str, Any], out_dir: str | Path) ->
     if train_path.suffix.lower() != ".jsonl":
         raise InputError(train_path, "cleaning keeps rows verbatim and needs JSONL input")
     drop = flagged_rows(audit)
-    lines = train_path.read_text(encoding="utf-8").splitlines(keepends=True)
-    kept = [line for number, line in enumerate(lines, start=1) if number not in drop and line.strip()]
+    # The audit's line numbers count \n only (harness/formats.py: physical_lines), so must this.
+    lines = physical_lines(train_path.read_text(encoding="utf-8-sig"))
+    kept = [line + "\n" for number, line in enumerate(lines, start=1) if number not in drop and line.strip()]
     write_text_atomic(out_dir / "train.jsonl", "".join(kept))
     removed = [{"line": n, "check": c, "where": f"{train_path}:{n}"} for n, c in sorted(drop.items())]
     summary = {"source": str(train_path), "kept": len(kept), "removed": len(removed),

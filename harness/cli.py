@@ -10,7 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import HarnessError
+from .errors import HarnessError, InputError
+from .visible import visible
 
 
 def _field(value: str) -> tuple[str, str]:
@@ -135,6 +136,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from .demo import run_demo
 
+    from .outputs import writable_dir
+
+    writable_dir(args.out)
     console = Console(width=None if sys.stdout.isatty() else 140)
     summary = _staged(console, lambda say, tell: run_demo(args.out, on_stage=say, on_progress=tell))
     console.print(f"raw audit: {summary['raw_audit']['verdict'].upper()} (planted defects found by: "
@@ -145,9 +149,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .artefacts import write_report
+    from .outputs import input_paths, writable_file
     from .reports.view import load_results
 
-    write_report(load_results(args.paths), args.out, args.format)
+    writable_file(args.out, input_paths(*args.paths))
+    docs = load_results(args.paths)
+    try:
+        write_report(docs, args.out, args.format)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        # The documents passed their schema check but lack what a report reads: a hand-edited or
+        # truncated file, not a bug in the renderer (which is tested on every document the harness writes).
+        raise InputError(", ".join(map(str, args.paths)), "malformed results file: "
+                         f"{type(exc).__name__} {exc} (was it written by this version of the harness?)") from None
     print(f"report: {args.out}")
     return 0
 
@@ -158,6 +171,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from . import compare
     from .reports.compare_terminal import print_compare
 
+    from .outputs import input_paths, writable_dir
+
+    writable_dir(args.out, ("results.json", "junit.xml", "report.html"),
+                 input_paths(args.train_path, args.eval_path, args.probes, args.prompts, args.policy))
     console = Console(width=None if sys.stdout.isatty() else 140)  # CI logs: wide enough for one row per metric
     cache = "" if args.no_cache else args.cache
     with console.status("loading base and adapter...") as status:
@@ -182,7 +199,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .policy import load_policy
     from .reports.terminal import print_audit
 
+    from .outputs import input_paths, writable_dir
+
     policy = load_policy(args.policy)
+    writable_dir(args.out, ("audit.json", "report.html"), input_paths(args.train, args.eval_path, args.policy))
     if args.labels:
         policy["labels"] = [x.strip() for x in args.labels.split(",") if x.strip()]
     if args.max_seq_len:
@@ -266,13 +286,13 @@ def main(argv: list[str] | None = None) -> int:
         # Libraries' deprecation notices (PySpark on pandas 3, transformers' renames) are not the user's
         # business; one-line errors stay one line.
         warnings.filterwarnings("ignore", category=FutureWarning)
-        if args.command in ("train", "compare", "run", "demo"):
+        if args.command in ("audit", "train", "compare", "run", "demo"):  # the audit loads the embedding model
             _quiet_libraries()
     try:
         return {"audit": cmd_audit, "train": cmd_train, "compare": cmd_compare, "report": cmd_report,
                 "run": cmd_run, "demo": cmd_demo}[args.command](args)
     except HarnessError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
+        print(f"harness: error: {visible(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("harness: interrupted; nothing half-written was left behind (train resumes from its checkpoint)",
@@ -289,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             print("harness: error: out of memory; lower --batch-size or --max-seq-len, or set "
                   "gradient_checkpointing: true", file=sys.stderr)
             return 2
-        print(f"harness: internal error: {type(exc).__name__}: {exc} (set HARNESS_DEBUG=1 for details)",
+        print(f"harness: internal error: {type(exc).__name__}: {visible(exc)} (set HARNESS_DEBUG=1 for details)",
               file=sys.stderr)
         return 3
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .data import load_table
 from .errors import HarnessError, InputError, UsageError
 from .gate import apply, load_gate
+from .policy import default_policy
 from .results import COMPARE_SCHEMA, crashed, plain
 from .suites import REGISTRY, Context, get_suite
 from .version import __version__
@@ -53,7 +54,8 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         config = manifest.get("config") or {}
         train_table = load_table(train, "train", shape=data.get("shape")) if train is not None else None
         shape = data.get("shape") or (train_table.shape if train_table else None)
-        eval_table = load_table(eval, "eval", shape=shape) if eval is not None else None
+        eval_table = (load_table(eval, "eval", shape=shape, max_bad_share=float(default_policy()["eval_max_bad_share"]))
+                      if eval is not None else None)
         shape = shape or (eval_table.shape if eval_table else None)
         if shape is None:
             raise UsageError("give --train or --eval (or an adapter whose manifest names its data shape)")

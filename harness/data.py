@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .errors import InputError, UsageError
+from .errors import HarnessError, InputError, UsageError
 from .formats import read_records
 from .hints import did_you_mean
 from .io import sha256_file
@@ -63,8 +63,10 @@ class Table:
 
 
 def load_table(source: Any, split: str, shape: str | None = None, fields: Mapping[str, str] | None = None,
-               labels: Iterable[str] | None = None, fmt: str | None = None) -> Table:
-    """Load a path, a `datasets.Dataset` or a list of dicts into a validated Table."""
+               labels: Iterable[str] | None = None, fmt: str | None = None,
+               max_bad_share: float | None = None) -> Table:
+    """Load a path, a `datasets.Dataset` or a list of dicts into a validated Table. With max_bad_share
+    (an eval set read in the training data's shape), more bad rows than that share is an InputError."""
     fields = dict(fields or {})
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -82,9 +84,27 @@ def load_table(source: Any, split: str, shape: str | None = None, fields: Mappin
     from .schema import validate  # pandera import is slow; only pay for it when data is loaded
 
     good, bad = validate(records, lines, shape, mapping, labels)
+    if max_bad_share is not None and records and len(bad) > max_bad_share * len(records):
+        raise InputError(name, unreadable_eval(len(bad), len(records), shape, bad[0], _shape_of(records)))
     examples = [to_example(records[i], lines[i], split, shape, mapping) for i in good]
     return Table(split=split, source=name, format=fmt, shape=shape, fields=mapping, examples=examples,
                  bad_rows=bad, total_rows=len(records), sha256=digest)
+
+
+def unreadable_eval(bad: int, total: int, shape: str, first: Mapping[str, Any], own_shape: str | None) -> str:
+    """The one-line reason an eval set is refused (both engines)."""
+    where = f"line {first.get('line')}: {first.get('reason')}" if first else ""
+    looks = f"; its rows look like {own_shape} rows" if own_shape and own_shape != shape else ""
+    return (f"{bad} of {total} eval rows cannot be read as {shape} rows like the training data ({where}){looks}; "
+            "give an eval set of the training data's shape, or map its columns with --field")
+
+
+def _shape_of(records: list[Any]) -> str | None:
+    """The shape the records would be read as on their own, or None."""
+    try:
+        return detect_shape(records, {}, None, "")
+    except HarnessError:
+        return None
 
 
 def _records_from_object(source: Any) -> list[Any]:

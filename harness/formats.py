@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +66,42 @@ def _decode(path: Path) -> str:
         raise InputError(path, f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line) from None
 
 
+def physical_lines(text: str) -> list[str]:
+    """Lines split at \n only (a trailing \r dropped). str.splitlines also splits at U+2028, U+2029,
+    U+0085 and form feeds, which are valid unescaped inside a JSON string."""
+    parts = text.split("\n")
+    if parts and parts[-1] == "":
+        parts.pop()
+    return [p[:-1] if p.endswith("\r") else p for p in parts]
+
+
+def parse_json(path: Path, raw: str, line: int | None, what: str = "broken JSON line") -> Any:
+    """json.loads with every way a hostile value can fail turned into a one-line InputError."""
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"{what}: {exc.msg} at column {exc.colno}", line) from None
+    except RecursionError:
+        raise InputError(path, f"{what}: nested too deep", line) from None
+    except ValueError as exc:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise InputError(path, f"{what}: {str(exc).split(';')[0]}", line) from None
+    if "\\u" in raw and _SURROGATE_ESCAPE.search(raw):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(path, "invalid Unicode: an unpaired surrogate escape (\\ud800-\\udfff)", line) from None
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _read_jsonl(path: Path, text: str) -> tuple[list[Any], list[int]]:
     records, lines = [], []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(physical_lines(text), start=1):
         if not raw.strip():
             continue
-        try:
-            records.append(json.loads(raw))
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"broken JSON line: {exc.msg} at column {exc.colno}", number) from None
+        records.append(parse_json(path, raw, number))
         lines.append(number)
     return records, lines
 
@@ -104,6 +132,12 @@ def _read_json_array(path: Path, text: str) -> tuple[list[Any], list[int]]:
             obj, end = decoder.raw_decode(text, i)
         except json.JSONDecodeError as exc:
             raise InputError(path, f"broken JSON: {exc.msg}", exc.lineno) from None
+        except RecursionError:
+            raise InputError(path, "broken JSON: nested too deep", line_of(i)) from None
+        except ValueError as exc:
+            raise InputError(path, f"broken JSON: {str(exc).split(';')[0]}", line_of(i)) from None
+        if _SURROGATE_ESCAPE.search(text, i, end):
+            parse_json(path, text[i:end], line_of(i))
         last_line += text.count("\n", last_pos, i)
         last_pos = i
         records.append(obj)
@@ -119,9 +153,18 @@ def _read_json_array(path: Path, text: str) -> tuple[list[Any], list[int]]:
         raise InputError(path, "broken JSON: expected ',' or ']' between array elements", line_of(min(i, n - 1)))
 
 
+class _Tsv(csv.excel_tab):
+    """TSV as spreadsheets and pandas write it for text: no quoting, so a quote that starts a text is a
+    character, not the start of a cell that swallows the following rows."""
+    quoting = csv.QUOTE_NONE
+    quotechar = None
+
+
 def _read_csv(path: Path, text: str) -> tuple[list[Any], list[int]]:
-    dialect = csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    dialect = _Tsv if path.suffix.lower() == ".tsv" else csv.excel
+    # The csv module refuses cells over 128 KiB by default; JSONL takes a 50 MB line, so CSV does too.
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 28))
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=dialect is csv.excel)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
@@ -131,12 +174,17 @@ def _read_csv(path: Path, text: str) -> tuple[list[Any], list[int]]:
         raise InputError(path, "CSV header has empty or repeated column names", 1)
     records, lines = [], []
     start = reader.line_num + 1
+    physical_count = len(physical_lines(text))
     while True:
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
+            if reader.line_num >= physical_count:   # read to the end: a quote opened at `start` never closed
+                raise InputError(path, "broken CSV: a quoted cell starts on this line and never closes "
+                                       "(a text beginning with a quote must be quoted and its quotes doubled)",
+                                 start) from None
             raise InputError(path, f"broken CSV: {exc}", reader.line_num) from None
         if row and any(cell.strip() for cell in row):
             if len(row) > len(header):
@@ -146,9 +194,13 @@ def _read_csv(path: Path, text: str) -> tuple[list[Any], list[int]]:
                 # Chat data in CSV keeps its messages as a JSON cell.
                 if value.lstrip().startswith("[{"):
                     try:
-                        rec[key] = json.loads(value)
-                    except json.JSONDecodeError:
-                        pass
+                        parsed = json.loads(value)
+                    except (ValueError, RecursionError):
+                        continue
+                    # Only a list of {role, content} turns is a chat cell; any other JSON-looking text stays text.
+                    if isinstance(parsed, list) and parsed and all(isinstance(m, dict) and "role" in m and "content" in m
+                                                                    for m in parsed):
+                        rec[key] = parsed
             records.append(rec)
             lines.append(start)
         start = reader.line_num + 1

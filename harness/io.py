@@ -50,6 +50,8 @@ def read_yaml_mapping(path: str | os.PathLike, what: str) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, f"no such {what} file")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise InputError(path, f"a {what} file over {MAX_CONFIG_BYTES // 1024} KiB is not a config")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -59,4 +61,28 @@ def read_yaml_mapping(path: str | os.PathLike, what: str) -> dict[str, Any]:
         raise InputError(path, "not UTF-8") from None
     if not isinstance(data, dict):
         raise InputError(path, f"a {what} must be a mapping of keys to values")
+    if expanded_size(data, MAX_CONFIG_VALUES) > MAX_CONFIG_VALUES:
+        # YAML aliases share one object, so a 600-byte file can stand for billions of values ("billion
+        # laughs"); everything downstream (merging, writing audit.json) would expand them.
+        raise InputError(path, f"the {what} expands to more than {MAX_CONFIG_VALUES:,} values (YAML aliases "
+                               "nested as a bomb?)")
     return data
+
+
+MAX_CONFIG_BYTES = 1 << 20
+MAX_CONFIG_VALUES = 100_000
+
+
+def expanded_size(data: Any, limit: int) -> int:
+    """How many values `data` holds once shared (aliased) parts are counted each time they are used;
+    stops counting past `limit`."""
+    count, stack = 0, [data]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return count

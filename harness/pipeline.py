@@ -17,11 +17,18 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .artefacts import write_audit, write_compare, write_summary
+from .config_schema import check_tree
 from .errors import InputError, UsageError
 from .hints import did_you_mean
 from .io import read_yaml_mapping, sha256_file, write_json_atomic
 from .results import PIPELINE_SCHEMA, audit_reasons, compare_reasons
 from .version import __version__
+
+
+# Type of every pipeline key (harness/config_schema.py); train_config is checked by TrainConfig.
+RULES = {"base": "str", "train": "str", "eval": "null|str", "out": "str", "audit_policy": "null|str",
+         "allow_failed_audit": "bool", "gate_policy": "null|str", "probes": "list[str]", "prompts": "list[str]",
+         "suites": "null|list[str]"}
 
 
 @dataclass
@@ -51,11 +58,7 @@ class PipelineConfig:
         for key in ("base", "train"):
             if not data.get(key):
                 raise UsageError(f"{path}: {key!r} is required")
-        types = {"base": str, "train": str, "eval": str, "out": str, "audit_policy": str, "allow_failed_audit": bool,
-                 "train_config": dict, "gate_policy": str, "probes": list, "prompts": list, "suites": list}
-        for key, value in data.items():
-            if value is not None and not isinstance(value, types[key]):
-                raise UsageError(f"{path}: {key} must be a {types[key].__name__}, got {type(value).__name__}")
+        check_tree({k: v for k, v in data.items() if k != "train_config"}, None, RULES, str(path))
         here = path.resolve().parent
         resolve = lambda p: str((here / p).resolve()) if p and not Path(p).is_absolute() else p  # noqa: E731
         cfg = cls(**data)
@@ -72,7 +75,15 @@ class PipelineConfig:
             resolve_model(cfg.base)  # an unknown built-in name fails here, with a did-you-mean
         from .train_config import TrainConfig
 
-        TrainConfig.load(None, cfg.train_config)  # unknown or mistyped train keys fail before anything runs
+        if not isinstance(cfg.train_config, dict):
+            raise UsageError(f"{path}: train_config: expected a mapping, got {cfg.train_config!r}")
+        # Unknown or mistyped train keys and bad policies fail before anything runs, not after the audit.
+        TrainConfig.load(None, cfg.train_config)
+        from .gate import load_gate
+        from .policy import load_policy
+
+        load_policy(cfg.audit_policy)
+        load_gate(cfg.gate_policy)
         return cfg
 
 

@@ -4,18 +4,27 @@ conditions). A user policy is merged over harness/default_policy.yaml and valida
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
+from .config_schema import check_tree
 from .errors import UsageError
 from .hints import did_you_mean
 from .io import read_yaml_mapping
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.yaml")
+POLICY_SCHEMA = Path(__file__).with_name("policy_schema.yaml")
 STATUSES = ("pass", "warn", "fail", "error")
 _CHECK_KEYS = ("enabled", "params", "warn_if", "fail_if")
+
+
+@lru_cache(maxsize=1)
+def policy_rules() -> dict[str, str]:
+    """harness/policy_schema.yaml: the type and range of every policy value."""
+    return yaml.safe_load(POLICY_SCHEMA.read_text(encoding="utf-8"))
 
 
 def default_policy() -> dict[str, Any]:
@@ -76,13 +85,7 @@ def _merge(base: Any, user: Any, name: str, where: str) -> Any:
 def _validate_conditions(policy: dict[str, Any], name: str) -> None:
     from .checks import REGISTRY
 
-    if policy.get("on_error") not in ("warn", "fail"):
-        raise UsageError(f"{name}: on_error must be 'warn' or 'fail'")
-    if policy.get("embeddings", {}).get("enabled") not in ("auto", True, False):
-        raise UsageError(f"{name}: embeddings.enabled must be auto, true or false, "
-                         f"got {policy['embeddings'].get('enabled')!r}")
-    if policy.get("engine") not in ("inprocess", "spark"):
-        raise UsageError(f"{name}: engine must be 'inprocess' or 'spark', got {policy.get('engine')!r}")
+    check_tree(policy, default_policy(), policy_rules(), name)
     for check, conf in policy["checks"].items():
         metrics = REGISTRY[check].metrics if check in REGISTRY else ()
         for kind in ("warn_if", "fail_if"):

@@ -9,18 +9,24 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .shapes import CHAT_ROLES, OPTIONAL_FIELDS, SHAPES
+from .text import normalize
 
 
 def _is_str(v: Any) -> bool:
     return isinstance(v, str)
 
 
+def _blank(text: str) -> bool:
+    """Nothing visible: whitespace, zero-width spaces and other invisible format characters only."""
+    return normalize(text) == ""
+
+
 def _not_blank(v: Any) -> bool:
-    return not isinstance(v, str) or v.strip() != ""
+    return not isinstance(v, str) or not _blank(v)
 
 
 def _scalar_label(v: Any) -> bool:
-    return isinstance(v, (str, int, bool)) and not (isinstance(v, str) and v.strip() == "")
+    return isinstance(v, (str, int, bool)) and not (isinstance(v, str) and _blank(v))
 
 
 def _messages_list(v: Any) -> bool:
@@ -33,7 +39,7 @@ def _known_roles(v: Any) -> bool:
 
 
 def _no_empty_content(v: Any) -> bool:
-    return not _messages_list(v) or all(m["content"].strip() for m in v)
+    return not _messages_list(v) or all(not _blank(m["content"]) for m in v)
 
 
 def _has_user(v: Any) -> bool:

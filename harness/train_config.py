@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from .config_schema import check_tree
 from .errors import UsageError
 from .hints import did_you_mean
 from .io import read_yaml_mapping
@@ -16,6 +17,22 @@ from .render import DEFAULT_PROMPT
 # LoRA targets per architecture when the config names none (PEFT's own defaults for these families).
 DEFAULT_TARGETS = {"llama": ["q_proj", "v_proj"], "mistral": ["q_proj", "v_proj"], "qwen2": ["q_proj", "v_proj"],
                    "gemma": ["q_proj", "v_proj"], "phi3": ["qkv_proj"], "gpt2": ["c_attn"]}
+
+
+# transformers' scheduler names (SchedulerType; tests/test_trainer.py keeps this list equal to it).
+SCHEDULES = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
+             "inverse_sqrt", "reduce_lr_on_plateau", "cosine_with_min_lr", "cosine_warmup_with_min_lr",
+             "warmup_stable_decay", "greedy")
+
+# Type and range of every key (harness/config_schema.py), checked before a model loads.
+RULES = {
+    "lora_r": "int >=1", "lora_alpha": "int >=1", "lora_dropout": "float >=0 <1",
+    "target_modules": "null|list[str]", "lr": "float >0 <1", "schedule": "enum " + "|".join(SCHEDULES),
+    "warmup_ratio": "float 0..1", "weight_decay": "float >=0", "epochs": "int >=1", "max_steps": "null|int >=1",
+    "batch_size": "int >=1", "grad_accum": "int >=1", "max_seq_len": "int >=1", "seed": "int >=0",
+    "early_stopping_patience": "int >=0", "checkpoint_every": "int >=1", "prompt_template": "str",
+    "system": "null|str", "threads": "null|int >=1", "gradient_checkpointing": "bool", "trim_memory": "bool",
+}
 
 
 @dataclass
@@ -51,20 +68,13 @@ class TrainConfig:
         for key in data:
             if key not in names:
                 raise UsageError(f"unknown train config key {key!r}{did_you_mean(key, names)}")
+        check_tree(data, None, RULES, str(path) if path else "train config")
         cfg = cls(**data)
         cfg.validate()
         return cfg
 
     def validate(self) -> None:
-        positive = ("lora_r", "lora_alpha", "epochs", "batch_size", "grad_accum", "max_seq_len", "checkpoint_every")
-        for name in positive:
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise UsageError(f"train config: {name} must be a positive integer, got {value!r}")
-        if not 0 < float(self.lr) < 1:
-            raise UsageError(f"train config: lr must be in (0, 1), got {self.lr!r}")
-        if not 0 <= float(self.lora_dropout) < 1:
-            raise UsageError(f"train config: lora_dropout must be in [0, 1), got {self.lora_dropout!r}")
+        check_tree(self.to_dict(), None, RULES, "train config")
         if "{text}" not in self.prompt_template:
             raise UsageError("train config: prompt_template must contain {text}")
 

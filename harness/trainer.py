@@ -28,6 +28,8 @@ from .data import load_table
 from .errors import InputError
 from .io import write_json_atomic
 from .models import load_base
+from .outputs import input_paths, replaceable_adapter, writable_dir
+from .policy import default_policy
 from .render import Encoded, encode_all, prompt_messages
 from .results import ADAPTER_SCHEMA
 from .scoring import masked_loss, option_logprobs, pad_batch, pad_token_id
@@ -242,6 +244,8 @@ def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", 
     out = Path(out)
     if out.exists() and not overwrite:
         raise InputError(out, "output directory exists (use --overwrite to replace it)")
+    replaceable_adapter(out, input_paths(train, eval, config, audit, base))
+    writable_dir(out.parent)
     verdict = _audit_verdict(audit, allow_failed_audit)
     run = prepare(base, train, eval, cfg, out)
     run.resume()
@@ -273,7 +277,9 @@ def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path) -> Ru
 
     # ---- data ---------------------------------------------------------------------------------------
     train_table = load_table(train, "train")
-    eval_table = load_table(eval, "eval", shape=train_table.shape) if eval is not None else None
+    # An eval set that mostly cannot be read in the training data's shape is refused, as in the audit.
+    eval_table = (load_table(eval, "eval", shape=train_table.shape,
+                             max_bad_share=float(default_policy()["eval_max_bad_share"])) if eval is not None else None)
     shape = train_table.shape
     labels = sorted({ex.label for ex in train_table.examples}) if shape == "classification" else []
     base_model = load_base(base, device=dist.device)
@@ -462,12 +468,24 @@ def _save_adapter(model, tokenizer, rows: list[Encoded], pad_id: int, out: Path,
             raise TrainingError(out, "the adapter changes nothing (logits equal the base's): nothing was learned")
         manifest["verification"] = {"reload_max_abs_diff": float((tuned - again).abs().max()),
                                     "base_max_abs_diff": delta}
-        write_json_atomic(tmp / "manifest.json", manifest)
         if documents is not None:
             documents(tmp, manifest)
+        # The files this run wrote: what a later --overwrite may replace (harness/outputs.py).
+        manifest["files"] = sorted({p.name for p in tmp.iterdir()} | {"manifest.json"})
+        write_json_atomic(tmp / "manifest.json", manifest)
+        old = None
         if out.exists() and overwrite:
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+            # The old adapter is moved aside, not deleted, until the new one is in place.
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+        try:
+            os.replace(tmp, out)
+        except BaseException:
+            if old is not None:
+                os.replace(old, out)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.results import compare_reasons
+from harness.visible import visible, visible_tree
 
 from .compare_format import interval, n_of, num, signed
 
@@ -18,6 +19,8 @@ STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "info": "dim", "
 
 
 def print_compare(results: dict[str, Any], console: Console, where: str | None = None) -> None:
+    results = visible_tree(results)   # data strings never drive the terminal (harness/visible.py)
+    where = visible(where) if where is not None else None
     table = Table(title=f"harness compare: {escape(results['base']['name'])} + adapter "
                         f"{escape(results['adapter']['path'])}", title_justify="left")
     for col, just in (("metric", "left"), ("base", "right"), ("tuned", "right"), ("delta", "right"),

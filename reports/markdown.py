@@ -3,15 +3,27 @@ strings are escaped for Markdown and for the HTML that Markdown renderers let th
 
 from __future__ import annotations
 
+import regex
+
+from harness.visible import visible
+
 from .compare_format import interval, n_of, num, signed
 from .view import build
 
 
+# What renderers turn into links or notifications on their own: bare URLs (scheme:// or www.), e-mail
+# addresses and @mentions. An empty tag splits the text node, so no autolink or mention forms.
+_AUTOLINK = regex.compile(r"(?i)(?<=\b(?:https?|ftp|mailto|javascript|data|file)):|(?<=\bwww)\.|@")
+
+
 def md_escape(text: object) -> str:
-    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for ch in "\\`*_{}[]()#+!|":
+    """Data as literal Markdown text: hidden characters shown as escapes (harness/visible.py), HTML and
+    Markdown punctuation escaped, no autolinks, no mentions, one line."""
+    s = visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _AUTOLINK.sub(lambda m: m.group() + "\x00", s)   # visible() left no NUL of the data's own
+    for ch in "\\`*_{}[]()#+!|~":
         s = s.replace(ch, "\\" + ch)
-    return " ".join(s.split())
+    return " ".join(s.replace("\x00", "<span></span>").split())
 
 
 def render_markdown(docs: dict[str, dict]) -> str:

@@ -162,10 +162,13 @@ def test_length_truncation_outliers_and_empty_output():
     rows = [{"prompt": f"short prompt {i}", "completion": f"short answer {i}"} for i in range(20)]
     rows.append({"prompt": "long " * 400, "completion": "x"})
     rows.append({"prompt": "p", "completion": "\u200b"})
-    res = check(run(rows, max_seq_len=256), "length")
+    audit = run(rows, max_seq_len=256)
+    res = check(audit, "length")
     kinds = {f["rows"][0]["line"]: f["kind"] for f in res["findings"]}
-    assert kinds[21] == "truncated" and kinds[22] == "empty_output"
-    assert res["summary"]["truncated_rows"] == 1 and res["summary"]["empty_outputs"] == 1
+    assert kinds[21] == "truncated" and res["summary"]["truncated_rows"] == 1
+    # A completion of zero-width spaces is empty: a schema error (issue 16.11), so it never reaches length.
+    bad = {f["rows"][0]["line"]: f["message"] for f in check(audit, "schema")["findings"]}
+    assert "empty" in bad[22] and 22 not in kinds
 
 
 def test_class_balance_rare_class_and_shift():

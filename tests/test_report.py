@@ -120,3 +120,21 @@ def test_compare_report_has_its_charts(tmp_path):
     for title in ("probe accuracy", "reliability diagram", "KL per prompt category", "loss curves", 'id="suite-drift"',
                   'id="suite-forgetting"', "Confident-but-wrong answers measured?"):
         assert title in page, title
+
+
+def test_markdown_and_model_card_keep_data_inert():
+    """Issue 16.9: raw ESC bytes, autolinks, e-mail links, @mentions, links, images and HTML in data stay text."""
+    from harness.reports.markdown import md_escape
+    from harness.reports.model_card import render_model_card
+
+    hostile = "\x1b[2J ALL PASS https://evil.example bob@example.com @team [x](javascript:alert(1)) ![i](http://x/i.png) <script>"
+    text = md_escape(hostile)
+    assert "\x1b" not in text and "<script>" not in text and "](" not in text and "![" not in text
+    assert "https://" not in text and "@team" not in text and "bob@example" not in text
+    manifest = {"base": {"name": "<img src=x>", "weights_sha256": "0" * 64, "dtype": "float32"}, "harness_version": "t",
+                "data": {"shape": "classification", "labels": [hostile], "refused_rows": [],
+                         "train": {"path": "[a](javascript:x)", "good_rows": 1, "sha256": "0" * 64}, "eval": None},
+                "audit_verdict": None, "config": {"lora_r": 8, "lora_alpha": 16, "lr": 1e-4}, "steps": 1, "seed": 0,
+                "evals": []}
+    card = render_model_card(manifest)
+    assert "\x1b" not in card and "<img" not in card and "](javascript" not in card and "@team" not in card

@@ -98,6 +98,16 @@ def test_existing_output_and_failed_audit_are_refused(tiny, tmp_path):
         train(tiny, ROWS, None, out=tmp_path / "b", audit=audit, **FAST)
     m = train(tiny, ROWS, None, out=tmp_path / "b", audit=audit, allow_failed_audit=True, **{**FAST, "epochs": 1})
     assert m["audit_verdict"] == "fail"
+    # --overwrite replaces an adapter the harness wrote (and only the files it lists) ...
+    again = train(tiny, ROWS, None, out=tmp_path / "b", overwrite=True, **{**FAST, "epochs": 1})
+    assert again["audit_verdict"] is None and "manifest.json" in again["files"]
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == again["files"]
+    assert not list(tmp_path.glob(".b.old-*")) and not list(tmp_path.glob(".b.tmp-*"))
+    # ... and refuses one that holds anything else, keeping it as it was.
+    (tmp_path / "b" / "my_notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="did not write"):
+        train(tiny, ROWS, None, out=tmp_path / "b", overwrite=True, **{**FAST, "epochs": 1})
+    assert (tmp_path / "b" / "my_notes.txt").read_text() == "mine"
 
 
 def test_a_no_op_adapter_is_an_error(tiny, tmp_path):
@@ -219,6 +229,24 @@ def test_train_config_errors_name_key_file_and_line(tmp_path):
     bad.write_text("epoch: 2\n")
     with pytest.raises(UsageError, match="did you mean 'epochs'"):
         TrainConfig.load(bad)
-    with pytest.raises(UsageError, match="lr must be in"):
+    with pytest.raises(UsageError, match="lr: must be < 1, got 5"):
         TrainConfig.load(None, {"lr": 5})
     assert TrainConfig.load(None, {"epochs": 4, "lr": None}).epochs == 4  # unset flags keep the file's value
+
+
+def test_train_config_values_are_checked_by_type_and_range_before_a_model_loads():
+    from transformers import SchedulerType
+
+    from harness.errors import UsageError
+    from harness.train_config import SCHEDULES, TrainConfig
+
+    assert set(SCHEDULES) == {s.value for s in SchedulerType}
+    for bad, match in [({"schedule": "bogus"}, "schedule: expected one of linear"),
+                       ({"schedule": "cosin"}, "did you mean 'cosine'"),
+                       ({"target_modules": "q_proj"}, "target_modules: expected a list"),
+                       ({"max_steps": -1}, "max_steps: must be >= 1"),
+                       ({"lr": "fast"}, "lr: expected a finite number, got 'fast'"),
+                       ({"lr": float("nan")}, "lr: expected a finite number"),
+                       ({"epochs": True}, "epochs: expected an integer")]:
+        with pytest.raises(UsageError, match=match):
+            TrainConfig.load(None, bad)

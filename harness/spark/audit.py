@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..check_runner import run_checks
+from ..data import unreadable_eval
 from ..errors import InputError, UsageError
 from ..io import sha256_file
 from .data import SparkAuditData
@@ -33,6 +34,9 @@ def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, probes: li
     tables = {"train": load_split(spark, str(train), "train", pol["shape"], pol["fields"], pol["labels"])}
     if eval is not None:
         tables["eval"] = load_split(spark, str(eval), "eval", tables["train"].shape, pol["fields"], pol["labels"])
+        ev = tables["eval"]
+        if ev.total_rows and len(ev.bad_rows) > float(pol["eval_max_bad_share"]) * ev.total_rows:
+            raise InputError(ev.source, unreadable_eval(len(ev.bad_rows), ev.total_rows, ev.shape, ev.bad_rows[0], None))
     for t in tables.values():  # a local file gets its hash, as in-process; a remote path keeps none
         if Path(t.source).is_file():
             t.sha256 = sha256_file(t.source)

@@ -1,0 +1,101 @@
+"""Where a command may write: nothing the user gave is modified or lost. An output never lands on an
+input; `--overwrite` replaces only a directory the harness wrote itself (recognised by its manifest and
+holding nothing else), never one that holds an input; and an output location that cannot be written is
+refused before the work starts, not after an hour of it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+from .errors import InputError
+
+# What the trainer writes into an adapter directory (peft, the tokenizer, the harness's own documents).
+# An adapter written by this version lists its files in the manifest; this set covers older ones.
+ADAPTER_FILES = frozenset({
+    "manifest.json", "adapter_config.json", "adapter_model.safetensors", "adapter_model.bin", "README.md",
+    "report.html", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json",
+    "merges.txt", "added_tokens.json", "chat_template.jinja", "chat_template.json", "tokenizer.model",
+    "generation_config.json",
+})
+ADAPTER_SCHEMA_PREFIX = "harness.adapter/"
+
+
+def _resolved(path: str | os.PathLike) -> Path:
+    return Path(path).expanduser().resolve()
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return path == directory or directory in path.parents
+
+
+def input_paths(*paths: object) -> list[Path]:
+    """The local files among the arguments (strings or paths; in-memory rows and None are skipped)."""
+    return [_resolved(p) for p in paths if isinstance(p, (str, os.PathLike)) and Path(p).exists()]
+
+
+def refuse_inputs_as_outputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[Path]) -> None:
+    """An output file that is one of the inputs (`report X/audit.json --out X/audit.json`) is refused."""
+    ins = {_resolved(p) for p in inputs}
+    for out in outputs:
+        if _resolved(out) in ins:
+            raise InputError(out, "the output would overwrite an input; choose another --out")
+
+
+def writable_dir(out: str | os.PathLike, files: Iterable[str] = (), inputs: Iterable[Path] = ()) -> Path:
+    """Check, before any work, that OUT is (or can be made) a writable directory and that none of the
+    files the command writes into it is an input. Creates OUT."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise InputError(out, "--out must be a directory, and this is an existing file")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".harness-write-check-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(out, f"cannot write here ({exc.strerror or exc})") from None
+    refuse_inputs_as_outputs([path / f for f in files], inputs)
+    return path
+
+
+def writable_file(out: str | os.PathLike, inputs: Iterable[Path] = ()) -> Path:
+    """The same for one output file: not a directory, not an input, its folder writable."""
+    path = Path(out)
+    if path.is_dir():
+        raise InputError(out, "--out is a directory; give a file name")
+    refuse_inputs_as_outputs([path], inputs)
+    writable_dir(path.parent if str(path.parent) else ".")
+    return path
+
+
+def replaceable_adapter(out: str | os.PathLike, inputs: Iterable[Path]) -> None:
+    """`train --overwrite`: OUT may be replaced only when it is an adapter the harness wrote (its
+    manifest says so) holding nothing but the harness's files, and no input lies inside it."""
+    path = _resolved(out)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise InputError(out, "--out must be a directory, and this is an existing file")
+    for p in inputs:
+        if _inside(_resolved(p), path):
+            raise InputError(out, f"--overwrite would delete the input {p}; choose another --out")
+    manifest = path / "manifest.json"
+    try:
+        import json
+
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        schema = data.get("schema", "") if isinstance(data, dict) else ""
+    except (OSError, ValueError):
+        data, schema = None, ""
+    if not isinstance(schema, str) or not schema.startswith(ADAPTER_SCHEMA_PREFIX):
+        raise InputError(out, "--overwrite replaces only an adapter directory the harness wrote (no harness "
+                              "manifest.json here); choose another --out")
+    listed = data.get("files") if isinstance(data.get("files"), list) else None
+    known = set(listed) | {"manifest.json"} if listed is not None else ADAPTER_FILES
+    strangers = sorted(p.name for p in path.iterdir() if p.name not in known)
+    if strangers:
+        shown = ", ".join(strangers[:3]) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
+        raise InputError(out, f"--overwrite refused: the directory holds files the harness did not write ({shown})")

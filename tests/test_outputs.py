@@ -1,0 +1,61 @@
+"""Outputs never land on inputs; --overwrite replaces only what the harness wrote (harness/outputs.py)."""
+
+import json
+
+import pytest
+
+from harness.errors import InputError
+from harness.outputs import input_paths, refuse_inputs_as_outputs, replaceable_adapter, writable_dir, writable_file
+
+
+def _adapter(d, files=None, schema="harness.adapter/1"):
+    d.mkdir()
+    (d / "adapter_model.safetensors").write_bytes(b"x")
+    manifest = {"schema": schema}
+    if files is not None:
+        manifest["files"] = files
+    (d / "manifest.json").write_text(json.dumps(manifest))
+    return d
+
+
+def test_an_adapter_the_harness_wrote_may_be_replaced(tmp_path):
+    replaceable_adapter(_adapter(tmp_path / "a"), [])
+    replaceable_adapter(_adapter(tmp_path / "b", ["adapter_model.safetensors", "manifest.json"]), [])
+    replaceable_adapter(tmp_path / "missing", [])
+
+
+def test_a_folder_without_the_harness_manifest_or_with_other_files_is_refused(tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    with pytest.raises(InputError, match="no harness manifest.json"):
+        replaceable_adapter(plain, [])
+    with pytest.raises(InputError, match="no harness manifest.json"):
+        replaceable_adapter(_adapter(tmp_path / "other", schema="something/1"), [])
+    listed = _adapter(tmp_path / "listed", ["adapter_model.safetensors", "manifest.json"])
+    (listed / "README.md").write_text("not listed by this adapter's manifest")
+    with pytest.raises(InputError, match=r"did not write \(README.md\)"):
+        replaceable_adapter(listed, [])
+
+
+def test_overwrite_never_deletes_an_input(tmp_path):
+    d = _adapter(tmp_path / "a")
+    data = d / "sub" / "train.jsonl"
+    data.parent.mkdir()
+    data.write_text("{}\n")
+    with pytest.raises(InputError, match="would delete the input"):
+        replaceable_adapter(d, input_paths(str(data), None, [{"text": "in memory"}]))
+
+
+def test_outputs_over_inputs_and_files_as_directories_are_refused(tmp_path):
+    f = tmp_path / "audit.json"
+    f.write_text("{}")
+    with pytest.raises(InputError, match="overwrite an input"):
+        writable_file(tmp_path / "." / "audit.json", input_paths(str(f)))
+    with pytest.raises(InputError, match="must be a directory"):
+        writable_dir(f)
+    with pytest.raises(InputError, match="overwrite an input"):
+        writable_dir(tmp_path, ("audit.json",), input_paths(f))
+    with pytest.raises(InputError, match="is a directory"):
+        writable_file(tmp_path)
+    refuse_inputs_as_outputs([tmp_path / "other.html"], [f])
+    assert writable_dir(tmp_path / "new" / "deeper").is_dir()
