@@ -57,11 +57,20 @@ _DIGITS = re.compile(r"\d[\d \-.():]{5,}\d|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:")
 _SECRET_HINT = re.compile(r"AKIA|ASIA|gh[pousr]_|xox|sk-|[sr]k_|AIza|eyJ|-----BEGIN|(?i:passw|pwd|api[_-]?key|secret|token)")
 
 
-def find_pii(text: str, kinds=KINDS) -> list[dict]:
+# The same patterns in any case, for masking outputs: other checks show text casefolded ("akia..." for
+# an AWS key), and a masked output may err towards masking.
+_ANY_CASE = {"secrets": [(n, re.compile(rx.pattern, re.I)) for n, rx in SECRETS],
+             "iban": re.compile(IBAN.pattern, re.I), "hint": re.compile(_SECRET_HINT.pattern, re.I)}
+_EXACT_CASE = {"secrets": SECRETS, "iban": IBAN, "hint": _SECRET_HINT}
+
+
+def find_pii(text: str, kinds=KINDS, any_case: bool = False) -> list[dict]:
     """All matches in one text as {kind, detail, start, end}; overlapping weaker matches dropped."""
     found: list[dict] = []
+    rx_set = _ANY_CASE if any_case else _EXACT_CASE
+    secrets, iban_rx, hint = rx_set["secrets"], rx_set["iban"], rx_set["hint"]
     has_digits = _DIGITS.search(text) is not None
-    if not has_digits and "@" not in text and not _SECRET_HINT.search(text):
+    if not has_digits and "@" not in text and not hint.search(text):
         return found
     taken: list[tuple[int, int]] = []
 
@@ -72,8 +81,8 @@ def find_pii(text: str, kinds=KINDS) -> list[dict]:
         taken.append((s, e))
         found.append({"kind": kind, "detail": detail or kind, "start": s, "end": e})
 
-    if "secret" in kinds and _SECRET_HINT.search(text):
-        for name, rx in SECRETS:
+    if "secret" in kinds and hint.search(text):
+        for name, rx in secrets:
             for m in rx.finditer(text):
                 add("secret", m, name)
     if "email" in kinds and "@" in text:
@@ -83,7 +92,7 @@ def find_pii(text: str, kinds=KINDS) -> list[dict]:
         found.sort(key=lambda f: f["start"])
         return found
     if "iban" in kinds:
-        for m in IBAN.finditer(text):
+        for m in iban_rx.finditer(text):
             if iban_ok(m.group()):
                 add("iban", m)
     if "card" in kinds:
@@ -129,7 +138,8 @@ class PII(Check):
 
     def run(self, data, params):
         kinds = tuple(params["kinds"])
-        found = [(ex.ref, row_findings(ex.texts, kinds)) for split in data.splits for ex in data.rows(split)]
+        found = [(ex.ref, row_findings(with_label(ex.texts, ex.label, ex.output), kinds))
+                 for split in data.splits for ex in data.rows(split)]
         return self._result([(ref, f) for ref, f in found if f], kinds)
 
     def run_spark(self, data, params):
@@ -142,13 +152,14 @@ class PII(Check):
             from harness.spark import pandas_frame
 
             for pdf in batches:
-                out = [(s, line, json.dumps(f)) for s, line, texts in zip(pdf["split"], pdf["line"], pdf["texts"])
-                       if (f := row_findings(json.loads(texts), kinds))]
+                out = [(s, line, json.dumps(f)) for s, line, texts, label, output
+                       in zip(pdf["split"], pdf["line"], pdf["texts"], pdf["label"], pdf["output"])
+                       if (f := row_findings(with_label(json.loads(texts), label, output), kinds))]
                 yield pandas_frame(out, columns=["split", "line", "found"])
 
         hits = []
         for order, split in enumerate(data.splits):
-            got = (data.frame(split).select("split", "line", "texts")
+            got = (data.frame(split).select("split", "line", "texts", "label", "output")
                    .mapInPandas(scan, "split string, line long, found string").orderBy("line").collect())
             hits += [({"split": r.split, "line": r.line}, json.loads(r.found)) for r in got]
         return self._result(hits, kinds)
@@ -166,6 +177,28 @@ class PII(Check):
                                     "emails": counts["email"], "phones": counts["phone"], "cards": counts["card"],
                                     "ibans": counts["iban"], "ips": counts["ip"]},
                            findings=findings, info={"kinds": list(kinds), "validation": "Luhn for cards, mod-97 for IBANs"})
+
+
+def with_label(texts: dict[str, str], label: object, output: object) -> dict[str, str]:
+    """A classification row's label is scanned too: an e-mail or a key used as a label spreads into every
+    output that names labels."""
+    if output is None and isinstance(label, str) and label:
+        return {**texts, "label": label}
+    return texts
+
+
+def mask_text(text: str, kinds: tuple = KINDS) -> str:
+    """`text` with every match masked: what the audit prints of any check, not only this one's."""
+    found = find_pii(text, kinds, any_case=True) if text else []
+    if not found:
+        return text
+    out, at = [], 0
+    for f in found:
+        if f["start"] < at:
+            continue
+        out += [text[at:f["start"]], mask(text[f["start"]:f["end"]])]
+        at = f["end"]
+    return "".join(out) + text[at:]
 
 
 def row_findings(texts: dict[str, str], kinds: tuple) -> list[dict]:

@@ -10,15 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .io import write_json_atomic, write_text_atomic
+from .io import json_text, write_files_atomic, write_json_atomic, write_text_atomic
 from .reports.html import render_html
 
 
 def write_audit(directory: str | Path, result: dict[str, Any]) -> Path:
     """DIR/audit.json and DIR/report.html; returns the audit.json path."""
     directory = Path(directory)
-    path = write_json_atomic(directory / "audit.json", result)
-    write_text_atomic(directory / "report.html", render_html({"audit": result}))
+    path, _ = write_files_atomic(directory, {"audit.json": json_text(result), "report.html": render_html({"audit": result})})
     return path
 
 
@@ -29,13 +28,12 @@ def write_compare(directory: str | Path, results: dict[str, Any], adapter: str |
     from .reports.model_card import fill_results
 
     directory, adapter = Path(directory), Path(adapter)
-    path = write_json_atomic(directory / "results.json", results)
-    write_text_atomic(directory / "junit.xml", render_junit(results))
     docs = {"compare": results}
     manifest = _read_json(adapter / "manifest.json")
     if manifest is not None:
         docs["manifest"] = manifest
-    write_text_atomic(directory / "report.html", render_html(docs))
+    path, _, _ = write_files_atomic(directory, {"results.json": json_text(results), "junit.xml": render_junit(results),
+                                                "report.html": render_html(docs)})
     card = adapter / "README.md"
     if card.is_file():
         write_text_atomic(card, fill_results(card.read_text(encoding="utf-8"), results))

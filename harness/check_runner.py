@@ -15,6 +15,20 @@ from .results import AUDIT_SCHEMA, audit_reasons, crashed
 from .version import __version__
 
 
+def masked(obj: Any, kinds: tuple) -> Any:
+    """Every string of a check's entry (keys too) with what the pii check finds masked: a secret shown as
+    a shortcut token or used as a label must not reach audit.json, the report or the terminal."""
+    from .checks.pii import mask_text
+
+    if isinstance(obj, str):
+        return mask_text(obj, kinds)
+    if isinstance(obj, dict):
+        return {masked(k, kinds) if isinstance(k, str) else k: masked(v, kinds) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [masked(v, kinds) for v in obj]
+    return obj
+
+
 def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: float, engine: dict[str, Any],
                on_check: Callable[[str, dict], None] | None = None) -> dict[str, Any]:
     """Every enabled check on `data` (a check's `run_spark` when it has one and the engine is Spark's)."""
@@ -44,6 +58,10 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
         results.append(entry)
         if on_check:
             on_check(name, entry)
+    pii = pol["checks"].get("pii", {})
+    if pii.get("enabled", True) and "pii" in REGISTRY:
+        kinds = tuple((pii.get("params") or {}).get("kinds") or ())
+        results = [masked(entry, kinds) if entry["check"] != "pii" else entry for entry in results]
     seconds = round(time.perf_counter() - started, 3)
     doc = {
         "schema": AUDIT_SCHEMA,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -171,13 +172,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from . import compare
     from .reports.compare_terminal import print_compare
 
-    from .outputs import input_paths, writable_dir
+    from .outputs import input_paths, output_lock, writable_dir
 
     writable_dir(args.out, ("results.json", "junit.xml", "report.html"),
                  input_paths(args.train_path, args.eval_path, args.probes, args.prompts, args.policy))
     console = Console(width=None if sys.stdout.isatty() else 140)  # CI logs: wide enough for one row per metric
     cache = "" if args.no_cache else args.cache
-    with console.status("loading base and adapter...") as status:
+    with output_lock(args.out), console.status("loading base and adapter...") as status:
         results = compare(args.base, args.adapter, args.train_path, args.eval_path, probes=args.probes,
                           prompts=args.prompts, policy=args.policy, out=args.out,
                           suites=[s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None,
@@ -199,7 +200,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .policy import load_policy
     from .reports.terminal import print_audit
 
-    from .outputs import input_paths, writable_dir
+    from .outputs import input_paths, output_lock, writable_dir
 
     policy = load_policy(args.policy)
     writable_dir(args.out, ("audit.json", "report.html"), input_paths(args.train, args.eval_path, args.policy))
@@ -214,10 +215,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.spark_master:
         policy["spark"]["master"] = args.spark_master
     console = Console(stderr=False)
-    with console.status("auditing...") as status:
+    with output_lock(args.out), console.status("auditing...") as status:
         result = audit(args.train, args.eval_path, policy, shape=args.shape, fields=dict(args.field),
                        on_check=lambda name, entry: status.update(f"auditing... {name} done"))
-    out = write_audit(args.out, result)
+        out = write_audit(args.out, result)
     if args.quiet:
         console.print(f"verdict: {result['verdict']}  ({out})")
     else:
@@ -277,9 +278,19 @@ def _quiet_libraries() -> None:
         pass
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # SIGTERM (a CI job cancelled, `kill`) ends a run as Ctrl-C does: temporary files removed, exit 130;
+    # the trainer swaps in its own handler to checkpoint first.
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # main() called from a thread other than the main one (an embedding application)
+        pass
     if not os.environ.get("HARNESS_DEBUG"):
         import warnings
 

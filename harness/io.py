@@ -19,6 +19,7 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        _umask_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -29,8 +30,55 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return path
 
 
+def write_files_atomic(directory: str | os.PathLike, files: dict[str, str]) -> list[Path]:
+    """Files that belong together (audit.json and the report made from it): every one is written and
+    synced to a temporary file first, then all are renamed into place with Ctrl-C and SIGTERM held back,
+    so an interrupt never leaves a new audit.json beside the old report of another input."""
+    import signal
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[str, Path]] = []
+    try:
+        for name, text in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            staged.append((tmp, directory / name))
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _umask_mode(tmp)
+        held = {signal.SIGINT, signal.SIGTERM}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            for tmp, final in staged:
+                os.replace(tmp, final)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    except BaseException:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        raise
+    return [final for _, final in staged]
+
+
+def _umask_mode(path: str) -> None:
+    """mkstemp creates files 0600; an output gets the mode any new file would get (0666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+def json_text(data: Any) -> str:
+    """How every JSON document the harness writes is laid out."""
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
-    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    return write_text_atomic(path, json_text(data))
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

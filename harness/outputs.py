@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
@@ -99,3 +100,22 @@ def replaceable_adapter(out: str | os.PathLike, inputs: Iterable[Path]) -> None:
     if strangers:
         shown = ", ".join(strangers[:3]) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
         raise InputError(out, f"--overwrite refused: the directory holds files the harness did not write ({shown})")
+
+
+@contextmanager
+def output_lock(out: str | os.PathLike):
+    """One run at a time per output directory: two runs into one --out would mix their files. An
+    advisory lock on the directory itself (no lock file is left behind); the second run is refused."""
+    import fcntl
+
+    path = writable_dir(out)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(out, "another harness run is writing into this directory; wait for it or "
+                                  "choose another --out") from None
+        yield path
+    finally:
+        os.close(fd)   # closing the descriptor releases the lock

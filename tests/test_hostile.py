@@ -42,8 +42,68 @@ def test_hostile_case(case_dir, tmp_path):
         assert not (work / name).exists(), f"{name} exists"
     for text in case.get("output_lacks", []):
         assert text not in proc.stdout + proc.stderr, f"{text!r} printed"
+    for file, texts in case.get("files_lack", []):
+        content = (work / file).read_text(encoding="utf-8")
+        for text in texts:
+            assert text not in content, f"{text!r} in {file}"
     for file, keys, expected in case.get("json_equals", []):
         value = json.loads((work / file).read_text())
         for key in keys:
             value = value[key]
         assert value == expected, f"{file} {keys}: {value!r} != {expected!r}"
+
+
+# ---- fuzzing the command: random bytes, random JSON values, random Unicode -------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                           max_leaves=8)
+# Rows that are mostly well-formed (so the checks run) with hostile values mixed in.
+rows = st.lists(st.one_of(st.fixed_dictionaries({"text": st.text(min_size=1), "label": st.sampled_from(["a", "b", "c"])}),
+                          st.fixed_dictionaries({"text": json_values, "label": json_values}), json_values),
+                min_size=1, max_size=15)
+
+
+def _audit_exit(data: bytes, suffix: str = ".jsonl") -> tuple[int, str]:
+    import contextlib
+    import io
+    import tempfile
+
+    from harness.cli import main
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"train{suffix}"
+        path.write_bytes(data)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(["audit", str(path), "--out", str(Path(d) / "out"), "--quiet"])
+        assert path.read_bytes() == data
+        return code, err.getvalue()
+
+
+def _never_internal(code: int, err: str) -> None:
+    assert code in (0, 1, 2), err
+    assert "Traceback" not in err and "internal error" not in err, err
+
+
+@FUZZ
+@given(st.binary(max_size=300), st.sampled_from([".jsonl", ".json", ".csv", ".tsv", ".parquet"]))
+def test_random_bytes_never_crash_the_command(data, suffix):
+    _never_internal(*_audit_exit(data, suffix))
+
+
+@FUZZ
+@given(rows)
+def test_random_json_rows_never_crash_the_command(values):
+    data = "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode("utf-8", "surrogatepass")
+    _never_internal(*_audit_exit(data))
+
+
+@FUZZ
+@given(st.lists(st.text(min_size=1), min_size=1, max_size=15))
+def test_random_unicode_texts_never_crash_the_command(texts):
+    data = "".join(json.dumps({"text": t, "label": "ab"[i % 2]}) + "\n" for i, t in enumerate(texts))
+    _never_internal(*_audit_exit(data.encode("utf-8")))

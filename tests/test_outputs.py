@@ -59,3 +59,52 @@ def test_outputs_over_inputs_and_files_as_directories_are_refused(tmp_path):
         writable_file(tmp_path)
     refuse_inputs_as_outputs([tmp_path / "other.html"], [f])
     assert writable_dir(tmp_path / "new" / "deeper").is_dir()
+
+
+def test_a_second_run_into_the_same_output_directory_is_refused(tmp_path):
+    import subprocess
+    import sys
+
+    from harness.outputs import output_lock
+
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps({"text": f"row {i} text", "label": "ab"[i % 2]}) + "\n" for i in range(20)))
+    with output_lock(tmp_path / "out"):
+        proc = subprocess.run([sys.executable, "-m", "harness", "audit", str(train), "--out", str(tmp_path / "out")],
+                              capture_output=True, text=True)
+    assert proc.returncode == 2 and "another harness run is writing into this directory" in proc.stderr
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_sigterm_ends_an_audit_like_ctrl_c(tmp_path):
+    """Issue 16.10: SIGTERM ended an audit with status 143, no message and a stray .tmp."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps({"text": f"ticket {i} about order {i * 7919 % 100003} and more words {i % 97}",
+                                         "label": "abc"[i % 3]}) + "\n" for i in range(60000)))
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "audit", str(train), "--out", str(tmp_path / "out")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_outputs_get_the_mode_the_umask_allows(tmp_path):
+    import os
+
+    from harness.io import write_files_atomic, write_text_atomic
+
+    old = os.umask(0o022)
+    try:
+        a = write_text_atomic(tmp_path / "a.txt", "x")
+        b, = write_files_atomic(tmp_path, {"b.txt": "y"})
+    finally:
+        os.umask(old)
+    assert a.stat().st_mode & 0o777 == 0o644 and b.stat().st_mode & 0o777 == 0o644
