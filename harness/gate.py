@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
 
+from .config_schema import check_tree
 from .errors import UsageError
 from .hints import did_you_mean
 from .io import read_yaml_mapping
@@ -19,6 +22,12 @@ DEFAULT_GATE = Path(__file__).with_name("default_gate.yaml")
 FIELDS = ("tuned", "base", "delta", "lower", "upper")
 _RULE_KEYS = ("field", "above", "below", "severity")
 _TOP = ("on_error", "seed", "required", "suites", "gates")
+
+
+@lru_cache(maxsize=1)
+def gate_rules() -> dict[str, str]:
+    """harness/gate_schema.yaml: the type and range of every gate policy value outside `gates`."""
+    return yaml.safe_load(Path(__file__).with_name("gate_schema.yaml").read_text(encoding="utf-8"))
 
 
 def load_gate(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -46,7 +55,7 @@ def load_gate(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
                         raise UsageError(f"{name}: unknown key 'suites.{suite}.{k}'{did_you_mean(k, ('enabled', 'params'))}")
                 target = merged["suites"].setdefault(suite, {"enabled": True, "params": {}})
                 if "enabled" in conf:
-                    target["enabled"] = bool(conf["enabled"])
+                    target["enabled"] = conf["enabled"]   # checked below: "no" is not false
                 target["params"] = {**(target.get("params") or {}), **(conf.get("params") or {})}
         elif key == "gates":
             if not isinstance(value, dict):
@@ -65,11 +74,9 @@ def load_gate(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
 def _validate(gate: dict[str, Any], name: str) -> None:
     from .suites import REGISTRY
 
-    if gate.get("on_error") not in ("warn", "fail"):
-        raise UsageError(f"{name}: on_error must be 'warn' or 'fail'")
+    default = yaml.safe_load(DEFAULT_GATE.read_text(encoding="utf-8"))
+    check_tree({k: v for k, v in gate.items() if k != "gates"}, default, gate_rules(), name)
     required = gate.get("required") or []
-    if not isinstance(required, list):
-        raise UsageError(f"{name}: required must be a list of suite names")
     for suite in required:
         if suite not in REGISTRY:
             raise UsageError(f"{name}: required: unknown suite {suite!r}{did_you_mean(str(suite), REGISTRY)}")
@@ -93,8 +100,9 @@ def _validate(gate: dict[str, Any], name: str) -> None:
         if not ("above" in rule or "below" in rule):
             raise UsageError(f"{name}: gates.{metric} needs `above` or `below`")
         for k in ("above", "below"):
-            if k in rule and (isinstance(rule[k], bool) or not isinstance(rule[k], (int, float))):
-                raise UsageError(f"{name}: gates.{metric}.{k} must be a number, got {rule[k]!r}")
+            if k in rule and (isinstance(rule[k], bool) or not isinstance(rule[k], (int, float))
+                              or not math.isfinite(rule[k])):
+                raise UsageError(f"{name}: gates.{metric}.{k} must be a finite number, got {rule[k]!r}")
 
 
 def figure(m: Mapping[str, Any], field: str) -> float | None:

@@ -72,13 +72,33 @@ def read_manifest(adapter: Path) -> dict[str, Any]:
     for name in ("adapter_model.safetensors", "adapter_config.json"):
         if not (adapter / name).is_file():
             raise InputError(adapter, f"not an adapter directory: {name} is missing")
+    # A truncated or corrupt adapter is bad input, found here before a base model loads.
+    from safetensors import SafetensorError, safe_open
+
+    weights = adapter / "adapter_model.safetensors"
+    try:
+        with safe_open(str(weights), "pt") as fh:
+            fh.keys()
+    except (SafetensorError, OSError) as exc:
+        raise InputError(weights, f"corrupt adapter weights: {str(exc).splitlines()[0]}") from None
+    config = _json_object(adapter / "adapter_config.json", "adapter config")
+    if config is None:
+        raise InputError(adapter / "adapter_config.json", "adapter config must be a JSON object")
     path = adapter / "manifest.json"
     if not path.is_file():
         return {}
+    manifest = _json_object(path, "manifest")
+    if manifest is None:
+        raise InputError(path, "unreadable manifest: not a JSON object")
+    return manifest
+
+
+def _json_object(path: Path, what: str) -> dict[str, Any] | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"unreadable manifest: {exc}") from None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(path, f"unreadable {what}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    return data if isinstance(data, dict) else None
 
 
 class Pair:
@@ -110,7 +130,7 @@ class Pair:
             self.tokenizer.chat_template = loaded.tokenizer.chat_template
         try:
             self.model = PeftModel.from_pretrained(loaded.model, str(self.adapter), is_trainable=False)
-        except (ValueError, RuntimeError, KeyError) as exc:
+        except (ValueError, RuntimeError, KeyError, TypeError, OSError) as exc:
             raise InputError(self.adapter, f"cannot attach the adapter to {self.fingerprint.name}: "
                                            f"{str(exc).splitlines()[0]}") from None
         self.model.eval()

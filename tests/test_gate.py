@@ -22,9 +22,15 @@ def test_defaults_and_overrides_merge():
     ({"gates": {"task.acuracy": {"field": "lower", "above": 0}}}, "did you mean 'accuracy'"),
     ({"gates": {"task.accuracy": {"field": "middle", "above": 0}}}, "field must be one of"),
     ({"gates": {"task.accuracy": {"field": "lower"}}}, "needs `above` or `below`"),
-    ({"gates": {"task.accuracy": {"field": "lower", "above": "zero"}}}, "must be a number"),
-    ({"on_error": "maybe"}, "on_error must be"),
+    ({"gates": {"task.accuracy": {"field": "lower", "above": "zero"}}}, "must be a finite number"),
+    ({"on_error": "maybe"}, "on_error: expected one of warn, fail"),
     ({"required": ["tsak"]}, "did you mean 'task'"),
+    # Issue 16.4: values that silently switched a suite off or broke a rule.
+    ({"suites": {"drift": {"enabled": "no"}}}, "suites.drift.enabled: expected true or false, got 'no'"),
+    ({"gates": {"drift.kl": {"field": "tuned", "below": float("nan")}}}, "below must be a finite number, got nan"),
+    ({"suites": {"task": {"params": {"max_items": -1}}}}, "max_items: must be >= 1"),
+    ({"required": "task"}, "required: expected a list"),
+    ({"suites": {"forgetting": {"params": {"format": "chatt"}}}}, "did you mean 'chat'"),
 ])
 def test_bad_policies_are_named(policy, message):
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace("`", "`")):
