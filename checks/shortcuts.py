@@ -335,15 +335,21 @@ class LabelNames:
                 self.by_words.setdefault(words, []).append(c)
             else:
                 self.other.append((c, _label_pattern(c)))
-        self.lengths = sorted({len(w) for w in self.by_words})
+        self.lengths = sorted({len(w) for w in self.by_words if len(w) > 1})
+        self.single = {w[0]: cs for w, cs in self.by_words.items() if len(w) == 1}
+        self.first_words = {w[0] for w in self.by_words if len(w) > 1}
 
     def mentioned(self, text: str) -> set[str]:
         flat = text.replace("_", " ").replace("-", " ")
         words = _NAME_WORDS.findall(flat)
         hits: set[str] = set()
-        for n in self.lengths:
-            for i in range(len(words) - n + 1):
-                hits.update(self.by_words.get(tuple(words[i:i + n]), ()))
+        for w in self.single.keys() & set(words):
+            hits.update(self.single[w])
+        if self.first_words and not self.first_words.isdisjoint(words):
+            for n in self.lengths:
+                for i in range(len(words) - n + 1):
+                    if words[i] in self.first_words:
+                        hits.update(self.by_words.get(tuple(words[i:i + n]), ()))
         hits.update(c for c, rx in self.other if rx.search(flat))
         return hits
 
@@ -361,11 +367,17 @@ def label_names_in(text: str, own: str, classes: list[str]) -> list[tuple[str, b
 
 def label_name_rows(texts: list[str], labels: list[str], classes: list[str]) -> dict[str, tuple[list[int], int]]:
     """label -> (rows labelled with it whose text names it, rows whose text names it)."""
-    names = _label_names(tuple(classes))
     mentions: dict[str, list[int]] = {}
-    for i, t in enumerate(texts):
-        for c in names.mentioned(t):
-            mentions.setdefault(c, []).append(i)
+    if len(classes) <= 50:   # a few labels: one regex each over the rows is the faster way
+        flats = [t.replace("_", " ").replace("-", " ") for t in texts]
+        for c in classes:
+            rx = _label_pattern(c)
+            mentions[c] = [i for i, t in enumerate(flats) if rx.search(t)]
+    else:
+        names = _label_names(tuple(classes))
+        for i, t in enumerate(texts):
+            for c in names.mentioned(t):
+                mentions.setdefault(c, []).append(i)
     out: dict[str, tuple[list[int], int]] = {}
     for lab in classes:
         rows = mentions.get(lab, [])

@@ -15,9 +15,21 @@ from .results import AUDIT_SCHEMA, audit_reasons, crashed
 from .version import __version__
 
 
+def masked_entry(entry: dict[str, Any], kinds: tuple) -> dict[str, Any]:
+    """A check's entry with every string (keys too) masked where the pii check finds something: a secret
+    shown as a shortcut token or used as a label must not reach audit.json, the report or the terminal.
+    One scan of the entry as JSON first: most entries hold nothing to mask and are returned as they are
+    (walking every value of a 200k-row audit cost seconds)."""
+    import json
+
+    from .checks.pii import find_pii
+
+    if not find_pii(json.dumps(entry, ensure_ascii=False, default=str), kinds, any_case=True):
+        return entry
+    return masked(entry, kinds)
+
+
 def masked(obj: Any, kinds: tuple) -> Any:
-    """Every string of a check's entry (keys too) with what the pii check finds masked: a secret shown as
-    a shortcut token or used as a label must not reach audit.json, the report or the terminal."""
     from .checks.pii import mask_text
 
     if isinstance(obj, str):
@@ -61,7 +73,7 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
     pii = pol["checks"].get("pii", {})
     if pii.get("enabled", True) and "pii" in REGISTRY:
         kinds = tuple((pii.get("params") or {}).get("kinds") or ())
-        results = [masked(entry, kinds) if entry["check"] != "pii" else entry for entry in results]
+        results = [masked_entry(entry, kinds) if entry["check"] != "pii" else entry for entry in results]
     seconds = round(time.perf_counter() - started, 3)
     doc = {
         "schema": AUDIT_SCHEMA,
