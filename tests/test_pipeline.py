@@ -146,7 +146,7 @@ def test_config_errors_are_one_line_and_named(setup, tmp_path):
     with pytest.raises(UsageError, match="did you mean 'epochs'"):
         PipelineConfig.load(cfg)
     cfg.write_text(f"base: {d / 'tiny'}\ntrain: {d / 'train.jsonl'}\nprobes: knowledge.jsonl\n")
-    with pytest.raises(UsageError, match="probes must be a list"):
+    with pytest.raises(UsageError, match="probes: expected a list"):
         PipelineConfig.load(cfg)
 
 
