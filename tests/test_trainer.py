@@ -250,3 +250,30 @@ def test_train_config_values_are_checked_by_type_and_range_before_a_model_loads(
                        ({"epochs": True}, "epochs: expected an integer")]:
         with pytest.raises(UsageError, match=match):
             TrainConfig.load(None, bad)
+
+
+def test_batched_eval_accuracy_agrees_with_scoring_row_by_row(tiny):
+    """The per-epoch accuracy goes through compare's batched prefix-sharing scorer; it must pick the same
+    label as scoring each row on its own (issue 17: one row at a time took most of an epoch)."""
+    import numpy as np
+
+    from harness.data import load_table
+    from harness.models import load_base
+    from harness.render import prompt_messages
+    from harness.scoring import option_logprobs
+    from harness.train_config import TrainConfig
+    from harness.trainer import classification_accuracy
+
+    base = load_base(tiny)
+    cfg = TrainConfig.load(None, {"prompt_template": "Label: {labels}\n{text}", "max_seq_len": 96})
+    examples = load_table(ROWS, "eval").examples
+    labels = sorted({r["label"] for r in ROWS})
+    one_by_one = [labels[int(np.argmax(option_logprobs(base.model, base.tokenizer,
+                                                       prompt_messages(ex, "classification", cfg.prompt_template,
+                                                                       labels, cfg.system), labels, 384)))]
+                  for ex in examples]
+    expected = sum(p == ex.label for p, ex in zip(one_by_one, examples)) / len(examples)
+    assert classification_accuracy(base.model, base.tokenizer, examples, "classification", cfg, labels, chunk=5) == expected
+    with pytest.raises(KeyboardInterrupt):
+        classification_accuracy(base.model, base.tokenizer, examples, "classification", cfg, labels,
+                                should_stop=lambda: True)
