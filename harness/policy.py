@@ -89,12 +89,10 @@ def _validate_conditions(policy: dict[str, Any], name: str) -> None:
     for check, conf in policy["checks"].items():
         metrics = REGISTRY[check].metrics if check in REGISTRY else ()
         for kind in ("warn_if", "fail_if"):
-            for metric, limit in (conf.get(kind) or {}).items():
+            for metric in (conf.get(kind) or {}):
                 if metrics and metric not in metrics:
                     raise UsageError(f"{name}: checks.{check}.{kind}: unknown metric {metric!r}"
                                      f"{did_you_mean(metric, metrics)}")
-                if isinstance(limit, bool) or not isinstance(limit, (int, float)):
-                    raise UsageError(f"{name}: checks.{check}.{kind}.{metric} must be a number, got {limit!r}")
 
 
 def decide(conf: Mapping[str, Any], summary: Mapping[str, Any]) -> tuple[str, list[str]]:
