@@ -106,6 +106,14 @@ def stage_datasketch(train: Path, ev: Path) -> dict:
             "eval_share": round(leaked / len(evals), 3)}
 
 
+def cpu_name() -> str:
+    """The CPU model, so that timings from different machines are not compared as if alike."""
+    try:
+        return next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return "unknown CPU"
+
+
 STAGES = {"audit": stage_audit, "datasketch": stage_datasketch}
 
 
@@ -131,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
                          else {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]})
     a, d = got["audit"], got["datasketch"]
     lines = [f"# The audit on templated data ({args.rows:,} train rows, {args.eval_rows:,} eval rows, 40 templates)", "",
-             f"`python bench/bench_templated.py --rows {args.rows}` on {os.cpu_count()} cores; each tool in its own process.", "",
+             f"`python bench/bench_templated.py --rows {args.rows}` on {os.cpu_count()} cores ({cpu_name()}), "
+             f"{time.strftime('%Y-%m-%d')}; each tool in its own process."
+             + (f" datasketch / harness wall time: {d['wall_s'] / a['wall_s']:.1f}x." if "error" not in a and "error" not in d else ""), "",
              "| tool | wall s | peak RSS GB | what it reports |", "|---|---:|---:|---|"]
     if "error" not in a:
         fam = next((c["figures"] for c in a["checks"] if c["check"] == "template_families"), {})
