@@ -1,12 +1,16 @@
-"""Trainer benchmark: this trainer against a plain Hugging Face baseline (transformers Trainer + peft,
-padding to max length, loss on all tokens) on the same rows, the same model and LoRA settings, side by
-side in one run. Prints supervised (useful) tokens per second of each, the ratio, peak RSS, and the
-achieved matmul FLOP/s as a share of this machine's fp32 matmul peak measured in the same run.
+"""Trainer benchmark: this trainer against TRL's SFTTrainer (the peer users compare with: completion-only
+loss on prompt/completion rows, the same peft LoRA config, learning rate, schedule and sequence length)
+and a plain Hugging Face baseline (transformers Trainer + peft, padding to max length, loss on all
+tokens), on the same rows and model, side by side in one run. Prints supervised (answer) tokens per
+second, the ratio, peak RSS, the achieved matmul FLOP/s as a share of this machine's fp32 matmul peak
+measured in the same run, and each adapter's held-out loss and label accuracy after the same steps
+(scored by one scorer: harness.trainer.evaluate and classification_accuracy).
 
-    python bench/bench_train.py                       # built-in SmolLM2-135M, 12 steps of 8 rows
+    python bench/bench_train.py                       # built-in SmolLM2-135M, 24 steps of 8 rows
     python bench/bench_train.py --steps 30 --rows 240
 
-Each trainer runs in its own process (its own peak RSS).
+Training rows: the shipped ticket example without its planted defects; held-out rows: its eval rows
+that are not planted leaks. Each trainer runs in its own process (its own peak RSS).
 """
 
 from __future__ import annotations
@@ -24,8 +28,58 @@ sys.path.insert(0, str(ROOT))
 
 
 def rows(n: int) -> list[dict]:
-    data = [json.loads(line) for line in open(ROOT / "examples" / "tickets" / "eval.jsonl", encoding="utf-8")]
+    sys.path.insert(0, str(ROOT / "bench"))
+    from acceptance_train import clean_rows
+
+    data = clean_rows(10**6)
     return (data * (n // len(data) + 1))[:n]
+
+
+def held_out(n: int) -> list[dict]:
+    truth = json.loads((ROOT / "examples" / "tickets" / "truth.json").read_text())
+    leaked = {leak["eval_line"] for leak in truth["leaks"]}
+    lines = (ROOT / "examples" / "tickets" / "eval.jsonl").read_text().splitlines()
+    return [json.loads(line) for i, line in enumerate(lines, 1) if i not in leaked][:n]
+
+
+def lora_settings(args) -> dict:
+    """The LoRA and optimiser settings every trainer here uses: our trainer's defaults for this base."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from harness.models import resolve
+    from harness.train_config import TrainConfig
+
+    config = AutoConfig.from_pretrained(str(resolve(args.base)[1]))
+    with torch.device("meta"):  # the parameter count without loading weights (peak RSS stays the trainer's)
+        model = AutoModelForCausalLM.from_config(config)
+    cfg, _ = TrainConfig().resolved(sum(p.numel() for p in model.parameters()), config.model_type)
+    return {"r": cfg.lora_r, "alpha": cfg.lora_alpha, "dropout": cfg.lora_dropout, "targets": cfg.target_modules,
+            "lr": cfg.lr, "schedule": cfg.schedule, "warmup_ratio": cfg.warmup_ratio}
+
+
+def score_held_out(model, tokenizer, args) -> dict:
+    """Held-out loss and label accuracy of a trained model, the same scorer for every trainer."""
+    from harness.data import load_table
+    from harness.render import DEFAULT_PROMPT, encode_all
+    from harness.scoring import pad_token_id
+    from harness.train_config import TrainConfig
+    from harness.trainer import classification_accuracy, evaluate
+
+    labels = sorted({r["label"] for r in rows(args.rows)})
+    examples = load_table(held_out(args.eval_rows), "eval").examples
+    cfg = TrainConfig(max_seq_len=args.max_seq_len)
+    enc, _ = encode_all(examples, "classification", tokenizer, args.max_seq_len, DEFAULT_PROMPT, labels)
+    t0 = time.perf_counter()
+    loss = evaluate(model, enc, 8, pad_token_id(tokenizer))
+    acc = classification_accuracy(model, tokenizer, examples, "classification", cfg, labels)
+    return {"eval_loss": round(loss, 4), "eval_accuracy": round(acc, 4), "eval_rows": len(examples),
+            "eval_seconds": round(time.perf_counter() - t0, 1)}
+
+
+def _rss_mb() -> float:
+    """Peak RSS of this process so far: taken right after training, before held-out scoring loads more."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def matmul_peak(seconds: float = 3.0) -> float:
@@ -58,13 +112,73 @@ def run_ours(args) -> dict:
     out = Path(args.work) / "ours"
     t0 = time.perf_counter()
     seen_tokens = []
+    lo = lora_settings(args)
     m = train(args.base, rows(args.rows), None, out=out, overwrite=True, max_steps=args.steps, epochs=100,
-              batch_size=args.batch_size, max_seq_len=args.max_seq_len, lr=1e-4, checkpoint_every=10**6,
+              batch_size=args.batch_size, max_seq_len=args.max_seq_len, lr=lo["lr"], checkpoint_every=10**6,
               gradient_checkpointing=args.gradient_checkpointing, trim_memory=args.trim_memory,
               on_step=lambda s: seen_tokens.append(s))
     wall = time.perf_counter() - t0
+    train_rss = _rss_mb()
+    from peft import PeftModel
+
+    from harness.models import load_base
+
+    base = load_base(args.base)
+    model = PeftModel.from_pretrained(base.model, str(out)).eval()
     return {"supervised_tokens": m["supervised_tokens"], "train_seconds": m["train_seconds"], "wall_s": wall,
-            "body_tokens": m["body_tokens"], "head_tokens": m["supervised_tokens"]}
+            "body_tokens": m["body_tokens"], "head_tokens": m["supervised_tokens"], "lora": lo,
+            "train_peak_rss_mb": train_rss, **score_held_out(model, base.tokenizer, args)}
+
+
+def run_trl(args) -> dict:
+    """TRL's SFTTrainer as its docs set it up for prompt/completion data: conversational rows (the same
+    messages our trainer renders), loss on the completion only, dynamic padding per batch. Padding-free
+    batches are left off: without flash-attention (CPU) TRL documents that they mix examples' attention."""
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig
+    from trl import SFTConfig, SFTTrainer
+
+    from harness.data import load_table
+    from harness.models import load_base
+    from harness.render import DEFAULT_PROMPT, encode_all, prompt_messages
+
+    lo = lora_settings(args)
+    base = load_base(args.base)
+    tok = base.tokenizer
+    examples = load_table(rows(args.rows), "train").examples
+    labels = sorted({e.label for e in examples})
+    data = Dataset.from_list([{"prompt": prompt_messages(e, "classification", DEFAULT_PROMPT, labels),
+                               "completion": [{"role": "assistant", "content": e.label}]} for e in examples])
+    config = SFTConfig(output_dir=str(Path(args.work) / "trl"), per_device_train_batch_size=args.batch_size,
+                       max_steps=args.steps, learning_rate=lo["lr"], lr_scheduler_type=lo["schedule"],
+                       warmup_steps=int(lo["warmup_ratio"] * args.steps), max_grad_norm=1.0, logging_steps=10**6, save_strategy="no",
+                       report_to=[], use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
+                       max_length=args.max_seq_len, completion_only_loss=True, packing=False, padding_free=False,
+                       seed=0)
+    peft_config = LoraConfig(r=lo["r"], lora_alpha=lo["alpha"], lora_dropout=lo["dropout"],
+                             target_modules=lo["targets"], task_type="CAUSAL_LM")
+    trainer = SFTTrainer(model=base.model, args=config, train_dataset=data, processing_class=tok,
+                         peft_config=peft_config)
+    t0 = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - t0
+    train_rss = _rss_mb()
+    # Supervised tokens: the positions TRL's own collator leaves in the loss (labels != -100), per row,
+    # times the rows it saw (steps x batch; its order is unknown here, so the mean per row).
+    dataset = trainer.train_dataset
+    batch = trainer.data_collator([dataset[i] for i in range(len(dataset))])
+    per_row = float((batch["labels"] != -100).sum()) / len(dataset)
+    seen = args.steps * args.batch_size
+    lengths = dataset["input_ids"]
+    ours, _ = encode_all(examples, "classification", tok, args.max_seq_len, DEFAULT_PROMPT, labels)
+    model = trainer.model.eval()
+    return {"supervised_tokens": int(per_row * seen), "train_seconds": seconds, "wall_s": seconds,
+            "body_tokens": int(sum(len(x) for x in lengths) / len(lengths) * seen),
+            "head_tokens": int(sum(len(x) for x in lengths) / len(lengths) * seen), "lora": lo,
+            "supervised_per_row": round(per_row, 2), "train_peak_rss_mb": train_rss,
+            "ours_supervised_per_row": round(sum(e.supervised for e in ours) / len(ours), 2),
+            **score_held_out(model, tok, args)}
 
 
 def run_baseline(args) -> dict:
@@ -86,31 +200,39 @@ def run_baseline(args) -> dict:
              for e in examples]
     enc = tok(texts, padding="max_length", truncation=True, max_length=args.max_seq_len)
     dataset = [{"input_ids": i, "attention_mask": a} for i, a in zip(enc["input_ids"], enc["attention_mask"])]
-    model = get_peft_model(base.model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.05,
-                                                  target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    lo = lora_settings(args)
+    model = get_peft_model(base.model, LoraConfig(r=lo["r"], lora_alpha=lo["alpha"], lora_dropout=lo["dropout"],
+                                                  target_modules=lo["targets"], task_type="CAUSAL_LM"))
     model.train()
     targs = TrainingArguments(output_dir=str(Path(args.work) / "baseline"), per_device_train_batch_size=args.batch_size,
-                              max_steps=args.steps, learning_rate=1e-4, logging_steps=10**6, save_strategy="no",
+                              max_steps=args.steps, learning_rate=lo["lr"], lr_scheduler_type=lo["schedule"],
+                              warmup_steps=int(lo["warmup_ratio"] * args.steps), logging_steps=10**6, save_strategy="no",
                               report_to=[], use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0)
     trainer = Trainer(model=model, args=targs, train_dataset=dataset,
                       data_collator=DataCollatorForLanguageModeling(tok, mlm=False))
     t0 = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - t0
+    train_rss = _rss_mb()
     # Useful tokens: the same supervised (answer) tokens our trainer learns from, in the rows it saw.
     ours, _ = encode_all(examples, "classification", tok, args.max_seq_len, DEFAULT_PROMPT, labels)
     per_row = sum(e.supervised for e in ours) / len(ours)
     seen = args.steps * args.batch_size
     return {"supervised_tokens": int(per_row * seen), "train_seconds": seconds, "wall_s": seconds,
-            "body_tokens": seen * args.max_seq_len, "head_tokens": seen * args.max_seq_len}
+            "body_tokens": seen * args.max_seq_len, "head_tokens": seen * args.max_seq_len,
+            "train_peak_rss_mb": train_rss, **score_held_out(model.eval(), tok, args)}
+
+
+RUNNERS = {"ours": run_ours, "trl": run_trl, "baseline": run_baseline}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--which", choices=["ours", "baseline"])
+    ap.add_argument("--which", choices=list(RUNNERS))
     ap.add_argument("--base", default="smollm2-135m-instruct")
     ap.add_argument("--rows", type=int, default=96)
-    ap.add_argument("--steps", type=int, default=12)
+    ap.add_argument("--steps", type=int, default=24)
+    ap.add_argument("--eval-rows", type=int, default=60)
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--max-seq-len", type=int, default=192)
     ap.add_argument("--work", default=str(ROOT / "bench" / "results" / "train"))
@@ -119,7 +241,7 @@ def main() -> None:
                     help="our trainer keeping freed memory (faster, higher peak RSS)")
     args = ap.parse_args()
     if args.which:
-        out = {"ours": run_ours, "baseline": run_baseline}[args.which](args)
+        out = RUNNERS[args.which](args)
         out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(out))
         return
@@ -130,9 +252,9 @@ def main() -> None:
     print(f"fp32 matmul peak (1024^3 GEMM, torch threads): {peak / 1e9:.1f} GFLOP/s")
     print(f"{args.steps} steps x {args.batch_size} rows, max_seq_len {args.max_seq_len}, base {args.base}")
     res = {}
-    for which in ("ours", "baseline"):
+    for which in RUNNERS:
         cmd = [sys.executable, __file__, "--which", which, "--base", args.base, "--rows", str(args.rows), "--steps",
-               str(args.steps), "--batch-size", str(args.batch_size), "--max-seq-len", str(args.max_seq_len),
+               str(args.steps), "--eval-rows", str(args.eval_rows), "--batch-size", str(args.batch_size), "--max-seq-len", str(args.max_seq_len),
                "--work", args.work] + (["--gradient-checkpointing"] if args.gradient_checkpointing else []) \
             + ([] if args.trim_memory else ["--no-trim-memory"])
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -144,10 +266,15 @@ def main() -> None:
         r["flops"] = model_flops(counted, r["body_tokens"], r["head_tokens"])
         r["flops_share"] = r["flops"] / r["train_seconds"] / peak
         print(f"{which:9s} supervised tok/s {r['tok_s']:8.1f}  train {r['train_seconds']:6.1f} s  "
-              f"peak RSS {r['peak_rss_mb']:6.0f} MB  matmul {r['flops'] / r['train_seconds'] / 1e9:5.1f} GFLOP/s "
-              f"({r['flops_share']:.0%} of peak)")
-    if len(res) == 2:
-        print(f"ratio (ours / baseline, supervised tok/s): {res['ours']['tok_s'] / res['baseline']['tok_s']:.2f}x")
+              f"peak RSS {r['train_peak_rss_mb']:6.0f} MB  matmul {r['flops'] / r['train_seconds'] / 1e9:5.1f} GFLOP/s "
+              f"({r['flops_share']:.0%} of peak)  held-out loss {r['eval_loss']:.3f} accuracy {r['eval_accuracy']:.3f} "
+              f"({r['eval_rows']} rows)")
+    if "ours" in res:
+        print(f"LoRA r={res['ours']['lora']['r']} alpha={res['ours']['lora']['alpha']} on {res['ours']['lora']['targets']}, "
+              f"lr {res['ours']['lora']['lr']:g} {res['ours']['lora']['schedule']} (our defaults for this base), same for all")
+        for other in ("trl", "baseline"):
+            if other in res:
+                print(f"ratio (ours / {other}, supervised tok/s): {res['ours']['tok_s'] / res[other]['tok_s']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -56,8 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--allow-failed-audit", action="store_true", help="train even if the audit failed")
     t.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
     for flag, typ in (("--epochs", int), ("--lr", float), ("--lora-r", int), ("--batch-size", int),
-                      ("--max-seq-len", int), ("--seed", int), ("--max-steps", int)):
+                      ("--max-seq-len", int), ("--seed", int), ("--max-steps", int), ("--eval-max-rows", int)):
         t.add_argument(flag, type=typ)
+    t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"],
+                   help="where to train (default auto: CUDA if visible, else MPS, else CPU)")
+    t.add_argument("--quantize", choices=["4bit"], help="load the base in 4-bit NF4 (QLoRA; CUDA and the [gpu] extra)")
 
     c = sub.add_parser("compare", help="compare a tuned adapter with its base and gate the deploy",
                        description="Score base and tuned on the regression suites (task, calibration, overfitting, "
@@ -234,7 +237,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     console = Console(quiet=os.environ.get("RANK", "0") != "0")  # one launcher, one voice: rank 0 speaks
     overrides = {"epochs": args.epochs, "lr": args.lr, "lora_r": args.lora_r, "batch_size": args.batch_size,
-                 "max_seq_len": args.max_seq_len, "seed": args.seed, "max_steps": args.max_steps}
+                 "max_seq_len": args.max_seq_len, "seed": args.seed, "max_steps": args.max_steps,
+                 "eval_max_rows": args.eval_max_rows, "device": args.device, "quantize": args.quantize}
     with Progress(TextColumn("[bold]training"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
                   TextColumn("{task.fields[info]}"), TimeRemainingColumn(), console=console,
                   disable=console.quiet) as progress:

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, UsageError
 from .hints import closest
 from .io import sha256_file, write_json_atomic
 
@@ -197,13 +197,33 @@ def default_dtype(device: str = "cpu"):
     return torch.float32
 
 
-def load_base(name: str, dtype=None, device: str = "cpu") -> BaseModel:
+def quantization_config(quantize: str | None, device: str, dtype):
+    """transformers' BitsAndBytesConfig for `quantize: 4bit` (QLoRA: NF4 weights, double quantisation,
+    compute in the run's dtype), or None. bitsandbytes quantises on CUDA only."""
+    if not quantize:
+        return None
+    if not device.startswith("cuda"):
+        raise UsageError(f"quantize {quantize}: 4-bit loading needs a CUDA device (this run uses {device})")
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise UsageError("quantize 4bit needs bitsandbytes: pip install 'finetune-harness[gpu]'") from None
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=dtype)
+
+
+def load_base(name: str, dtype=None, device: str = "cpu", quantize: str | None = None) -> BaseModel:
     """Load a base model and its tokenizer; never runs remote code, never reads pickled weights."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     source, where = resolve(str(name))
     dtype = dtype or default_dtype(device)
     kwargs = {"dtype": dtype, "trust_remote_code": False, "use_safetensors": True}
+    quant = quantization_config(quantize, device, dtype)
+    if quant is not None:
+        kwargs.update(quantization_config=quant, device_map={"": device})
     try:
         if source == "hub":
             model = AutoModelForCausalLM.from_pretrained(where, **kwargs)
@@ -216,10 +236,12 @@ def load_base(name: str, dtype=None, device: str = "cpu") -> BaseModel:
     except OSError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(name, f"cannot load model: {first}; {_did_you_mean(str(name))}") from None
-    model.to(device)
+    if quant is None:
+        model.to(device)
     model.eval()
     digest = weights_sha256(path) if path is not None else _state_sha256(model)
-    fp = Fingerprint(name=str(name), path=str(path or where), weights_sha256=digest, dtype=str(dtype).replace("torch.", ""),
+    fp = Fingerprint(name=str(name), path=str(path or where), weights_sha256=digest,
+                     dtype=str(dtype).replace("torch.", "") + (f", weights {quantize} (nf4)" if quant is not None else ""),
                      source=source)
     return BaseModel(model, tokenizer, fp)
 

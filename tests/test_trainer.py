@@ -188,6 +188,8 @@ def test_early_stopping_keeps_the_best_epoch(tiny, tmp_path, monkeypatch):
     train(tiny, ROWS, EVAL, out=tmp_path / "one", **{**same, "epochs": 1})
     losses = iter([1.0, 2.0, 3.0, 4.0])
     monkeypatch.setattr(trainer, "evaluate", lambda *a, **k: next(losses))
+    # classification rows: the loss comes with the accuracy from one scoring pass
+    monkeypatch.setattr(trainer, "classification_eval", lambda *a, **k: (0.5, next(losses)))
     m = train(tiny, ROWS, EVAL, out=tmp_path / "stopped", **{**same, "epochs": 5, "early_stopping_patience": 1})
     assert [e.get("best", False) for e in m["evals"]] == [True, False] and m["evals"][-1]["early_stop"]
     a = load_file(tmp_path / "one" / "adapter_model.safetensors")
@@ -274,6 +276,81 @@ def test_batched_eval_accuracy_agrees_with_scoring_row_by_row(tiny):
                   for ex in examples]
     expected = sum(p == ex.label for p, ex in zip(one_by_one, examples)) / len(examples)
     assert classification_accuracy(base.model, base.tokenizer, examples, "classification", cfg, labels, chunk=5) == expected
+    # The per-epoch loss comes from the same pass (the gold label's score): it equals the plain masked loss.
+    from harness.render import encode_all
+    from harness.scoring import pad_token_id
+    from harness.trainer import classification_eval, evaluate
+
+    encoded, _ = encode_all(examples, "classification", base.tokenizer, 96, cfg.prompt_template, labels)
+    accuracy, loss = classification_eval(base.model, base.tokenizer, examples, "classification", cfg, labels)
+    assert accuracy == expected
+    assert loss == pytest.approx(evaluate(base.model, encoded, 8, pad_token_id(base.tokenizer)), rel=1e-4)
     with pytest.raises(KeyboardInterrupt):
         classification_accuracy(base.model, base.tokenizer, examples, "classification", cfg, labels,
                                 should_stop=lambda: True)
+
+
+def test_size_dependent_defaults_are_chosen_and_recorded_and_eval_is_capped(tiny, tmp_path):
+    """lr left unset is filled in by the base's size, and the manifest says what and why; the per-epoch
+    eval runs on at most eval_max_rows rows drawn with the seed."""
+    from harness.train_config import lr_rule
+
+    assert lr_rule(135_000_000)[0] > lr_rule(7_000_000_000)[0] > lr_rule(70_000_000_000)[0]
+    m = train(tiny, ROWS, EVAL * 10, out=tmp_path / "a", **{**FAST, "lr": None, "max_steps": 1, "eval_max_rows": 8})
+    assert m["config"]["lr"] == m["chosen"]["lr"]["value"] == 2e-3 and "parameters" in m["chosen"]["lr"]["why"]
+    assert m["config"]["target_modules"] == m["chosen"]["target_modules"]["value"]
+    assert m["data"]["eval_rows_used"] == 8 and m["device"] == "cpu"
+    m = train(tiny, ROWS, EVAL, out=tmp_path / "b", **{**FAST, "max_steps": 1, "eval_accuracy": False})
+    assert "lr" not in m["chosen"] and m["config"]["lr"] == FAST["lr"]
+    assert "eval_accuracy" not in m["evals"][0] and "eval_loss" in m["evals"][0]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
+@pytest.mark.parametrize("flags, message", [(["--device", "cuda"], "device cuda: no CUDA device is visible"),
+                                            (["--quantize", "4bit"], "4-bit loading needs a CUDA device")])
+def test_a_device_or_quantisation_that_is_not_there_is_one_line_exit_2(tiny, tmp_path, flags, message):
+    from conftest import write_jsonl
+
+    data = write_jsonl(tmp_path / "t.jsonl", ROWS)
+    proc = subprocess.run([sys.executable, "-m", "harness", "train", "--base", tiny, "--train", str(data), "--out",
+                           str(tmp_path / "ad"), *flags], capture_output=True, text=True)
+    assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "ad").exists()
+
+
+def test_sigterm_during_evaluation_stops_within_seconds_and_the_run_resumes(tiny, tmp_path):
+    """A real SIGTERM to a training process while it evaluates (one step, then a long eval): it stops
+    within seconds with exit 130 and a checkpoint, no adapter; the same command then finishes the run."""
+    import os
+    import signal
+    import time
+
+    from conftest import write_jsonl
+
+    data = write_jsonl(tmp_path / "t.jsonl", ROWS)
+    ev = write_jsonl(tmp_path / "e.jsonl", ROWS * 60)  # 1,440 rows: long enough to be caught evaluating
+    config = tmp_path / "train.yaml"
+    config.write_text("checkpoint_every: 1\n")  # a checkpoint after the one step says the eval has begun
+    out = tmp_path / "ad"
+    cmd = [sys.executable, "-m", "harness", "train", "--base", tiny, "--train", str(data), "--eval", str(ev), "--out",
+           str(out), "--config", str(config), "--max-steps", "1", "--lr", "0.005", "--max-seq-len", "96",
+           "--eval-max-rows", "5000"]
+    log = open(tmp_path / "stderr.txt", "w+")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, text=True)
+    ckpt = tmp_path / "ad.partial" / "checkpoint.pt"
+    deadline = time.monotonic() + 300
+    while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ckpt.exists(), (tmp_path / "stderr.txt").read_text()[-2000:]
+    time.sleep(1.0)  # the step's checkpoint is written; the loop is now evaluating 19,200 rows
+    assert proc.poll() is None, "the eval finished before the signal: make it longer"
+    sent = time.monotonic()
+    os.kill(proc.pid, signal.SIGTERM)
+    rc = proc.wait(timeout=60)
+    assert rc == 130 and time.monotonic() - sent < 10, (rc, (tmp_path / "stderr.txt").read_text()[-2000:])
+    assert ckpt.exists() and not out.exists()
+    write_jsonl(ev, ROWS[:4])  # the resumed run's eval is short (the eval file is not part of the checkpoint)
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["steps"] == 1 and len(m["evals"]) == 1 and not ckpt.exists()
