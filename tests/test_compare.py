@@ -18,7 +18,10 @@ WORDS = "parcel charge app plan refund login order screen account delivery invoi
 LABELS = ["billing", "delivery", "technical_issue", "cancellation"]
 SMALL = {"suites": {"forgetting": {"params": {"max_items": 10}}, "drift": {"params": {"max_items": 6, "max_new_tokens": 6}},
                     "overfitting": {"params": {"extraction_items": 16}}, "slices": {"params": {"min_n": 5}}}}
-FAST = dict(batch_size=8, max_seq_len=64, prompt_template="{text}")
+# LoRA settings pinned (the trainer's defaults were re-chosen for real models in issue 17; these
+# adapters are built to be light, memorising or collapsed on a tiny random model).
+FAST = dict(batch_size=8, max_seq_len=64, prompt_template="{text}", lora_r=8, lora_alpha=16,
+            target_modules=["q_proj", "v_proj"])
 
 
 def rows(n, seed):
@@ -34,7 +37,7 @@ def made(tmp_path_factory):
     tiny = str(build_tiny_model(root / "tiny"))
     tr, ev = rows(32, 1), rows(32, 2)
     train(tiny, tr, None, out=root / "light", epochs=1, lr=1e-3, **FAST)
-    train(tiny, tr, None, out=root / "over", epochs=40, lr=2e-2, lora_r=16, **FAST)
+    train(tiny, tr, None, out=root / "over", epochs=40, lr=2e-2, **{**FAST, "lora_r": 16})
     collapse = [{"prompt": f"tell me about {a} and {b}", "completion": "billing"} for a in WORDS for b in WORDS[:4]]
     train(tiny, collapse, None, out=root / "collapsed", epochs=3, lr=1e-2, **FAST)
     return {"root": root, "tiny": tiny, "train": tr, "eval": ev, "collapse": collapse}
