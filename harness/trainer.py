@@ -387,8 +387,8 @@ def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path) -> Ru
                               num_training_steps=total_steps)
     return Run(cfg=cfg, out=out, dist=dist, base_model=base_model, model=model, tokenizer=tokenizer,
                train_table=train_table, eval_table=eval_table, eval_examples=eval_examples, chosen=chosen,
-               shape=shape, labels=labels, rows=rows, eval_rows=eval_rows, refused=refused, pad_id=pad_id, params=params, optimizer=optimizer,
-               scheduler=scheduler, total_steps=total_steps)
+               shape=shape, labels=labels, rows=rows, eval_rows=eval_rows, refused=refused, pad_id=pad_id,
+               params=params, optimizer=optimizer, scheduler=scheduler, total_steps=total_steps)
 
 
 def _stop_at_safe_points(interrupted: dict[str, bool]) -> dict[int, Any]:
