@@ -53,7 +53,7 @@ def lora_settings(args) -> dict:
     config = AutoConfig.from_pretrained(str(resolve(args.base)[1]))
     with torch.device("meta"):  # the parameter count without loading weights (peak RSS stays the trainer's)
         model = AutoModelForCausalLM.from_config(config)
-    cfg, _ = TrainConfig().resolved(sum(p.numel() for p in model.parameters()), config.model_type)
+    cfg, _ = TrainConfig().resolved(model.num_parameters(), config.model_type)
     return {"r": cfg.lora_r, "alpha": cfg.lora_alpha, "dropout": cfg.lora_dropout, "targets": cfg.target_modules,
             "lr": cfg.lr, "schedule": cfg.schedule, "warmup_ratio": cfg.warmup_ratio}
 

@@ -349,7 +349,8 @@ def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path) -> Ru
     base_model = load_base(base, dtype=dtype, device=dist.device, quantize=cfg.quantize)
     model, tokenizer = base_model.model, base_model.tokenizer
     # Settings that depend on the base's size are filled in now; the manifest says what and why.
-    cfg, chosen = cfg.resolved(sum(p.numel() for p in model.parameters()), model.config.model_type)
+    # num_parameters counts a 4-bit base's packed weights at their real size (numel() would halve them).
+    cfg, chosen = cfg.resolved(model.num_parameters(), model.config.model_type)
     pad_id = pad_token_id(tokenizer)
     rows, refused = encode_all(train_table.examples, shape, tokenizer, cfg.max_seq_len, cfg.prompt_template, labels,
                                cfg.system)
