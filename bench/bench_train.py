@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import resource
 import subprocess
 import sys
@@ -82,18 +83,32 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def matmul_peak(seconds: float = 3.0) -> float:
-    """fp32 GEMM FLOP/s of this machine with torch's own threads (the roof both trainers work under)."""
+def device() -> str:
+    """Where every trainer here runs: CUDA when visible (bf16, as our trainer's `dtype: auto` picks), else CPU."""
     import torch
 
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def matmul_peak(seconds: float = 3.0) -> tuple[float, str]:
+    """GEMM FLOP/s of this machine in the dtype the trainers compute in (the roof they all work under):
+    fp32 1024^3 with torch's own threads on a CPU, bf16 8192^3 on a GPU."""
+    import torch
+
+    dev = device()
+    n_dim, dtype = (8192, torch.bfloat16) if dev == "cuda" else (1024, torch.float32)
+    a, b = torch.randn(n_dim, n_dim, device=dev, dtype=dtype), torch.randn(n_dim, n_dim, device=dev, dtype=dtype)
     for _ in range(3):
         a @ b
+    sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
+    sync()
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         a @ b
         n += 1
-    return 2 * 1024**3 * n / (time.perf_counter() - t0)
+        sync()
+    label = f"{str(dtype).replace('torch.', '')} {n_dim}^3 GEMM on {dev}"
+    return 2 * n_dim**3 * n / (time.perf_counter() - t0), label
 
 
 def model_flops(base, tokens_body: int, tokens_head: int) -> float:
@@ -123,7 +138,7 @@ def run_ours(args) -> dict:
 
     from harness.models import load_base
 
-    base = load_base(args.base)
+    base = load_base(args.base, device=device())
     model = PeftModel.from_pretrained(base.model, str(out)).eval()
     return {"supervised_tokens": m["supervised_tokens"], "train_seconds": m["train_seconds"], "wall_s": wall,
             "body_tokens": m["body_tokens"], "head_tokens": m["supervised_tokens"], "lora": lo,
@@ -134,7 +149,6 @@ def run_trl(args) -> dict:
     """TRL's SFTTrainer as its docs set it up for prompt/completion data: conversational rows (the same
     messages our trainer renders), loss on the completion only, dynamic padding per batch. Padding-free
     batches are left off: without flash-attention (CPU) TRL documents that they mix examples' attention."""
-    import torch
     from datasets import Dataset
     from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
@@ -144,7 +158,7 @@ def run_trl(args) -> dict:
     from harness.render import DEFAULT_PROMPT, encode_all, prompt_messages
 
     lo = lora_settings(args)
-    base = load_base(args.base)
+    base = load_base(args.base, device=device())  # bf16 weights on a GPU, as our trainer loads them
     tok = base.tokenizer
     examples = load_table(rows(args.rows), "train").examples
     labels = sorted({e.label for e in examples})
@@ -153,7 +167,7 @@ def run_trl(args) -> dict:
     config = SFTConfig(output_dir=str(Path(args.work) / "trl"), per_device_train_batch_size=args.batch_size,
                        max_steps=args.steps, learning_rate=lo["lr"], lr_scheduler_type=lo["schedule"],
                        warmup_steps=int(lo["warmup_ratio"] * args.steps), max_grad_norm=1.0, logging_steps=10**6, save_strategy="no",
-                       report_to=[], use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
+                       report_to=[], use_cpu=device() == "cpu", bf16=device() == "cuda", dataloader_num_workers=0,
                        max_length=args.max_seq_len, completion_only_loss=True, packing=False, padding_free=False,
                        seed=0)
     peft_config = LoraConfig(r=lo["r"], lora_alpha=lo["alpha"], lora_dropout=lo["dropout"],
@@ -182,7 +196,6 @@ def run_trl(args) -> dict:
 
 
 def run_baseline(args) -> dict:
-    import torch
     from peft import LoraConfig, get_peft_model
     from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments
 
@@ -190,7 +203,7 @@ def run_baseline(args) -> dict:
     from harness.models import load_base
     from harness.render import encode_all, to_messages
 
-    base = load_base(args.base)
+    base = load_base(args.base, device=device())
     tok = base.tokenizer
     examples = load_table(rows(args.rows), "train").examples
     labels = sorted({e.label for e in examples})
@@ -207,7 +220,7 @@ def run_baseline(args) -> dict:
     targs = TrainingArguments(output_dir=str(Path(args.work) / "baseline"), per_device_train_batch_size=args.batch_size,
                               max_steps=args.steps, learning_rate=lo["lr"], lr_scheduler_type=lo["schedule"],
                               warmup_steps=int(lo["warmup_ratio"] * args.steps), logging_steps=10**6, save_strategy="no",
-                              report_to=[], use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0)
+                              report_to=[], use_cpu=device() == "cpu", bf16=device() == "cuda", dataloader_num_workers=0)
     trainer = Trainer(model=model, args=targs, train_dataset=dataset,
                       data_collator=DataCollatorForLanguageModeling(tok, mlm=False))
     t0 = time.perf_counter()
@@ -247,9 +260,12 @@ def main() -> None:
         return
     from harness.models import load_base
 
-    peak = matmul_peak()
+    peak, how = matmul_peak()
     counted = load_base(args.base).model  # for FLOP counting only, in this parent process
-    print(f"fp32 matmul peak (1024^3 GEMM, torch threads): {peak / 1e9:.1f} GFLOP/s")
+    import torch
+
+    where = torch.cuda.get_device_name() if device() == "cuda" else platform.processor() or platform.machine()
+    print(f"device: {where}; matmul peak ({how}): {peak / 1e9:.1f} GFLOP/s")
     print(f"{args.steps} steps x {args.batch_size} rows, max_seq_len {args.max_seq_len}, base {args.base}")
     res = {}
     for which in RUNNERS:

