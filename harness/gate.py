@@ -17,11 +17,13 @@ from .errors import UsageError
 from .hints import did_you_mean
 from .io import read_yaml_mapping
 from .results import compare_reasons
+from .stats import LEVEL, paired_binary_interval
 
 DEFAULT_GATE = Path(__file__).with_name("default_gate.yaml")
 FIELDS = ("tuned", "base", "delta", "lower", "upper")
 _RULE_KEYS = ("field", "above", "below", "severity")
-_TOP = ("on_error", "seed", "required", "suites", "gates")
+_TOP = ("on_error", "seed", "multiplicity", "required", "suites", "gates")
+_PATTERN = "*?["
 
 
 def default_gate() -> dict[str, Any]:
@@ -116,7 +118,8 @@ def _validate(gate: dict[str, Any], name: str) -> None:
 
 def figure(m: Mapping[str, Any], field: str) -> float | None:
     if field in ("lower", "upper"):
-        interval = m.get("interval")
+        joint = m.get("simultaneous") or {}
+        interval = joint.get("interval") if joint.get("adjusted") else m.get("interval")
         return None if not interval else interval[0 if field == "lower" else 1]
     value = m.get(field)
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
@@ -124,12 +127,56 @@ def figure(m: Mapping[str, Any], field: str) -> float | None:
 
 def rule_for(gates: Mapping[str, Any], name: str) -> dict[str, Any] | None:
     """The exact rule for suite.metric, else the first matching pattern."""
+    key = rule_key(gates, name)
+    return None if key is None else gates[key]
+
+
+def rule_key(gates: Mapping[str, Any], name: str) -> str | None:
     if name in gates:
-        return gates[name]
-    for pattern, rule in gates.items():
-        if any(ch in pattern for ch in "*?[") and fnmatch.fnmatchcase(name, pattern):
-            return rule
+        return name
+    for pattern in gates:
+        if any(ch in pattern for ch in _PATTERN) and fnmatch.fnmatchcase(name, pattern):
+            return pattern
     return None
+
+
+def adjust_families(results: dict[str, Any], gates: Mapping[str, Any], method: str) -> dict[str, Any]:
+    """A `*` rule judges a family of metrics (one per probe set, say): each member is a fresh chance
+    for noise to cross the bound, so a benign adapter fails some member far more often than the 5% a
+    single interval suggests. With `multiplicity: bonferroni` each member of a family of m is judged on
+    its (1 - 0.05/m) interval, so the m intervals hold together with 95% confidence. Paired accuracy
+    metrics carry their discordant counts, from which the interval is recomputed at that level
+    (stats.paired_binary_interval); a member without them keeps its own 95% interval, and says so.
+    Returns the families, by pattern, for the results."""
+    members: dict[str, list[tuple[str, str]]] = {}
+    for suite_name, suite in results["suites"].items():
+        for name, m in suite.get("metrics", {}).items():
+            m.pop("simultaneous", None)
+            key = rule_key(gates, f"{suite_name}.{name}")
+            if key is not None and any(ch in key for ch in _PATTERN) and suite.get("status") == "ok":
+                members.setdefault(key, []).append((suite_name, name))
+    families = {}
+    for pattern, found in members.items():
+        field, size = gates[pattern]["field"], len(found)
+        if method == "none" or size < 2 or field not in ("lower", "upper"):
+            why = ("multiplicity: none" if method == "none" else "one metric" if size < 2
+                   else f"a rule on `{field}` is not an interval end")
+            families[pattern] = {"members": [f"{s}.{n}" for s, n in found], "method": f"not adjusted ({why})"}
+            continue
+        level = 1 - (1 - LEVEL) / size
+        text = (f"Bonferroni over the {size} metrics matching {pattern}: each judged on its {level:.1%} interval "
+                f"(Bonett-Price, paired), {LEVEL:.0%} for all together")
+        for suite_name, name in found:
+            m = results["suites"][suite_name]["metrics"][name]
+            counts = [m.get(k) for k in ("n", "right_to_wrong", "wrong_to_right")]
+            if m.get("interval_of") == "delta" and all(isinstance(c, int) and not isinstance(c, bool) for c in counts):
+                m["simultaneous"] = {"adjusted": True, "interval": paired_binary_interval(*counts, level=level),
+                                     "level": level, "family": pattern, "size": size}
+            else:
+                m["simultaneous"] = {"adjusted": False, "family": pattern, "size": size,
+                                     "why": "no paired counts: judged on its own 95% interval"}
+        families[pattern] = {"members": [f"{s}.{n}" for s, n in found], "method": text, "level": level}
+    return families
 
 
 def judge(metric: dict[str, Any], rule: Mapping[str, Any] | None) -> None:
@@ -144,15 +191,19 @@ def judge(metric: dict[str, Any], rule: Mapping[str, Any] | None) -> None:
         metric.update(status="skipped", gate={**rule, "rule": text, "reason": f"no {rule['field']} figure"})
         return
     ok = ("above" not in rule or value > rule["above"]) and ("below" not in rule or value < rule["below"])
+    joint = metric.get("simultaneous") or {}
+    of = (f" (of the {joint['level']:.1%} interval, {LEVEL:.0%} simultaneous over {joint['size']})"
+          if joint.get("adjusted") and rule["field"] in ("lower", "upper") else "")
     metric.update(status="pass" if ok else rule.get("severity", "fail"),
                   gate={**rule, "rule": text, "value": value,
-                        "reason": f"{rule['field']} = {value:.4g}: {'meets' if ok else 'breaks'} {text}"})
+                        "reason": f"{rule['field']} = {value:.4g}{of}: {'meets' if ok else 'breaks'} {text}"})
 
 
 def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
     """Judge every metric of every suite in place; return the verdict."""
     failed = errored = False
     warnings: list[str] = []
+    results["multiplicity"] = adjust_families(results, gate["gates"], gate.get("multiplicity", "bonferroni"))
     for suite_name, suite in results["suites"].items():
         if suite["status"] == "error":
             errored = True

@@ -80,6 +80,7 @@ class CompareResults(TypedDict, total=False):
     reasons: list[str]          # every reason the gate failed: broken rules, required suites, crashes
     gate_reasons: list[str]     # required suites that measured nothing (harness.compare/1 readers)
     warnings: list[str]
+    multiplicity: dict[str, Any]  # per `*` rule: the metrics it judged and how (Bonferroni, or not adjusted)
     base: dict[str, Any]
     adapter: dict[str, Any]
     data: dict[str, Any]

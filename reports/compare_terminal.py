@@ -49,6 +49,9 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
         console.print(f"  [red]x[/] {escape(f)}", highlight=False)
     for w in results.get("warnings", []):
         console.print(f"  [yellow]![/] {escape(w)}", highlight=False)
+    for family in (results.get("multiplicity") or {}).values():
+        if family.get("level"):
+            console.print(f"  [dim]multiplicity: {escape(family['method'])}[/]", highlight=False)
     sentence = (results["suites"].get("baselines", {}).get("info") or {}).get("worth_it", {}).get("sentence")
     if sentence:
         console.print(escape(sentence), highlight=False)

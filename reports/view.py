@@ -143,6 +143,7 @@ def _compare(r: dict) -> dict[str, Any]:
     return {"verdict": r["verdict"], "base": r["base"], "adapter": r["adapter"], "data": r.get("data", {}),
             "suites": suites, "charts": charts, "created": r.get("created"), "seconds": r.get("seconds"),
             "gate_reasons": r.get("gate_reasons", []), "warnings": r.get("warnings", []), "worth": worth,
+            "multiplicity": [f["method"] for f in (r.get("multiplicity") or {}).values() if f.get("level")],
             "hidden_regression": _hidden_regression(r)}
 
 

@@ -63,8 +63,58 @@ def test_patterns_cover_every_probe_set():
     gates = load_gate(None)["gates"]
     assert rule_for(gates, "forgetting.my_probe.accuracy") == gates["forgetting.*.accuracy"]
     assert rule_for(gates, "forgetting.my_probe.accuracy_norm") is None
-    # The pooled figure has its own, tighter margin: an exact rule wins over a pattern.
-    assert rule_for(gates, "forgetting.all.accuracy")["above"] > gates["forgetting.*.accuracy"]["above"]
+    # The pooled figure has its own rule (non-inferiority): an exact rule wins over a pattern.
+    assert rule_for(gates, "forgetting.all.accuracy") == {"field": "lower", "above": -0.05}
+
+
+def _probe(n, r2w, w2r, interval):
+    return {"base": 0.6, "tuned": 0.6 + (w2r - r2w) / n, "delta": (w2r - r2w) / n, "interval": interval, "n": n,
+            "interval_of": "delta", "right_to_wrong": r2w, "wrong_to_right": w2r}
+
+
+def _forgetting(**sets):
+    metrics = {f"{k}.accuracy": v for k, v in sets.items()}
+    metrics["all.accuracy"] = {**_probe(550, 30, 28, [-0.03, 0.02])}
+    return {"suites": {"forgetting": {"status": "ok", "metrics": metrics}}}
+
+
+def test_a_family_is_judged_on_simultaneous_intervals():
+    """Five probe sets under one `*` rule: each is judged on its 99% interval (Bonferroni), recomputed from
+    its discordant counts; a drop whose 95% interval lies below 0 but whose 99% one does not passes."""
+    gate = load_gate({"required": []})
+    # 20 right->wrong, 8 wrong->right of 112: the 95% interval is below 0, the 99% one reaches above it.
+    borderline = _probe(112, 20, 8, [-0.19, -0.02])
+    collapsed = _probe(112, 40, 3, [-0.45, -0.2])
+    quiet = {k: _probe(110, 5, 6, [-0.05, 0.06]) for k in ("a", "b", "c")}
+    results = _forgetting(border=borderline, **quiet, gone=collapsed)
+    apply(results, gate)
+    m = results["suites"]["forgetting"]["metrics"]
+    joint = m["border.accuracy"]["simultaneous"]
+    assert joint["adjusted"] and joint["size"] == 5 and abs(joint["level"] - 0.99) < 1e-9
+    assert joint["interval"][1] > 0 > -0.02  # its own 95% interval would have failed it
+    assert m["border.accuracy"]["status"] == "pass" and "99.0% interval" in m["border.accuracy"]["gate"]["reason"]
+    assert m["gone.accuracy"]["status"] == "fail"
+    assert "simultaneous" not in m["all.accuracy"]  # the pooled figure has its own exact rule: a family of one
+    family = results["multiplicity"]["forgetting.*.accuracy"]
+    assert len(family["members"]) == 5 and "Bonferroni" in family["method"]
+    # Turned off, the same borderline set fails on its own 95% interval.
+    results = _forgetting(border=borderline, **quiet, gone=collapsed)
+    apply(results, load_gate({"required": [], "multiplicity": "none"}))
+    assert results["suites"]["forgetting"]["metrics"]["border.accuracy"]["status"] == "fail"
+    assert results["multiplicity"]["forgetting.*.accuracy"]["method"].startswith("not adjusted")
+
+
+def test_a_family_member_without_counts_keeps_its_own_interval():
+    gate = load_gate({"required": [], "gates": {"forgetting.*.accuracy": {"field": "lower", "above": -0.15}}})
+    results = _forgetting(a=_probe(110, 5, 6, [-0.05, 0.06]), b={"delta": -0.1, "interval": [-0.2, 0.0], "n": 50})
+    apply(results, gate)
+    m = results["suites"]["forgetting"]["metrics"]
+    assert m["b.accuracy"]["simultaneous"] == {"adjusted": False, "family": "forgetting.*.accuracy", "size": 2,
+                                               "why": "no paired counts: judged on its own 95% interval"}
+    assert m["b.accuracy"]["status"] == "fail" and m["a.accuracy"]["status"] == "pass"
+    # re-judging (a new policy over the same results) starts from the figures, not the last adjustment
+    apply(results, load_gate({"required": [], "multiplicity": "none"}))
+    assert "simultaneous" not in m["a.accuracy"]
 
 
 def test_a_crashed_suite_fails_the_gate_unless_on_error_is_warn():
