@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--cache", help="result cache file (default: the harness cache directory)")
     c.add_argument("--no-cache", action="store_true", help="score everything afresh, remember nothing")
     c.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    c.add_argument("--fast", action="store_true",
+                   help="seeded samples of fewer items per suite (harness/fast_gate.yaml), for CI; --policy still applies")
 
     p = sub.add_parser("run", help="the whole job: audit, train, compare, gate, report",
                        description="Run audit -> train -> compare -> gate -> report from one pipeline YAML; stages "
@@ -185,7 +187,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         results = compare(args.base, args.adapter, args.train_path, args.eval_path, probes=args.probes,
                           prompts=args.prompts, policy=args.policy, out=args.out,
                           suites=[s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None,
-                          cache=cache,
+                          cache=cache, fast=args.fast,
                           on_suite=lambda name, st: status.update(f"suite {name}: {'running' if st == 'start' else st}..."))
     where = str(Path(args.out) / "results.json")
     if args.quiet:

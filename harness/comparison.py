@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from .data import load_table
+from .eval_shapes import map_examples
 from .errors import HarnessError, InputError, UsageError
 from .gate import apply, load_gate
 from .policy import default_policy
@@ -27,15 +28,16 @@ SCHEMA = COMPARE_SCHEMA
 def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None, *,
             probes: Sequence[str | Path] | None = None, prompts: Sequence[str | Path] | None = None,
             policy: str | Path | Mapping[str, Any] | None = None,
-            suites: Sequence[str] | None = None, cache: str | Path | None = None,
+            suites: Sequence[str] | None = None, cache: str | Path | None = None, fast: bool = False,
             on_suite: Callable[[str, str], None] | None = None) -> dict[str, Any]:
-    """Score base and tuned on every enabled suite and apply the gate. Returns the results dict."""
+    """Score base and tuned on every enabled suite and apply the gate. Returns the results dict.
+    `fast`: harness/fast_gate.yaml's smaller samples under the user's policy (CI)."""
     from .paired import Pair
     from .render import DEFAULT_PROMPT
     from .suites.drift import read_prompts
 
     started = time.perf_counter()
-    gate = load_gate(policy)
+    gate = load_gate(policy, fast=fast)
     chosen = list(suites) if suites else [n for n in REGISTRY.names() if gate["suites"].get(n, {}).get("enabled", True)]
     for name in chosen:
         get_suite(name)  # unknown names fail here, with a did-you-mean, before any model is loaded
@@ -54,16 +56,18 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         config = manifest.get("config") or {}
         train_table = load_table(train, "train", shape=data.get("shape")) if train is not None else None
         shape = data.get("shape") or (train_table.shape if train_table else None)
-        eval_table = (load_table(eval, "eval", shape=shape, max_bad_share=float(default_policy()["eval_max_bad_share"]))
-                      if eval is not None else None)
+        eval_table, mapped = _read_eval(eval, shape) if eval is not None else (None, {})
         shape = shape or (eval_table.shape if eval_table else None)
         if shape is None:
             raise UsageError("give --train or --eval (or an adapter whose manifest names its data shape)")
         labels = list(data.get("labels") or [])
         if shape == "classification" and not labels:
             labels = sorted({ex.label for t in (train_table, eval_table) if t for ex in t.examples})
+        eval_examples = eval_table.examples if eval_table else []
+        if eval_table is not None and eval_table.shape != shape:
+            eval_examples, mapped = map_examples(eval_examples, eval_table.shape, shape, labels, eval_table.source)
         ctx = Context(pair=pair, shape=shape, labels=labels,
-                      train=train_table.examples if train_table else [], eval=eval_table.examples if eval_table else [],
+                      train=train_table.examples if train_table else [], eval=eval_examples,
                       prompt_template=config.get("prompt_template") or DEFAULT_PROMPT, system=config.get("system"),
                       max_seq_len=int(config.get("max_seq_len") or 512), seed=int(gate.get("seed", 0)),
                       extra_prompts=extra_prompts, task_params=dict(gate["suites"].get("task", {}).get("params") or {}))
@@ -74,8 +78,8 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
                         "trained_on": (manifest.get("base") or {}).get("weights_sha256"),
                         "manifest": bool(manifest)},
             "data": {"shape": shape, "labels": labels,
-                     "train": _table_info(train_table), "eval": _table_info(eval_table)},
-            "policy": gate, "suites": {}, "verdict": None}
+                     "train": _table_info(train_table), "eval": _table_info(eval_table, mapped)},
+            "policy": gate, "fast": fast, "suites": {}, "verdict": None}
         for name in chosen:
             suite = get_suite(name)()
             params = dict(gate["suites"].get(name, {}).get("params") or {})
@@ -84,6 +88,7 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
             if on_suite:
                 on_suite(name, "start")
             t0 = time.perf_counter()
+            pair.running = name
             try:
                 res = suite.run(ctx, params)
                 info = res.get("info", {})
@@ -94,7 +99,8 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
             except Exception as exc:  # a crashing suite is reported; the others still run (deepchecks)
                 entry = {**crashed(exc, frames=6), "metrics": {}, "info": {}, "rows": []}
             entry.update(title=suite.title, why=suite.why, version=suite.version,
-                         key_figures=list(suite.key_figures), seconds=round(time.perf_counter() - t0, 2))
+                         key_figures=list(suite.key_figures), seconds=round(time.perf_counter() - t0, 2),
+                         items=pair.items.pop(name, {"base": 0, "tuned": 0, "joint": 0, "cached": 0}))
             results["suites"][name] = plain(entry)
             if on_suite:
                 on_suite(name, entry["status"])
@@ -107,7 +113,26 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
     return results
 
 
-def _table_info(table) -> dict[str, Any] | None:
+def _read_eval(eval: Any, shape: str | None) -> tuple[Any, dict[str, Any]]:
+    """The eval set in the adapter's shape when it reads as such; else in its own shape (mapped onto the
+    adapter's task afterwards, harness/eval_shapes.py). Neither: the first reading's one-line reason."""
+    limit = float(default_policy()["eval_max_bad_share"])
+    try:
+        return load_table(eval, "eval", shape=shape, max_bad_share=limit), {}
+    except InputError as first:
+        if shape is None:
+            raise
+        try:
+            own = load_table(eval, "eval", max_bad_share=limit)
+        except (InputError, UsageError):
+            raise first from None
+        if own.shape == shape:
+            raise first from None
+        return own, {}
+
+
+def _table_info(table, mapped: dict[str, Any] | None = None) -> dict[str, Any] | None:
     if table is None:
         return None
-    return {"path": table.source, "sha256": table.sha256, "rows": len(table.examples), "bad_rows": len(table.bad_rows)}
+    return {"path": table.source, "sha256": table.sha256, "rows": len(table.examples), "bad_rows": len(table.bad_rows),
+            "shape": table.shape, **({"mapped": mapped} if mapped else {})}

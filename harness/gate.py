@@ -20,6 +20,7 @@ from .results import compare_reasons
 from .stats import LEVEL, paired_binary_interval
 
 DEFAULT_GATE = Path(__file__).with_name("default_gate.yaml")
+FAST_GATE = Path(__file__).with_name("fast_gate.yaml")
 FIELDS = ("tuned", "base", "delta", "lower", "upper")
 _RULE_KEYS = ("field", "above", "below", "severity")
 _TOP = ("on_error", "seed", "multiplicity", "required", "suites", "gates")
@@ -42,16 +43,26 @@ def gate_rules() -> dict[str, str]:
     return yaml.safe_load(Path(__file__).with_name("gate_schema.yaml").read_text(encoding="utf-8"))
 
 
-def load_gate(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
-    """The default gate policy with a user's (path, dict or None) merged over it, validated."""
+def load_gate(policy: str | Path | Mapping[str, Any] | None, fast: bool = False) -> dict[str, Any]:
+    """The default gate policy with a user's (path, dict or None) merged over it, validated. `fast`
+    merges harness/fast_gate.yaml (fewer items per suite) between the two."""
     from .suites import REGISTRY
 
     merged = default_gate()
     for suite in REGISTRY.names():  # a plug-in suite the default gate does not name runs, with no rules
         merged["suites"].setdefault(suite, {"enabled": True, "params": {}})
+    if fast:
+        merged = _merge(merged, yaml.safe_load(FAST_GATE.read_text(encoding="utf-8")), str(FAST_GATE))
     if policy is None:
         return merged
     name, user = ("<policy>", dict(policy)) if isinstance(policy, Mapping) else (str(policy), read_yaml_mapping(policy, "gate policy"))
+    return _merge(merged, user, name)
+
+
+def _merge(merged: dict[str, Any], user: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """`user` merged over `merged` key by key (suites' params one by one; a `null` rule removes it), validated."""
+    from .suites import REGISTRY
+
     for key, value in user.items():
         if key not in _TOP:
             raise UsageError(f"{name}: unknown gate policy key {key!r}{did_you_mean(key, _TOP)}")

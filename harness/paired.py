@@ -135,6 +135,16 @@ class Pair:
                                            f"{str(exc).splitlines()[0]}") from None
         self.model.eval()
         self.cache = ResultCache(cache if cache is not None else cache_dir() / "compare-cache.sqlite")
+        # Items the running suite asked for (`running`, set by compare; a suite reading another's scores
+        # counts them as its own), per side ("joint": both at once), and how many came from the cache.
+        self.items: dict[str, dict[str, int]] = {}
+        self.running: str | None = None
+
+    def _count(self, suite: str, which: str, asked: int, cached: int) -> None:
+        name = self.running or suite.split(":")[0]
+        counts = self.items.setdefault(name, {"base": 0, "tuned": 0, "joint": 0, "cached": 0})
+        counts[which] += asked
+        counts["cached"] += cached
 
     @contextmanager
     def side(self, which: str):
@@ -165,6 +175,7 @@ class Pair:
                 for k in item_keys]
         found = self.cache.get_many(keys)
         todo = [i for i, k in enumerate(keys) if k not in found]
+        self._count(suite, which, len(keys), len(keys) - len(todo))
         if todo:
             with self.side(which) as model:
                 fresh = compute(model, [items[i] for i in todo])
@@ -181,6 +192,7 @@ class Pair:
                 for k in item_keys]
         found = self.cache.get_many(keys)
         todo = [i for i, k in enumerate(keys) if k not in found]
+        self._count(suite, "joint", len(keys), len(keys) - len(todo))
         if todo:
             new = {keys[i]: v for i, v in zip(todo, compute(self, [items[i] for i in todo]))}
             self.cache.put_many(new)

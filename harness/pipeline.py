@@ -28,7 +28,7 @@ from .version import __version__
 # Type of every pipeline key (harness/config_schema.py); train_config is checked by TrainConfig.
 RULES = {"base": "str", "train": "str", "eval": "null|str", "out": "str", "audit_policy": "null|str",
          "allow_failed_audit": "bool", "gate_policy": "null|str", "probes": "list[str]", "prompts": "list[str]",
-         "suites": "null|list[str]"}
+         "suites": "null|list[str]", "fast_compare": "bool"}
 
 
 @dataclass
@@ -46,6 +46,7 @@ class PipelineConfig:
     probes: list[str] = field(default_factory=list)   # extra probe sets (files or directories)
     prompts: list[str] = field(default_factory=list)  # extra general prompts for drift
     suites: list[str] | None = None         # default: every suite the gate policy enables
+    fast_compare: bool = False              # compare on harness/fast_gate.yaml's samples (`compare --fast`)
 
     @classmethod
     def load(cls, path: str | Path) -> "PipelineConfig":
@@ -171,11 +172,11 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
     # ---- compare and gate -----------------------------------------------------------------------------
     results_json = out / "compare" / "results.json"
     compare_key = _digest("compare", __version__, train_key, (adapter / "adapter_model.safetensors").as_posix(),
-                          cfg.train, cfg.eval, cfg.gate_policy, cfg.probes, cfg.prompts, cfg.suites)
+                          cfg.train, cfg.eval, cfg.gate_policy, cfg.probes, cfg.prompts, cfg.suites, cfg.fast_compare)
 
     def do_compare() -> None:
         results = compare(cfg.base, adapter, cfg.train, cfg.eval, probes=cfg.probes, prompts=cfg.prompts,
-                          policy=cfg.gate_policy, suites=cfg.suites, cache=out / "cache.sqlite",
+                          policy=cfg.gate_policy, suites=cfg.suites, cache=out / "cache.sqlite", fast=cfg.fast_compare,
                           on_suite=lambda name, st: tell("compare", f"suite {name}: {'scoring' if st == 'start' else st}"))
         write_compare(results_json.parent, results, adapter)
 

@@ -52,6 +52,7 @@ class Metric(TypedDict, total=False):
 class SuiteEntry(Entry, total=False):
     why: str
     version: int
+    items: dict[str, int]       # items scored per side (base, tuned, joint) and how many the cache held
     verdict: str                # set by the gate
     metrics: dict[str, Metric]
     rows: list[dict[str, Any]]
@@ -85,6 +86,7 @@ class CompareResults(TypedDict, total=False):
     adapter: dict[str, Any]
     data: dict[str, Any]
     policy: dict[str, Any]
+    fast: bool                  # the --fast preset's samples (harness/fast_gate.yaml) were used
     suites: dict[str, SuiteEntry]
     cache: dict[str, Any]
     seconds: float

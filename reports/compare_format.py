@@ -46,3 +46,8 @@ def line(suite: str, name: str, m: dict[str, Any]) -> str:
     if m.get("gate"):
         text += f" ({m['gate']['reason']})"
     return text
+
+
+def per_side(items: dict[str, int] | None) -> int:
+    """Items a suite scored on its busiest side (base, tuned, or both at once)."""
+    return max(items.get(k, 0) for k in ("base", "tuned", "joint")) if items else 0

@@ -12,7 +12,7 @@ from rich.table import Table
 from harness.results import compare_reasons
 from harness.visible import visible, visible_tree
 
-from .compare_format import interval, n_of, num, signed
+from .compare_format import interval, n_of, num, per_side, signed
 
 STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "info": "dim", "skipped": "yellow",
          "error": "bold magenta"}
@@ -49,6 +49,11 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
         console.print(f"  [red]x[/] {escape(f)}", highlight=False)
     for w in results.get("warnings", []):
         console.print(f"  [yellow]![/] {escape(w)}", highlight=False)
+    timed = [f"{name} {suite['seconds']:.0f} s" + (f" ({per_side(suite['items'])} items)" if per_side(suite.get("items")) else "")
+             for name, suite in results["suites"].items() if suite.get("seconds") is not None]
+    if timed:
+        console.print(f"  [dim]time: {escape(', '.join(timed))}{'  (--fast samples)' if results.get('fast') else ''}[/]",
+                      highlight=False)
     for family in (results.get("multiplicity") or {}).values():
         if family.get("level"):
             console.print(f"  [dim]multiplicity: {escape(family['method'])}[/]", highlight=False)
@@ -59,3 +64,4 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
     tail = f"  ({escape(where)})" if where else ""
     console.print(f"verdict: [{style}]{results['verdict'].upper()}[/]  in {results['seconds']:.0f} s, "
                   f"cache {results['cache']['hits']} hits / {results['cache']['misses']} misses{tail}", highlight=False)
+

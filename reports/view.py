@@ -11,6 +11,8 @@ from typing import Any
 from harness.errors import InputError
 from harness.results import audit_reasons, check_error, compare_reasons
 
+from .compare_format import per_side
+
 SCHEMAS = {"harness.audit/1": "audit", "harness.adapter/1": "manifest", "harness.compare/1": "compare"}
 MAX_FINDINGS = 5
 MAX_ROWS_PER_FINDING = 6
@@ -114,7 +116,8 @@ def _compare(r: dict) -> dict[str, Any]:
     for name, s in r["suites"].items():
         suites.append({"name": name, "title": s.get("title", name), "why": s.get("why", ""), "status": s["status"],
                        "verdict": s.get("verdict"), "error": s.get("error"), "reason": s.get("info", {}).get("reason"),
-                       "metrics": s.get("metrics", {}), "rows": s.get("rows", [])[:20], "total_rows": len(s.get("rows", []))})
+                       "metrics": s.get("metrics", {}), "rows": s.get("rows", [])[:20], "total_rows": len(s.get("rows", [])),
+                       "cost": _cost(s)})
     charts = {}
     forgetting = r["suites"].get("forgetting", {}).get("metrics", {})
     probes = []
@@ -145,6 +148,20 @@ def _compare(r: dict) -> dict[str, Any]:
             "gate_reasons": r.get("gate_reasons", []), "warnings": r.get("warnings", []), "worth": worth,
             "multiplicity": [f["method"] for f in (r.get("multiplicity") or {}).values() if f.get("level")],
             "hidden_regression": _hidden_regression(r)}
+
+
+def _cost(s: dict) -> str | None:
+    """'12.3 s; 200 items per side scored (40 from the cache); a sample of 100 of 200 rows, ...'."""
+    if s.get("seconds") is None:
+        return None
+    items = s.get("items") or {}
+    text = f"{s['seconds']:.1f} s"
+    if per_side(items):
+        text += f"; {per_side(items)} items scored" + (f" ({items['cached']} from the cache)" if items.get("cached") else "")
+    sampled = (s.get("info") or {}).get("sampled")
+    if sampled:
+        text += f"; {sampled['how']}"
+    return text
 
 
 def _hidden_regression(r: dict) -> str | None:

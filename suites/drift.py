@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from harness import stats
+from harness.eval_shapes import frequent_outputs
 from harness.scoring import pad_token_id, next_token_logprobs
 from harness.text import normalize_loose
 
@@ -60,15 +61,18 @@ def collapsed(answer: str, vocabulary: set[str]) -> bool:
     return len(words) <= 3 and any(v in a for v in vocabulary)
 
 
-def task_vocabulary(ctx: Context) -> set[str]:
+def task_vocabulary(ctx: Context) -> tuple[set[str], str]:
+    """The task's own outputs and where they came from: a classifier's labels; a generative task's short,
+    repeated answers from the training rows, else from the adapter's manifest (recorded by the trainer,
+    so collapse is measured without --train), else from the eval rows."""
     if ctx.shape == "classification":
-        return {normalize_loose(x) for x in ctx.labels if normalize_loose(x)}
-    counts: dict[str, int] = {}
-    for ex in ctx.train:
-        key = normalize_loose(ex.output or "")
-        if key and len(key.split()) <= 5:
-            counts[key] = counts.get(key, 0) + 1
-    return {k for k, c in counts.items() if c >= 3}
+        return {normalize_loose(x) for x in ctx.labels if normalize_loose(x)}, "labels"
+    if ctx.train:
+        return set(frequent_outputs(ctx.train)), "training rows"
+    recorded = (getattr(ctx.pair, "manifest", None) or {}).get("data", {}).get("outputs")
+    if recorded:
+        return {normalize_loose(x) for x in recorded if normalize_loose(x)}, "the adapter's manifest"
+    return set(frequent_outputs(ctx.eval)), "eval rows"
 
 
 @register
@@ -103,7 +107,7 @@ class DriftSuite(Suite):
         out["kl"] = metric(0.0, m["tuned"], m["delta"], m["interval"], None, m["n"], interval_of="tuned",
                            higher_is_better=False, unit="nats/token", max=float(np.max(kl)) if len(kl) else None)
 
-        vocab = task_vocabulary(ctx)
+        vocab, vocab_source = task_vocabulary(ctx)
         if vocab:
             col = {side: np.asarray([collapsed(t, vocab) for t in text["general"][side]]) for side in ("base", "tuned")}
             out["collapse_rate"] = self._rate(col, ctx.seed)
@@ -122,7 +126,8 @@ class DriftSuite(Suite):
         return {"metrics": out,
                 "info": {"prompts": {k: len(v) for k, v in sets.items()}, "user_prompts": len(ctx.extra_prompts),
                          "kl_by_set": kl_by_set,
-                         "task_vocabulary": sorted(vocab)[:50], "max_new_tokens": max_new},
+                         "task_vocabulary": sorted(vocab)[:50], "task_vocabulary_from": vocab_source if vocab else None,
+                         "max_new_tokens": max_new},
                 "rows": rows}
 
     def _prompt_ids(self, ctx: Context, prompt: str) -> list[int]:

@@ -3,7 +3,8 @@
 - Generalisation gap: the tuned model's loss and task accuracy on training rows vs held-out rows (the
   base's gap beside it, as the reference for rows that are simply easier).
 - Extraction (Carlini et al.): prompt with a training row's prompt, decode greedily, and count exact
-  reproductions of its completion, against the same on held-out rows.
+  reproductions of its completion, against the same on held-out rows (a classifier's completion is a
+  label: reproduced when the model ranks it first).
 - Membership inference with the base as a free reference model: per-row loss ratio tuned/base; the
   AUC of telling training rows from held-out rows by it (0.5 = no signal, 1.0 = every training row
   identifiable). Train and held-out rows are different rows, so these intervals are unpaired.
@@ -21,7 +22,9 @@ from harness.render import encode, to_messages
 from harness.scoring import pad_token_id, masked_loss, pad_batch
 
 from .base import Context, Suite, metric, not_applicable, register
-from .task import classification_scores, generate_both, generation_prompt, sample
+from .task import TaskSuite, classification_scores, generate_both, generation_prompt, sample
+
+TASK_KEY = f"{TaskSuite.name}:{TaskSuite.version}"
 
 
 def row_losses(ctx: Context, suite_key: str, rows: list) -> dict[str, np.ndarray]:
@@ -65,7 +68,9 @@ class OverfittingSuite(Suite):
         if ctx.shape == "classification":
             # The answer's loss is minus its label's log-likelihood: the option scores give both the
             # losses and the accuracies from one pass.
-            st, sh = classification_scores(ctx, train, self.key), classification_scores(ctx, held, self.key)
+            # Scored under the task suite's key: held-out rows the task suite already scored come from
+            # the cache (the same items, the same scorer), not a second pass.
+            st, sh = classification_scores(ctx, train, TASK_KEY), classification_scores(ctx, held, TASK_KEY)
             lt, lh = ({"rows": s["examples"],
                        **{side: np.asarray([-x[t] / k for x, t, k in zip(s[side], s["truth"], s["answer_tokens"])])
                           for side in ("base", "tuned")}} for s in (st, sh))
@@ -93,7 +98,14 @@ class OverfittingSuite(Suite):
                                          acc["tuned"]["delta"] - acc["base"]["delta"], acc["tuned"]["interval"], None,
                                          acc["tuned"]["n"], interval_of="tuned", higher_is_better=False)
         m = int(params.get("extraction_items", 64))
-        ext_t, ext_h = self._extraction(ctx, train[:m]), self._extraction(ctx, held[:m])
+        if ctx.shape == "classification":
+            # A classifier's completion is a label: it reproduces a row's completion when it ranks that
+            # label first, read from the option scores above (greedy decoding would cost a generation
+            # per row and side for the same answer).
+            ext_t, ext_h = ({side: [int(int(np.argmax(x)) == y) for x, y in zip(s[side][:m], s["truth"][:m])]
+                             for side in ("base", "tuned")} for s in (st, sh))
+        else:
+            ext_t, ext_h = self._extraction(ctx, train[:m]), self._extraction(ctx, held[:m])
         e = stats.unpaired_mean_difference(ext_t["tuned"], ext_h["tuned"], seed=ctx.seed)
         eb = stats.unpaired_mean_difference(ext_t["base"], ext_h["base"], seed=ctx.seed)
         out["extraction_gap"] = metric(eb["delta"], e["delta"], None if e["delta"] is None else e["delta"] - eb["delta"],

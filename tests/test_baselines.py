@@ -145,6 +145,21 @@ def test_baselines_suite_is_paired_with_the_task_base_only_and_cached(pair_setup
     assert again["suites"]["baselines"]["metrics"]["few_shot.accuracy"]["base"] == m["few_shot.accuracy"]["base"]
 
 
+def test_baselines_sample_the_task_rows_by_label_and_every_suite_counts_its_items(pair_setup, tmp_path):
+    s = pair_setup
+    policy = {"suites": {"task": {"params": {"max_items": 20}}, "baselines": {"params": {"max_items": 8}}}}
+    r = compare(s["tiny"], s["root"] / "a", s["train"], s["eval"], suites=["task", "baselines"], policy=policy,
+                cache=tmp_path / "c.sqlite")
+    b, task = r["suites"]["baselines"], r["suites"]["task"]
+    assert b["info"]["sampled"]["rows"] == 8 and b["info"]["sampled"]["of"] == 20
+    assert "label-stratified" in b["info"]["sampled"]["how"]
+    assert all(m["n"] == 8 for m in b["metrics"].values()) and task["metrics"]["accuracy"]["n"] == 20
+    assert task["items"] == {"base": 20, "tuned": 20, "joint": 0, "cached": 0}
+    # zero-shot and the tuned side come back from the task's scores; few-shot and retrieval are new
+    assert b["items"]["base"] == 8 * 3 and b["items"]["cached"] == 8 * 2 and b["items"]["tuned"] == 8
+    assert b["seconds"] >= 0 and r["fast"] is False
+
+
 def test_the_gate_can_require_beating_the_best_baseline(pair_setup, tmp_path):
     s = pair_setup
     policy = {"suites": {"task": {"params": {"max_items": 20}}},

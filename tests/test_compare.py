@@ -96,9 +96,9 @@ def test_a_rerun_recomputes_only_what_changed(made, tmp_path):
     args = (made["tiny"], made["root"] / "light", made["train"], made["eval"])
     first = compare(*args, policy=SMALL, cache=cache)
     again = compare(*args, policy=SMALL, cache=cache)
-    # Within one run, baselines, slices and calibration read the task suite's scores back (both sides,
-    # every held-out row).
-    assert first["cache"]["hits"] == 3 * 2 * len(made["eval"]) and again["cache"]["misses"] == 0
+    # Within one run, baselines, slices, calibration and overfitting (its held-out rows) read the task
+    # suite's scores back (both sides, every held-out row).
+    assert first["cache"]["hits"] == 4 * 2 * len(made["eval"]) and again["cache"]["misses"] == 0
     assert again["suites"]["task"]["metrics"] == first["suites"]["task"]["metrics"]
     other = compare(made["tiny"], made["root"] / "over", made["train"], made["eval"], policy=SMALL, cache=cache)
     # A new adapter: the base side comes from the cache, the tuned side is scored afresh.
@@ -122,6 +122,20 @@ def test_label_answering_adapter_fails_on_drift(made):
     col = r["suites"]["drift"]["metrics"]["collapse_rate"]
     assert col["base"] == 0.0 and col["tuned"] > 0.5 and col["status"] == "fail" and r["verdict"] == "fail"
     assert r["suites"]["drift"]["rows"][0]["collapsed"] is True
+
+
+def test_eval_in_its_own_shape_and_collapse_without_training_rows(made):
+    """A prompt/completion adapter judged on an eval file in the classification shape, without --train:
+    the rows are read in their own shape and mapped (text as the question, label as the expected reply),
+    and collapse is measured on the task outputs the adapter's manifest recorded."""
+    ev = [{"text": f"tell me about {w}", "label": "billing"} for w in WORDS[:8]]
+    r = compare(made["tiny"], made["root"] / "collapsed", None, ev, policy=SMALL, cache="", suites=["task", "drift"])
+    info = r["data"]["eval"]
+    assert info["shape"] == "classification" and info["mapped"]["mapped_to"] == "instruction"
+    assert info["mapped"]["rows"] == 8 and r["suites"]["task"]["metrics"]["exact_match"]["n"] == 8
+    drift = r["suites"]["drift"]
+    assert drift["info"]["task_vocabulary_from"] == "the adapter's manifest" and drift["info"]["task_vocabulary"] == ["billing"]
+    assert drift["metrics"]["collapse_rate"]["tuned"] > 0.5 and drift["metrics"]["collapse_rate"]["status"] == "fail"
 
 
 def test_a_crashing_suite_is_an_error_and_the_rest_still_run(made, monkeypatch):

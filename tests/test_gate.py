@@ -130,3 +130,13 @@ def test_a_crashed_suite_fails_the_gate_unless_on_error_is_warn():
     assert apply(results, load_gate(None)) == "fail" and "give --eval" in results["gate_reasons"][0]
     del results["suites"]["task"]
     assert apply(results, load_gate(None)) == "pass"  # left out on purpose: not required
+
+
+def test_the_fast_preset_sits_between_the_defaults_and_the_user_policy():
+    fast = load_gate(None, fast=True)
+    assert fast["suites"]["task"]["params"]["max_items"] == 100
+    assert fast["suites"]["baselines"]["params"]["max_items"] == 40
+    assert fast["suites"]["drift"]["params"] == {"max_items": 30, "max_new_tokens": 24}
+    assert fast["gates"] == load_gate(None)["gates"]  # the same rules, fewer items
+    mine = load_gate({"suites": {"task": {"params": {"max_items": 60}}}}, fast=True)
+    assert mine["suites"]["task"]["params"]["max_items"] == 60 and mine["suites"]["baselines"]["params"]["max_items"] == 40
