@@ -54,7 +54,7 @@ def clinc(row_seed: int = 0, n_train: int = 300, n_eval: int = 200) -> tuple[lis
 
 def everyday(n: int, seed: int) -> list[str]:
     """Everyday questions outside the task: CLINC150's out-of-scope queries (not the drift suite's prompts)."""
-    rows = [r["text"] for r in _read("train.jsonl") if r["label"] == "oos"]
+    rows = [r["text"] for name in ("train.jsonl", "validation.jsonl", "test.jsonl") for r in _read(name) if r["label"] == "oos"]
     return random.Random(seed).sample(rows, n)
 
 

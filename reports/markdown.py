@@ -59,6 +59,7 @@ def render_markdown(docs: dict[str, dict]) -> str:
                     for row in worth["table"]]
             out.append("")
         for line in ([v["compare"]["hidden_regression"]] if v["compare"].get("hidden_regression") else []) + \
-                [f"warning: {w}" for w in v["compare"].get("warnings", [])]:
+                [f"warning: {w}" for w in v["compare"].get("warnings", [])] + \
+                [f"multiplicity: {m}" for m in v["compare"].get("multiplicity", [])]:
             out += [f"- {md_escape(line)}"]
     return "\n".join(out) + "\n"
