@@ -56,7 +56,8 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         config = manifest.get("config") or {}
         train_table = load_table(train, "train", shape=data.get("shape")) if train is not None else None
         shape = data.get("shape") or (train_table.shape if train_table else None)
-        eval_table, mapped = _read_eval(eval, shape) if eval is not None else (None, {})
+        eval_table = _read_eval(eval, shape) if eval is not None else None
+        mapped: dict[str, Any] = {}
         shape = shape or (eval_table.shape if eval_table else None)
         if shape is None:
             raise UsageError("give --train or --eval (or an adapter whose manifest names its data shape)")
@@ -100,7 +101,7 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
                 entry = {**crashed(exc, frames=6), "metrics": {}, "info": {}, "rows": []}
             entry.update(title=suite.title, why=suite.why, version=suite.version,
                          key_figures=list(suite.key_figures), seconds=round(time.perf_counter() - t0, 2),
-                         items=pair.items.pop(name, {"base": 0, "tuned": 0, "joint": 0, "cached": 0}))
+                         items=pair.items_of(name))
             results["suites"][name] = plain(entry)
             if on_suite:
                 on_suite(name, entry["status"])
@@ -113,22 +114,19 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
     return results
 
 
-def _read_eval(eval: Any, shape: str | None) -> tuple[Any, dict[str, Any]]:
+def _read_eval(eval: Any, shape: str | None) -> Any:
     """The eval set in the adapter's shape when it reads as such; else in its own shape (mapped onto the
     adapter's task afterwards, harness/eval_shapes.py). Neither: the first reading's one-line reason."""
     limit = float(default_policy()["eval_max_bad_share"])
     try:
-        return load_table(eval, "eval", shape=shape, max_bad_share=limit), {}
+        return load_table(eval, "eval", shape=shape, max_bad_share=limit)
     except InputError as first:
         if shape is None:
             raise
         try:
-            own = load_table(eval, "eval", max_bad_share=limit)
+            return load_table(eval, "eval", max_bad_share=limit)
         except (InputError, UsageError):
             raise first from None
-        if own.shape == shape:
-            raise first from None
-        return own, {}
 
 
 def _table_info(table, mapped: dict[str, Any] | None = None) -> dict[str, Any] | None:

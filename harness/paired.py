@@ -24,6 +24,9 @@ from .io import sha256_file
 from .models import BaseModel, cache_dir, load_base
 
 
+ITEM_COUNTS = ("base", "tuned", "joint", "cached")
+
+
 class ResultCache:
     """A key -> JSON store that survives between runs; a missing or broken file is just a cold cache."""
 
@@ -141,10 +144,13 @@ class Pair:
         self.running: str | None = None
 
     def _count(self, suite: str, which: str, asked: int, cached: int) -> None:
-        name = self.running or suite.split(":")[0]
-        counts = self.items.setdefault(name, {"base": 0, "tuned": 0, "joint": 0, "cached": 0})
+        counts = self.items.setdefault(self.running or suite.split(":")[0], dict.fromkeys(ITEM_COUNTS, 0))
         counts[which] += asked
         counts["cached"] += cached
+
+    def items_of(self, suite: str) -> dict[str, int]:
+        """The counts of one suite's items, taken out (a suite that scored nothing: zeros)."""
+        return self.items.pop(suite, None) or dict.fromkeys(ITEM_COUNTS, 0)
 
     @contextmanager
     def side(self, which: str):

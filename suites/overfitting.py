@@ -22,9 +22,7 @@ from harness.render import encode, to_messages
 from harness.scoring import pad_token_id, masked_loss, pad_batch
 
 from .base import Context, Suite, metric, not_applicable, register
-from .task import TaskSuite, classification_scores, generate_both, generation_prompt, sample
-
-TASK_KEY = f"{TaskSuite.name}:{TaskSuite.version}"
+from .task import TASK_KEY, classification_scores, generate_both, generation_prompt, sample
 
 
 def row_losses(ctx: Context, suite_key: str, rows: list) -> dict[str, np.ndarray]:

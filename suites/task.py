@@ -90,7 +90,7 @@ def exact_match(tok, generated: list[list[int]], refs: list[str]) -> np.ndarray:
 def correctness(ctx: Context, rows: list) -> dict[str, Any]:
     """Per row, whether base and tuned got the task right (the task suite's metric, from its cache):
     classification by label log-likelihood, generative by exact match of the greedy answer."""
-    key = f"{TaskSuite.name}:{TaskSuite.version}"
+    key = TASK_KEY
     if ctx.shape == "classification":
         s = classification_scores(ctx, rows, key)
         truth = np.asarray(s["truth"])
@@ -180,3 +180,8 @@ class TaskSuite(Suite):
         """Each named evaluate module on both sides (the headline figures a user's metric adds)."""
         return {name: {side: metric_modules.compute(name, predictions[side], references) for side in predictions}
                 for name in names}
+
+
+# The cache key of the task suite's scores: suites that reuse them (baselines, slices, calibration,
+# overfitting) score under it, so the same item is never scored twice in one compare.
+TASK_KEY = f"{TaskSuite.name}:{TaskSuite.version}"
