@@ -196,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({k: rec.get(k) for k in ("adapter", "kind", "verdict", "wrong", "failed_rules",
                                                       "compare_wall_s")}), flush=True)
     text = table()
-    (HERE / "RESULTS_gate.md").write_text(text, encoding="utf-8")
+    results = HERE / "RESULTS_gate.md"
+    old = results.read_text(encoding="utf-8") if results.exists() else ""
+    notes = old[old.index("\n## "):] if "\n## " in old else ""  # the written sections below the table stay
+    results.write_text(text + notes, encoding="utf-8")
     print(text)
     return 0
 

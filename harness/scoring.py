@@ -76,25 +76,26 @@ def _last_logprobs_and_cache(model: Any, ids: list[int], device, cache=None) -> 
 
 @torch.no_grad()
 def score_items(model: Any, items: Sequence[tuple[list[int], Sequence[list[int]], Any]], pad_id: int,
-                batch_size: int = 16, max_option_rows: int = 64) -> list[list[float]]:
+                batch_size: int = 16, batch_tokens: int = 2048) -> list[list[float]]:
     """For each item (prefix, continuations, scored mask or None): the summed log-probability of each
     continuation after the prefix.
 
     Hand-written, because this is where evaluation time goes: lm-eval (and a plain forward per option)
-    recompute the prompt for every option. Here work is shared three ways: the prefix common to all
-    items (a classification prompt's instructions and label list) is run once; each item's own prefix
-    once, with only its last position through the output layer; and the continuations of `batch_size`
-    items are scored together from their prefixes' KV cache. Items in a batch are left-padded, with
-    explicit position ids, so each sees exactly its own tokens (one forward of a small model reads
-    every weight once, ~40 ms here, so batching is what makes short items cheap)."""
-    import copy
-
+    recompute the prompt for every option. Here the prefix common to all items (a classification
+    prompt's instructions and label list) is run once and its KV cache shared; then each item is one
+    packed row: its own prompt tokens followed by its continuations laid out as a prefix tree (options
+    that begin alike share those tokens), every token attending to the shared prefix, the item's prompt
+    and its own tree path only (a 4D mask, explicit position ids). No option is padded to the longest
+    option and no cache is copied per option: on the built-in model with 10 intent labels, 64 rows score
+    in 7.5 s instead of 15.4 s with the prompt's cache repeated once per option. A continuation's last token
+    is never fed (nothing after it is scored); the output layer runs only where a token is predicted."""
     if not items:
         return []
     if any(not p for p, _, _ in items):
         raise ValueError("an empty prefix cannot be shared")
     device = next(model.parameters()).device
-    key = _cache_kwarg(model)
+    body, head = _body_and_head(model)
+    key = _cache_kwarg(body)
     common = 0
     if len(items) > 1:
         first = items[0][0]
@@ -104,87 +105,102 @@ def score_items(model: Any, items: Sequence[tuple[list[int], Sequence[list[int]]
                 common -= 1
     shared = None
     if common > 0:
-        shared = model(input_ids=torch.tensor([items[0][0][:common]], device=device), use_cache=True,
-                       logits_to_keep=1)
-        shared = getattr(shared, "cache", None) or shared.past_key_values
-    # Longest prefixes first, so a batch pads little (lm-eval sorts the same way); order restored below.
-    order = sorted(range(len(items)), key=lambda i: -len(items[i][0]))
-    results: list[list[float]] = []
-    for at in range(0, len(items), batch_size):
-        chunk = [items[i] for i in order[at:at + batch_size]]
-        b = len(chunk)
-        own = [p[common:] for p, _, _ in chunk]
-        width = max(len(o) for o in own)
-        ids = torch.full((b, width), pad_id, dtype=torch.long, device=device)
-        own_mask = torch.zeros((b, width), dtype=torch.long, device=device)
-        for i, o in enumerate(own):
-            ids[i, width - len(o):] = torch.tensor(o, device=device)
-            own_mask[i, width - len(o):] = 1
-        mask = torch.cat([torch.ones((b, common), dtype=torch.long, device=device), own_mask], dim=1)
-        pos = (common + own_mask.cumsum(1) - 1).clamp_min(0)
-        cache = None
-        if shared is not None:
-            cache = copy.deepcopy(shared)
-            cache.batch_repeat_interleave(b)
-        out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1,
-                    **({key: cache} if cache is not None else {}))
-        last = out.logits[:, -1].float()  # (b, vocab): predicts each continuation's first token
-        cache = getattr(out, "cache", None) or out.past_key_values
-        k = max(len(r) for _, r, _ in chunk)
-        # The prefix cache is repeated once per option; to bound memory (a 130-token prompt's cache is
-        # ~6 MB on the built-in model, times 8 items times 8 labels) options are scored for a few
-        # items at a time, from a selection of the batch's cache.
-        group = max(1, max_option_rows * 32 // max(32, mask.shape[1]) // k)  # rows x prefix length bounded
-        for g0 in range(0, b, group):
-            sel = list(range(g0, min(b, g0 + group)))
-            sub = cache
-            if len(sel) < b:
-                sub = copy.deepcopy(cache)
-                sub.batch_select_indices(torch.tensor(sel, device=device))
-            results += _score_options(model, key, [chunk[i] for i in sel], last[sel], mask[sel],
-                                      [common + len(own[i]) for i in sel], sub, k, pad_id, device)
+        out = body(input_ids=torch.tensor([items[0][0][:common]], device=device), use_cache=True)
+        shared = getattr(out, "cache", None) or out.past_key_values
+    trees = [_option_tree(rests) for _, rests, _ in items]
+    size = [len(p) - common + len(trees[i][0]) for i, (p, _, _) in enumerate(items)]
+    # Longest rows first, so a batch pads little (lm-eval sorts the same way); order restored below.
+    order = sorted(range(len(items)), key=lambda i: -size[i])
     restored: list[list[float]] = [[] for _ in items]
-    for pos, i in enumerate(order):
-        restored[i] = results[pos]
+    at = 0
+    while at < len(order):
+        b = max(1, min(batch_size, batch_tokens // max(1, size[order[at]])))
+        chunk = order[at:at + b]
+        at += len(chunk)
+        scores = _score_packed(body, head, key, [items[i] for i in chunk], [trees[i] for i in chunk],
+                               common, shared, pad_id, device)
+        for i, row in zip(chunk, scores):
+            restored[i] = row
     return restored
 
 
-def _score_options(model: Any, key: str, chunk, last: torch.Tensor, mask: torch.Tensor, lengths: list[int], cache: Any,
-                   k: int, pad_id: int, device) -> list[list[float]]:
-    """The continuations of a few items in one pass from their prefixes' cache (repeated k times)."""
+def _option_tree(rests: Sequence[list[int]]) -> tuple[list[tuple[int, int, int]], list[list[int]]]:
+    """The fed tokens of an item's continuations as a prefix tree: nodes (token, parent node or -1,
+    depth) in order, parents first; and per continuation, the node that predicts each of its tokens
+    after the first (the first is predicted by the prompt's last token)."""
+    nodes: list[tuple[int, int, int]] = []
+    index: dict[tuple[int, ...], int] = {}
+    paths = []
+    for r in rests:
+        path, parent = [], -1
+        for t in range(len(r) - 1):
+            node = index.get(tuple(r[:t + 1]))
+            if node is None:
+                node = index[tuple(r[:t + 1])] = len(nodes)
+                nodes.append((r[t], parent, t))
+            path.append(node)
+            parent = node
+        paths.append(path)
+    return nodes, paths
+
+
+def _score_packed(body: Any, head: Any, key: str, chunk, trees, common: int, shared: Any, pad_id: int,
+                  device) -> list[list[float]]:
+    """One forward for a few items, each a packed row (left-padded prompt, then its option tree)."""
+    import copy
+
     b = len(chunk)
-    cont_w = max(len(c) for _, r, _ in chunk for c in r)
-    cids = torch.full((b * k, cont_w), pad_id, dtype=torch.long, device=device)
-    cmask = torch.zeros((b * k, cont_w), dtype=torch.long, device=device)
-    for i, (_, rests, _) in enumerate(chunk):
-        for j, r in enumerate(rests):
-            cids[i * k + j, :len(r)] = torch.tensor(r, device=device)
-            cmask[i * k + j, :len(r)] = 1
-    # log p(token) = logit - logsumexp(logits), gathered per position: no vocabulary-sized copies
-    # beyond the logits themselves. The first token's comes from the prefix pass; a continuation's
-    # last token is never fed (nothing after it is scored), so one-token options need no pass at all.
-    first = last.repeat_interleave(k, 0).gather(1, cids[:, :1]) - torch.logsumexp(last, -1).repeat_interleave(k, 0)[:, None]
-    picked = first
-    if cont_w > 1:
-        cache.batch_repeat_interleave(k)
-        fed = cont_w - 1
-        cpos = torch.tensor(lengths, device=device).repeat_interleave(k)[:, None] + torch.arange(fed, device=device)[None]
-        step = model(input_ids=cids[:, :fed], attention_mask=torch.cat([mask.repeat_interleave(k, 0), cmask[:, :fed]], dim=1),
-                     position_ids=cpos, use_cache=True, **{key: cache})
-        logits = step.logits
-        rest = logits.gather(2, cids[:, 1:, None])[:, :, 0].float() - torch.logsumexp(logits.float(), -1)
-        picked = torch.cat([first, rest], dim=1)
-    out = []
-    for i, (_, rests, scored) in enumerate(chunk):
+    own = [p[common:] for p, _, _ in chunk]
+    w_own = max(len(o) for o in own)
+    w_opt = max(len(nodes) for nodes, _ in trees)
+    width = w_own + w_opt
+    ids = torch.full((b, width), pad_id, dtype=torch.long)
+    pos = torch.zeros((b, width), dtype=torch.long)
+    allowed = torch.zeros((b, width, common + width), dtype=torch.bool)
+    allowed[:, :, :common] = True
+    for i, (o, (nodes, _)) in enumerate(zip(own, trees)):
+        start = w_own - len(o)
+        ids[i, start:w_own] = torch.tensor(o)
+        pos[i, start:w_own] = torch.arange(common, common + len(o))
+        allowed[i, start:w_own, common + start:common + w_own] = torch.ones(len(o), len(o), dtype=torch.bool).tril()
+        for n, (token, parent, depth) in enumerate(nodes):
+            q = w_own + n
+            ids[i, q] = token
+            pos[i, q] = common + len(o) + depth
+            allowed[i, q, common + start:common + w_own] = True
+            allowed[i, q, common + q] = True
+            if parent >= 0:
+                allowed[i, q] |= allowed[i, w_own + parent]
+        for q in list(range(start)) + list(range(w_own + len(nodes), width)):
+            allowed[i, q, common + q] = True  # padding sees itself only (no row without a key)
+    dtype = next(body.parameters()).dtype
+    mask = torch.zeros(allowed.shape, dtype=dtype).masked_fill_(~allowed, torch.finfo(dtype).min)[:, None]
+    cache = None
+    if shared is not None:
+        cache = copy.deepcopy(shared)
+        cache.batch_repeat_interleave(b)
+    hidden = body(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=pos.to(device),
+                  use_cache=cache is not None, **({key: cache} if cache is not None else {})).last_hidden_state
+    # Log-probabilities only where a continuation token is predicted: (row, position, token) triples.
+    where, targets, spans = [], [], []
+    for i, ((_, rests, scored), (_, paths)) in enumerate(zip(chunk, trees)):
         row = []
-        for j, r in enumerate(rests):
-            keep = cmask[i * k + j].bool()
-            if scored is not None:
-                keep = keep.clone()
-                keep[:len(r)] &= torch.tensor(list(scored[j]), device=device)
-            row.append(float(picked[i * k + j][keep].sum()))
-        out.append(row)
-    return out
+        for j, (r, path) in enumerate(zip(rests, paths)):
+            keep = [t for t in range(len(r)) if scored is None or scored[j][t]]
+            row.append((len(where), len(keep)))
+            for t in keep:
+                where.append((i, w_own - 1 if t == 0 else w_own + path[t - 1]))
+                targets.append(r[t])
+        spans.append(row)
+    picked = torch.zeros(len(where))
+    if where:
+        flat = torch.tensor([i * width + q for i, q in where], device=device)
+        h = hidden.reshape(b * width, -1)
+        tgt = torch.tensor(targets, device=device)
+        for s in range(0, len(where), 512):  # bounded: each position's logits are vocabulary-sized
+            logits = head(h[flat[s:s + 512]]).float()
+            picked[s:s + 512] = (logits.gather(1, tgt[s:s + 512, None])[:, 0] - torch.logsumexp(logits, -1)).cpu()
+    return [[float(picked[a:a + n].sum()) for a, n in row] for row in spans]
 
 
 def pad_token_id(tokenizer: Any) -> int:

@@ -41,7 +41,7 @@ ids = st.lists(st.integers(4, 300), min_size=1, max_size=12)
 def test_batched_prefix_sharing_equals_plain_forwards(tiny, items, common, batch, option_rows):
     model, _ = tiny
     items = [(common + p, rests, None) for p, rests in items]  # a shared head, as classification prompts have
-    got = score_items(model, items, pad_id=3, batch_size=batch, max_option_rows=option_rows)
+    got = score_items(model, items, pad_id=3, batch_size=batch, batch_tokens=option_rows * 8)
     for (prefix, rests, _), row in zip(items, got):
         assert row == pytest.approx(plain_scores(model, prefix, rests), abs=1e-4)
 
@@ -83,3 +83,19 @@ def test_long_prompts_are_cut_once_for_every_option(tiny):
     prefix, rests, sup = option_tokens(tok, prompt, ["billing", "technical_issue"], max_len=64)
     assert len(prefix) + max(len(r) for r in rests) <= 64 and len(prefix) > 10
     assert all(any(s) for s in sup)
+
+
+def test_options_that_begin_alike_share_tree_nodes_and_score_as_plain_forwards(tiny):
+    """Continuations with common leading tokens are fed once (a prefix tree); each still sees only its
+    own path, so its score equals a plain forward's."""
+    from harness.scoring import _option_tree
+
+    model, _ = tiny
+    rests = [[8, 9, 10], [8, 9, 11, 12], [8, 13], [8], [14, 9, 10]]
+    nodes, paths = _option_tree(rests)
+    assert len(nodes) == 5  # 8, 8-9, 8-9-11, 14, 14-9: a last token is never fed
+    assert paths[0] == paths[1][:2] and paths[2] == paths[0][:1] and paths[3] == []
+    items = [([5, 6, 7], rests, None), ([5, 6, 20, 21], rests[:3], [[True, False, True], [True, True, True, False], [False, True]])]
+    got = score_items(model, items, pad_id=3)
+    assert got[0] == pytest.approx(plain_scores(model, [5, 6, 7], rests), abs=1e-4)
+    assert got[1] == pytest.approx(plain_scores(model, [5, 6, 20, 21], rests[:3], items[1][2]), abs=1e-4)
