@@ -42,6 +42,28 @@ class Check:
         raise NotImplementedError
 
 
+class GenerativeCheck(Check):
+    """A check of completions, for generative data: the outputs of labelled (or label-like) data are
+    the class checks' business. `judge` sees the training rows as (ref, input, output)."""
+
+    skip_empty: ClassVar[bool] = True  # empty outputs are the length check's finding
+
+    def run(self, data: AuditData, params: dict[str, Any]) -> CheckResult:
+        if data.label_source is not None:
+            return not_applicable("the outputs are labels (the class checks cover them)")
+        rows = [r for r in data.generations("train") if r[2].strip() or not self.skip_empty]
+        if not rows:
+            return not_applicable("no training rows with an output")
+        return self.judge(rows, params, data.token_counter[0])
+
+    def run_spark(self, data: AuditData, params: dict[str, Any]) -> CheckResult:
+        return self.run(data, params)  # generations() collects the text columns to the driver
+
+    def judge(self, rows: list[tuple[dict[str, Any], str, str]], params: dict[str, Any],
+              count: Any = None) -> CheckResult:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
 REGISTRY = Registry("check", "harness.checks", "finetune_harness.checks")
 register = REGISTRY.register
 get_check = REGISTRY.lookup

@@ -5,8 +5,10 @@ and rightly carry different labels."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
+from harness.output_kinds import parse_json
 from harness.pairs import canonical_words, differing_words
 from harness.similarity import jaccard
 from harness.text import normalize_loose
@@ -113,21 +115,34 @@ class LabelConflicts(Check):
                                     "conflicting_rate": len(rows_in) / n if n else 0.0},
                            findings=findings,
                            info={"compared": "labels" if label_source else
-                                 f"completions (different when Jaccard < {threshold})",
+                                 f"completions (different when Jaccard < {threshold}; JSON answers field by field)",
                                  "pairs": "identical inputs, or duplicate pairs (only superficial differences)"})
 
 
 def _answer_groups(outputs: list[str], threshold: float, ngram: int) -> list[int]:
-    """Greedy grouping of completions: each joins the first group whose first member it resembles."""
+    """Greedy grouping of completions: each joins the first group whose first member it resembles.
+    Two JSON answers are the same only when every field's value is (ignoring case and spacing): answers
+    that differ in one amount or one issue type look alike as text, and are materially different."""
     reps: list[str] = []
     out = []
     for text in outputs:
-        loose = normalize_loose(text)
+        value = parse_json(text)
+        structured = isinstance(value, (dict, list))
+        loose = "\x00json " + json.dumps(_folded(value), sort_keys=True) if structured else normalize_loose(text)
         for g, rep in enumerate(reps):
-            if loose == rep or jaccard(loose, rep, ngram) >= threshold:
+            if loose == rep or (not structured and not rep.startswith("\x00json ")
+                                and jaccard(loose, rep, ngram) >= threshold):
                 out.append(g)
                 break
         else:
             reps.append(loose)
             out.append(len(reps) - 1)
     return out
+
+
+def _folded(value):
+    if isinstance(value, dict):
+        return {str(k): _folded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_folded(v) for v in value]
+    return " ".join(value.lower().split()) if isinstance(value, str) else value

@@ -3,6 +3,9 @@
     harness audit examples/tickets/train.jsonl --eval examples/tickets/eval.jsonl \
         --policy examples/tickets/policy.yaml --out /tmp/a
     python examples/score_planted.py /tmp/a/audit.json examples/tickets/truth.json
+
+    harness audit examples/orders/train.jsonl --eval examples/orders/eval.jsonl --out /tmp/o
+    python examples/score_planted.py /tmp/o/audit.json examples/orders/truth.json
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ def _ratio(num: int, den: int) -> float:
 
 
 def score(result: dict, truth: dict) -> dict[str, float]:
+    """Per-check recall and precision against truth.json (tickets or orders, by what the truth holds)."""
+    if "format_drift" in truth:
+        return score_generative(result, truth)
     out: dict[str, float] = {}
     related = {x for key in ("exact_duplicates", "near_duplicates", "conflicts") for p in truth[key] for x in p}
     exact = _findings(result, "exact_duplicates")
@@ -80,6 +86,36 @@ def score(result: dict, truth: dict) -> dict[str, float]:
     schema = _findings(result, "schema")
     bad = {f["rows"][0]["line"] for f in schema if f["rows"][0]["split"] == "train"}
     out["schema.recall"] = _ratio(len(bad & set(truth["bad_rows"])), len(truth["bad_rows"]))
+    return out
+
+
+def score_generative(result: dict, truth: dict) -> dict[str, float]:
+    """The extraction example (examples/make_orders.py): the generative checks, conflicts and leakage."""
+    out: dict[str, float] = {}
+    boiler = {b["line"] for b in truth["boilerplate"]}
+    planted = {
+        "output_format": ({d["line"] for d in truth["format_drift"]},
+                          # a disclaimer, a refusal, a signature or a cut-off answer changes the format too
+                          {d["line"] for d in truth["format_drift"]} | boiler | set(truth["truncated"])),
+        "truncation": (set(truth["truncated"]), set(truth["truncated"])),
+        "unsupported_values": ({u["line"] for u in truth["unsupported"]}, {u["line"] for u in truth["unsupported"]}),
+        "boilerplate": (boiler, boiler),
+    }
+    for check, (want, allowed) in planted.items():
+        flagged = set().union(*(_lines(f) for f in _findings(result, check))) if _findings(result, check) else set()
+        out[f"{check}.recall"] = _ratio(len(flagged & want), len(want))
+        out[f"{check}.precision"] = _ratio(len(flagged & allowed), len(flagged))
+    conf = _findings(result, "label_conflicts")
+    out["label_conflicts.recall"] = _pair_recall(conf, truth["conflicts"])
+    good = sum(1 for f in conf if any(a in _lines(f) and b in _lines(f) for a, b in truth["conflicts"]))
+    out["label_conflicts.precision"] = _ratio(good, len(conf))
+    leaks = _findings(result, "leakage")
+    want = {leak["eval_line"] for leak in truth["leaks"]}
+    flagged = {f["rows"][0]["line"] for f in leaks if f["rows"] and f["rows"][0]["split"] == "eval"}
+    out["leakage.recall"] = _ratio(len(flagged & want), len(want))
+    out["leakage.precision"] = _ratio(len(flagged & want), len(flagged))
+    bad = {f["rows"][0]["line"] for f in _findings(result, "schema") if f["rows"][0]["split"] == "train"}
+    out["schema.empty_answers.recall"] = _ratio(len(bad & set(truth["empty"])), len(truth["empty"]))
     return out
 
 

@@ -55,6 +55,10 @@ class AuditData(SplitView):
         table = self.train if split == "train" else self.eval
         return table.examples if table is not None else []
 
+    def generations(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
+        """(ref, input, output) of the rows of `split` that have an output: what the generative checks read."""
+        return [(ex.ref, ex.input, ex.output) for ex in self.rows(split) if ex.output is not None]
+
     @cached_property
     def normalized(self) -> dict[str, list[str]]:
         return {s: [normalize(ex.input) for ex in self.rows(s)] for s in self.splits}

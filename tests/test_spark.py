@@ -113,3 +113,16 @@ def test_cli_engine_flag(tickets, tickets_policy, tmp_path, capsys):
     # A URI is not checked before Spark starts: Spark's own "path not found" becomes the same one line.
     assert main(["audit", missing.as_uri(), "--engine", "spark", "--out", str(tmp_path / "d")]) == 2
     assert capsys.readouterr().err.strip().endswith(f"{missing.as_uri()}: no such file or directory")
+
+
+def test_same_findings_as_in_process_on_the_planted_orders(spark, tmp_path):
+    """Generative data: the output checks (output_format, truncation, unsupported_values, boilerplate)
+    and conflicts compared field by field give the same answers on Spark."""
+    from conftest import ROOT
+
+    shipped = ROOT / "examples" / "orders"
+    a, b = both(shipped / "train.jsonl", shipped / "eval.jsonl", None, spark)
+    assert_same(a, b)
+    found = {c["check"]: len(c["findings"]) for c in b["checks"]}
+    assert all(found[c] > 0 for c in ("output_format", "truncation", "unsupported_values", "boilerplate",
+                                       "label_conflicts", "leakage"))

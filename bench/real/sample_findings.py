@@ -22,11 +22,13 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CHECKS = ("near_duplicates", "leakage", "label_conflicts", "label_errors", "shortcuts", "paraphrases")
+CHECKS = ("near_duplicates", "leakage", "label_conflicts", "label_errors", "shortcuts", "paraphrases",
+          "output_format", "truncation", "unsupported_values", "boilerplate")
 # What to show of a finding besides its rows.
 KEEP = ("kind", "message", "similarity", "max_similarity", "differs", "label", "suggested", "given", "labels",
         "token", "aliases", "count", "precision", "prior", "features", "accuracy", "lift", "cosine", "classes",
-        "share", "eval_label", "train_labels", "representative", "neighbour_similarity", "p_given", "p_suggested")
+        "share", "eval_label", "train_labels", "representative", "neighbour_similarity", "p_given", "p_suggested",
+        "family", "pattern", "missing", "extra", "key", "field", "value", "phrase", "tokens")
 
 
 def read_rows(path: Path, fields: dict[str, str]) -> dict[int, dict]:

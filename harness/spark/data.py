@@ -47,6 +47,13 @@ class SparkAuditData(SplitView):
     def frame(self, split: str):
         return (self.train if split == "train" else self.eval).frame
 
+    def generations(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
+        """As AuditData.generations. Collected to the driver: the generative checks compare every output
+        with the set's dominant format, and these columns are the data set's text itself."""
+        rows = (self.frame(split).where("output IS NOT NULL").select("line", "input", "output").orderBy("line")
+                .collect())
+        return [({"split": split, "line": r.line}, r.input, r.output) for r in rows]
+
     @cached_property
     def rows_all(self):
         """Good rows of every split in one frame, with a global order (train first) for first occurrence."""

@@ -1,0 +1,93 @@
+"""Answers cut off mid-way (an export that stopped at a length limit, a JSON object missing its closing
+brace, a sentence ending in "and the") teach the model to stop mid-thought. Judged against the set's
+own habits: a missing full stop is a finding only where nearly every answer has one."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from harness.output_kinds import family, final_line, unfenced
+
+from .base import CheckResult, GenerativeCheck, register
+
+ENDINGS = tuple(".!?;:)]}\"'`*>\u2026\u3002")
+
+
+@register
+class Truncation(GenerativeCheck):
+    name = "truncation"
+    order = 94
+    key_figures = ("truncated_rows", "usual_ending_share")
+    title = "Truncated completions"
+    why = "An answer cut off mid-way teaches the model to stop mid-thought or to emit broken JSON."
+    metrics = ("truncated_rows", "truncated_rate", "broken_json_rows", "unclosed_rows", "no_ending_rows")
+
+    def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
+        n = len(rows)
+        usual = float(params["usual_share"])
+        outs = [out.strip() for _, _, out in rows]
+        fams = [family(o) for o in outs]
+        prose = [i for i, f in enumerate(fams) if f in ("prose", "list")]
+        # The set's habit: answers end in punctuation, or in a final line most of them share.
+        endings = Counter(final_line(outs[i]) for i in prose)
+        pattern, pattern_n = endings.most_common(1)[0] if endings else ("", 0)
+        pattern = pattern if prose and pattern_n / len(prose) >= usual and ("<num>" in pattern or pattern_n >= 2) else None
+        proper = [i for i in prose if _ends_well(outs[i]) or (pattern and final_line(outs[i]) == pattern)]
+        ending_share = len(proper) / len(prose) if prose else 1.0
+        findings, kinds = [], Counter()
+        lengths = Counter()
+        for i, o in enumerate(outs):
+            reason = None
+            if fams[i] == "broken json":
+                depth = _open_brackets(unfenced(o))
+                if depth:
+                    reason = ("broken_json", f"JSON cut off: {depth} unclosed bracket{'s' * (len(depth) > 1)} ({''.join(depth)})")
+            elif o.startswith("```") and o.count("```") % 2:
+                reason = ("unclosed", "code block opened and never closed")
+            elif i in prose and i not in proper and ending_share >= usual:
+                tail = o[-30:].replace("\n", " ")
+                habit = f"'{pattern}' or final punctuation" if pattern else "final punctuation"
+                reason = ("no_ending", f"ends without {habit} ('...{tail}'), which {ending_share:.0%} of answers have")
+            if reason:
+                kinds[reason[0]] += 1
+                tokens = count(o)
+                lengths[tokens] += 1
+                findings.append({"rows": [rows[i][0]], "kind": reason[0], "tokens": tokens, "message": reason[1]})
+        # Several cut answers of exactly one length: an export or generation limit.
+        limit, at = (lengths.most_common(1)[0] if lengths else (0, 0))
+        if at >= int(params["min_rows_at_limit"]):
+            for f in findings:
+                if f["tokens"] == limit:
+                    f["message"] += f"; {at} cut answers are exactly {limit} tokens long (a length limit?)"
+        return CheckResult(
+            summary={"outputs": n, "truncated_rows": len(findings), "truncated_rate": len(findings) / n,
+                     "broken_json_rows": kinds["broken_json"], "unclosed_rows": kinds["unclosed"],
+                     "no_ending_rows": kinds["no_ending"], "usual_ending_share": round(ending_share, 4)},
+            findings=findings[:int(params["max_findings"])],
+            info={"final_line": pattern, "prose_rows": len(prose), "length_limit": limit if at >= int(params["min_rows_at_limit"]) else None,
+                  "findings_total": len(findings)})
+
+
+def _ends_well(text: str) -> bool:
+    return text.rstrip().endswith(ENDINGS)
+
+
+def _open_brackets(text: str) -> list[str]:
+    """Brackets (and a string) still open at the end of a JSON text, innermost last."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append(ch)
+        elif ch in "}]" and stack and {"}": "{", "]": "["}[ch] == stack[-1]:
+            stack.pop()
+    return stack + (['"'] if in_string else [])

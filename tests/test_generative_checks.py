@@ -1,0 +1,225 @@
+"""The generative checks (output_format, truncation, unsupported_values, boilerplate) on hand-made
+cases, and scored on the planted extraction example (examples/make_orders.py) against the issue's
+targets (recall >= 0.95, precision >= 0.9 per check)."""
+
+import json
+
+import pytest
+import score_planted
+
+import harness
+from conftest import ROOT, check
+from harness.output_kinds import dates_in, family, final_line, value_kind
+
+
+def run(rows, eval=None, **policy):
+    return harness.audit(rows, eval, policy or None)
+
+
+def order(i, **over):
+    """A natural extraction row: every value of the answer is in the message."""
+    products = ["Orbit earbuds", "Quill tablet", "Wren kettle", "Mira yoga mat", "Echo speaker", "Sable chair"]
+    issue = ["damaged", "late_delivery", "missing_item"][i % 3]
+    oid = f"A{10 + i}-{4000 + 37 * i}"
+    amount = 10 + 3 * i + 0.99
+    said = {"damaged": "arrived broken", "late_delivery": "still not here", "missing_item": "was not in the box"}[issue]
+    prompt = (f"Hi, my {products[i % 6]} from order {oid} {said}. I paid €{amount:.2f} "
+              f"on March {i % 27 + 1}. Case {i}.")
+    answer = {"order_id": oid, "product": products[i % 6], "issue_type": issue, "amount": amount,
+              "currency": "EUR", "date": f"2026-03-{i % 27 + 1:02d}"}
+    answer.update(over)
+    return {"prompt": prompt, "completion": json.dumps(answer)}
+
+
+def orders(n=40):
+    return [order(i) for i in range(n)]
+
+
+def lines(res):
+    return sorted({r["line"] for f in res["findings"] for r in f["rows"]})
+
+
+# ---- output kinds ------------------------------------------------------------------------------------
+
+def test_output_kinds():
+    assert family('{"a": 1}') == "json object" and family('```json\n{"a": 1}\n```') == "json object"
+    assert family('{"a": 1') == "broken json" and family('{"a": 1}\n-- signed') == "json object with text around it"
+    assert family("- one\n- two\n- three") == "list" and family("It is 5.") == "prose" and family(" ") == "empty"
+    assert final_line("Half of 48 is 24.\n#### 1,024") == "#### <num>"
+    assert [value_kind(v) for v in (3, "3.50", "2026-03-04", "03/04/2026", "March 4", None, "Quill")] == [
+        "number", "number as text", "date YYYY-MM-DD", "date with slashes", "date in words", "null", "text"]
+    # Written dates, typos in month names, both readings of 03/04.
+    assert {(None, 4, 22), (None, 10, 18), (2026, 3, 4), (2026, 4, 3)} <= dates_in(
+        "shipped Apirl 22, bought the 18th of Ocotber, paid 03/04/2026")
+    assert dates_in("mark 5 and the 3 of them") == set()
+
+
+# ---- output_format ---------------------------------------------------------------------------------
+
+def test_output_format_flags_prose_renamed_keys_and_type_drift():
+    rows = orders(40)
+    rows[3]["completion"] = "The customer says the Quill tablet arrived damaged."
+    renamed = json.loads(rows[7]["completion"])
+    renamed["orderId"] = renamed.pop("order_id")
+    rows[7]["completion"] = json.dumps(renamed)
+    rows[11] = order(11, date="03/12/2026")
+    rows[15] = order(15, amount="55.99")
+    res = check(run(rows), "output_format")
+    assert res["summary"]["dominant_family"] == "json object"
+    kinds = {f["rows"][0]["line"]: f for f in res["findings"]}
+    assert sorted(kinds) == [4, 8, 12, 16]
+    assert kinds[4]["kind"] == "minority_format" and "prose" in kinds[4]["message"]
+    assert kinds[8]["kind"] == "key_drift" and "orderId for order_id" in kinds[8]["message"]
+    assert kinds[12]["kind"] == "type_drift" and kinds[12]["key"] == "date"
+    assert kinds[16]["kind"] == "type_drift" and "number as text" in kinds[16]["message"]
+
+
+def test_output_format_learns_a_final_line_and_flags_answers_without_it():
+    rows = [{"prompt": f"What is {i} plus {i}?", "completion": f"Add them: {i}+{i}={2 * i}.\n#### {2 * i}"}
+            for i in range(30)]
+    rows[5]["completion"] = "Add them: 5+5=10. The answer is 10."
+    res = check(run(rows), "output_format")
+    [f] = res["findings"]
+    assert f["kind"] == "final_line" and f["rows"][0]["line"] == 6 and res["info"]["final_line"] == "#### <num>"
+
+
+def test_output_format_is_silent_on_consistent_data_and_not_applicable_to_labels():
+    assert check(run(orders(30)), "output_format")["findings"] == []
+    labels = [{"prompt": f"ticket {i} about a refund", "completion": ["refund", "delivery"][i % 2]} for i in range(40)]
+    assert check(run(labels), "output_format")["summary"]["applicable"] is False
+
+
+# ---- truncation ------------------------------------------------------------------------------------
+
+def test_truncation_finds_cut_json_and_cut_sentences_but_not_a_set_without_endings():
+    rows = orders(30)
+    rows[4]["completion"] = rows[4]["completion"][:40]
+    res = check(run(rows), "truncation")
+    [f] = res["findings"]
+    assert f["rows"][0]["line"] == 5 and f["kind"] == "broken_json" and "unclosed" in f["message"]
+
+    prose = [{"prompt": f"Reply to customer {i}", "completion": f"Thanks for writing, customer {i}. We will refund you today."}
+             for i in range(30)]
+    prose[8]["completion"] = "Thanks for writing, customer 8. We will refund you and the"
+    [f] = check(run(prose), "truncation")["findings"]
+    assert f["rows"][0]["line"] == 9 and f["kind"] == "no_ending"
+    # A set whose answers often end without punctuation: a missing full stop is no finding.
+    loose = [{"prompt": f"p {i}", "completion": f"ok customer {i}" + ("." if i % 2 else "")} for i in range(30)]
+    assert check(run(loose), "truncation")["findings"] == []
+
+
+def test_truncation_names_a_length_limit_shared_by_cut_answers():
+    long = "This refund was approved after we checked the order and the payment records carefully today."
+    rows = [{"prompt": f"case {i}", "completion": long.replace("today", f"on day {i}")} for i in range(30)]
+    for i in (2, 9, 17):
+        rows[i]["completion"] = "This refund was approved after we checked the order and"
+    res = check(run(rows), "truncation")
+    assert lines(res) == [3, 10, 18]
+    assert all("length limit" in f["message"] for f in res["findings"])
+
+
+# ---- unsupported_values ----------------------------------------------------------------------------
+
+def test_unsupported_values_flags_invented_values_and_learns_which_fields_are_labels():
+    rows = orders(40)
+    rows[2] = order(2, order_id="Z99-0001")     # not in the message
+    rows[9] = order(9, amount=999.0)            # not in the message
+    rows[20] = order(20, date="2026-07-30")     # not in the message
+    res = check(run(rows), "unsupported_values")
+    found = {(f["rows"][0]["line"], f["field"]) for f in res["findings"]}
+    assert found == {(3, "order_id"), (10, "amount"), (21, "date")}
+    info = res["info"]
+    assert {"issue_type", "currency"} <= set(info["label_fields"])  # chosen from a closed set, not copied
+    assert {"order_id", "amount", "date", "product"} <= set(info["extracted_fields"])
+
+
+def test_unsupported_values_accepts_reformatted_numbers_dates_and_typos():
+    rows = orders(30)
+    rows[0]["prompt"] = rows[0]["prompt"].replace("€10.99", "10.99 euros").replace("March 1", "Mrach 1st")
+    rows[1]["prompt"] = rows[1]["prompt"].replace("Quill tablet", "quil tablet")
+    assert check(run(rows), "unsupported_values")["findings"] == []
+
+
+def test_unsupported_values_not_applicable_to_prose():
+    rows = [{"prompt": f"What is {i} + 1?", "completion": f"It is {i + 1}."} for i in range(30)]
+    assert check(run(rows), "unsupported_values")["summary"]["applicable"] is False
+
+
+# ---- boilerplate -----------------------------------------------------------------------------------
+
+def test_boilerplate_finds_refusals_signatures_and_one_answer_for_many_prompts():
+    rows = [{"prompt": f"Customer {i} asks about refund {i}", "completion": f"Your refund {i} is on its way, customer {i}."}
+            for i in range(40)]
+    rows[1]["completion"] = "As an AI language model, I cannot see your order."
+    rows[2]["completion"] = "I'm sorry, but I can't help with that."
+    for i in (5, 10, 15, 20, 25):
+        rows[i]["completion"] += "\n-- Reviewed by the quality team"
+    for i in (30, 33):
+        rows[i]["completion"] = "Please contact our billing department for details."
+    res = check(run(rows), "boilerplate")
+    by_kind = {}
+    for f in res["findings"]:
+        by_kind.setdefault(f["kind"], []).append(sorted(r["line"] for r in f["rows"]))
+    assert by_kind["refusal"] == [[2], [3]]
+    assert by_kind["repeated_closing"] == [[6, 11, 16, 21, 26]]
+    assert by_kind["identical_answer"] == [[31, 34]]
+
+
+def test_boilerplate_ignores_a_shared_final_line_format_and_identical_json():
+    rows = [{"prompt": f"What is {i % 3} plus 0, case {i}?", "completion": f"It is {i % 3}.\n#### {i % 3}"} for i in range(30)]
+    assert check(run(rows), "boilerplate")["findings"] == []
+    same = [{"prompt": f"Message {i}: my Quill tablet arrived broken", "completion": '{"product": "Quill tablet", "issue": "arrived broken in the box"}'}
+            for i in range(10)]
+    assert check(run(same), "boilerplate")["summary"]["identical_answer_groups"] == 0
+
+
+# ---- label_conflicts on JSON answers -----------------------------------------------------------------
+
+def test_conflicts_compare_json_answers_field_by_field():
+    rows = orders(20)
+    other = json.loads(rows[4]["completion"])
+    other["issue_type"] = "wrong_item"   # textually close, materially different
+    rows.append({"prompt": rows[4]["prompt"], "completion": json.dumps(other)})
+    same = json.loads(rows[6]["completion"])
+    rows.append({"prompt": rows[6]["prompt"], "completion": json.dumps(same, indent=2)})  # the same answer
+    res = check(run(rows), "label_conflicts")
+    assert [sorted(r["line"] for r in f["rows"]) for f in res["findings"]] == [[5, 21]]
+
+
+# ---- the planted extraction example ----------------------------------------------------------------
+
+TARGETS = {f"{c}.{m}": (0.95 if m == "recall" else 0.9) for c in
+           ("output_format", "truncation", "unsupported_values", "boilerplate", "label_conflicts", "leakage")
+           for m in ("recall", "precision")}
+
+
+@pytest.fixture(scope="module")
+def orders_audit(tmp_path_factory):
+    import make_orders
+
+    out = tmp_path_factory.mktemp("orders")
+    made = make_orders.make(seed=0)
+    make_orders.write(out, made)
+    return out, made["truth"], harness.audit(str(out / "train.jsonl"), str(out / "eval.jsonl"))
+
+
+@pytest.mark.parametrize("metric", list(TARGETS))
+def test_orders_quality_target(orders_audit, metric):
+    _, truth, result = orders_audit
+    got = score_planted.score(result, truth)[metric]
+    assert got >= TARGETS[metric], f"{metric} = {got:.3f} < {TARGETS[metric]}"
+
+
+def test_orders_generator_is_deterministic_and_matches_the_shipped_example(orders_audit):
+    out, truth, _ = orders_audit
+    shipped = ROOT / "examples" / "orders"
+    assert (out / "train.jsonl").read_bytes() == (shipped / "train.jsonl").read_bytes()
+    assert (out / "train_chat.jsonl").read_bytes() == (shipped / "train_chat.jsonl").read_bytes()
+    assert json.loads((shipped / "truth.json").read_text()) == truth
+
+
+def test_orders_chat_form_gives_the_same_generative_findings(orders_audit):
+    out, _, result = orders_audit
+    chat = harness.audit(str(out / "train_chat.jsonl"), str(out / "eval_chat.jsonl"))
+    for name in ("output_format", "truncation", "unsupported_values", "boilerplate"):
+        assert lines(check(chat, name)) == lines(check(result, name)), name
