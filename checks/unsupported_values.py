@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 
 from rapidfuzz import fuzz
 
-from harness.output_kinds import as_date, dates_in, leaves, numbers_in, parse_json, value_kind
+from harness.output_kinds import dates_in, leaves, numbers_in, parse_json, value_kind
 
 from .base import CheckResult, GenerativeCheck, not_applicable, register
 
@@ -87,10 +87,11 @@ def supported(value: object, text: str) -> bool:
         number = float(str(value).lstrip("$€£").replace(",", ""))
         return any(abs(number - x) < 1e-9 for x in numbers_in(text))
     if kind.startswith("date"):
-        day = as_date(str(value))
-        if day is not None:
-            y, m, d = day
-            return any(m == m2 and d == d2 and (y2 is None or y is None or y == y2) for y2, m2, d2 in dates_in(text))
+        readings = dates_in(str(value))  # 09/07/2026 reads two ways: either found in the input will do
+        if readings:
+            found = dates_in(text)
+            return any(m == m2 and d == d2 and (y2 is None or y is None or y == y2)
+                       for y, m, d in readings for y2, m2, d2 in found)
     s = _fold(str(value))
     t = _fold(text)
     if not s:

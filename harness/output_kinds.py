@@ -133,16 +133,6 @@ def numbers_in(text: str) -> set[float]:
     return out
 
 
-def as_date(value: str) -> tuple[int | None, int, int] | None:
-    """(year or None, month, day) of a date value in any of value_kind's date forms."""
-    s = value.strip().lower()
-    if ISO_DATE.match(s):
-        y, m, d = int(s[:4]), int(s[5:7]), int(s[8:10])
-        return (y, m, d) if 1 <= m <= 12 and 1 <= d <= 31 else None
-    found = dates_in(s)
-    return next(iter(sorted(found, key=lambda t: (t[0] is None, t)))) if found else None
-
-
 def dates_in(text: str) -> set[tuple[int | None, int, int]]:
     """Every calendar date a text writes: ISO, d/m/y and m/d/y (both readings), "March 3", "3rd of March",
     "Mar 3, 2026"; the year None when the text gives none."""
