@@ -23,7 +23,8 @@ DEFAULT_GATE = Path(__file__).with_name("default_gate.yaml")
 FAST_GATE = Path(__file__).with_name("fast_gate.yaml")
 FIELDS = ("tuned", "base", "delta", "lower", "upper")
 _RULE_KEYS = ("field", "above", "below", "severity")
-_TOP = ("on_error", "seed", "multiplicity", "required", "suites", "gates")
+_TOP = ("on_error", "seed", "multiplicity", "required", "suites", "task_gates", "gates")
+OUTPUT_KINDS = ("classification", "label", "json", "final_answer", "free_text")
 _PATTERN = "*?["
 
 
@@ -86,8 +87,24 @@ def _merge(merged: dict[str, Any], user: Mapping[str, Any], name: str) -> dict[s
             for metric, rule in value.items():
                 if rule is None:
                     merged["gates"].pop(metric, None)  # `task.accuracy: null` removes a default rule
+                    for rules in merged.get("task_gates", {}).values():
+                        rules.pop(metric, None)
                 else:
                     merged["gates"][metric] = copy.deepcopy(rule)
+        elif key == "task_gates":
+            if not isinstance(value, dict):
+                raise UsageError(f"{name}: task_gates must be a mapping of output kind to rules")
+            for kind, rules in value.items():
+                if kind not in OUTPUT_KINDS:
+                    raise UsageError(f"{name}: task_gates: unknown output kind {kind!r}{did_you_mean(str(kind), OUTPUT_KINDS)}")
+                if not isinstance(rules, dict):
+                    raise UsageError(f"{name}: task_gates.{kind} must be a mapping of metric to rule")
+                target = merged.setdefault("task_gates", {}).setdefault(kind, {})
+                for metric, rule in rules.items():
+                    if rule is None:
+                        target.pop(metric, None)
+                    else:
+                        target[metric] = copy.deepcopy(rule)
         else:
             merged[key] = value
     _validate(merged, name)
@@ -97,34 +114,41 @@ def _merge(merged: dict[str, Any], user: Mapping[str, Any], name: str) -> dict[s
 def _validate(gate: dict[str, Any], name: str) -> None:
     from .suites import REGISTRY
 
-    check_tree({k: v for k, v in gate.items() if k != "gates"}, default_gate(), gate_rules(), name)
+    check_tree({k: v for k, v in gate.items() if k not in ("gates", "task_gates")}, default_gate(), gate_rules(), name)
     required = gate.get("required") or []
     for suite in required:
         if suite not in REGISTRY:
             raise UsageError(f"{name}: required: unknown suite {suite!r}{did_you_mean(str(suite), REGISTRY)}")
-    for metric, rule in gate["gates"].items():
-        suite, _, rest = metric.partition(".")
-        if suite not in REGISTRY:
-            raise UsageError(f"{name}: gates: unknown suite {suite!r} in {metric!r}{did_you_mean(suite, REGISTRY)}")
-        known = REGISTRY[suite].metrics
-        last = rest.rsplit(".", 1)[-1]
-        if not rest or (known and last not in known and not any(ch in rest for ch in "*?[")):
-            raise UsageError(f"{name}: gates: unknown metric {metric!r}{did_you_mean(last, known)}")
-        if not isinstance(rule, dict):
-            raise UsageError(f"{name}: gates.{metric} must be a mapping like {{field: lower, above: 0}}")
-        for k in rule:
-            if k not in _RULE_KEYS:
-                raise UsageError(f"{name}: gates.{metric}: unknown key {k!r}{did_you_mean(k, _RULE_KEYS)}")
-        if rule.get("field") not in FIELDS:
-            raise UsageError(f"{name}: gates.{metric}.field must be one of {', '.join(FIELDS)}")
-        if rule.get("severity", "fail") not in ("fail", "warn"):
-            raise UsageError(f"{name}: gates.{metric}.severity must be 'fail' or 'warn'")
-        if not ("above" in rule or "below" in rule):
-            raise UsageError(f"{name}: gates.{metric} needs `above` or `below`")
-        for k in ("above", "below"):
-            if k in rule and (isinstance(rule[k], bool) or not isinstance(rule[k], (int, float))
-                              or not math.isfinite(rule[k])):
-                raise UsageError(f"{name}: gates.{metric}.{k} must be a finite number, got {rule[k]!r}")
+    for where, rules in [("gates", gate["gates"])] + [(f"task_gates.{k}", r) for k, r in gate.get("task_gates", {}).items()]:
+        for metric, rule in rules.items():
+            _validate_rule(metric, rule, name, where)
+
+
+def _validate_rule(metric: str, rule: Any, name: str, where: str) -> None:
+    from .suites import REGISTRY
+
+    suite, _, rest = metric.partition(".")
+    if suite not in REGISTRY:
+        raise UsageError(f"{name}: {where}: unknown suite {suite!r} in {metric!r}{did_you_mean(suite, REGISTRY)}")
+    known = REGISTRY[suite].metrics
+    last = rest.rsplit(".", 1)[-1]
+    if not rest or (known and last not in known and not any(ch in rest for ch in "*?[")):
+        raise UsageError(f"{name}: {where}: unknown metric {metric!r}{did_you_mean(last, known)}")
+    if not isinstance(rule, dict):
+        raise UsageError(f"{name}: {where}.{metric} must be a mapping like {{field: lower, above: 0}}")
+    for k in rule:
+        if k not in _RULE_KEYS:
+            raise UsageError(f"{name}: {where}.{metric}: unknown key {k!r}{did_you_mean(k, _RULE_KEYS)}")
+    if rule.get("field") not in FIELDS:
+        raise UsageError(f"{name}: {where}.{metric}.field must be one of {', '.join(FIELDS)}")
+    if rule.get("severity", "fail") not in ("fail", "warn"):
+        raise UsageError(f"{name}: {where}.{metric}.severity must be 'fail' or 'warn'")
+    if not ("above" in rule or "below" in rule):
+        raise UsageError(f"{name}: {where}.{metric} needs `above` or `below`")
+    for k in ("above", "below"):
+        if k in rule and (isinstance(rule[k], bool) or not isinstance(rule[k], (int, float))
+                          or not math.isfinite(rule[k])):
+            raise UsageError(f"{name}: {where}.{metric}.{k} must be a finite number, got {rule[k]!r}")
 
 
 def figure(m: Mapping[str, Any], field: str) -> float | None:
@@ -210,11 +234,30 @@ def judge(metric: dict[str, Any], rule: Mapping[str, Any] | None) -> None:
                         "reason": f"{rule['field']} = {value:.4g}{of}: {'meets' if ok else 'breaks'} {text}"})
 
 
+def output_kind(results: Mapping[str, Any]) -> str | None:
+    """The kind of output the task asks for, as the task suite found it (None: the task did not run)."""
+    task = results["suites"].get("task") or {}
+    info = task.get("info") or {}
+    if task.get("status") != "ok":
+        return None
+    return "classification" if info.get("shape") == "classification" else info.get("output_kind")
+
+
+def rules_for_run(results: Mapping[str, Any], gate: Mapping[str, Any]) -> dict[str, Any]:
+    """`gates` plus the task rules of the task's kind of output (a rule under `gates` wins)."""
+    kind = output_kind(results)
+    return {**(gate.get("task_gates") or {}).get(kind or "", {}), **gate["gates"]}
+
+
 def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
     """Judge every metric of every suite in place; return the verdict."""
     failed = errored = False
     warnings: list[str] = []
-    results["multiplicity"] = adjust_families(results, gate["gates"], gate.get("multiplicity", "bonferroni"))
+    gates = rules_for_run(results, gate)
+    kind = output_kind(results)
+    results["task_rules"] = {"output_kind": kind,
+                             "rules": sorted((gate.get("task_gates") or {}).get(kind or "", {}))}
+    results["multiplicity"] = adjust_families(results, gates, gate.get("multiplicity", "bonferroni"))
     for suite_name, suite in results["suites"].items():
         if suite["status"] == "error":
             errored = True
@@ -225,7 +268,7 @@ def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
             continue
         statuses = []
         for name, m in suite.get("metrics", {}).items():
-            judge(m, rule_for(gate["gates"], f"{suite_name}.{name}"))
+            judge(m, rule_for(gates, f"{suite_name}.{name}"))
             statuses.append(m["status"])
         suite["verdict"] = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
         suite["reasons"] = [f"{name}: {m['gate']['reason']}" for name, m in suite.get("metrics", {}).items()

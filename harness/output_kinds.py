@@ -169,3 +169,25 @@ def _month(word: str) -> int | None:
         if len(close) == 1:
             return close[0] + 1
     return None
+
+
+OUTPUT_KINDS = ("label", "json", "final_answer", "free_text")
+FINAL_LINE = re.compile(r"^####\s*\S", re.M)
+
+
+def task_output_kind(references: list[str], share: float = 0.8) -> str:
+    """What kind of answer a generative task asks for, from its references: `label` (a few short answers,
+    each repeated), `json` (objects), `final_answer` (worked text ending in a `#### N` line) or
+    `free_text` (replies, summaries: no two right answers need share a word order). The task suite
+    measures, and the gate judges, by this kind."""
+    refs = [r or "" for r in references]
+    if not refs:
+        return "free_text"
+    distinct = {" ".join(r.lower().split()) for r in refs}
+    if len(distinct) <= 50 and len(refs) >= 2 * len(distinct) and all(len(r.split()) <= 5 for r in distinct):
+        return "label"
+    if sum(isinstance(parse_json(r), dict) for r in refs) >= share * len(refs):
+        return "json"
+    if sum(bool(FINAL_LINE.search(r)) for r in refs) >= share * len(refs):
+        return "final_answer"
+    return "free_text"

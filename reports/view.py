@@ -117,7 +117,7 @@ def _compare(r: dict) -> dict[str, Any]:
         suites.append({"name": name, "title": s.get("title", name), "why": s.get("why", ""), "status": s["status"],
                        "verdict": s.get("verdict"), "error": s.get("error"), "reason": s.get("info", {}).get("reason"),
                        "metrics": s.get("metrics", {}), "rows": s.get("rows", [])[:20], "total_rows": len(s.get("rows", [])),
-                       "cost": _cost(s)})
+                       "cost": _cost(s), "headline": s.get("info", {}).get("headline")})
     charts = {}
     forgetting = r["suites"].get("forgetting", {}).get("metrics", {})
     probes = []

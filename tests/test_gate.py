@@ -140,3 +140,45 @@ def test_the_fast_preset_sits_between_the_defaults_and_the_user_policy():
     assert fast["gates"] == load_gate(None)["gates"]  # the same rules, fewer items
     mine = load_gate({"suites": {"task": {"params": {"max_items": 60}}}}, fast=True)
     assert mine["suites"]["task"]["params"]["max_items"] == 60 and mine["suites"]["baselines"]["params"]["max_items"] == 40
+
+
+def _task_results(kind, metrics):
+    info = {"shape": "classification"} if kind == "classification" else {"shape": "instruction", "output_kind": kind}
+    return {"suites": {"task": {"status": "ok", "info": info, "metrics": metrics}}}
+
+
+def _m(lower, upper=0.3, tuned=0.5, n=100):
+    return {"base": 0.4, "tuned": tuned, "delta": (lower + upper) / 2, "interval": [lower, upper], "n": n}
+
+
+def test_the_task_rules_follow_the_kind_of_output():
+    """Free text is never gated on exact match: a reply fine-tune whose answers never match word for
+    word passes on chrF rising with length and format kept; the same figures on label-like answers fail."""
+    gate = load_gate(None)
+    figures = lambda: {"exact_match": _m(-0.02, 0.01), "chrf": _m(0.05), "length_ratio": _m(-0.1, 0.1, tuned=1.1),  # noqa: E731
+                       "format_match": _m(-0.01, 0.01)}
+    free = _task_results("free_text", figures())
+    assert apply(free, gate) == "pass"
+    assert free["task_rules"] == {"output_kind": "free_text", "rules": ["task.chrf", "task.format_match", "task.length_ratio"]}
+    assert free["suites"]["task"]["metrics"]["exact_match"]["status"] == "info"
+    label = _task_results("label", figures())
+    assert apply(label, gate) == "fail" and label["suites"]["task"]["metrics"]["exact_match"]["status"] == "fail"
+    # Answers three times the reference's length fail however chrF moves.
+    long = _task_results("free_text", dict(figures(), length_ratio=_m(1.5, 2.5, tuned=3.0)))
+    assert apply(long, gate) == "fail" and "length_ratio" in long["suites"]["task"]["reasons"][0]
+    # JSON: field F1 must rise; validity may not drop by more than 5 points.
+    js = _task_results("json", {"field_f1": _m(0.1), "json_validity": _m(-0.08, 0.02), "schema_match": _m(0.0)})
+    assert apply(js, gate) == "fail" and js["suites"]["task"]["metrics"]["json_validity"]["status"] == "fail"
+    assert apply(_task_results("final_answer", {"final_answer": _m(0.01)}), gate) == "pass"
+    assert apply(_task_results("classification", {"accuracy": _m(-0.01)}), gate) == "fail"
+
+
+def test_task_rules_are_overridden_or_removed_from_the_user_policy():
+    gate = load_gate({"gates": {"task.chrf": None}, "task_gates": {"free_text": {"task.rouge_l": {"field": "lower", "above": 0.0}}}})
+    r = _task_results("free_text", {"chrf": _m(-0.1), "rouge_l": _m(0.02), "length_ratio": _m(0, 0.1, tuned=1.0),
+                                    "format_match": _m(0, 0)})
+    assert apply(r, gate) == "pass" and r["suites"]["task"]["metrics"]["chrf"]["status"] == "info"
+    with pytest.raises(UsageError, match="unknown output kind 'freetext'; did you mean 'free_text'"):
+        load_gate({"task_gates": {"freetext": {}}})
+    with pytest.raises(UsageError, match="task_gates.json: unknown metric 'task.field_f2'"):
+        load_gate({"task_gates": {"json": {"task.field_f2": {"field": "lower", "above": 0}}}})
