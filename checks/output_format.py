@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from harness.output_kinds import family, final_line, parse_json, value_kind
+from harness.output_kinds import family, final_line, final_line_pattern, parse_json, value_kind
 
 from .base import CheckResult, GenerativeCheck, register
 
@@ -41,23 +41,25 @@ class OutputFormat(GenerativeCheck):
         share = top_n / n
         if share >= dominant_share:
             for i, f in enumerate(fams):
-                if f != top and f != "empty":  # empty outputs: the length check's finding
-                    minority += 1
-                    flag(i, "minority_format", f"{f} where {share:.0%} of outputs are {top}", family=f)
+                if f == top or f == "empty":  # empty outputs: the length check's finding
+                    continue
+                # Prose and lists are both written answers: steps as a list among prose replies is a
+                # variant of the content, a format only when it is rare (below rare_share).
+                if f in TEXT and top in TEXT and counts[f] / n >= rare:
+                    continue
+                minority += 1
+                flag(i, "minority_format", f"{f} where {_pct(share)} of outputs are {top}", family=f)
         # A final line most prose answers share (GSM8K's "#### <num>"): answers without it.
+        prose = [i for i, f in enumerate(fams) if f in TEXT]
         pattern = None
-        prose = [i for i, f in enumerate(fams) if f in ("prose", "list")]
-        if top in ("prose", "list") and len(prose) >= int(params["min_rows"]):
-            endings = Counter(final_line(rows[i][2]) for i in prose)
-            line, count = endings.most_common(1)[0]
-            if "<num>" in line or count >= 2:
-                if count / len(prose) >= dominant_share and count < len(prose):
-                    pattern = line
-                    for i in prose:
-                        if final_line(rows[i][2]) != line:
-                            final_rows += 1
-                            flag(i, "final_line", f"does not end with the final line '{line}' that "
-                                                  f"{count / len(prose):.0%} of answers end with", pattern=line)
+        if top in TEXT and len(prose) >= int(params["min_rows"]):
+            pattern, pattern_share = final_line_pattern([rows[i][2] for i in prose], dominant_share)
+            if pattern is not None:
+                for i in prose:
+                    if final_line(rows[i][2]) != pattern:
+                        final_rows += 1
+                        flag(i, "final_line", f"does not end with the final line '{pattern}' that "
+                                              f"{_pct(pattern_share)} of answers end with", pattern=pattern)
         # JSON objects: key sets and the kind of each key's values.
         objects = {i: parse_json(rows[i][2]) for i, f in enumerate(fams) if f == "json object"}
         key_info: dict[str, dict] = {}
@@ -109,6 +111,14 @@ class OutputFormat(GenerativeCheck):
                                for f, c in counts.most_common()},
                   "final_line": pattern, "keys": key_info,
                   "listed": min(limit, len(findings)), "findings_total": len(findings)})
+
+
+TEXT = ("prose", "list")
+
+
+def _pct(share: float) -> str:
+    """99.99% stays 99.99%, not "100%": a share that rounds up hides the rows it is about."""
+    return f"{share:.0%}" if share < 0.995 else f"{share:.2%}"
 
 
 def _fold(key: str) -> str:

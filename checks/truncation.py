@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from harness.output_kinds import family, final_line, unfenced
+from harness.output_kinds import family, final_line, final_line_pattern, unfenced
 
 from .base import CheckResult, GenerativeCheck, register
 
@@ -29,9 +29,7 @@ class Truncation(GenerativeCheck):
         fams = [family(o) for o in outs]
         prose = [i for i, f in enumerate(fams) if f in ("prose", "list")]
         # The set's habit: answers end in punctuation, or in a final line most of them share.
-        endings = Counter(final_line(outs[i]) for i in prose)
-        pattern, pattern_n = endings.most_common(1)[0] if endings else ("", 0)
-        pattern = pattern if prose and pattern_n / len(prose) >= usual and ("<num>" in pattern or pattern_n >= 2) else None
+        pattern, _ = final_line_pattern([outs[i] for i in prose], usual)
         proper = [i for i in prose if _ends_well(outs[i]) or (pattern and final_line(outs[i]) == pattern)]
         ending_share = len(proper) / len(prose) if prose else 1.0
         findings, kinds = [], Counter()

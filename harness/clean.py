@@ -12,9 +12,10 @@ from .formats import physical_lines
 from .io import write_json_atomic, write_text_atomic
 
 # Which findings remove which rows: duplicates keep their first row; conflicts, likely label errors,
-# leaked copies of eval rows and rows with personal data go.
+# leaked copies of eval rows, rows with personal data and answers in a minority format, cut off,
+# holding values their input does not, or carrying refusals and pasted boilerplate go.
 KEEP_FIRST = ("exact_duplicates", "near_duplicates")
-DROP_ALL = ("label_conflicts", "label_errors", "pii")
+DROP_ALL = ("label_conflicts", "label_errors", "pii", "output_format", "truncation", "unsupported_values", "boilerplate")
 
 
 def flagged_rows(audit: dict[str, Any]) -> dict[int, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
 FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.S)
@@ -83,6 +84,19 @@ def final_line(text: str) -> str:
     if not lines:
         return ""
     return " ".join(NUMBER.sub("<num>", lines[-1]).lower().split())[:80]
+
+
+def final_line_pattern(texts: list[str], share: float) -> tuple[str | None, float]:
+    """The final line most answers end with (GSM8K's "#### <num>"), with the share of answers that do;
+    None when no short final line is shared by `share` of the multi-line answers. A one-line answer's
+    last line is the answer itself, so only answers of two lines or more count."""
+    multi = [t for t in texts if sum(1 for ln in t.strip().splitlines() if ln.strip()) >= 2]
+    if len(multi) < max(2, share * len(texts)):
+        return None, 0.0
+    line, count = Counter(final_line(t) for t in multi).most_common(1)[0]
+    if len(line.split()) > 8 or count / len(multi) < share or ("<num>" not in line and count < 2):
+        return None, count / len(multi)
+    return line, count / len(multi)
 
 
 def value_kind(value: Any) -> str:

@@ -54,6 +54,10 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
     if timed:
         console.print(f"  [dim]time: {escape(', '.join(timed))}{'  (--fast samples)' if results.get('fast') else ''}[/]",
                       highlight=False)
+    rules = results.get("task_rules") or {}
+    if rules.get("output_kind"):
+        console.print(f"  [dim]task rules for {escape(rules['output_kind'].replace('_', ' '))} answers: "
+                      f"{escape(', '.join(rules.get('rules') or []) or 'none')}[/]", highlight=False)
     for family in (results.get("multiplicity") or {}).values():
         if family.get("level"):
             console.print(f"  [dim]multiplicity: {escape(family['method'])}[/]", highlight=False)

@@ -60,6 +60,7 @@ def render_markdown(docs: dict[str, dict]) -> str:
             out.append("")
         for line in ([v["compare"]["hidden_regression"]] if v["compare"].get("hidden_regression") else []) + \
                 [f"warning: {w}" for w in v["compare"].get("warnings", [])] + \
-                [f"multiplicity: {m}" for m in v["compare"].get("multiplicity", [])]:
+                [f"multiplicity: {m}" for m in v["compare"].get("multiplicity", [])] + \
+                ([v["compare"]["task_rules"]] if v["compare"].get("task_rules") else []):
             out += [f"- {md_escape(line)}"]
     return "\n".join(out) + "\n"

@@ -147,7 +147,15 @@ def _compare(r: dict) -> dict[str, Any]:
             "suites": suites, "charts": charts, "created": r.get("created"), "seconds": r.get("seconds"),
             "gate_reasons": r.get("gate_reasons", []), "warnings": r.get("warnings", []), "worth": worth,
             "multiplicity": [f["method"] for f in (r.get("multiplicity") or {}).values() if f.get("level")],
-            "hidden_regression": _hidden_regression(r)}
+            "task_rules": task_rules_line(r), "hidden_regression": _hidden_regression(r)}
+
+
+def task_rules_line(r: dict) -> str | None:
+    """"task rules for json answers: task.field_f1, ..." (the gate's task rules follow the kind of output)."""
+    rules = r.get("task_rules") or {}
+    if not rules.get("output_kind"):
+        return None
+    return f"task rules for {rules['output_kind'].replace('_', ' ')} answers: {', '.join(rules.get('rules') or []) or 'none'}"
 
 
 def _cost(s: dict) -> str | None:

@@ -19,12 +19,15 @@ from typing import Any
 import numpy as np
 
 from harness import stats
+from harness.output_kinds import task_output_kind
 from harness.render import prompt_messages, to_messages
 from harness.scoring import pad_token_id, greedy_generate, option_tokens, score_items
 from harness.text import normalize, normalize_loose
 
 from .base import Context, Suite, metric, not_applicable, register
-from .task import chat_prompt_ids, correctness, exact_match, generation_prompt, max_new_tokens, task_rows
+
+from .task import (HEADLINE, TASK_KEY, chat_prompt_ids, correctness, generate_both, generation_prompt, headline_scores, plain_score,
+                   max_new_tokens, task_rows)
 
 METHODS = ("zero_shot", "few_shot", "retrieval")
 
@@ -114,8 +117,12 @@ def with_shots(ctx: Context, ex, shots: list) -> list[dict[str, str]]:
 
 
 def _vs_tuned(baseline_ok: np.ndarray, tuned_ok: np.ndarray, seed: int, **extra: Any) -> dict[str, Any]:
-    """A baseline (the `base` figure) against the tuned adapter, paired on the same rows."""
+    """A baseline (the `base` figure) against the tuned adapter, paired on the same rows: right/wrong
+    rows with McNemar's p, row scores (field F1, chrF) with the bootstrap interval alone."""
     m = stats.paired_mean_delta(baseline_ok, tuned_ok, seed=seed)
+    if baseline_ok.dtype != bool:
+        return metric(m["base"], m["tuned"], m["delta"], m["interval"], None, m["n"], interval_of="delta",
+                      higher_is_better=True, **extra)
     r2w = int((baseline_ok & ~tuned_ok).sum())
     w2r = int((~baseline_ok & tuned_ok).sum())
     return metric(m["base"], m["tuned"], m["delta"], m["interval"], stats.mcnemar_exact(r2w, w2r), m["n"],
@@ -156,7 +163,7 @@ class BaselinesSuite(Suite):
     why = ("Prompting the base with examples, or with retrieved similar examples, may do the job without a "
            "fine-tune; the adapter must be compared with the base used well, not only zero-shot.")
     version = 1
-    metrics = ("accuracy", "exact_match")
+    metrics = ("accuracy", "exact_match", "field_f1", "final_answer", "chrf")
 
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         rows = task_rows(ctx)
@@ -193,8 +200,7 @@ class BaselinesSuite(Suite):
             ok, tokens, truncated, index = self._classification(ctx, rows, prompts, max_prompt)
             name = "accuracy"
         else:
-            ok, tokens, truncated, index = self._generative(ctx, rows, prompts, max_prompt)
-            name = "exact_match"
+            ok, tokens, truncated, index, name = self._generative(ctx, rows, prompts, max_prompt, params)
         out: dict[str, Any] = {}
         for method in METHODS:
             out[f"{method}.{name}"] = _vs_tuned(ok[method], ok["tuned"], ctx.seed,
@@ -210,7 +216,7 @@ class BaselinesSuite(Suite):
         info.update(metric=name, table=table, worth_it=worth_it(table, out[f"best.{name}"], name),
                     retrieval="TF-IDF cosine (word 1-2 grams) over training inputs, k nearest, most similar last")
         flips = [{"split": rows[i].split, "line": rows[i].line, "retrieved_lines": [ctx.train[j].line for j in near[i]],
-                  "retrieval_correct": bool(ok["retrieval"][r]), "tuned_correct": bool(ok["tuned"][r])}
+                  "retrieval_score": plain_score(ok["retrieval"][r]), "tuned_score": plain_score(ok["tuned"][r])}
                  for r, i in enumerate(index) if ok["retrieval"][r] != ok["tuned"][r]]
         return {"metrics": out, "info": info, "rows": flips[: int(params.get("max_rows_listed", 50))]}
 
@@ -237,13 +243,19 @@ class BaselinesSuite(Suite):
             tokens[method] = float(np.mean([len(it[0]) for it in items]))
         return ok, tokens, truncated, index
 
-    def _generative(self, ctx: Context, rows: list, prompts: dict[str, list], max_prompt: int):
+    def _generative(self, ctx: Context, rows: list, prompts: dict[str, list], max_prompt: int, params: dict[str, Any]):
+        """Greedy answers of the prompted base, scored by the task's headline figure for its kind of
+        output (field F1 for JSON, chrF for free text, the final answer, exact match for labels)."""
         tok = ctx.pair.tokenizer
         refs = [ex.output or "" for ex in rows]
         max_new = max_new_tokens(ctx, refs)
-        done = correctness(ctx, rows)  # zero-shot base and tuned: the task suite's cached generations
-        ok = {"zero_shot": done["base"], "tuned": done["tuned"]}
+        kind = task_output_kind(refs)
+        decode = lambda outs: [tok.decode(g, skip_special_tokens=True).strip() for g in outs]  # noqa: E731
         zero = [generation_prompt(ctx, ex) for ex in rows]
+        done = generate_both(ctx, TASK_KEY, zero, max_new)  # zero-shot base and tuned: the task suite's cache
+        task_params = ctx.task_params
+        ok = {side: headline_scores(kind, decode(done[key]), refs, task_params)
+              for side, key in (("zero_shot", "base"), ("tuned", "tuned"))}
         tokens = {"zero_shot": float(np.mean([len(p) for p in zero])), "tuned": float(np.mean([len(p) for p in zero]))}
         truncated = {}
         for method in ("few_shot", "retrieval"):
@@ -252,6 +264,7 @@ class BaselinesSuite(Suite):
             truncated[method] = sum(len(a) > max_prompt for a in full)
             outs = ctx.pair.one("base", self.key, "greedy", ids, [[p, max_new] for p in ids],
                                 lambda model, ps: greedy_generate(model, tok, ps, max_new))
-            ok[method] = exact_match(tok, outs, refs)
+            ok[method] = headline_scores(kind, decode(outs), refs, task_params)
             tokens[method] = float(np.mean([len(p) for p in ids]))
-        return ok, tokens, truncated, list(range(len(rows)))
+        return ok, tokens, truncated, list(range(len(rows))), HEADLINE[kind]
+

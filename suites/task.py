@@ -206,8 +206,12 @@ class TaskSuite(Suite):
         headline = HEADLINE[kind]
         score = per_row.get(headline) or {side: ok[side].tolist() for side in ok}
         listed = side_by_side(rows, refs, text, score, int(params.get("max_rows_listed", 50)))
+        # Per row, the headline score of each side: two adapters judged on the same rows can be paired.
+        row_scores = {"rows": [f"{ex.split}:{ex.line}" for ex in rows],
+                      **{side: [plain_score(v) for v in score[side]] for side in ("base", "tuned")}}
         return {"metrics": out, "info": {"shape": ctx.shape, "output_kind": kind, "headline": headline,
-                                         "max_new_tokens": max_new, "evaluate": evaluated, "not_measured": why_not},
+                                         "max_new_tokens": max_new, "evaluate": evaluated, "not_measured": why_not,
+                                         "row_scores": row_scores},
                 "rows": listed}
 
     @staticmethod
@@ -222,6 +226,27 @@ MODULES_BY_KIND = {"label": [], "json": ["json_validity", "schema_match", "field
                    "free_text": ["chrf", "rouge_l"]}
 # The row score a generative task's rows are ranked by in the report, per kind of output.
 HEADLINE = {"label": "exact_match", "json": "field_f1", "final_answer": "final_answer", "free_text": "chrf"}
+
+
+def plain_score(value: Any) -> Any:
+    return None if value is None else bool(value) if isinstance(value, (bool, np.bool_)) else round(float(value), 4)
+
+
+def headline_scores(kind: str, texts: list[str], refs: list[str], params: dict[str, Any]) -> np.ndarray:
+    """Per row, the headline figure of a generative task's kind (HEADLINE): what the baselines and the
+    report rank by. Booleans for exact and final-answer match, floats in [0, 1] otherwise."""
+    if kind == "json":
+        f1 = metric_modules.module_file("field_f1").row_f1
+        return np.asarray([f1(p, r) or 0.0 for p, r in zip(texts, refs)], float)
+    if kind == "final_answer":
+        fa = metric_modules.module_file("final_answer")
+        pattern = str(params.get("final_answer_pattern") or fa.DEFAULT_PATTERN)
+        return np.asarray([fa.row_correct(p, r, pattern) for p, r in zip(texts, refs)], bool)
+    if kind == "free_text":
+        chrf = metric_modules.module_file("chrf").row_score
+        return np.asarray([chrf(p, r) for p, r in zip(texts, refs)], float)
+    em = metric_modules.module_file("exact_match")
+    return np.asarray([em.normalize_answer(p) == em.normalize_answer(r) for p, r in zip(texts, refs)], bool)
 
 
 def side_by_side(rows: list, refs: list[str], text: dict[str, list[str]], score: dict[str, list], limit: int) -> list[dict]:

@@ -30,3 +30,22 @@ def test_only_training_rows_are_removed():
                         {"check": "shortcuts", "findings": [{"rows": [{"split": "train", "line": 4}]}]},
                         {"check": "near_duplicates", "findings": [{"rows": [{"split": "train", "line": 7}, {"split": "train", "line": 2}]}]}]}
     assert flagged_rows(audit) == {9: "leakage", 7: "near_duplicates"}
+
+
+def test_clean_drops_the_planted_generative_defects_and_keeps_the_natural_rows(tmp_path):
+    """The extraction example: answers in another format, with invented values, cut off, empty,
+    refused or signed go, as do conflicting answers and leaked eval rows; natural rows stay."""
+    import harness
+    from conftest import ROOT
+
+    shipped = ROOT / "examples" / "orders"
+    truth = json.loads((shipped / "truth.json").read_text())
+    audit = harness.audit(str(shipped / "train.jsonl"), str(shipped / "eval.jsonl"))
+    summary = clean(shipped / "train.jsonl", audit, tmp_path)
+    removed = {r["line"] for r in summary["rows"]}
+    planted = ({d["line"] for d in truth["format_drift"] + truth["unsupported"] + truth["boilerplate"]}
+               | set(truth["truncated"]) | set(truth["empty"]) | {b for _, b in truth["conflicts"]}
+               | {leak["train_line"] for leak in truth["leaks"]})
+    assert planted <= removed
+    # Besides them only the first row of each conflicting pair goes (one of the two answers is wrong).
+    assert removed - planted == {a for a, _ in truth["conflicts"]}

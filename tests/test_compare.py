@@ -180,6 +180,27 @@ def test_cli_exit_codes_and_one_line_errors(made, tmp_path):
     assert typo.returncode == 2 and "did you mean 'task'" in typo.stderr
 
 
+def test_builtin_model_generative_extraction_end_to_end(tmp_path):
+    """The real SmolLM2-135M-Instruct on the shipped extraction example (chat rows, JSON answers): a
+    briefly trained adapter, the task suite on a few held-out rows (CI runs this): the task is read as
+    JSON, and validity, schema match and field F1 are paired on every row."""
+    from conftest import ROOT
+
+    shipped = ROOT / "examples" / "orders"
+    read = lambda name, n: [json.loads(x) for x in (shipped / name).read_text().splitlines()[:n]]  # noqa: E731
+    train("smollm2-135m-instruct", read("train_chat.jsonl", 16), None, out=tmp_path / "adapter", max_steps=2,
+          batch_size=8, lr=1e-3, max_seq_len=192)
+    policy = {"suites": {"task": {"params": {"max_items": 4, "max_new_tokens": 72}}}}
+    r = compare("smollm2-135m-instruct", tmp_path / "adapter", None, read("eval_chat.jsonl", 4), policy=policy,
+                suites=["task"], cache=tmp_path / "cache.sqlite")
+    task = r["suites"]["task"]
+    assert task["status"] == "ok" and task["info"]["output_kind"] == "json"
+    assert all(task["metrics"][k]["n"] == 4 for k in ("json_validity", "schema_match", "field_f1", "exact_match"))
+    assert r["task_rules"] == {"output_kind": "json", "rules": ["task.field_f1", "task.json_validity", "task.schema_match"]}
+    # Both sides answer every row (the base in prose, as measured in bench/RESULTS_generative.md).
+    assert len(task["info"]["row_scores"]["base"]) == len(task["info"]["row_scores"]["tuned"]) == 4
+
+
 def test_builtin_model_compare_end_to_end(tmp_path):
     """The real SmolLM2-135M-Instruct with a briefly trained adapter, every suite on a few items (CI runs
     this): the probes score clearly above chance on the real model and every figure is paired."""
@@ -304,7 +325,8 @@ def test_free_text_task_is_measured_and_gated_on_chrf_not_exact_match(made, tmp_
     prompt, reference and both answers side by side."""
     rows = [{"prompt": f"customer <b>{w}</b> asks where the parcel is", "completion": f"Hello {w}, your parcel is on its way and arrives soon."}
             for w in WORDS]
-    r = compare(made["tiny"], made["root"] / "collapsed", rows, rows[:6], cache="", suites=["task"], out=tmp_path / "o")
+    r = compare(made["tiny"], made["root"] / "collapsed", rows, rows[:6], cache="", suites=["task", "baselines"],
+                out=tmp_path / "o", policy={"suites": {"baselines": {"params": {"k": 2}}}})
     task = r["suites"]["task"]
     assert task["info"]["output_kind"] == "free_text" and task["info"]["headline"] == "chrf"
     assert {"exact_match", "chrf", "rouge_l", "length_ratio", "format_match"} <= set(task["metrics"])
@@ -313,6 +335,9 @@ def test_free_text_task_is_measured_and_gated_on_chrf_not_exact_match(made, tmp_
     assert r["task_rules"]["output_kind"] == "free_text" and "task.chrf" in r["task_rules"]["rules"]
     assert task["metrics"]["exact_match"]["status"] == "info" and task["metrics"]["chrf"]["status"] in ("pass", "fail")
     assert task["rows"], "a random tiny model moves chrF on some row"
+    # The prompting baselines are judged on the same headline figure, chrF (row scores: no McNemar p).
+    b = r["suites"]["baselines"]
+    assert b["info"]["metric"] == "chrf" and b["metrics"]["best.chrf"]["n"] == 6 and b["metrics"]["best.chrf"]["p"] is None
     for row in task["rows"]:
         assert {"prompt", "reference", "base", "tuned", "change"} <= set(row)
     page = (tmp_path / "o" / "report.html").read_text()

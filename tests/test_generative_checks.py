@@ -223,3 +223,14 @@ def test_orders_chat_form_gives_the_same_generative_findings(orders_audit):
     chat = harness.audit(str(out / "train_chat.jsonl"), str(out / "eval_chat.jsonl"))
     for name in ("output_format", "truncation", "unsupported_values", "boilerplate"):
         assert lines(check(chat, name)) == lines(check(result, name)), name
+
+
+def test_lists_among_prose_are_a_variant_unless_rare():
+    """Steps written as a list in 15% of replies are content, not drift; one list in 100 replies is."""
+    prose = [{"prompt": f"question {i}", "completion": f"You can do this in settings, customer {i}. It takes a minute."}
+             for i in range(100)]
+    listed = [dict(r, completion="Do this:\n- open settings\n- press reset") for r in prose[:15]] + prose[15:]
+    assert check(run(listed), "output_format")["findings"] == []
+    one = [dict(prose[0], completion="Do this:\n- open settings\n- press reset")] + prose[1:]
+    [f] = check(run(one), "output_format")["findings"]
+    assert f["rows"][0]["line"] == 1 and f["family"] == "list"
