@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # The whole job on the built-in example (harness demo: audit the planted defects, clean, train with
-# the built-in model, compare, gate, report; ~12 minutes on 2 cores). A gate verdict of FAIL exits 1
+# the built-in model, compare, gate, report; ~8 minutes on 2 cores). A gate verdict of FAIL exits 1
 # and is still a finished demo; only exit 2 (unusable input) or 3 (a bug) fails this target.
 demo: $(STAMP)
 	$(VENV)/bin/harness demo --out out/demo; test $$? -le 1
