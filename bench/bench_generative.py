@@ -51,6 +51,18 @@ def _first(path: Path, n: int, out: Path) -> Path:
     return out
 
 
+def figures(results: dict) -> dict:
+    """What a record keeps of a compare: the task and baseline figures, the per-row headline scores."""
+    pick = lambda m: {k: m.get(k) for k in ("base", "tuned", "delta", "interval", "n", "status")}  # noqa: E731
+    task = results["suites"]["task"]
+    base_line = results["suites"].get("baselines", {})
+    return {"output_kind": task.get("info", {}).get("output_kind"), "headline": task.get("info", {}).get("headline"),
+            "row_scores": task.get("info", {}).get("row_scores"),
+            "task": {k: pick(v) for k, v in task.get("metrics", {}).items()},
+            "baselines": {k: pick(v) for k, v in base_line.get("metrics", {}).items()},
+            "baselines_info": {k: base_line.get("info", {}).get(k) for k in ("prompt_tokens", "summary", "sampled")}}
+
+
 def run(name: str, train: Path, rows: int, epochs: int, fast: bool, eval_rows: int | None) -> dict:
     out = WORK / name
     config = {"base": BASE, "train": str(train), "eval": str(EXAMPLE / "eval_chat.jsonl"), "out": str(out / "run"),
@@ -66,15 +78,9 @@ def run(name: str, train: Path, rows: int, epochs: int, fast: bool, eval_rows: i
         return {"run": name, "error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
     pipe = json.loads((out / "run" / "pipeline.json").read_text())
     results = json.loads((out / "run" / "compare" / "results.json").read_text())
-    task = results["suites"]["task"]
-    pick = lambda m: {k: m.get(k) for k in ("base", "tuned", "delta", "interval", "n", "status")}  # noqa: E731
-    base_line = results["suites"].get("baselines", {})
     return {"run": name, "rows": rows, "epochs": epochs, "fast": fast, "eval_max_rows": eval_rows, "wall_s": round(wall, 1),
             "stages": {k: v.get("seconds") for k, v in pipe["stages"].items()}, "verdict": pipe["verdict"],
-            "reasons": pipe.get("reasons"), "output_kind": task.get("info", {}).get("output_kind"),
-            "task": {k: pick(v) for k, v in task.get("metrics", {}).items()},
-            "baselines": {k: pick(v) for k, v in base_line.get("metrics", {}).items()},
-            "baselines_info": {k: base_line.get("info", {}).get(k) for k in ("prompt_tokens", "summary", "sampled")},
+            "reasons": pipe.get("reasons"), **figures(results),
             "suite_seconds": {s: v.get("seconds") for s, v in results["suites"].items()},
             "date": time.strftime("%Y-%m-%d %H:%M")}
 
@@ -91,12 +97,7 @@ def recompare(name: str) -> dict | None:
         return None
     results = harness.compare(BASE, run_dir / "adapter", WORK / name / "train.jsonl", EXAMPLE / "eval_chat.jsonl",
                               cache=run_dir / "cache.sqlite", fast=old["fast"])
-    pick = lambda m: {k: m.get(k) for k in ("base", "tuned", "delta", "interval", "n", "status")}  # noqa: E731
-    base_line = results["suites"].get("baselines", {})
-    return {**old, "verdict": results["verdict"], "task": {k: pick(v) for k, v in results["suites"]["task"]["metrics"].items()},
-            "baselines": {k: pick(v) for k, v in base_line.get("metrics", {}).items()},
-            "row_scores": results["suites"]["task"]["info"].get("row_scores"),
-            "headline": results["suites"]["task"]["info"].get("headline"),
+    return {**old, "verdict": results["verdict"], **figures(results),
             "recompared": time.strftime("%Y-%m-%d %H:%M")}
 
 

@@ -123,19 +123,19 @@ def _answer_groups(outputs: list[str], threshold: float, ngram: int) -> list[int
     """Greedy grouping of completions: each joins the first group whose first member it resembles.
     Two JSON answers are the same only when every field's value is (ignoring case and spacing): answers
     that differ in one amount or one issue type look alike as text, and are materially different."""
-    reps: list[str] = []
+    reps: list[tuple[bool, str]] = []  # (a JSON answer?, its key)
     out = []
     for text in outputs:
         value = parse_json(text)
         structured = isinstance(value, (dict, list))
-        loose = "\x00json " + json.dumps(_folded(value), sort_keys=True) if structured else normalize_loose(text)
-        for g, rep in enumerate(reps):
-            if loose == rep or (not structured and not rep.startswith("\x00json ")
-                                and jaccard(loose, rep, ngram) >= threshold):
+        key = json.dumps(_folded(value), sort_keys=True) if structured else normalize_loose(text)
+        for g, (rep_structured, rep) in enumerate(reps):
+            if (structured, key) == (rep_structured, rep) or (
+                    not structured and not rep_structured and jaccard(key, rep, ngram) >= threshold):
                 out.append(g)
                 break
         else:
-            reps.append(loose)
+            reps.append((structured, key))
             out.append(len(reps) - 1)
     return out
 

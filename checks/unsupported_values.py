@@ -42,7 +42,7 @@ class UnsupportedValues(GenerativeCheck):
             distinct = Counter(_key(v) for _, v in items)
             closed = all(isinstance(v, bool) for _, v in items) or (
                 len(distinct) <= max_labels and len(items) >= per_label * len(distinct))
-            judged = [(i, v, supported(v, rows[i][1])) for i, v in items]
+            judged = [(i, v, supported(v, rows[i][1], float(params["min_text_similarity"]))) for i, v in items]
             rate = sum(ok for _, _, ok in judged) / len(judged)
             entry = {"rows": len(items), "values": len(distinct), "found_in_input": round(rate, 4)}
             if rate >= float(params["min_field_support"]) and len(items) >= int(params["min_rows"]) \
@@ -78,10 +78,10 @@ class UnsupportedValues(GenerativeCheck):
                   "findings_total": len(findings)})
 
 
-def supported(value: object, text: str) -> bool:
+def supported(value: object, text: str, min_similarity: float) -> bool:
     """Whether the input `text` contains `value`: numbers by value (1,299.00 = 1299), dates by calendar
     day (2026-03-03 = "March 3" = 03/03/2026), other text ignoring case, spacing and punctuation,
-    with a typo's tolerance."""
+    with a typo's tolerance (rapidfuzz partial ratio >= min_similarity, for values of 5 characters or more)."""
     kind = value_kind(value)
     if kind == "number" or kind == "number as text":
         number = float(str(value).lstrip("$€£").replace(",", ""))
@@ -98,7 +98,7 @@ def supported(value: object, text: str) -> bool:
         return True
     if s in t or s.replace(" ", "") in t.replace(" ", ""):
         return True
-    return len(s) >= 5 and fuzz.partial_ratio(s, t) >= 90
+    return len(s) >= 5 and fuzz.partial_ratio(s, t) >= min_similarity
 
 
 def _fold(text: str) -> str:

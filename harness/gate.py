@@ -243,20 +243,14 @@ def output_kind(results: Mapping[str, Any]) -> str | None:
     return "classification" if info.get("shape") == "classification" else info.get("output_kind")
 
 
-def rules_for_run(results: Mapping[str, Any], gate: Mapping[str, Any]) -> dict[str, Any]:
-    """`gates` plus the task rules of the task's kind of output (a rule under `gates` wins)."""
-    kind = output_kind(results)
-    return {**(gate.get("task_gates") or {}).get(kind or "", {}), **gate["gates"]}
-
-
 def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
     """Judge every metric of every suite in place; return the verdict."""
     failed = errored = False
     warnings: list[str] = []
-    gates = rules_for_run(results, gate)
     kind = output_kind(results)
-    results["task_rules"] = {"output_kind": kind,
-                             "rules": sorted((gate.get("task_gates") or {}).get(kind or "", {}))}
+    task_rules = (gate.get("task_gates") or {}).get(kind or "", {})
+    gates = {**task_rules, **gate["gates"]}  # `gates` plus the task rules of its kind (a rule under `gates` wins)
+    results["task_rules"] = {"output_kind": kind, "rules": sorted(task_rules)}
     results["multiplicity"] = adjust_families(results, gates, gate.get("multiplicity", "bonferroni"))
     for suite_name, suite in results["suites"].items():
         if suite["status"] == "error":

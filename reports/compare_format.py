@@ -51,3 +51,11 @@ def line(suite: str, name: str, m: dict[str, Any]) -> str:
 def per_side(items: dict[str, int] | None) -> int:
     """Items a suite scored on its busiest side (base, tuned, or both at once)."""
     return max(items.get(k, 0) for k in ("base", "tuned", "joint")) if items else 0
+
+
+def task_rules_line(results: dict) -> str | None:
+    """"task rules for json answers: task.field_f1, ..." (the gate's task rules follow the kind of output)."""
+    rules = results.get("task_rules") or {}
+    if not rules.get("output_kind"):
+        return None
+    return f"task rules for {rules['output_kind'].replace('_', ' ')} answers: {', '.join(rules.get('rules') or []) or 'none'}"

@@ -12,7 +12,7 @@ from rich.table import Table
 from harness.results import compare_reasons
 from harness.visible import visible, visible_tree
 
-from .compare_format import interval, n_of, num, per_side, signed
+from .compare_format import interval, n_of, num, per_side, signed, task_rules_line
 
 STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "info": "dim", "skipped": "yellow",
          "error": "bold magenta"}
@@ -54,10 +54,9 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
     if timed:
         console.print(f"  [dim]time: {escape(', '.join(timed))}{'  (--fast samples)' if results.get('fast') else ''}[/]",
                       highlight=False)
-    rules = results.get("task_rules") or {}
-    if rules.get("output_kind"):
-        console.print(f"  [dim]task rules for {escape(rules['output_kind'].replace('_', ' '))} answers: "
-                      f"{escape(', '.join(rules.get('rules') or []) or 'none')}[/]", highlight=False)
+    rules = task_rules_line(results)
+    if rules:
+        console.print(f"  [dim]{escape(rules)}[/]", highlight=False)
     for family in (results.get("multiplicity") or {}).values():
         if family.get("level"):
             console.print(f"  [dim]multiplicity: {escape(family['method'])}[/]", highlight=False)

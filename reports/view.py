@@ -11,7 +11,7 @@ from typing import Any
 from harness.errors import InputError
 from harness.results import audit_reasons, check_error, compare_reasons
 
-from .compare_format import per_side
+from .compare_format import per_side, task_rules_line
 
 SCHEMAS = {"harness.audit/1": "audit", "harness.adapter/1": "manifest", "harness.compare/1": "compare"}
 MAX_FINDINGS = 5
@@ -148,14 +148,6 @@ def _compare(r: dict) -> dict[str, Any]:
             "gate_reasons": r.get("gate_reasons", []), "warnings": r.get("warnings", []), "worth": worth,
             "multiplicity": [f["method"] for f in (r.get("multiplicity") or {}).values() if f.get("level")],
             "task_rules": task_rules_line(r), "hidden_regression": _hidden_regression(r)}
-
-
-def task_rules_line(r: dict) -> str | None:
-    """"task rules for json answers: task.field_f1, ..." (the gate's task rules follow the kind of output)."""
-    rules = r.get("task_rules") or {}
-    if not rules.get("output_kind"):
-        return None
-    return f"task rules for {rules['output_kind'].replace('_', ' ')} answers: {', '.join(rules.get('rules') or []) or 'none'}"
 
 
 def _cost(s: dict) -> str | None:

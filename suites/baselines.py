@@ -26,7 +26,7 @@ from harness.text import normalize, normalize_loose
 
 from .base import Context, Suite, metric, not_applicable, register
 
-from .task import (HEADLINE, TASK_KEY, chat_prompt_ids, correctness, generate_both, generation_prompt, headline_scores, plain_score,
+from .task import (HEADLINE, TASK_KEY, chat_prompt_ids, correctness, decoded, generate_both, generation_prompt, headline_scores, plain_score,
                    max_new_tokens, task_rows)
 
 METHODS = ("zero_shot", "few_shot", "retrieval")
@@ -250,11 +250,10 @@ class BaselinesSuite(Suite):
         refs = [ex.output or "" for ex in rows]
         max_new = max_new_tokens(ctx, refs)
         kind = task_output_kind(refs)
-        decode = lambda outs: [tok.decode(g, skip_special_tokens=True).strip() for g in outs]  # noqa: E731
         zero = [generation_prompt(ctx, ex) for ex in rows]
         done = generate_both(ctx, TASK_KEY, zero, max_new)  # zero-shot base and tuned: the task suite's cache
         task_params = ctx.task_params
-        ok = {side: headline_scores(kind, decode(done[key]), refs, task_params)
+        ok = {side: headline_scores(kind, decoded(tok, done[key]), refs, task_params)
               for side, key in (("zero_shot", "base"), ("tuned", "tuned"))}
         tokens = {"zero_shot": float(np.mean([len(p) for p in zero])), "tuned": float(np.mean([len(p) for p in zero]))}
         truncated = {}
@@ -264,7 +263,7 @@ class BaselinesSuite(Suite):
             truncated[method] = sum(len(a) > max_prompt for a in full)
             outs = ctx.pair.one("base", self.key, "greedy", ids, [[p, max_new] for p in ids],
                                 lambda model, ps: greedy_generate(model, tok, ps, max_new))
-            ok[method] = headline_scores(kind, decode(outs), refs, task_params)
+            ok[method] = headline_scores(kind, decoded(tok, outs), refs, task_params)
             tokens[method] = float(np.mean([len(p) for p in ids]))
         return ok, tokens, truncated, list(range(len(rows))), HEADLINE[kind]
 

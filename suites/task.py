@@ -82,6 +82,11 @@ def max_new_tokens(ctx: Context, refs: list[str]) -> int:
     return min(int(ctx.task_params.get("max_new_tokens", 128)), longest + 8)
 
 
+def decoded(tok, generated: list[list[int]]) -> list[str]:
+    """Generated token ids as the answers' text (special tokens dropped, stripped)."""
+    return [tok.decode(g, skip_special_tokens=True).strip() for g in generated]
+
+
 def exact_match(tok, generated: list[list[int]], refs: list[str]) -> np.ndarray:
     em = metric_modules.module_file("exact_match")
     return np.asarray([em.normalize_answer(tok.decode(g, skip_special_tokens=True).strip()) == em.normalize_answer(r)
@@ -160,7 +165,7 @@ class TaskSuite(Suite):
         refs = [ex.output or "" for ex in rows]
         max_new = max_new_tokens(ctx, refs)
         gen = generate_both(ctx, self.key, [generation_prompt(ctx, ex) for ex in rows], max_new)
-        text = {side: [tok.decode(g, skip_special_tokens=True).strip() for g in gen[side]] for side in gen}
+        text = {side: decoded(tok, gen[side]) for side in gen}
         kind = task_output_kind(refs)
         ok = {side: exact_match(tok, gen[side], refs) for side in gen}
         out = {"exact_match": _paired_accuracy(ok["base"], ok["tuned"], ctx.seed)}
