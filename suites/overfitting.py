@@ -2,6 +2,8 @@
 
 - Generalisation gap: the tuned model's loss and task accuracy on training rows vs held-out rows (the
   base's gap beside it, as the reference for rows that are simply easier).
+  Generative tasks: the gap of the task's headline figure (field F1 for JSON, chrF for free text) on
+  the extraction rows' answers.
 - Extraction (Carlini et al.): prompt with a training row's prompt, decode greedily, and count exact
   reproductions of its completion, against the same on held-out rows (a classifier's completion is a
   label: reproduced when the model ranks it first).
@@ -18,11 +20,12 @@ import numpy as np
 import torch
 
 from harness import stats
+from harness.output_kinds import task_output_kind
 from harness.render import encode, to_messages
 from harness.scoring import pad_token_id, masked_loss, pad_batch
 
 from .base import Context, Suite, metric, not_applicable, register
-from .task import TASK_KEY, classification_scores, generate_both, generation_prompt, sample
+from .task import HEADLINE, TASK_KEY, classification_scores, decoded, generate_both, generation_prompt, headline_scores, sample
 
 
 def row_losses(ctx: Context, suite_key: str, rows: list) -> dict[str, np.ndarray]:
@@ -55,7 +58,7 @@ class OverfittingSuite(Suite):
     title = "Overfitting and memorisation"
     why = "An adapter that memorised its rows leaks them and scores well only on what it has seen."
     version = 1
-    metrics = ("loss_gap", "accuracy_gap", "extraction_gap", "membership_auc")
+    metrics = ("loss_gap", "accuracy_gap", "score_gap", "extraction_gap", "membership_auc")
 
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         n = int(params.get("max_items", 100))
@@ -103,7 +106,17 @@ class OverfittingSuite(Suite):
             ext_t, ext_h = ({side: [int(int(np.argmax(x)) == y) for x, y in zip(s[side][:m], s["truth"][:m])]
                              for side in ("base", "tuned")} for s in (st, sh))
         else:
-            ext_t, ext_h = self._extraction(ctx, train[:m]), self._extraction(ctx, held[:m])
+            (ext_t, score_tr), (ext_h, score_he) = self._extraction(ctx, train[:m]), self._extraction(ctx, held[:m])
+            # A generative task's own figure (field F1 for JSON, chrF for free text) on the same answers:
+            # how much better the tuned model does the task on rows it saw than on rows it did not.
+            gap = {side: stats.unpaired_mean_difference(score_tr[side], score_he[side], seed=ctx.seed)
+                   for side in ("base", "tuned")}
+            out["score_gap"] = metric(gap["base"]["delta"], gap["tuned"]["delta"],
+                                      None if gap["tuned"]["delta"] is None else gap["tuned"]["delta"] - gap["base"]["delta"],
+                                      gap["tuned"]["interval"], None, gap["tuned"]["n"], interval_of="tuned",
+                                      higher_is_better=False, score=score_tr["name"],
+                                      train_score=float(np.mean(score_tr["tuned"])),
+                                      heldout_score=float(np.mean(score_he["tuned"])))
         e = stats.unpaired_mean_difference(ext_t["tuned"], ext_h["tuned"], seed=ctx.seed)
         eb = stats.unpaired_mean_difference(ext_t["base"], ext_h["base"], seed=ctx.seed)
         out["extraction_gap"] = metric(eb["delta"], e["delta"], None if e["delta"] is None else e["delta"] - eb["delta"],
@@ -115,13 +128,18 @@ class OverfittingSuite(Suite):
                                          "extraction_rows": [len(ext_t["tuned"]), len(ext_h["tuned"])]},
                 "rows": listed}
 
-    def _extraction(self, ctx: Context, rows: list) -> dict[str, list[int]]:
+    def _extraction(self, ctx: Context, rows: list) -> tuple[dict[str, list[int]], dict[str, Any]]:
+        """Per side, whether the greedy answer reproduces the row's completion verbatim (whitespace and
+        case folded), and the task's headline score of the same answers against it."""
         tok = ctx.pair.tokenizer
-        refs = [(ex.label if ctx.shape == "classification" else ex.output) or "" for ex in rows]
+        refs = [ex.output or "" for ex in rows]
         if not rows:
-            return {"base": [], "tuned": []}
+            return {"base": [], "tuned": []}, {"name": None, "base": [], "tuned": []}
         longest = max(len(tok(r, add_special_tokens=False)["input_ids"]) for r in refs)
         gen = generate_both(ctx, self.key, [generation_prompt(ctx, ex) for ex in rows], longest + 4)
+        text = {side: decoded(tok, gen[side]) for side in gen}
         norm = lambda s: " ".join(s.split()).casefold()
-        return {side: [int(norm(tok.decode(g, skip_special_tokens=True)) == norm(r)) for g, r in zip(gen[side], refs)]
-                for side in gen}
+        kind = task_output_kind(refs)
+        scores = {side: headline_scores(kind, text[side], refs, ctx.task_params).astype(float).tolist() for side in text}
+        return ({side: [int(norm(t) == norm(r)) for t, r in zip(text[side], refs)] for side in text},
+                {"name": HEADLINE[kind], **scores})

@@ -1,6 +1,7 @@
 """slices: an average can rise while one kind of request gets worse.
 
-The task metric (the task suite's rows and scores, from its cache) per label and per slice the user
+The task metric (the task suite's rows and scores, from its cache: accuracy for a classifier, the
+headline figure of the kind of output for generative tasks, e.g. field F1 for JSON) per label and per slice the user
 defines: a field's value (`{field: channel}`, every value, or `values: [...]`) or a regular expression
 on the input (`{name: refunds, regex: "refund|money back"}`). Each slice gets base, tuned, the paired
 delta with its interval and McNemar p; `worst` is the slice whose delta is lowest. Slices with fewer than
@@ -19,7 +20,7 @@ import numpy as np
 from harness.errors import UsageError
 
 from .base import Context, Suite, not_applicable, register
-from .task import _paired_accuracy, correctness, task_rows
+from .task import correctness, paired_figure, task_rows
 
 
 def slice_members(examples: list, spec: dict[str, Any], max_values: int) -> dict[str, list[int]]:
@@ -55,7 +56,7 @@ class SlicesSuite(Suite):
     title = "Slices"
     why = "A better average can hide a kind of request that got worse; per-slice deltas show it before users do."
     version = 1
-    metrics = ("accuracy", "exact_match")
+    metrics = ("accuracy", "exact_match", "field_f1", "final_answer", "chrf")
 
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         rows = task_rows(ctx)
@@ -70,13 +71,13 @@ class SlicesSuite(Suite):
                 groups[f"label={lab}"] = [i for i, ex in enumerate(examples) if ex.label == lab]
         for spec in params.get("slices") or []:
             groups.update(slice_members(examples, spec, int(params.get("max_values", 20))))
-        overall = _paired_accuracy(done["base"], done["tuned"], ctx.seed)
+        overall = paired_figure(done["base"], done["tuned"], ctx.seed)
         metrics: dict[str, Any] = {}
         table = []
         for slice_name, idx in groups.items():
             entry = {"slice": slice_name, "n": len(idx), "share": round(len(idx) / max(len(examples), 1), 4)}
             if len(idx) >= min_n:
-                m = _paired_accuracy(done["base"][idx], done["tuned"][idx], ctx.seed)
+                m = paired_figure(done["base"][idx], done["tuned"][idx], ctx.seed)
                 metrics[f"{slice_name}.{name}"] = {**m, "slice": slice_name, "share": entry["share"]}
                 entry.update(base=m["base"], tuned=m["tuned"], delta=m["delta"], interval=m["interval"], p=m["p"])
             else:

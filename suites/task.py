@@ -94,8 +94,9 @@ def exact_match(tok, generated: list[list[int]], refs: list[str]) -> np.ndarray:
 
 
 def correctness(ctx: Context, rows: list) -> dict[str, Any]:
-    """Per row, whether base and tuned got the task right (the task suite's metric, from its cache):
-    classification by label log-likelihood, generative by exact match of the greedy answer."""
+    """Per row, how well base and tuned did the task (the task suite's scores, from its cache):
+    classification right or wrong by label log-likelihood; generative by the headline figure of the
+    kind of output (HEADLINE: exact or final-answer match, field F1 for JSON, chrF for free text)."""
     key = TASK_KEY
     if ctx.shape == "classification":
         s = classification_scores(ctx, rows, key)
@@ -104,8 +105,21 @@ def correctness(ctx: Context, rows: list) -> dict[str, Any]:
         return {"examples": s["examples"], "metric": "accuracy", **ok}
     refs = [ex.output or "" for ex in rows]
     gen = generate_both(ctx, key, [generation_prompt(ctx, ex) for ex in rows], max_new_tokens(ctx, refs))
-    return {"examples": list(rows), "metric": "exact_match",
-            **{side: exact_match(ctx.pair.tokenizer, gen[side], refs) for side in gen}}
+    kind = task_output_kind(refs)
+    return {"examples": list(rows), "metric": HEADLINE[kind],
+            **{side: headline_scores(kind, decoded(ctx.pair.tokenizer, gen[side]), refs, ctx.task_params)
+               for side in gen}}
+
+
+def paired_figure(base: np.ndarray, tuned: np.ndarray, seed: int) -> dict[str, Any]:
+    """Base vs tuned on the same rows: right/wrong rows as a paired accuracy with McNemar's p, scores
+    in [0, 1] (field F1, chrF) as a paired mean difference."""
+    base, tuned = np.asarray(base), np.asarray(tuned)
+    if base.dtype == bool:
+        return _paired_accuracy(base, tuned.astype(bool), seed)
+    m = stats.paired_mean_delta(base.astype(float), tuned.astype(float), seed=seed)
+    return metric(m["base"], m["tuned"], m["delta"], m["interval"], None, m["n"], interval_of="delta",
+                  higher_is_better=True)
 
 
 def _paired_accuracy(base_ok: np.ndarray, tuned_ok: np.ndarray, seed: int) -> dict[str, Any]:

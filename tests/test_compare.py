@@ -325,8 +325,11 @@ def test_free_text_task_is_measured_and_gated_on_chrf_not_exact_match(made, tmp_
     prompt, reference and both answers side by side."""
     rows = [{"prompt": f"customer <b>{w}</b> asks where the parcel is", "completion": f"Hello {w}, your parcel is on its way and arrives soon."}
             for w in WORDS]
-    r = compare(made["tiny"], made["root"] / "collapsed", rows, rows[:6], cache="", suites=["task", "baselines"],
-                out=tmp_path / "o", policy={"suites": {"baselines": {"params": {"k": 2}}}})
+    policy = {"suites": {"baselines": {"params": {"k": 2}},
+                         "slices": {"params": {"min_n": 2, "slices": [{"name": "parcel", "regex": "parcel"}]}},
+                         "overfitting": {"params": {"max_items": 6, "extraction_items": 6}}}}
+    r = compare(made["tiny"], made["root"] / "collapsed", rows, rows[:6], cache="",
+                suites=["task", "baselines", "slices", "overfitting"], out=tmp_path / "o", policy=policy)
     task = r["suites"]["task"]
     assert task["info"]["output_kind"] == "free_text" and task["info"]["headline"] == "chrf"
     assert {"exact_match", "chrf", "rouge_l", "length_ratio", "format_match"} <= set(task["metrics"])
@@ -340,5 +343,11 @@ def test_free_text_task_is_measured_and_gated_on_chrf_not_exact_match(made, tmp_
     assert b["info"]["metric"] == "chrf" and b["metrics"]["best.chrf"]["n"] == 6 and b["metrics"]["best.chrf"]["p"] is None
     for row in task["rows"]:
         assert {"prompt", "reference", "base", "tuned", "change"} <= set(row)
+    # Slices and the overfitting gap judge the rows by chrF too, not by exact match.
+    sl = r["suites"]["slices"]
+    assert sl["info"]["metric"] == "chrf" and "parcel.chrf" in sl["metrics"] and "worst.chrf" in sl["metrics"]
+    assert sl["info"]["overall"]["base"] == pytest.approx(task["metrics"]["chrf"]["base"])
+    gap = r["suites"]["overfitting"]["metrics"]["score_gap"]
+    assert gap["score"] == "chrf" and gap["n"] == [6, 6] and 0 <= gap["train_score"] <= 1
     page = (tmp_path / "o" / "report.html").read_text()
     assert "Answers side by side" in page and "&lt;b&gt;parcel&lt;/b&gt;" in page and "<b>parcel</b>" not in page
