@@ -1,4 +1,5 @@
-"""A generative fine-tune end to end with the built-in model (issue 19): structured extraction.
+"""A generative fine-tune end to end with the built-in model (issue 19): structured extraction, and
+replies in a house style.
 
 The shipped extraction example (examples/orders/, chat form: a system prompt naming the keys, the
 customer's message, the JSON answer) is audited; the audit's cleaning (harness/clean.py) drops the
@@ -10,6 +11,7 @@ audit's cleaning show up in the task figures? Reported as measured, whichever wa
 
     python bench/bench_generative.py              # both runs, 150 rows each (about 30 minutes on 2 cores)
     python bench/bench_generative.py --only clean --rows 200 --eval-rows 100
+    python bench/bench_generative.py --example replies --only clean --rows 150   # examples/replies: free text
 
 One process at a time (two torch processes on 2 cores slow each other several-fold). Every run appends
 a JSON line to bench/bench_generative.jsonl; bench/RESULTS_generative.md is rewritten from the newest
@@ -29,17 +31,22 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / "results" / "generative"
 LOG = HERE / "bench_generative.jsonl"
-EXAMPLE = ROOT / "examples" / "orders"
+EXAMPLES = {"orders": ROOT / "examples" / "orders", "replies": ROOT / "examples" / "replies"}
 BASE = "smollm2-135m-instruct"
 
 
-def _audit_and_clean() -> dict:
+def _clean_dir(example: str) -> Path:
+    return WORK / ("clean" if example == "orders" else f"{example}-clean")
+
+
+def _audit_and_clean(example: str) -> dict:
     sys.path.insert(0, str(ROOT))
     import harness
     from harness.clean import clean
 
-    audit = harness.audit(str(EXAMPLE / "train_chat.jsonl"), str(EXAMPLE / "eval_chat.jsonl"))
-    summary = clean(EXAMPLE / "train_chat.jsonl", audit, WORK / "clean")
+    where = EXAMPLES[example]
+    audit = harness.audit(str(where / "train_chat.jsonl"), str(where / "eval_chat.jsonl"))
+    summary = clean(where / "train_chat.jsonl", audit, _clean_dir(example))
     return {"raw_verdict": audit["verdict"], "kept": summary["kept"], "removed": summary["removed"],
             "by_check": summary["by_check"]}
 
@@ -63,9 +70,9 @@ def figures(results: dict) -> dict:
             "baselines_info": {k: base_line.get("info", {}).get(k) for k in ("prompt_tokens", "summary", "sampled")}}
 
 
-def run(name: str, train: Path, rows: int, epochs: int, fast: bool, eval_rows: int | None) -> dict:
+def run(name: str, example: str, train: Path, rows: int, epochs: int, fast: bool, eval_rows: int | None) -> dict:
     out = WORK / name
-    config = {"base": BASE, "train": str(train), "eval": str(EXAMPLE / "eval_chat.jsonl"), "out": str(out / "run"),
+    config = {"base": BASE, "train": str(train), "eval": str(EXAMPLES[example] / "eval_chat.jsonl"), "out": str(out / "run"),
               "allow_failed_audit": True, "fast_compare": fast,
               "train_config": {"epochs": epochs, "max_seq_len": 256, **({"eval_max_rows": eval_rows} if eval_rows else {})}}
     out.mkdir(parents=True, exist_ok=True)
@@ -78,7 +85,7 @@ def run(name: str, train: Path, rows: int, epochs: int, fast: bool, eval_rows: i
         return {"run": name, "error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
     pipe = json.loads((out / "run" / "pipeline.json").read_text())
     results = json.loads((out / "run" / "compare" / "results.json").read_text())
-    return {"run": name, "rows": rows, "epochs": epochs, "fast": fast, "eval_max_rows": eval_rows, "wall_s": round(wall, 1),
+    return {"run": name, "example": example, "rows": rows, "epochs": epochs, "fast": fast, "eval_max_rows": eval_rows, "wall_s": round(wall, 1),
             "stages": {k: v.get("seconds") for k, v in pipe["stages"].items()}, "verdict": pipe["verdict"],
             "reasons": pipe.get("reasons"), **figures(results),
             "suite_seconds": {s: v.get("seconds") for s, v in results["suites"].items()},
@@ -95,7 +102,8 @@ def recompare(name: str) -> dict | None:
     run_dir = WORK / name / "run"
     if old is None or not (run_dir / "adapter" / "manifest.json").is_file():
         return None
-    results = harness.compare(BASE, run_dir / "adapter", WORK / name / "train.jsonl", EXAMPLE / "eval_chat.jsonl",
+    results = harness.compare(BASE, run_dir / "adapter", WORK / name / "train.jsonl",
+                              EXAMPLES[old.get("example", "orders")] / "eval_chat.jsonl",
                               cache=run_dir / "cache.sqlite", fast=old["fast"])
     return {**old, "verdict": results["verdict"], **figures(results),
             "recompared": time.strftime("%Y-%m-%d %H:%M")}
@@ -107,16 +115,16 @@ def table() -> str:
         if line.strip():
             rec = json.loads(line)
             latest[rec["run"]] = rec
-    lines = ["# Structured extraction end to end (issue 19)", "",
-             "`python bench/bench_generative.py` (every run in bench/bench_generative.jsonl): examples/orders in chat "
-             "form, built-in SmolLM2-135M-Instruct, 2 cores, `harness run` (audit, train, compare with every suite, "
+    lines = ["# Generative fine-tunes end to end (issue 19)", "",
+             "`python bench/bench_generative.py [--example replies]` (every run in bench/bench_generative.jsonl): "
+             "examples/orders (extraction to JSON) or examples/replies (replies in a house style) in chat form, built-in SmolLM2-135M-Instruct, 2 cores, `harness run` (audit, train, compare with every suite, "
              "gate). Task figures on the held-out rows, base -> tuned, paired delta [95% interval], n.", ""]
     fmt = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
     for name, r in latest.items():
         if "error" in r:
             lines += [f"## {name}: error", "", r["error"], ""]
             continue
-        lines += [f"## {name} ({r['rows']} training rows, {r['epochs']} epochs, per-epoch eval on "
+        lines += [f"## {name}: examples/{r.get('example', 'orders')} ({r['rows']} training rows, {r['epochs']} epochs, per-epoch eval on "
                   f"{r.get('eval_max_rows') or 'the default'} rows{', --fast compare' if r['fast'] else ''})", "",
                   *([f"(Figures re-computed from the run's cache on {r['recompared']}; times are the run's.)", ""]
                     if r.get("recompared") else []),
@@ -146,7 +154,7 @@ def cleaning_effect(latest: dict[str, dict]) -> list[str]:
     out = []
     for name, clean in latest.items():
         raw = latest.get(name.replace("clean-", "raw-"))
-        if not name.startswith("clean-") or raw is None or not clean.get("row_scores") or not raw.get("row_scores"):
+        if "clean-" not in name or raw is None or not clean.get("row_scores") or not raw.get("row_scores"):
             continue
         a, b = clean["row_scores"], raw["row_scores"]
         at = {row: v for row, v in zip(b["rows"], b["tuned"])}
@@ -162,6 +170,8 @@ def cleaning_effect(latest: dict[str, dict]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--example", choices=list(EXAMPLES), default="orders",
+                    help="orders: extraction to JSON; replies: support replies in a house style (free text)")
     ap.add_argument("--only", action="append", choices=["clean", "raw"])
     ap.add_argument("--rows", type=int, default=200)
     ap.add_argument("--epochs", type=int, default=2)
@@ -178,13 +188,13 @@ def main(argv: list[str] | None = None) -> int:
                 with LOG.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps(rec) + "\n")
         args.only = []
-    cleaning = _audit_and_clean() if args.only != [] else None
+    cleaning = _audit_and_clean(args.example) if args.only != [] else None
     print(json.dumps(cleaning), flush=True)
-    sources = {"clean": WORK / "clean" / "train.jsonl", "raw": EXAMPLE / "train_chat.jsonl"}
+    sources = {"clean": _clean_dir(args.example) / "train.jsonl", "raw": EXAMPLES[args.example] / "train_chat.jsonl"}
     for source in ["clean", "raw"] if args.only is None else args.only:
-        name = f"{source}-{args.rows}rows"
+        name = f"{source}-{args.rows}rows" if args.example == "orders" else f"{args.example}-{source}-{args.rows}rows"
         train = _first(sources[source], args.rows, WORK / name / "train.jsonl")
-        rec = {**run(name, train, args.rows, args.epochs, not args.full, args.eval_rows), "cleaning": cleaning}
+        rec = {**run(name, args.example, train, args.rows, args.epochs, not args.full, args.eval_rows), "cleaning": cleaning}
         with LOG.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(rec) + "\n")
         print(json.dumps({k: rec.get(k) for k in ("run", "verdict", "wall_s", "error")}), flush=True)

@@ -50,9 +50,15 @@ class Boilerplate(GenerativeCheck):
             if last and last != normalize_loose(out) and last != first:
                 edges[("closing", last)].append(i)
         repeated = repeated_rows = 0
+        house: list[dict] = []
         for (where, phrase), members in sorted(edges.items(), key=lambda kv: -len(kv[1])):
             prompts = {normalize_loose(rows[i][1]) for i in members}
             if len(members) < min_rows or len(prompts) < min_rows or len(re.findall(r"[^\W\d_]{2,}", phrase)) < min_words:
+                continue
+            if len(members) >= float(params["house_style_share"]) * n:
+                # Most answers carry it: the voice the set teaches (a house sign-off), not text pasted
+                # onto some answers. Said in the info; a reviewer decides whether it is wanted.
+                house.append({"where": where, "phrase": phrase, "rows": len(members), "share": round(len(members) / n, 4)})
                 continue
             repeated += 1
             repeated_rows += len(members)
@@ -68,10 +74,17 @@ class Boilerplate(GenerativeCheck):
             if parse_json(out) is None and len(re.findall(r"[^\W\d_]{2,}", key)) >= int(params["min_answer_words"]):
                 by_answer[key].append(i)
         groups = grouped = 0
+        words_of = lambda text: set(re.findall(r"[^\W\d_]{3,}", text.casefold()))  # noqa: E731
+        answer_words = Counter(w for _, _, out in rows for w in words_of(out))
         for key, members in sorted(by_answer.items(), key=lambda kv: -len(kv[1])):
             prompts = Counter(normalize_loose(rows[i][1]) for i in members)
             if len(prompts) < 2:
                 continue  # the same prompt twice: a duplicate, the duplicate checks' finding
+            # The answer names something every one of its prompts names and few answers do (the same
+            # product, in a quarter of the answers at most): it read the questions, which deserve one reply.
+            rare = {w for w in words_of(rows[members[0]][2]) if answer_words[w] <= 0.25 * n}
+            if rare and all(rare & words_of(rows[i][1]) for i in members):
+                continue
             groups += 1
             grouped += len(members)
             flagged.update(members)
@@ -83,7 +96,7 @@ class Boilerplate(GenerativeCheck):
                      "repeated_phrase_rows": repeated_rows, "identical_answer_groups": groups,
                      "identical_answer_rows": grouped, "flagged_rows": len(flagged), "flagged_rate": len(flagged) / n},
             findings=findings[:limit],
-            info={"refusal_patterns": list(params["refusal_patterns"]), "findings_total": len(findings),
+            info={"refusal_patterns": list(params["refusal_patterns"]), "findings_total": len(findings), "house_style": house,
                   "repeated": "an opening (first sentence) or closing (last line) shared by at least "
                               f"{min_rows} answers to different prompts, with at least {min_words} words"})
 

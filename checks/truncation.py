@@ -27,11 +27,19 @@ class Truncation(GenerativeCheck):
         usual = float(params["usual_share"])
         outs = [out.strip() for _, _, out in rows]
         fams = [family(o) for o in outs]
-        prose = [i for i, f in enumerate(fams) if f in ("prose", "list")]
-        # The set's habit: answers end in punctuation, or in a final line most of them share.
-        pattern, _ = final_line_pattern([outs[i] for i in prose], usual)
-        proper = [i for i in prose if _ends_well(outs[i]) or (pattern and final_line(outs[i]) == pattern)]
+        # The set's habit, per format family (prose, lists): answers end in punctuation, or in a final
+        # line most of them share. A family too rare to have a habit (a few bullet lists among prose
+        # replies) is output_format's finding, not a cut-off.
+        min_family = int(params["min_family_rows"])
+        by_family = {f: [i for i, g in enumerate(fams) if g == f] for f in ("prose", "list")}
+        prose = [i for members in by_family.values() if len(members) >= min_family for i in members]
+        patterns = {f: final_line_pattern([outs[i] for i in members], usual)[0] for f, members in by_family.items()}
+        pattern = patterns["prose"] or patterns["list"]
+        proper = [i for i in prose if _ends_well(outs[i]) or (patterns[fams[i]] and final_line(outs[i]) == patterns[fams[i]])
+                  # the usual final line is there, with more after it (a pasted signature): not cut off
+                  or (patterns[fams[i]] and _has_line(outs[i], patterns[fams[i]]))]
         ending_share = len(proper) / len(prose) if prose else 1.0
+        prose_set, proper_set = set(prose), set(proper)
         findings, kinds = [], Counter()
         lengths = Counter()
         for i, o in enumerate(outs):
@@ -42,9 +50,9 @@ class Truncation(GenerativeCheck):
                     reason = ("broken_json", f"JSON cut off: {depth} unclosed bracket{'s' * (len(depth) > 1)} ({''.join(depth)})")
             elif o.startswith("```") and o.count("```") % 2:
                 reason = ("unclosed", "code block opened and never closed")
-            elif i in prose and i not in proper and ending_share >= usual:
+            elif i in prose_set and i not in proper_set and ending_share >= usual:
                 tail = o[-30:].replace("\n", " ")
-                habit = f"'{pattern}' or final punctuation" if pattern else "final punctuation"
+                habit = f"'{patterns[fams[i]]}' or final punctuation" if patterns[fams[i]] else "final punctuation"
                 reason = ("no_ending", f"ends without {habit} ('...{tail}'), which {ending_share:.0%} of answers have")
             if reason:
                 kinds[reason[0]] += 1
@@ -64,6 +72,11 @@ class Truncation(GenerativeCheck):
             findings=findings[:int(params["max_findings"])],
             info={"final_line": pattern, "prose_rows": len(prose), "length_limit": limit if at >= int(params["min_rows_at_limit"]) else None,
                   "findings_total": len(findings)})
+
+
+def _has_line(text: str, line: str) -> bool:
+    """`line` (a final-line pattern) is one of the text's earlier lines."""
+    return any(final_line(ln) == line for ln in text.splitlines()[:-1] if ln.strip())
 
 
 def _ends_well(text: str) -> bool:

@@ -265,12 +265,17 @@ def make(seed: int = 0, train_rows: int = 600, eval_rows: int = 150) -> dict:
         a = dict(train[i]["_answer"])
         a["issue_type"] = rnd.choice([x for x in ISSUES if x != a["issue_type"]])
         extra.append(({"prompt": train[i]["prompt"], "completion": as_json(a)}, "conflict", i))
-    # Eval rows leaked into train: verbatim, and with a greeting added.
+    return assemble(train, eval_, extra, truth, rnd)
+
+
+def assemble(train: list[dict], eval_: list[dict], extra: list[tuple[dict, str, int]], truth: dict,
+             rnd: random.Random) -> dict:
+    """Leak 8 eval rows into train (verbatim, and with a greeting added), insert them and the extra rows
+    at random places, and turn the truth's row numbers into the lines of the written file."""
     for j in rnd.sample(range(len(eval_)), 8):
         ev = eval_[j]
         prompt = ev["prompt"] if len(extra) % 2 else rnd.choice(["Hello again. ", "Hi, "]) + ev["prompt"]
         extra.append(({"prompt": prompt, "completion": ev["completion"]}, "leak", j))
-
     final: list[tuple[dict, str, int]] = [(r, "natural", i) for i, r in enumerate(train)]
     for item in extra:
         final.insert(rnd.randrange(len(final) + 1), item)
@@ -290,29 +295,30 @@ def make(seed: int = 0, train_rows: int = 600, eval_rows: int = 150) -> dict:
     return {"train": rows, "eval": eval_, "truth": truth}
 
 
-def to_chat(row: dict) -> dict:
-    return {"messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": row["prompt"]},
+def to_chat(row: dict, system: str = SYSTEM_PROMPT) -> dict:
+    return {"messages": [{"role": "system", "content": system}, {"role": "user", "content": row["prompt"]},
                          {"role": "assistant", "content": row["completion"]}]}
 
 
-def write(out: Path, made: dict) -> None:
+def write(out: Path, made: dict, system: str = SYSTEM_PROMPT) -> None:
+    """train/eval as prompt-completion and chat (with `system`), and truth.json."""
     out.mkdir(parents=True, exist_ok=True)
     for name, rows in (("train", made["train"]), ("eval", made["eval"])):
         (out / f"{name}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        (out / f"{name}_chat.jsonl").write_text("".join(json.dumps(to_chat(r), ensure_ascii=False) + "\n" for r in rows),
-                                                encoding="utf-8")
+        (out / f"{name}_chat.jsonl").write_text("".join(json.dumps(to_chat(r, system), ensure_ascii=False) + "\n"
+                                                        for r in rows), encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(made["truth"], indent=1) + "\n", encoding="utf-8")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="examples/orders")
+def main(make=make, default_out: str = "examples/orders", system: str = SYSTEM_PROMPT, doc: str = __doc__) -> None:
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--out", default=default_out)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--train-rows", type=int, default=600)
     ap.add_argument("--eval-rows", type=int, default=150)
     args = ap.parse_args()
     made = make(args.seed, args.train_rows, args.eval_rows)
-    write(Path(args.out), made)
+    write(Path(args.out), made, system)
     print(f"wrote {len(made['train'])} train and {len(made['eval'])} eval rows to {args.out}")
 
 

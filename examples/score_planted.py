@@ -6,6 +6,9 @@
 
     harness audit examples/orders/train.jsonl --eval examples/orders/eval.jsonl --out /tmp/o
     python examples/score_planted.py /tmp/o/audit.json examples/orders/truth.json
+
+    harness audit examples/replies/train_chat.jsonl --eval examples/replies/eval_chat.jsonl --out /tmp/r
+    python examples/score_planted.py /tmp/r/audit.json examples/replies/truth.json
 """
 
 from __future__ import annotations
@@ -90,7 +93,8 @@ def score(result: dict, truth: dict) -> dict[str, float]:
 
 
 def score_generative(result: dict, truth: dict) -> dict[str, float]:
-    """The extraction example (examples/make_orders.py): the generative checks, conflicts and leakage."""
+    """The generative examples (examples/make_orders.py, make_replies.py): the generative checks,
+    conflicts and leakage."""
     out: dict[str, float] = {}
     boiler = {b["line"] for b in truth["boilerplate"]}
     planted = {
@@ -99,7 +103,8 @@ def score_generative(result: dict, truth: dict) -> dict[str, float]:
                           {d["line"] for d in truth["format_drift"]} | boiler | set(truth["truncated"])),
         "truncation": (set(truth["truncated"]), set(truth["truncated"])),
         "unsupported_values": ({u["line"] for u in truth["unsupported"]}, {u["line"] for u in truth["unsupported"]}),
-        "boilerplate": (boiler, boiler),
+        # canned answers planted as format drift (the replies' bullet lists) repeat across prompts too
+        "boilerplate": (boiler, boiler | {d["line"] for d in truth["format_drift"]}),
     }
     for check, (want, allowed) in planted.items():
         flagged = set().union(*(_lines(f) for f in _findings(result, check))) if _findings(result, check) else set()

@@ -1,6 +1,6 @@
 """The generative checks (output_format, truncation, unsupported_values, boilerplate) on hand-made
-cases, and scored on the planted extraction example (examples/make_orders.py) against the issue's
-targets (recall >= 0.95, precision >= 0.9 per check)."""
+cases, and scored on the planted extraction and reply examples (examples/make_orders.py,
+make_replies.py) against the issue's targets (recall >= 0.95, precision >= 0.9 per check)."""
 
 import json
 
@@ -173,6 +173,34 @@ def test_boilerplate_ignores_a_shared_final_line_format_and_identical_json():
     assert check(run(same), "boilerplate")["summary"]["identical_answer_groups"] == 0
 
 
+def test_boilerplate_lists_a_house_sign_off_as_style_and_keeps_grounded_identical_replies():
+    """The sign-off under most replies is the voice the set teaches, not pasted text; two customers
+    asking about the same product get the same reply rightly; one agent's phone signature is boilerplate."""
+    products = ["Quill tablet", "Wren kettle", "Sable chair", "Echo speaker", "Orbit earbuds"]
+    rows = [{"prompt": f"Customer {i}: my {products[i % 5]} broke, ticket {i}",
+             "completion": f"Hi there,\n\nSorry about your {products[i % 5]}, ticket {i}. A new one ships today.\n\n"
+                           "Warm regards,\nThe Parcelly Care team"} for i in range(40)]
+    for i in (3, 9, 14, 22, 27):
+        rows[i]["completion"] += "\n\nSent from my iPhone"
+    rows[31]["completion"] = rows[30]["completion"] = ("Hi there,\n\nSorry about your Wren kettle. A new one ships today."
+                                                       "\n\nWarm regards,\nThe Parcelly Care team")
+    rows[30]["prompt"], rows[31]["prompt"] = "My wren kettle leaks", "The Wren kettle I got is cracked"
+    res = check(run(rows), "boilerplate")
+    assert [(f["kind"], sorted(r["line"] for r in f["rows"])) for f in res["findings"]] == \
+        [("repeated_closing", [4, 10, 15, 23, 28])]
+    assert res["info"]["house_style"] == [{"where": "closing", "phrase": "the parcelly care team", "rows": 35,
+                                          "share": 0.875}]
+
+
+def test_truncation_leaves_a_pasted_signature_and_rare_lists_to_the_other_checks():
+    rows = [{"prompt": f"case {i}", "completion": f"Hi there,\n\nYour refund {i} is on its way.\n\nWarm regards,\nThe Care team"}
+            for i in range(40)]
+    rows[3]["completion"] += "\n\nSent from my iPhone"       # the ending is there, with more after it
+    rows[7]["completion"] = "- Refund started\n- 3-5 working days"  # a rare list: output_format's finding
+    rows[11]["completion"] = "Hi there,\n\nYour refund 11 is on"  # cut off
+    assert lines(check(run(rows), "truncation")) == [12]
+
+
 # ---- label_conflicts on JSON answers -----------------------------------------------------------------
 
 def test_conflicts_compare_json_answers_field_by_field():
@@ -193,21 +221,31 @@ TARGETS = {f"{c}.{m}": (0.95 if m == "recall" else 0.9) for c in
            for m in ("recall", "precision")}
 
 
+def _planted(tmp_path_factory, name: str, form: str):
+    generator = __import__(f"make_{name}")
+    out = tmp_path_factory.mktemp(name)
+    made = generator.make(seed=0)
+    generator.write(out, made)
+    return out, made["truth"], harness.audit(str(out / f"train{form}.jsonl"), str(out / f"eval{form}.jsonl"))
+
+
 @pytest.fixture(scope="module")
 def orders_audit(tmp_path_factory):
-    import make_orders
-
-    out = tmp_path_factory.mktemp("orders")
-    made = make_orders.make(seed=0)
-    make_orders.write(out, made)
-    return out, made["truth"], harness.audit(str(out / "train.jsonl"), str(out / "eval.jsonl"))
+    return _planted(tmp_path_factory, "orders", "")
 
 
+@pytest.fixture(scope="module")
+def replies_audit(tmp_path_factory):
+    """The reply-style example in chat form: a house sign-off under every natural reply."""
+    return _planted(tmp_path_factory, "replies", "_chat")
+
+
+@pytest.mark.parametrize("example", ["orders", "replies"])
 @pytest.mark.parametrize("metric", list(TARGETS))
-def test_orders_quality_target(orders_audit, metric):
-    _, truth, result = orders_audit
+def test_planted_quality_target(request, example, metric):
+    _, truth, result = request.getfixturevalue(f"{example}_audit")
     got = score_planted.score(result, truth)[metric]
-    assert got >= TARGETS[metric], f"{metric} = {got:.3f} < {TARGETS[metric]}"
+    assert got >= TARGETS[metric], f"{example}: {metric} = {got:.3f} < {TARGETS[metric]}"
 
 
 def test_orders_generator_is_deterministic_and_matches_the_shipped_example(orders_audit):
@@ -223,6 +261,13 @@ def test_orders_chat_form_gives_the_same_generative_findings(orders_audit):
     chat = harness.audit(str(out / "train_chat.jsonl"), str(out / "eval_chat.jsonl"))
     for name in ("output_format", "truncation", "unsupported_values", "boilerplate"):
         assert lines(check(chat, name)) == lines(check(result, name)), name
+
+
+def test_replies_generator_matches_the_shipped_example(replies_audit):
+    out, truth, _ = replies_audit
+    shipped = ROOT / "examples" / "replies"
+    assert (out / "train_chat.jsonl").read_bytes() == (shipped / "train_chat.jsonl").read_bytes()
+    assert json.loads((shipped / "truth.json").read_text()) == truth
 
 
 def test_lists_among_prose_are_a_variant_unless_rare():
