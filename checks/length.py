@@ -1,11 +1,17 @@
 """Rows longer than the trainer's max_seq_len are silently truncated (often cutting off the very
-completion being taught); empty outputs teach nothing; extreme outliers dominate padding and memory."""
+completion being taught); empty outputs teach nothing; extreme outliers dominate padding and memory.
+A preference row is as long as its prompt with the longer of its two answers."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .base import Check, CheckResult, register
+
+
+def longer(output: str | None, rejected: str | None) -> str | None:
+    """The longer of a preference row's answers (the output alone for other rows)."""
+    return output if rejected is None or (output is not None and len(output) >= len(rejected)) else rejected
 
 
 @register
@@ -24,8 +30,8 @@ class Length(Check):
         for split in data.splits:
             rows = data.rows(split)
             rows_of[split] = rows
-            per_split_tokens[split] = np.array([row_tokens(count, ex.input, ex.output, ex.label) for ex in rows],
-                                               dtype=np.int64)
+            per_split_tokens[split] = np.array([row_tokens(count, ex.input, longer(ex.output, ex.rejected), ex.label)
+                                                for ex in rows], dtype=np.int64)
         values = {s: np.unique(t, return_counts=True) for s, t in per_split_tokens.items()}
         limits = {s: _limit(v, c, float(params["outlier_iqr"])) for s, (v, c) in values.items() if len(v)}
         max_len = int(data.policy["max_seq_len"])
@@ -51,14 +57,15 @@ class Length(Check):
 
             for pdf in batches:
                 outputs, labels = values(pdf, "output"), values(pdf, "label")
-                t = [row_tokens(count, i, o, lab) for i, o, lab in zip(values(pdf, "input"), outputs, labels)]
+                longest = [longer(o, r) for o, r in zip(outputs, values(pdf, "rejected"))]
+                t = [row_tokens(count, i, o, lab) for i, o, lab in zip(values(pdf, "input"), longest, labels)]
                 empty = [o is not None and _empty(o) for o in outputs]
                 yield pd.DataFrame({"line": pdf["line"], "tokens": t, "empty": empty})
 
         max_len = int(data.policy["max_seq_len"])
         values, limits, flagged = {}, {}, {}
         for split in data.splits:
-            frame = (data.frame(split).select("line", "input", "output", "label")
+            frame = (data.frame(split).select("line", "input", "output", "label", "rejected")
                      .mapInPandas(tokens, "line long, tokens long, empty boolean").cache())
             table = frame.groupBy("tokens").count().orderBy("tokens").collect()
             v = np.array([r.tokens for r in table], dtype=np.int64)

@@ -14,10 +14,29 @@ from .io import json_text, write_files_atomic, write_json_atomic, write_text_ato
 from .reports.html import render_html
 
 
-def write_audit(directory: str | Path, result: dict[str, Any]) -> Path:
-    """DIR/audit.json and DIR/report.html; returns the audit.json path."""
+def with_row_text(docs: dict[str, Any], row_text: bool = True) -> dict[str, Any]:
+    """The documents plus the flagged rows' text (masked, shortened) for the report, unless asked not to."""
+    if row_text and isinstance(docs.get("audit"), dict):
+        from .row_text import row_texts
+
+        return {**docs, "row_text": row_texts(docs["audit"], _shown_rows(docs["audit"]))}
+    return docs
+
+
+def _shown_rows(audit: dict[str, Any]) -> set[tuple[str, int]]:
+    """The rows the report lists (its caps per check and per finding): the only ones worth reading back."""
+    from .reports.view import MAX_FINDINGS, MAX_ROWS_PER_FINDING
+
+    return {(r["split"], r["line"]) for c in audit["checks"] for f in (c.get("findings") or [])[:MAX_FINDINGS]
+            for r in (f.get("rows") or [])[:MAX_ROWS_PER_FINDING]}
+
+
+def write_audit(directory: str | Path, result: dict[str, Any], row_text: bool = True) -> Path:
+    """DIR/audit.json and DIR/report.html (with the flagged rows' text unless `row_text` is off); returns
+    the audit.json path."""
     directory = Path(directory)
-    path, _ = write_files_atomic(directory, {"audit.json": json_text(result), "report.html": render_html({"audit": result})})
+    page = render_html(with_row_text({"audit": result}, row_text))
+    path, _ = write_files_atomic(directory, {"audit.json": json_text(result), "report.html": page})
     return path
 
 
@@ -52,26 +71,26 @@ def adapter_documents(directory: Path, manifest: dict[str, Any]) -> None:
     if isinstance(audit, dict) and audit.get("schema") == "harness.audit/1":
         docs["audit"] = audit
     try:
-        write_text_atomic(directory / "report.html", render_html(docs))
+        write_text_atomic(directory / "report.html", render_html(with_row_text(docs)))
     except Exception as exc:  # noqa: BLE001
         print(f"harness: warning: the training report could not be written ({type(exc).__name__}: {exc})",
               file=sys.stderr)
 
 
-def write_report(docs: dict[str, Any], out: str | Path, fmt: str = "html") -> Path:
+def write_report(docs: dict[str, Any], out: str | Path, fmt: str = "html", row_text: bool = True) -> Path:
     """One report from loaded results (`harness report`): self-contained HTML, or Markdown."""
     if fmt == "md":
         from .reports.markdown import render_markdown
 
         return write_text_atomic(out, render_markdown(docs))
-    return write_text_atomic(out, render_html(docs))
+    return write_text_atomic(out, render_html(with_row_text(docs, row_text)))
 
 
 def write_summary(directory: str | Path, name: str, summary: dict[str, Any], docs: dict[str, Any]) -> dict[str, Any]:
     """A pipeline's (or demo's) DIR/report.html from every stage's results, then DIR/<name> with the
     summary and the report's path."""
     directory = Path(directory)
-    write_text_atomic(directory / "report.html", render_html(docs))
+    write_text_atomic(directory / "report.html", render_html(with_row_text(docs)))
     summary["report"] = str(directory / "report.html")
     write_json_atomic(directory / name, summary)
     return summary

@@ -59,6 +59,10 @@ class AuditData(SplitView):
         """(ref, input, output) of the rows of `split` that have an output: what the generative checks read."""
         return [(ex.ref, ex.input, ex.output) for ex in self.rows(split) if ex.output is not None]
 
+    def answer_pairs(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
+        """(ref, chosen, rejected) of a preference split's rows."""
+        return [(ex.ref, ex.output or "", ex.rejected or "") for ex in self.rows(split) if self.shape == "preference"]
+
     @cached_property
     def normalized(self) -> dict[str, list[str]]:
         return {s: [normalize(ex.input) for ex in self.rows(s)] for s in self.splits}

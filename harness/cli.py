@@ -22,6 +22,33 @@ def _field(value: str) -> tuple[str, str]:
     return key.strip(), col.strip()
 
 
+def _github_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--github", action="store_true",
+                   help="GitHub Actions: append the Markdown summary to $GITHUB_STEP_SUMMARY and print findings as "
+                        "file:line annotations (on by default when GITHUB_STEP_SUMMARY is set)")
+
+
+def _github(args: argparse.Namespace, docs: dict) -> None:
+    """The step summary and the annotations, when running in GitHub Actions (or asked to)."""
+    if not (args.github or os.environ.get("GITHUB_STEP_SUMMARY")):
+        return
+    from .reports.github import append_summary, audit_annotations, compare_annotations, emit
+    from .reports.markdown import render_markdown
+
+    append_summary(render_markdown(docs))
+    emit(audit_annotations(docs["audit"]) if "audit" in docs else compare_annotations(docs["compare"]))
+
+
+def _data_arguments(p: argparse.ArgumentParser) -> None:
+    """--shape and --field, the same for audit, train and compare (compare: default from the manifest)."""
+    from .data import SHAPES, WRITTEN_AS
+
+    p.add_argument("--shape", choices=["auto", *SHAPES, *WRITTEN_AS],
+                   help="data shape (default: detected from the fields; compare: as the adapter was trained)")
+    p.add_argument("--field", action="append", type=_field, default=[], metavar="NAME=COLUMN",
+                   help="map a canonical field to your column, e.g. --field text=body (repeatable)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .version import __version__
 
@@ -30,14 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     a = sub.add_parser("audit", help="audit training data before fine-tuning",
                        description="Audit training data (and an eval set) before fine-tuning.")
-    a.add_argument("train", help="training data: .jsonl, .json, .csv or .parquet")
+    a.add_argument("train", help="training data: .jsonl (also .gz/.zst), .json, .csv, .parquet, a Hugging Face "
+                                 "save_to_disk directory or hf:NAME[:SPLIT] from the local datasets cache")
     a.add_argument("--eval", dest="eval_path", metavar="EVAL", help="held-out eval data, checked for leakage")
     a.add_argument("--out", default="audit-out", help="output directory for audit.json (default: audit-out)")
     a.add_argument("--policy", help="policy YAML merged over the defaults")
-    a.add_argument("--shape", choices=["auto", "classification", "instruction", "alpaca", "chat"],
-                   help="data shape (default: detected from the fields)")
-    a.add_argument("--field", action="append", type=_field, default=[], metavar="NAME=COLUMN",
-                   help="map a canonical field to your column, e.g. --field text=body (repeatable)")
+    _data_arguments(a)
     a.add_argument("--labels", help="comma-separated allowed labels")
     a.add_argument("--max-seq-len", type=int, help="trainer's max sequence length in tokens")
     a.add_argument("--tokenizer", help="local tokenizer directory for exact token counts")
@@ -45,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the checks run (default: the policy's engine, inprocess)")
     a.add_argument("--spark-master", help="Spark master URL for --engine spark (default local[*])")
     a.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    a.add_argument("--junit", metavar="FILE", help="also write JUnit XML: one test case per check")
+    a.add_argument("--no-row-text", action="store_true",
+                   help="the report shows file:line only, not the flagged rows' text (masked and shortened by default)")
+    a.add_argument("--issues", metavar="FILE", help="also write one row per flagged example (.csv, .parquet or .jsonl)")
+    _github_argument(a)
 
     t = sub.add_parser("train", help="train a LoRA adapter", description="Train a LoRA adapter on a base model.")
     t.add_argument("--base", required=True, help="built-in name (smollm2-135m-instruct), model directory, .gguf or hub id")
@@ -55,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--audit", help="an audit.json; a fail verdict refuses training")
     t.add_argument("--allow-failed-audit", action="store_true", help="train even if the audit failed")
     t.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
+    _data_arguments(t)
     for flag, typ in (("--epochs", int), ("--lr", float), ("--lora-r", int), ("--batch-size", int),
                       ("--max-seq-len", int), ("--seed", int), ("--max-steps", int), ("--eval-max-rows", int)):
         t.add_argument(flag, type=typ)
@@ -81,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="print only the verdict line")
     c.add_argument("--fast", action="store_true",
                    help="seeded samples of fewer items per suite (harness/fast_gate.yaml), for CI; --policy still applies")
+    _data_arguments(c)
+    c.add_argument("--junit", metavar="FILE", help="also write the JUnit XML here (OUT/junit.xml is always written)")
+    _github_argument(c)
 
     p = sub.add_parser("run", help="the whole job: audit, train, compare, gate, report",
                        description="Run audit -> train -> compare -> gate -> report from one pipeline YAML; stages "
@@ -92,12 +126,25 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and report with the built-in SmolLM2 model.")
     d.add_argument("--out", default="demo-out", help="output directory (default demo-out)")
 
+    k = sub.add_parser("clean", help="drop the training rows an audit flagged, into a new file",
+                       description="Write TRAIN without the rows AUDIT flagged (duplicates keep their first row), "
+                                   "and OUT.removed.json listing each removed row's line and check. TRAIN is never "
+                                   "modified.")
+    k.add_argument("audit", help="the audit.json of TRAIN")
+    k.add_argument("train", help="the training data the audit read (JSONL)")
+    k.add_argument("--out", required=True, help="the cleaned JSONL file (written atomically)")
+    k.add_argument("--drop", help="comma-separated checks whose findings remove rows (default: every check that does)")
+    k.add_argument("--keep", help="comma-separated checks whose flagged rows stay")
+    k.add_argument("--dry-run", action="store_true", help="say what would be removed; write nothing")
+
     r = sub.add_parser("report", help="render results as one self-contained HTML file (or Markdown)",
                        description="Render audit.json, an adapter's manifest.json and/or compare's results.json "
                                    "(or directories holding them) as one report.")
     r.add_argument("paths", nargs="+", metavar="PATH", help="result files or directories holding them")
     r.add_argument("--out", required=True, help="output file (written atomically)")
     r.add_argument("--format", choices=["html", "md"], default="html")
+    r.add_argument("--no-row-text", action="store_true",
+                   help="show file:line only, not the flagged rows' text (read back from the audited files by default)")
     return parser
 
 
@@ -161,7 +208,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     writable_file(args.out, input_paths(*args.paths))
     docs = load_results(args.paths)
     try:
-        write_report(docs, args.out, args.format)
+        write_report(docs, args.out, args.format, row_text=not args.no_row_text)
     except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
         # The documents passed their schema check but lack what a report reads: a hand-edited or
         # truncated file, not a bug in the renderer (which is tested on every document the harness writes).
@@ -177,23 +224,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from . import compare
     from .reports.compare_terminal import print_compare
 
-    from .outputs import input_paths, output_lock, writable_dir
+    from .outputs import input_paths, output_lock, writable_dir, writable_file
 
-    writable_dir(args.out, ("results.json", "junit.xml", "report.html"),
-                 input_paths(args.train_path, args.eval_path, args.probes, args.prompts, args.policy))
+    inputs = input_paths(args.train_path, args.eval_path, args.probes, args.prompts, args.policy)
+    writable_dir(args.out, ("results.json", "junit.xml", "report.html"), inputs)
+    if args.junit:
+        writable_file(args.junit, inputs)
     console = Console(width=None if sys.stdout.isatty() else 140)  # CI logs: wide enough for one row per metric
     cache = "" if args.no_cache else args.cache
     with output_lock(args.out), console.status("loading base and adapter...") as status:
         results = compare(args.base, args.adapter, args.train_path, args.eval_path, probes=args.probes,
                           prompts=args.prompts, policy=args.policy, out=args.out,
                           suites=[s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None,
-                          cache=cache, fast=args.fast,
+                          cache=cache, fast=args.fast, shape=None if args.shape in (None, "auto") else args.shape,
+                          fields=dict(args.field) or None,
                           on_suite=lambda name, st: status.update(f"suite {name}: {'running' if st == 'start' else st}..."))
     where = str(Path(args.out) / "results.json")
+    if args.junit:
+        from .io import write_text_atomic
+        from .reports.junit import render_junit
+
+        write_text_atomic(args.junit, render_junit(results))
     if args.quiet:
         console.print(f"verdict: {results['verdict']}  ({where})")
     else:
         print_compare(results, console, where)
+    _github(args, {"compare": results})
     return 1 if results["verdict"] == "fail" else 0
 
 
@@ -205,10 +261,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .policy import load_policy
     from .reports.terminal import print_audit
 
-    from .outputs import input_paths, output_lock, writable_dir
+    from .outputs import input_paths, output_lock, writable_dir, writable_file
 
     policy = load_policy(args.policy)
-    writable_dir(args.out, ("audit.json", "report.html"), input_paths(args.train, args.eval_path, args.policy))
+    inputs = input_paths(args.train, args.eval_path, args.policy)
+    writable_dir(args.out, ("audit.json", "report.html"), inputs)
+    for extra in (args.junit, args.issues):
+        if extra:
+            writable_file(extra, inputs)
     if args.labels:
         policy["labels"] = [x.strip() for x in args.labels.split(",") if x.strip()]
     if args.max_seq_len:
@@ -223,12 +283,43 @@ def cmd_audit(args: argparse.Namespace) -> int:
     with output_lock(args.out), console.status("auditing...") as status:
         result = audit(args.train, args.eval_path, policy, shape=args.shape, fields=dict(args.field),
                        on_check=lambda name, entry: status.update(f"auditing... {name} done"))
-        out = write_audit(args.out, result)
+        out = write_audit(args.out, result, row_text=not args.no_row_text)
+        if args.junit:
+            from .io import write_text_atomic
+            from .reports.junit import render_audit_junit
+
+            write_text_atomic(args.junit, render_audit_junit(result))
+        if args.issues:
+            from .issues import write_issues
+
+            write_issues(result, args.issues)
     if args.quiet:
         console.print(f"verdict: {result['verdict']}  ({out})")
     else:
         print_audit(result, console, str(out))
+    _github(args, {"audit": result})
     return 1 if result["verdict"] == "fail" else 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    import json
+
+    from .clean import clean_file
+    from .outputs import input_paths, writable_file
+
+    writable_file(args.out, input_paths(args.audit, args.train))
+    try:
+        audit = json.loads(Path(args.audit).read_text(encoding="utf-8"))
+        audit["checks"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(args.audit, "not a readable audit.json") from None
+    split = lambda v: [x.strip() for x in v.split(",") if x.strip()] if v else None  # noqa: E731
+    summary = clean_file(args.train, audit, args.out, drop=split(args.drop), keep=split(args.keep), dry_run=args.dry_run)
+    by = ", ".join(f"{c} {n}" for c, n in summary["by_check"].items()) or "nothing flagged"
+    verb = "would remove" if args.dry_run else "removed"
+    print(f"{verb} {summary['removed']} rows ({by}); kept {summary['kept']}"
+          + ("" if args.dry_run else f": {args.out} (removed rows: {args.out}.removed.json)"))
+    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -240,7 +331,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     console = Console(quiet=os.environ.get("RANK", "0") != "0")  # one launcher, one voice: rank 0 speaks
     overrides = {"epochs": args.epochs, "lr": args.lr, "lora_r": args.lora_r, "batch_size": args.batch_size,
                  "max_seq_len": args.max_seq_len, "seed": args.seed, "max_steps": args.max_steps,
-                 "eval_max_rows": args.eval_max_rows, "device": args.device, "quantize": args.quantize}
+                 "eval_max_rows": args.eval_max_rows, "device": args.device, "quantize": args.quantize,
+                 "shape": None if args.shape in (None, "auto") else args.shape, "fields": dict(args.field) or None}
     with Progress(TextColumn("[bold]training"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
                   TextColumn("{task.fields[info]}"), TimeRemainingColumn(), console=console,
                   disable=console.quiet) as progress:
@@ -307,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             _quiet_libraries()
     try:
         return {"audit": cmd_audit, "train": cmd_train, "compare": cmd_compare, "report": cmd_report,
-                "run": cmd_run, "demo": cmd_demo}[args.command](args)
+                "run": cmd_run, "demo": cmd_demo, "clean": cmd_clean}[args.command](args)
     except HarnessError as exc:
         print(f"harness: error: {visible(exc)}", file=sys.stderr)
         return exc.exit_code

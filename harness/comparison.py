@@ -29,9 +29,12 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
             probes: Sequence[str | Path] | None = None, prompts: Sequence[str | Path] | None = None,
             policy: str | Path | Mapping[str, Any] | None = None,
             suites: Sequence[str] | None = None, cache: str | Path | None = None, fast: bool = False,
-            on_suite: Callable[[str, str], None] | None = None) -> dict[str, Any]:
+            on_suite: Callable[[str, str], None] | None = None, shape: str | None = None,
+            fields: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Score base and tuned on every enabled suite and apply the gate. Returns the results dict.
-    `fast`: harness/fast_gate.yaml's smaller samples under the user's policy (CI)."""
+    `fast`: harness/fast_gate.yaml's smaller samples under the user's policy (CI). The data is read as
+    the adapter's training read it (its manifest); `shape` and `fields` override that."""
+    shape_given, fields_given = shape, fields
     from .paired import Pair
     from .render import DEFAULT_PROMPT
     from .suites.drift import read_prompts
@@ -54,9 +57,15 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         manifest = pair.manifest
         data = manifest.get("data") or {}
         config = manifest.get("config") or {}
-        train_table = load_table(train, "train", shape=data.get("shape")) if train is not None else None
+        # Read as training read it: the shape, the field mapping and the format the rows were written in.
+        reading = dict((data.get("train") or {}).get("read_with") or {"shape": data.get("shape"), "fields": {}})
+        if shape_given or fields_given:
+            reading = {"shape": shape_given or reading.get("shape"), "fields": {**reading.get("fields", {}), **(fields_given or {})}}
+        train_table = load_table(train, "train", **reading) if train is not None else None
         shape = data.get("shape") or (train_table.shape if train_table else None)
-        eval_table = _read_eval(eval, shape) if eval is not None else None
+        eval_table = _read_eval(eval, reading if reading.get("shape") else None) if eval is not None else None
+        if shape_given:  # the user's reading wins over the manifest's: the shape the data was read as
+            shape = (train_table or eval_table).shape if (train_table or eval_table) else shape
         mapped: dict[str, Any] = {}
         shape = shape or (eval_table.shape if eval_table else None)
         if shape is None:
@@ -114,14 +123,15 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
     return results
 
 
-def _read_eval(eval: Any, shape: str | None) -> Any:
-    """The eval set in the adapter's shape when it reads as such; else in its own shape (mapped onto the
-    adapter's task afterwards, harness/eval_shapes.py). Neither: the first reading's one-line reason."""
+def _read_eval(eval: Any, reading: dict[str, Any] | None) -> Any:
+    """The eval set in the adapter's shape (and field mapping) when it reads as such; else in its own
+    shape (mapped onto the adapter's task afterwards, harness/eval_shapes.py). Neither: the first
+    reading's one-line reason."""
     limit = float(default_policy()["eval_max_bad_share"])
     try:
-        return load_table(eval, "eval", shape=shape, max_bad_share=limit)
+        return load_table(eval, "eval", **(reading or {}), max_bad_share=limit)
     except InputError as first:
-        if shape is None:
+        if reading is None:
             raise
         try:
             return load_table(eval, "eval", max_bad_share=limit)

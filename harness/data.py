@@ -1,10 +1,12 @@
 """Training and eval data as Examples that keep their origin (split, file, 1-based line).
 
-Four shapes are recognised from their fields, and any field can be renamed through a mapping:
+Six shapes are recognised from their fields, and any field can be renamed through a mapping:
 classification {text, label}; instruction {prompt, completion}; alpaca {instruction, input, output};
-chat {messages: [{role, content}, ...]} (the OpenAI fine-tuning format). Every shape is reduced to the
-same view: `input` (what the model reads), `output` (what it should write) and `label`, so each check
-is written once and a chat copy of a classification set is audited the same way.
+chat {messages: [{role, content}, ...]} (the OpenAI fine-tuning format, tool calls and per-turn weight
+included); preference {prompt, chosen, rejected}; text {text} (language modelling). ShareGPT and TRL's
+conversational rows are read as chat or preference rows (harness/row_formats.py). Every shape is
+reduced to the same view: `input` (what the model reads), `output` (what it should write) and `label`,
+so each check is written once and a chat copy of a classification set is audited the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from .formats import read_records
 from .hints import did_you_mean
 from .io import sha256_file
 
-from .shapes import CHAT_ROLES, OPTIONAL_FIELDS, SHAPES  # noqa: F401  (re-exported: data.SHAPES)
+from .row_formats import convert, kept_turn, source_format, turn_text
+from .shapes import CHAT_ROLES, DETECT_ORDER, OPTIONAL_FIELDS, SHAPES  # noqa: F401  (re-exported: data.SHAPES)
+
+# `--shape` values that name a format the rows are written in, and the harness shape they are read as.
+WRITTEN_AS = {"sharegpt": ("sharegpt", "chat"), "conversational": ("trl_conversational", "chat")}
 
 
 @dataclass(slots=True)
@@ -36,6 +42,8 @@ class Example:
     messages: list[dict[str, str]] | None = None  # chat rows: the turns as given, for the trainer
     # The row's other scalar fields (e.g. "channel", "language"), for slicing results by a field's value.
     meta: dict[str, Any] = field(default_factory=dict)
+    rejected: str | None = None  # preference rows: the answer not to prefer
+    tools: list[Any] | None = None  # chat rows with tools (OpenAI): the definitions, for the chat template
 
     @property
     def ref(self) -> dict[str, Any]:
@@ -55,9 +63,12 @@ class Table:
     bad_rows: list[dict[str, Any]]
     total_rows: int
     sha256: str
+    written_as: str | None = None  # the ecosystem format the rows came in (sharegpt, trl_conversational, ...)
+    read_with: dict[str, Any] = field(default_factory=dict)  # {shape, fields}: how a later stage reads it again
 
     def card(self) -> dict[str, Any]:
         return {"path": self.source, "format": self.format, "shape": self.shape, "fields": self.fields,
+                **({"written_as": self.written_as} if self.written_as else {}), "read_with": self.read_with,
                 "rows": self.total_rows, "good_rows": len(self.examples), "bad_rows": len(self.bad_rows),
                 "sha256": self.sha256}
 
@@ -68,17 +79,20 @@ def load_table(source: Any, split: str, shape: str | None = None, fields: Mappin
     """Load a path, a `datasets.Dataset` or a list of dicts into a validated Table. With max_bad_share
     (an eval set read in the training data's shape), more bad rows than that share is an InputError."""
     fields = dict(fields or {})
+    given = dict(fields)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         records, lines, fmt = read_records(path, fmt)
-        name, digest = str(path), sha256_file(path)
+        name = str(path)
+        digest = sha256_file(path) if path.is_file() else _records_digest(records)  # a dataset directory or name
     else:
         records = _records_from_object(source)
         if not records:
             raise InputError(f"<{split}>", "no rows given")
         lines = list(range(1, len(records) + 1))
         name, fmt = f"<{type(source).__name__}>", "python"
-        digest = hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
+        digest = _records_digest(records)
+    records, fields, shape, written_as = read_as(records, fields, shape)
     shape = detect_shape(records, fields, shape, name)
     mapping = {c: fields.get(c, c) for c in SHAPES[shape]}
     from .schema import validate  # pandera import is slow; only pay for it when data is loaded
@@ -88,7 +102,33 @@ def load_table(source: Any, split: str, shape: str | None = None, fields: Mappin
         raise InputError(name, unreadable_eval(len(bad), len(records), shape, bad[0], _shape_of(records)))
     examples = [to_example(records[i], lines[i], split, shape, mapping) for i in good]
     return Table(split=split, source=name, format=fmt, shape=shape, fields=mapping, examples=examples,
-                 bad_rows=bad, total_rows=len(records), sha256=digest)
+                 bad_rows=bad, total_rows=len(records), sha256=digest, written_as=written_as,
+                 read_with=read_with(shape, written_as, given))
+
+
+def _records_digest(records: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def read_with(shape: str, written_as: str | None, fields: Mapping[str, str]) -> dict[str, Any]:
+    """The `shape` and `fields` that read a file again as this table read it (train, then compare)."""
+    named = {v[0]: k for k, v in WRITTEN_AS.items()}
+    return {"shape": named.get(written_as or "", shape), "fields": dict(fields)}
+
+
+def read_as(records: list[Any], fields: Mapping[str, str], shape: str | None) -> tuple[list[Any], dict[str, str], str | None, str | None]:
+    """Records written in an ecosystem format (ShareGPT, TRL conversational) converted to a harness
+    shape: (records, field mapping, shape, the format they were written in or None)."""
+    if shape in WRITTEN_AS:
+        written_as, shape = WRITTEN_AS[shape]
+    elif shape in (None, "auto", "chat", "preference"):
+        written_as = source_format(records, fields)
+        if shape == "chat" and written_as == "trl_preference" or shape == "preference" and written_as != "trl_preference":
+            written_as = None
+    else:
+        written_as = None
+    converted, fields = convert(records, written_as, fields)
+    return converted, fields, shape, written_as
 
 
 def unreadable_eval(bad: int, total: int, shape: str, first: Mapping[str, Any], own_shape: str | None) -> str:
@@ -109,7 +149,9 @@ def _shape_of(records: list[Any]) -> str | None:
 
 def _records_from_object(source: Any) -> list[Any]:
     if hasattr(source, "to_list") and hasattr(source, "column_names"):  # datasets.Dataset
-        return source.to_list()
+        from .formats import hf_records
+
+        return hf_records(source)
     if isinstance(source, list):
         return source
     raise UsageError(f"cannot read data from a {type(source).__name__}: give a path, a datasets.Dataset "
@@ -119,22 +161,26 @@ def _records_from_object(source: Any) -> list[Any]:
 def detect_shape(records: list[Any], fields: Mapping[str, str], shape: str | None, name: str) -> str:
     if shape and shape != "auto":
         if shape not in SHAPES:
-            raise UsageError(f"unknown shape {shape!r}{did_you_mean(shape, SHAPES)}")
+            raise UsageError(f"unknown shape {shape!r}{did_you_mean(shape, [*SHAPES, *WRITTEN_AS])}")
         return shape
     seen: set[str] = set()
     counts = {}
     sample = [rec for rec in records[:1000] if isinstance(rec, dict)]
     for rec in sample:
         seen.update(rec)
-    for candidate in ("chat", "alpaca", "instruction", "classification"):
+    for candidate in DETECT_ORDER:
         required = [fields.get(f, f) for f in SHAPES[candidate] if f not in OPTIONAL_FIELDS.get(candidate, ())]
-        counts[candidate] = sum(all(f in rec for f in required) for rec in sample)
+        # A text row is one with a text and nothing else of a shape: a classification row missing its
+        # label is a bad classification row, not a language-modelling one.
+        counts[candidate] = sum(all(f in rec for f in required)
+                                and not (candidate == "text" and fields.get("label", "label") in rec) for rec in sample)
     best = max(counts, key=counts.get)  # the shape most rows fit; dict order breaks ties
     if counts[best] > 0:
         return best
     found = ", ".join(sorted(seen)) or "none"
     raise InputError(name, f"unknown shape: fields found are [{found}]; expected text+label, prompt+completion, "
-                           "instruction+output or messages (map yours with --field text=COLUMN or --shape)", None)
+                           "instruction+output, messages, conversations (ShareGPT), prompt+chosen+rejected or text "
+                           "(map yours with --field text=COLUMN or --shape)", None)
 
 
 def to_example(rec: dict, line: int, split: str, shape: str, mapping: Mapping[str, str]) -> Example:
@@ -159,11 +205,20 @@ def _to_example(rec: dict, line: int, split: str, shape: str, mapping: Mapping[s
         if extra:
             texts[mapping["input"]] = extra
         return Example(split, line, instruction + ("\n\n" + extra if extra else ""), output, None, texts)
+    if shape == "preference":
+        prompt, chosen, rejected = get("prompt"), get("chosen"), get("rejected")
+        texts = {mapping["prompt"]: prompt, mapping["chosen"]: chosen, mapping["rejected"]: rejected}
+        return Example(split, line, prompt, chosen, None, texts, rejected=rejected)
+    if shape == "text":
+        text = get("text")
+        return Example(split, line, text, None, None, {mapping["text"]: text})
     messages = get("messages")
     key = mapping["messages"]
-    texts = {f"{key}[{i}].content": m["content"] for i, m in enumerate(messages)}
+    # A tool call's name and arguments are text the model learns to write: audited like any content.
+    texts = {f"{key}[{i}].content": turn_text(m) for i, m in enumerate(messages) if turn_text(m)}
     # The system prompt is usually shared by every row: leaving it out of `input` keeps duplicate and
     # similarity checks about what differs between rows.
-    prompt_turns = [m["content"] for m in messages[:-1] if m["role"] != "system"]
-    turns = [{"role": m["role"], "content": m["content"]} for m in messages]
-    return Example(split, line, "\n".join(prompt_turns), messages[-1]["content"], None, texts, turns)
+    prompt_turns = [turn_text(m) for m in messages[:-1] if m["role"] != "system"]
+    turns = [kept_turn(m) for m in messages]
+    tools = rec.get("tools") if isinstance(rec.get("tools"), list) else None
+    return Example(split, line, "\n".join(prompt_turns), turn_text(messages[-1]), None, texts, turns, tools=tools)

@@ -1,4 +1,6 @@
-"""Reading JSONL, JSON arrays, CSV and Parquet into records that remember their 1-based line in the file.
+"""Reading JSONL, JSON arrays, CSV and Parquet (JSONL also gzip- or zstd-compressed), and Hugging Face
+datasets (a `save_to_disk` directory, or a dataset in the local cache by name: `hf:NAME[#CONFIG][:SPLIT]`)
+into records that remember their 1-based line in the file (a dataset's row index + 1).
 
 Every finding points back at a file line, so the readers keep line numbers themselves instead of
 handing the file to pandas, which forgets them. Files are only ever opened for reading.
@@ -16,24 +18,34 @@ from typing import Any
 
 from .errors import InputError
 
-FORMATS = ("jsonl", "json", "csv", "parquet")
+FORMATS = ("jsonl", "json", "csv", "parquet")  # and hf-dataset, read from a directory or the cache
 _EXT = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "csv",
         ".parquet": "parquet", ".pq": "parquet"}
 
 
+HF_PREFIX = "hf:"
+
+
 def read_records(path: str | os.PathLike, fmt: str | None = None) -> tuple[list[Any], list[int], str]:
     """Return (records, 1-based lines, format). Raises InputError for anything unusable."""
+    if str(path).startswith(HF_PREFIX):
+        return (*read_hf_cache(str(path)[len(HF_PREFIX):]), "hf-dataset")
     path = Path(path)
     if not path.exists():
         raise InputError(path, "no such file")
     if path.is_dir():
-        raise InputError(path, "is a directory, expected a data file")
+        if any((path / marker).is_file() for marker in ("dataset_info.json", "state.json", "dataset_dict.json")):
+            return (*read_hf_disk(path), "hf-dataset")
+        raise InputError(path, "is a directory, expected a data file (or a Hugging Face `save_to_disk` directory)")
     if path.stat().st_size == 0:
         raise InputError(path, "file is empty")
-    fmt = fmt or _EXT.get(path.suffix.lower())
-    if fmt == "parquet" or (fmt is None and _is_parquet(path)):
+    suffixes = [x.lower() for x in path.suffixes[-2:]]
+    compressed = suffixes[-1] if suffixes and suffixes[-1] in _COMPRESSED else None
+    inner = suffixes[0] if compressed and len(suffixes) == 2 else (None if compressed else path.suffix.lower())
+    fmt = fmt or _EXT.get(inner or "")
+    if not compressed and (fmt == "parquet" or (fmt is None and _is_parquet(path))):
         return (*_read_parquet(path), "parquet")
-    text = _decode(path)
+    text = _decode(path, _decompress(path, compressed) if compressed else path.read_bytes())
     if not text.strip():
         raise InputError(path, "file is empty (whitespace only)")
     if fmt is None or fmt == "json":
@@ -57,8 +69,30 @@ def _is_parquet(path: Path) -> bool:
         return fh.read(4) == b"PAR1"
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
+_COMPRESSED = (".gz", ".zst")
+
+
+def _decompress(path: Path, kind: str) -> bytes:
+    """A compressed file's bytes (line numbers are those of the decompressed text)."""
+    try:
+        if kind == ".gz":
+            import gzip
+
+            with gzip.open(path, "rb") as fh:
+                return fh.read()
+        import zstandard
+
+        with open(path, "rb") as fh, zstandard.ZstdDecompressor().stream_reader(fh) as reader:
+            return reader.read()
+    except ImportError:
+        raise InputError(path, "reading .zst needs the zstandard package (pip install zstandard)") from None
+    except (OSError, EOFError, ValueError) as exc:  # gzip.BadGzipFile is an OSError; zstd errors ValueError-like
+        raise InputError(path, f"cannot decompress: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    except Exception as exc:  # zstandard.ZstdError
+        raise InputError(path, f"cannot decompress: {exc}") from None
+
+
+def _decode(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -218,3 +252,56 @@ def _read_parquet(path: Path) -> tuple[list[Any], list[int]]:
         raise InputError(path, f"unreadable Parquet: {reason}") from None
     records = table.to_pylist()
     return records, list(range(1, len(records) + 1))
+
+
+def hf_records(dataset: Any) -> list[dict[str, Any]]:
+    """A `datasets.Dataset`'s rows as dicts, `ClassLabel` columns as their names (not 0/1), so labels
+    read the way the data card shows them."""
+    rows = dataset.to_list()
+    features = getattr(dataset, "features", None) or {}
+    named = {col: f.names for col, f in features.items() if type(f).__name__ == "ClassLabel"}
+    if named:
+        for row in rows:
+            for col, names in named.items():
+                v = row.get(col)
+                if isinstance(v, int) and 0 <= v < len(names):
+                    row[col] = names[v]
+    return rows
+
+
+def read_hf_disk(path: Path) -> tuple[list[Any], list[int]]:
+    """A `Dataset.save_to_disk` directory (a DatasetDict's directory: name the split's subdirectory)."""
+    import datasets
+
+    if (path / "dataset_dict.json").is_file():
+        splits = sorted(p.name for p in path.iterdir() if p.is_dir())
+        raise InputError(path, f"is a saved DatasetDict; give one split's directory ({', '.join(splits)}), "
+                               f"e.g. {path / (splits[0] if splits else 'train')}")
+    try:
+        ds = datasets.load_from_disk(str(path))
+    except Exception as exc:  # datasets raises FileNotFoundError, ValueError and its own errors here
+        raise InputError(path, f"unreadable Hugging Face dataset: {str(exc).splitlines()[0]}") from None
+    rows = hf_records(ds)
+    if not rows:
+        raise InputError(path, "the dataset holds no rows")
+    return rows, list(range(1, len(rows) + 1))
+
+
+def read_hf_cache(spec: str) -> tuple[list[Any], list[int]]:
+    """`NAME[#CONFIG][:SPLIT]` from the local Hugging Face datasets cache, offline (split: train)."""
+    name, _, split = spec.partition(":")
+    name, _, config = name.partition("#")
+    split = split or "train"
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import datasets
+
+    datasets.config.HF_HUB_OFFLINE = True  # never reach for the hub, even when imported before the above
+    try:
+        ds = datasets.load_dataset(name, config or None, split=split)
+    except Exception as exc:  # a missing dataset raises ConnectionError, FileNotFoundError or DatasetNotFoundError
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(HF_PREFIX + spec, f"not in the local Hugging Face datasets cache (offline; "
+                                           f"{datasets.config.HF_DATASETS_CACHE}): {first[:200]}") from None
+    rows = hf_records(ds)
+    return rows, list(range(1, len(rows) + 1))

@@ -24,7 +24,7 @@ FAST_GATE = Path(__file__).with_name("fast_gate.yaml")
 FIELDS = ("tuned", "base", "delta", "lower", "upper")
 _RULE_KEYS = ("field", "above", "below", "severity")
 _TOP = ("on_error", "seed", "multiplicity", "required", "suites", "task_gates", "gates")
-OUTPUT_KINDS = ("classification", "label", "json", "final_answer", "free_text")
+OUTPUT_KINDS = ("classification", "label", "json", "final_answer", "free_text", "text", "preference")
 _PATTERN = "*?["
 
 

@@ -61,14 +61,15 @@ class PipelineConfig:
                 raise UsageError(f"{path}: {key!r} is required")
         check_tree({k: v for k, v in data.items() if k != "train_config"}, None, RULES, str(path))
         here = path.resolve().parent
-        resolve = lambda p: str((here / p).resolve()) if p and not Path(p).is_absolute() else p  # noqa: E731
+        resolve = lambda p: str((here / p).resolve()) if p and not Path(p).is_absolute() and not p.startswith("hf:") else p  # noqa: E731
         cfg = cls(**data)
         cfg.train, cfg.eval, cfg.out = resolve(cfg.train), resolve(cfg.eval), resolve(cfg.out)
         cfg.audit_policy, cfg.gate_policy = resolve(cfg.audit_policy), resolve(cfg.gate_policy)
         cfg.probes, cfg.prompts = [resolve(p) for p in cfg.probes], [resolve(p) for p in cfg.prompts]
         for key in ("train", "eval", "audit_policy", "gate_policy"):
             value = getattr(cfg, key)
-            if value and not Path(value).is_file():
+            data_source = key in ("train", "eval") and (value or "").startswith("hf:") or Path(value or "").is_dir()
+            if value and not Path(value).is_file() and not (key in ("train", "eval") and data_source):
                 raise InputError(value, f"no such file (pipeline key {key!r} in {path})")
         if not Path(cfg.base).exists() and "/" not in cfg.base and not cfg.base.endswith(".gguf"):
             from .models import resolve as resolve_model
@@ -88,11 +89,42 @@ class PipelineConfig:
         return cfg
 
 
+def audit_policy(cfg: PipelineConfig) -> dict[str, Any]:
+    """The audit policy as this pipeline's training will see the data: the user's policy, lengths
+    against the trainer's max_seq_len, counted with the base model's own tokenizer (when the base is
+    local; a hub id keeps the estimate rather than reach for the hub)."""
+    from .models import resolve
+    from .policy import load_policy
+    from .train_config import TrainConfig
+
+    pol = load_policy(cfg.audit_policy)
+    pol["max_seq_len"] = int(cfg.train_config.get("max_seq_len") or TrainConfig.max_seq_len)
+    if not pol.get("tokenizer"):
+        source, where = resolve(cfg.base)
+        if source != "hub":
+            pol["tokenizer"] = str(where)
+    return pol
+
+
+def train_settings(cfg: PipelineConfig, policy: dict[str, Any]) -> dict[str, Any]:
+    """The train config with the audit policy's shape and field mapping (unless it names its own), so
+    training reads the rows the audit judged."""
+    settings = dict(cfg.train_config)
+    if policy.get("shape") not in (None, "auto"):
+        settings.setdefault("shape", policy["shape"])
+    if policy.get("fields"):
+        settings.setdefault("fields", dict(policy["fields"]))
+    return settings
+
+
 def _digest(*parts: Any) -> str:
     h = hashlib.sha256()
     for p in parts:
         if isinstance(p, str) and p and Path(p).is_file():
             h.update(sha256_file(p).encode())
+        elif isinstance(p, str) and p and Path(p).is_dir():  # a Hugging Face dataset directory
+            for f in sorted(x for x in Path(p).rglob("*") if x.is_file()):
+                h.update(f.relative_to(p).as_posix().encode() + sha256_file(f).encode())
         else:
             h.update(json.dumps(p, sort_keys=True, default=str).encode())
         h.update(b"\0")
@@ -133,10 +165,12 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
 
     # ---- audit ----------------------------------------------------------------------------------------
     audit_json = out / "audit" / "audit.json"
-    audit_key = _digest("audit", __version__, cfg.train, cfg.eval, cfg.audit_policy)
+    policy = audit_policy(cfg)
+    audit_key = _digest("audit", __version__, cfg.train, cfg.eval, cfg.audit_policy, policy)
+    settings = train_settings(cfg, policy)
 
     def do_audit() -> None:
-        write_audit(audit_json.parent, audit(cfg.train, cfg.eval, cfg.audit_policy))
+        write_audit(audit_json.parent, audit(cfg.train, cfg.eval, policy))
 
     stage("audit", audit_key, audit_json, do_audit)
     audit_result = json.loads(audit_json.read_text(encoding="utf-8"))
@@ -149,7 +183,7 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
 
     # ---- train ----------------------------------------------------------------------------------------
     adapter = out / "adapter"
-    train_key = _digest("train", __version__, cfg.base, cfg.train, cfg.eval, cfg.train_config)
+    train_key = _digest("train", __version__, cfg.base, cfg.train, cfg.eval, settings)
 
     partial = adapter.with_name(adapter.name + ".partial")
 
@@ -164,7 +198,7 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
         write_json_atomic(keys_path, done)
         train(cfg.base, cfg.train, cfg.eval, out=adapter, audit=audit_json, allow_failed_audit=cfg.allow_failed_audit,
               overwrite=True, on_step=lambda s: tell("train", f"step {s['step']}/{s['total_steps']}  loss {s['loss']:.4f}"),
-              **cfg.train_config)
+              **settings)
 
     stage("train", train_key, adapter / "manifest.json", do_train)
     docs["manifest"] = json.loads((adapter / "manifest.json").read_text(encoding="utf-8"))

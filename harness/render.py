@@ -3,11 +3,14 @@ included, and nothing of the prompt. Getting this wrong is silent (trl #1820; un
 out, so the tuned model never stops), so the mask is derived from the chat template itself and checked.
 
 Every shape becomes chat messages first: classification rows through a prompt template, instruction
-and alpaca rows as one user turn, chat rows as given (every assistant turn is supervised).
+and alpaca rows as one user turn, chat rows as given (every assistant turn is supervised, but one
+of `weight: 0`; tool definitions and tool calls go to the chat template). Language-modelling rows
+(`text`) are no conversation: the whole text is learned, as pretraining does.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -51,19 +54,44 @@ def prompt_messages(ex: Example, shape: str, prompt_template: str = DEFAULT_PROM
     return msgs[:-1] if msgs and msgs[-1]["role"] == "assistant" else msgs
 
 
-def encode(messages: list[dict[str, str]], tokenizer: Any, max_len: int, line: int = 0) -> Encoded:
-    """Token ids and labels for one conversation, supervising every assistant turn through its
-    end-of-turn token. Character spans come from rendering the template on prefixes of the
-    conversation, so any prefix-stable chat template works."""
+def template_turns(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Turns as chat templates expect them: no `weight` key, tool-call arguments as objects (OpenAI
+    writes them as JSON strings; Hugging Face templates render them with `tojson`)."""
+    out = []
+    for m in messages:
+        turn = {k: v for k, v in m.items() if k != "weight"}
+        if turn.get("tool_calls"):
+            calls = []
+            for c in turn["tool_calls"]:
+                fn = dict(c.get("function") or {})
+                if isinstance(fn.get("arguments"), str):
+                    try:
+                        fn["arguments"] = json.loads(fn["arguments"])
+                    except ValueError:
+                        pass
+                calls.append({**c, "function": fn})
+            turn["tool_calls"] = calls
+        out.append(turn)
+    return out
+
+
+def encode(messages: list[dict[str, Any]], tokenizer: Any, max_len: int, line: int = 0,
+           tools: list[Any] | None = None) -> Encoded:
+    """Token ids and labels for one conversation, supervising every assistant turn (but those of
+    `weight: 0`) through its end-of-turn token. Character spans come from rendering the template on
+    prefixes of the conversation, so any prefix-stable chat template works."""
     if not getattr(tokenizer, "chat_template", None):
         raise UsageError("the tokenizer has no chat template; give the base model one")
-    full = tokenizer.apply_chat_template(messages, tokenize=False)
+    learned = [m["role"] == "assistant" and m.get("weight", 1) != 0 for m in messages]
+    messages = template_turns(messages)
+    extra = {"tools": tools} if tools else {}
+    full = tokenizer.apply_chat_template(messages, tokenize=False, **extra)
     spans = []
     for i, m in enumerate(messages):
-        if m["role"] != "assistant":
+        if not learned[i]:
             continue
-        before = tokenizer.apply_chat_template(messages[:i], tokenize=False, add_generation_prompt=True) if i else ""
-        upto = tokenizer.apply_chat_template(messages[: i + 1], tokenize=False)
+        before = tokenizer.apply_chat_template(messages[:i], tokenize=False, add_generation_prompt=True, **extra) if i else ""
+        upto = tokenizer.apply_chat_template(messages[: i + 1], tokenize=False, **extra)
         if not full.startswith(upto) or not upto.startswith(before):
             raise UsageError("the chat template is not prefix-stable; the loss mask cannot be derived from it")
         end = len(upto.rstrip())  # through the end-of-turn token, not the newline after it
@@ -88,12 +116,34 @@ def encode(messages: list[dict[str, str]], tokenizer: Any, max_len: int, line: i
     return Encoded(ids, labels, line, truncated)
 
 
+def encode_text(text: str, tokenizer: Any, max_len: int, line: int = 0) -> Encoded:
+    """A language-modelling row: every token learned, EOS appended so the model learns where texts end;
+    cut at max_len from the start."""
+    ids = tokenizer(text, add_special_tokens=True)["input_ids"]
+    if tokenizer.eos_token_id is not None and (not ids or ids[-1] != tokenizer.eos_token_id):
+        ids = ids + [tokenizer.eos_token_id]
+    truncated = len(ids) > max_len
+    ids = ids[:max_len]
+    return Encoded(ids, list(ids), line, truncated)
+
+
+def encode_example(ex: Example, shape: str, tokenizer: Any, max_len: int, prompt_template: str = DEFAULT_PROMPT,
+                   labels: Sequence[str] = (), system: str | None = None) -> Encoded:
+    """One row as the trainer learns it, whatever its shape."""
+    if shape == "text":
+        return encode_text(ex.input, tokenizer, max_len, ex.line)
+    return encode(to_messages(ex, shape, prompt_template, labels, system), tokenizer, max_len, ex.line, ex.tools)
+
+
 def encode_all(examples: list[Example], shape: str, tokenizer: Any, max_len: int, prompt_template: str = DEFAULT_PROMPT,
                labels: Sequence[str] = (), system: str | None = None) -> tuple[list[Encoded], list[dict[str, Any]]]:
     """(encoded rows, refused rows): a row left with no supervised token after truncation is refused."""
+    if shape == "preference":
+        raise UsageError("preference data (prompt, chosen, rejected) is audited, not trained: the trainer does "
+                         "supervised fine-tuning; train on the chosen answers as prompt/completion rows")
     kept, refused = [], []
     for ex in examples:
-        e = encode(to_messages(ex, shape, prompt_template, labels, system), tokenizer, max_len, ex.line)
+        e = encode_example(ex, shape, tokenizer, max_len, prompt_template, labels, system)
         if e.supervised == 0:
             refused.append({"split": ex.split, "line": ex.line,
                             "reason": f"no supervised token left within max_seq_len {max_len}"})

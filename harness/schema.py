@@ -29,9 +29,31 @@ def _scalar_label(v: Any) -> bool:
     return isinstance(v, (str, int, bool)) and not (isinstance(v, str) and _blank(v))
 
 
+def _calls_tool(m: dict) -> bool:
+    """An assistant turn that calls tools (OpenAI): its content may be null or empty."""
+    return m.get("role") == "assistant" and isinstance(m.get("tool_calls"), list) and len(m["tool_calls"]) > 0
+
+
 def _messages_list(v: Any) -> bool:
     return isinstance(v, list) and len(v) > 0 and all(
-        isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in v)
+        isinstance(m, dict) and isinstance(m.get("role"), str)
+        and (isinstance(m.get("content"), str) or (m.get("content") is None and _calls_tool(m))) for m in v)
+
+
+def _tool_calls_well_formed(v: Any) -> bool:
+    return not _messages_list(v) or all(
+        isinstance(c, dict) and isinstance(c.get("function"), dict) and isinstance(c["function"].get("name"), str)
+        for m in v if "tool_calls" in m for c in (m["tool_calls"] if isinstance(m["tool_calls"], list) else [None]))
+
+
+def _weights_zero_or_one(v: Any) -> bool:
+    return not _messages_list(v) or all(m.get("weight", 1) in (0, 1) and not isinstance(m.get("weight"), bool)
+                                        for m in v)
+
+
+def _some_turn_learned(v: Any) -> bool:
+    turns = [m for m in v if m["role"] == "assistant"] if _messages_list(v) else []
+    return not turns or any(m.get("weight", 1) != 0 for m in turns)
 
 
 def _known_roles(v: Any) -> bool:
@@ -39,7 +61,7 @@ def _known_roles(v: Any) -> bool:
 
 
 def _no_empty_content(v: Any) -> bool:
-    return not _messages_list(v) or all(not _blank(m["content"]) for m in v)
+    return not _messages_list(v) or all(_calls_tool(m) or not _blank(m["content"]) for m in v)
 
 
 def _has_user(v: Any) -> bool:
@@ -71,7 +93,12 @@ def build_schema(shape: str, mapping: Mapping[str, str], labels: Iterable[str] |
         columns[mapping["label"]] = pa.Column(None, nullable=False, checks=checks)
     if shape == "chat":
         columns[mapping["messages"]] = pa.Column(None, nullable=False, checks=[
-            pa.Check(_messages_list, element_wise=True, error="must be a non-empty list of {role, content} strings"),
+            pa.Check(_messages_list, element_wise=True, error="must be a non-empty list of {role, content} strings "
+                                                              "(content may be null only in a turn with tool_calls)"),
+            pa.Check(_tool_calls_well_formed, element_wise=True,
+                     error="has a tool call without {function: {name, arguments}}"),
+            pa.Check(_weights_zero_or_one, element_wise=True, error="has a turn whose weight is not 0 or 1"),
+            pa.Check(_some_turn_learned, element_wise=True, error="has every assistant turn at weight 0 (nothing to learn)"),
             pa.Check(_known_roles, element_wise=True, error=f"has an unknown role (known: {', '.join(CHAT_ROLES)})"),
             pa.Check(_no_empty_content, element_wise=True, error="has a turn with empty content"),
             pa.Check(_has_user, element_wise=True, error="has no user turn"),
@@ -104,6 +131,13 @@ def validate(records: list[Any], lines: list[int], shape: str, mapping: Mapping[
             check = str(case.check)
             reason = "is missing" if check == "not_nullable" else check
             reasons.setdefault(int(idx), []).append(f"{case.column} {reason}")
+    if shape == "chat":  # name the role that is not known (pandera's messages are fixed strings)
+        for i, r in reasons.items():
+            turns = records[i].get(mapping["messages"]) if isinstance(records[i], dict) else None
+            unknown = [m["role"] for m in turns or [] if isinstance(m, dict) and isinstance(m.get("role"), str)
+                       and m["role"] not in CHAT_ROLES] if _messages_list(turns) else []
+            if unknown:
+                reasons[i] = [x.replace("has an unknown role", f"has an unknown role {unknown[0]!r}") for x in r]
     bad = [{"line": lines[i], "reason": "; ".join(dict.fromkeys(r))} for i, r in sorted(reasons.items())]
     good = [i for i in range(len(records)) if i not in reasons]
     return good, bad

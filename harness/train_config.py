@@ -50,7 +50,8 @@ RULES = {
     "early_stopping_patience": "int >=0", "checkpoint_every": "int >=1", "prompt_template": "str",
     "system": "null|str", "threads": "null|int >=1", "gradient_checkpointing": "bool", "trim_memory": "bool",
     "device": "enum auto|cpu|cuda|mps", "dtype": "enum auto|float32|bfloat16|float16", "quantize": "null|enum 4bit",
-    "eval_max_rows": "null|int >=1", "eval_accuracy": "bool",
+    "eval_max_rows": "null|int >=1", "eval_accuracy": "bool", "shape": "null|str", "fields": "null|map",
+    "fields.*": "str",
 }
 
 
@@ -83,6 +84,8 @@ class TrainConfig:
     quantize: str | None = None        # "4bit": load the base in NF4 (QLoRA; CUDA + bitsandbytes, the [gpu] extra)
     eval_max_rows: int | None = 200    # per-epoch eval on at most this many eval rows, drawn with the seed
     eval_accuracy: bool = True         # classification: label accuracy per epoch besides the eval loss
+    shape: str | None = None           # how to read the data, as the audit does (`--shape`; None: detected)
+    fields: dict[str, str] | None = None  # canonical field -> your column, as the audit's `--field text=body`
 
     @classmethod
     def load(cls, path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> "TrainConfig":

@@ -339,9 +339,9 @@ def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path) -> Ru
     torch.manual_seed(cfg.seed)
 
     # ---- data ---------------------------------------------------------------------------------------
-    train_table = load_table(train, "train")
+    train_table = load_table(train, "train", shape=cfg.shape, fields=cfg.fields)
     # An eval set that mostly cannot be read in the training data's shape is refused, as in the audit.
-    eval_table = (load_table(eval, "eval", shape=train_table.shape,
+    eval_table = (load_table(eval, "eval", **train_table.read_with,
                              max_bad_share=float(default_policy()["eval_max_bad_share"])) if eval is not None else None)
     shape = train_table.shape
     labels = sorted({ex.label for ex in train_table.examples}) if shape == "classification" else []

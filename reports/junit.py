@@ -1,5 +1,9 @@
-"""results.json as JUnit XML: one testcase per gated metric (a failed rule is a <failure>, a suite
-that crashed an <error>), so any CI shows the gate next to its unit tests."""
+"""results.json and audit.json as JUnit XML, so any CI shows the gate and the audit next to its unit
+tests. Compare: one testcase per gated metric (a failed rule is a <failure>, a suite that crashed an
+<error>). Audit: one testcase per check (failed: <failure>; warned: flagged in <system-err>, the build
+stays green; crashed: <error>; not applicable: <skipped>). Inside a testcase the elements come in the
+order the JUnit schema (junit-4.xsd, which Jenkins and GitLab read) requires: skipped, error, failure,
+then system-out and system-err."""
 
 from __future__ import annotations
 
@@ -8,47 +12,101 @@ from xml.etree import ElementTree as ET
 
 from .compare_format import line
 
+# Findings listed per check in its <system-out>; audit.json has them all.
+LISTED = 20
+
+
+def _case(parent: ET.Element, classname: str, name: str, *, time: Any = None, skipped: str | None = None,
+          error: tuple[str, str] | None = None, failure: tuple[str, str] | None = None, out: str | None = None,
+          err: str | None = None) -> ET.Element:
+    """A testcase with its children in the schema's order."""
+    case = ET.SubElement(parent, "testcase", classname=classname, name=name, **({"time": str(time)} if time is not None else {}))
+    if skipped is not None:
+        ET.SubElement(case, "skipped", message=skipped)
+    if error is not None:
+        ET.SubElement(case, "error", message=error[0]).text = error[1]
+    if failure is not None:
+        ET.SubElement(case, "failure", message=failure[0]).text = failure[1]
+    if out:
+        ET.SubElement(case, "system-out").text = out
+    if err:
+        ET.SubElement(case, "system-err").text = err
+    return case
+
+
+def _finish(root: ET.Element, counts: list[int]) -> str:
+    for key, value in zip(("tests", "failures", "errors", "skipped"), counts):
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _suite(root: ET.Element, name: str, counts: list[int], time: Any = None) -> ET.Element:
+    el = ET.SubElement(root, "testsuite", name=name, tests=str(counts[0]), failures=str(counts[1]),
+                       errors=str(counts[2]), skipped=str(counts[3]), **({"time": str(time)} if time is not None else {}))
+    return el
+
 
 def render_junit(results: dict[str, Any]) -> str:
     root = ET.Element("testsuites", name="harness compare")
-    total = failures = errors = skipped = 0
+    total = [0, 0, 0, 0]  # tests, failures, errors, skipped
     for suite_name, suite in results["suites"].items():
-        el = ET.SubElement(root, "testsuite", name=suite_name, time=str(suite.get("seconds", 0)))
-        cases = fails = errs = skips = 0
+        cases: list[dict[str, Any]] = []
         if suite["status"] == "error":
-            case = ET.SubElement(el, "testcase", classname=f"harness.{suite_name}", name="suite")
-            ET.SubElement(case, "error", message=suite.get("error", "")).text = suite.get("traceback", "")
-            cases, errs = 1, 1
+            cases.append({"name": "suite", "error": (suite.get("error") or "", suite.get("traceback") or "")})
         for name, m in suite.get("metrics", {}).items():
-            if m.get("status") in (None, "info"):
+            status = m.get("status")
+            if status in (None, "info"):
                 continue
-            cases += 1
-            case = ET.SubElement(el, "testcase", classname=f"harness.{suite_name}", name=name)
-            ET.SubElement(case, "system-out").text = line(suite_name, name, m)
-            if m["status"] == "fail":
-                fails += 1
-                ET.SubElement(case, "failure", message=m["gate"]["reason"]).text = line(suite_name, name, m)
-            elif m["status"] == "warn":  # flagged, not failed: visible in the case's output, the build stays green
-                ET.SubElement(case, "system-err").text = f"warning: {m['gate']['reason']}"
-            elif m["status"] == "skipped":
-                skips += 1
-                ET.SubElement(case, "skipped", message=m["gate"]["reason"])
-        el.set("tests", str(cases))
-        el.set("failures", str(fails))
-        el.set("errors", str(errs))
-        el.set("skipped", str(skips))
-        total, failures, errors, skipped = total + cases, failures + fails, errors + errs, skipped + skips
+            case: dict[str, Any] = {"name": name, "out": line(suite_name, name, m)}
+            if status == "fail":
+                case["failure"] = (m["gate"]["reason"], line(suite_name, name, m))
+            elif status == "warn":  # flagged, not failed: visible in the case's output, the build stays green
+                case["err"] = f"warning: {m['gate']['reason']}"
+            elif status == "skipped":
+                case["skipped"] = m["gate"]["reason"]
+            cases.append(case)
+        counts = [len(cases), sum("failure" in c for c in cases), sum("error" in c for c in cases),
+                  sum("skipped" in c for c in cases)]
+        el = _suite(root, suite_name, counts, suite.get("seconds", 0))
+        for c in cases:
+            _case(el, f"harness.{suite_name}", c.pop("name"), **c)
+        total = [a + b for a, b in zip(total, counts)]
     reasons = results.get("gate_reasons") or []
     if reasons:  # required suites that measured nothing: the gate failed without a failing metric
-        el = ET.SubElement(root, "testsuite", name="gate", tests=str(len(reasons)), failures=str(len(reasons)),
-                           errors="0", skipped="0")
+        el = _suite(root, "gate", [len(reasons), len(reasons), 0, 0])
         for reason in reasons:
-            case = ET.SubElement(el, "testcase", classname="harness.gate", name=reason.split(":")[0])
-            ET.SubElement(case, "failure", message=reason)
-        total, failures = total + len(reasons), failures + len(reasons)
-    root.set("tests", str(total))
-    root.set("failures", str(failures))
-    root.set("errors", str(errors))
-    root.set("skipped", str(skipped))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+            _case(el, "harness.gate", reason.split(":")[0], failure=(reason, reason))
+        total = [total[0] + len(reasons), total[1] + len(reasons), total[2], total[3]]
+    return _finish(root, total)
+
+
+def render_audit_junit(audit: dict[str, Any]) -> str:
+    """audit.json as JUnit: one testcase per check, its findings (file:line and message) in its output."""
+    root = ET.Element("testsuites", name="harness audit")
+    paths = {split: (audit.get("inputs", {}).get(split) or {}).get("path", split) for split in ("train", "eval")}
+    cases: list[dict[str, Any]] = []
+    for check in audit["checks"]:
+        status = check["status"]
+        findings = check.get("findings") or []
+        where = lambda f: ", ".join(f"{paths.get(r['split'], r['split'])}:{r['line']}" for r in f.get("rows", [])[:4])  # noqa: E731
+        listed = [f"{where(f)}: {f.get('message', '')}" for f in findings[:LISTED]]
+        more = len(findings) - len(listed)
+        out = "\n".join(listed + ([f"... and {more} more in audit.json"] if more > 0 else [])) or None
+        reasons = "; ".join(check.get("reasons") or [])
+        case: dict[str, Any] = {"name": check["check"], "time": check.get("seconds"), "out": out}
+        if status == "fail":
+            case["failure"] = (reasons or "failed", out or reasons)
+        elif status == "warn":
+            case["err"] = f"warning: {reasons}"
+        elif status == "error":
+            case["error"] = (check.get("error") or "crashed", check.get("traceback") or "")
+        elif status == "not_applicable":
+            case["skipped"] = (check.get("summary") or {}).get("reason") or "not applicable"
+        cases.append(case)
+    counts = [len(cases), sum("failure" in c for c in cases), sum("error" in c for c in cases),
+              sum("skipped" in c for c in cases)]
+    el = _suite(root, "audit", counts, audit.get("seconds"))
+    for c in cases:
+        _case(el, "harness.audit", c.pop("name"), **c)
+    return _finish(root, counts)

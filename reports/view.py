@@ -60,18 +60,22 @@ def build(docs: dict[str, dict]) -> dict[str, Any]:
         verdicts.append(compare["verdict"])
         reasons += [f"gate · {line}" for line in compare_reasons(compare)]
     verdict = max(verdicts, key=lambda v: RANK.get(v, 2)) if verdicts else "none"
-    return {"verdict": verdict, "reasons": reasons, "audit": _audit(audit) if audit else None,
+    return {"verdict": verdict, "reasons": reasons, "audit": _audit(audit, docs.get("row_text") or {}) if audit else None,
             "training": _training(manifest) if manifest else None, "compare": _compare(compare) if compare else None,
             "checklist": _checklist(audit, manifest, compare), "limitations": _limitations(audit, compare)}
 
 
-def _audit(a: dict) -> dict[str, Any]:
+def _audit(a: dict, texts: dict[str, str]) -> dict[str, Any]:
+    """texts: "split:line" -> the row's text (masked, shortened), when the application read them back."""
     checks = []
     for c in a["checks"]:
         findings = []
         for f in c.get("findings", [])[:MAX_FINDINGS]:
             refs = f.get("rows", [])
-            findings.append({"message": f.get("message", ""), "where": [where(a, r) for r in refs[:MAX_ROWS_PER_FINDING]],
+            shown = refs[:MAX_ROWS_PER_FINDING]
+            findings.append({"message": f.get("message", ""), "where": [where(a, r) for r in shown],
+                             "rows": [{"where": where(a, r), "text": texts.get(f"{r.get('split')}:{r.get('line')}")}
+                                      for r in shown] if any(f"{r.get('split')}:{r.get('line')}" in texts for r in shown) else [],
                              "more_rows": max(0, len(refs) - MAX_ROWS_PER_FINDING),
                              "extra": {k: v for k, v in f.items() if k in ("similarity", "score", "token", "label", "kind", "preview")}})
         figures = {k: v for k, v in c.get("summary", {}).items() if isinstance(v, (int, float, str, bool)) or v is None}
@@ -96,6 +100,7 @@ def _audit(a: dict) -> dict[str, Any]:
             sizes[n] = sizes.get(n, 0) + 1
         charts["clusters"] = [(f"{n} rows", sizes[n]) for n in sorted(sizes)]
     return {"inputs": a.get("inputs", {}), "checks": checks, "charts": charts, "verdict": a["verdict"],
+            "row_text": bool(texts),
             "created": a.get("created"), "version": a.get("harness_version")}
 
 

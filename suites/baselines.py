@@ -166,6 +166,8 @@ class BaselinesSuite(Suite):
     metrics = ("accuracy", "exact_match", "field_f1", "final_answer", "chrf")
 
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+        if ctx.shape in ("text", "preference"):
+            return not_applicable(f"{ctx.shape} rows have no answer a prompted base could give instead")
         rows = task_rows(ctx)
         sampled = None
         if params.get("max_items") and len(rows) > int(params["max_items"]):

@@ -17,38 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 
 from harness import stats
 from harness.output_kinds import task_output_kind
-from harness.render import encode, to_messages
-from harness.scoring import pad_token_id, masked_loss, pad_batch
 
 from .base import Context, Suite, metric, not_applicable, register
-from .task import HEADLINE, TASK_KEY, classification_scores, decoded, generate_both, generation_prompt, headline_scores, sample
-
-
-def row_losses(ctx: Context, suite_key: str, rows: list) -> dict[str, np.ndarray]:
-    """Mean per-token loss of each row's supervised (answer) tokens, base and tuned."""
-    tok = ctx.pair.tokenizer
-    enc = [encode(to_messages(ex, ctx.shape, ctx.prompt_template, ctx.labels, ctx.system), tok, ctx.max_seq_len, ex.line)
-           for ex in rows]
-    keep = [i for i, e in enumerate(enc) if e.supervised]
-    enc = [enc[i] for i in keep]
-    pad = pad_token_id(tok)
-
-    @torch.no_grad()
-    def compute(model, items):
-        out = []
-        for at in range(0, len(items), 8):
-            chunk = items[at:at + 8]
-            ids, labels, mask = pad_batch(chunk, pad)
-            sums, _ = masked_loss(model, ids, labels, mask, reduction="sum")
-            out += [float(s) / e.supervised for s, e in zip(sums.tolist(), chunk)]
-        return out
-
-    res = ctx.pair.both(suite_key, "row_loss", enc, [[e.input_ids, e.labels] for e in enc], compute)
-    return {"rows": [rows[i] for i in keep], "base": np.asarray(res["base"]), "tuned": np.asarray(res["tuned"])}
+from .task import (HEADLINE, TASK_KEY, classification_scores, decoded, generate_both, generation_prompt,
+                   headline_scores, row_losses, sample)
 
 
 @register
@@ -99,6 +74,10 @@ class OverfittingSuite(Suite):
                                          acc["tuned"]["delta"] - acc["base"]["delta"], acc["tuned"]["interval"], None,
                                          acc["tuned"]["n"], interval_of="tuned", higher_is_better=False)
         m = int(params.get("extraction_items", 64))
+        if ctx.shape == "text":  # no completion to reproduce: the loss gap and membership above say it
+            return {"metrics": out, "info": {"train_rows": len(train), "heldout_rows": len(held),
+                                             "extraction": "not measured: language-modelling rows have no completion"},
+                    "rows": self._listed(score_t, lt)}
         if ctx.shape == "classification":
             # A classifier's completion is a label: it reproduces a row's completion when it ranks that
             # label first, read from the option scores above (greedy decoding would cost a generation
@@ -122,11 +101,15 @@ class OverfittingSuite(Suite):
         out["extraction_gap"] = metric(eb["delta"], e["delta"], None if e["delta"] is None else e["delta"] - eb["delta"],
                                        e["interval"], None, e["n"], interval_of="tuned", higher_is_better=False,
                                        train_rate=float(np.mean(ext_t["tuned"])), heldout_rate=float(np.mean(ext_h["tuned"])))
-        ratio_rows = sorted(zip(score_t.tolist(), lt["rows"]), key=lambda r: -r[0])
-        listed = [{"split": ex.split, "line": ex.line, "log_loss_ratio": round(s, 4)} for s, ex in ratio_rows[:20]]
         return {"metrics": out, "info": {"train_rows": len(train), "heldout_rows": len(held),
                                          "extraction_rows": [len(ext_t["tuned"]), len(ext_h["tuned"])]},
-                "rows": listed}
+                "rows": self._listed(score_t, lt)}
+
+    @staticmethod
+    def _listed(score_t: np.ndarray, lt: dict[str, Any]) -> list[dict[str, Any]]:
+        """The training rows the tuned model finds most familiar against the base: memorised first."""
+        ratio_rows = sorted(zip(score_t.tolist(), lt["rows"]), key=lambda r: -r[0])
+        return [{"split": ex.split, "line": ex.line, "log_loss_ratio": round(s, 4)} for s, ex in ratio_rows[:20]]
 
     def _extraction(self, ctx: Context, rows: list) -> tuple[dict[str, list[int]], dict[str, Any]]:
         """Per side, whether the greedy answer reproduces the row's completion verbatim (whitespace and

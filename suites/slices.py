@@ -56,9 +56,11 @@ class SlicesSuite(Suite):
     title = "Slices"
     why = "A better average can hide a kind of request that got worse; per-slice deltas show it before users do."
     version = 1
-    metrics = ("accuracy", "exact_match", "field_f1", "final_answer", "chrf")
+    metrics = ("accuracy", "exact_match", "field_f1", "final_answer", "chrf", "preference_accuracy")
 
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+        if ctx.shape == "text":
+            return not_applicable("language-modelling rows: the task figure is the held-out loss, not sliced")
         rows = task_rows(ctx)
         if not rows:
             return not_applicable("no held-out rows (give --eval)")

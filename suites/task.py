@@ -2,8 +2,10 @@
 
 Classification rows are scored the way the trainer taught them (the training prompt template and chat
 template): each label's log-likelihood as the answer, argmax. Generative rows are decoded greedily and
-compared with the reference (exact match; JSON validity and field-level F1 when the references are
-JSON objects). Metrics are offline `evaluate` modules (suites/metrics/); users may add their own.
+compared with the reference by the kind of output (exact match; JSON validity and field-level F1; the
+final answer; chrF for free text). Language-modelling rows: the held-out loss. Preference rows: how
+often the chosen answer is the likelier one. Metrics are offline `evaluate` modules (suites/metrics/);
+users may add their own.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import numpy as np
 
 from harness import stats
 from harness.output_kinds import family, task_output_kind
-from harness.render import prompt_messages
-from harness.scoring import pad_token_id, greedy_generate, option_tokens, score_items
+from harness.render import encode_example, prompt_messages
+from harness.scoring import masked_loss, pad_batch, pad_token_id, greedy_generate, option_tokens, score_items
 
 from . import metric_modules
 from .base import Context, Suite, metric, not_applicable, register
@@ -43,6 +45,42 @@ def classification_scores(ctx: Context, rows: list, suite_key: str) -> dict[str,
     truth = [ctx.labels.index(ex.label) for ex in kept]
     return {"examples": kept, "truth": truth, "base": scores["base"], "tuned": scores["tuned"],
             "answer_tokens": [sum(items[i][2][t]) for i, t in enumerate(truth)]}
+
+
+def row_losses(ctx: Context, suite_key: str, rows: list) -> dict[str, Any]:
+    """Mean per-token loss of each row's supervised tokens (the answer; a text row's whole text), base
+    and tuned, through the cache."""
+    import torch
+
+    tok = ctx.pair.tokenizer
+    enc = [encode_example(ex, ctx.shape, tok, ctx.max_seq_len, ctx.prompt_template, ctx.labels, ctx.system)
+           for ex in rows]
+    keep = [i for i, e in enumerate(enc) if e.supervised]
+    enc = [enc[i] for i in keep]
+    pad = pad_token_id(tok)
+
+    @torch.no_grad()
+    def compute(model, items):
+        out = []
+        for at in range(0, len(items), 8):
+            chunk = items[at:at + 8]
+            ids, labels, mask = pad_batch(chunk, pad)
+            sums, _ = masked_loss(model, ids, labels, mask, reduction="sum")
+            out += [float(s) / e.supervised for s, e in zip(sums.tolist(), chunk)]
+        return out
+
+    res = ctx.pair.both(suite_key, "row_loss", enc, [[e.input_ids, e.labels] for e in enc], compute)
+    return {"rows": [rows[i] for i in keep], "base": np.asarray(res["base"]), "tuned": np.asarray(res["tuned"])}
+
+
+def preference_scores(ctx: Context, rows: list, suite_key: str) -> dict[str, Any]:
+    """Per preference row, the summed log-likelihood of the chosen and of the rejected answer after the
+    prompt, base and tuned (the two answers scored as options of one packed row)."""
+    tok = ctx.pair.tokenizer
+    items = [option_tokens(tok, prompt_messages(ex, "instruction", system=ctx.system), [ex.output, ex.rejected],
+                           ctx.max_seq_len * 4) for ex in rows]
+    pad = pad_token_id(tok)
+    return ctx.pair.both(suite_key, "pair_logprobs", items, items, lambda model, its: score_items(model, its, pad))
 
 
 def chat_prompt_ids(ctx: Context, msgs: list[dict[str, str]], limit: int | None = None) -> list[int]:
@@ -103,6 +141,11 @@ def correctness(ctx: Context, rows: list) -> dict[str, Any]:
         truth = np.asarray(s["truth"])
         ok = {side: np.asarray([int(np.argmax(x)) for x in s[side]]) == truth for side in ("base", "tuned")}
         return {"examples": s["examples"], "metric": "accuracy", **ok}
+    if ctx.shape == "preference":
+        rows = [ex for ex in rows if ex.output and ex.rejected]
+        scores = preference_scores(ctx, rows, key)
+        return {"examples": rows, "metric": "preference_accuracy",
+                **{side: np.asarray([c > r for c, r in scores[side]]) for side in ("base", "tuned")}}
     refs = [ex.output or "" for ex in rows]
     gen = generate_both(ctx, key, [generation_prompt(ctx, ex) for ex in rows], max_new_tokens(ctx, refs))
     kind = task_output_kind(refs)
@@ -138,7 +181,7 @@ class TaskSuite(Suite):
     why = "An adapter is only worth deploying if it beats its base on the held-out task it was trained for."
     version = 1
     metrics = ("accuracy", "macro_f1", "exact_match", "json_validity", "schema_match", "field_f1", "final_answer",
-               "chrf", "rouge_l", "semantic_similarity", "length_ratio", "format_match")
+               "chrf", "rouge_l", "semantic_similarity", "length_ratio", "format_match", "loss", "preference_accuracy")
 
     def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         ctx.task_params = {**ctx.task_params, **params}
@@ -147,7 +190,31 @@ class TaskSuite(Suite):
             return not_applicable("no held-out rows (give --eval)")
         if ctx.shape == "classification":
             return self._classification(ctx, rows, params)
+        if ctx.shape == "text":
+            return self._language_modelling(ctx, rows)
+        if ctx.shape == "preference":
+            return self._preference(ctx, rows)
         return self._generative(ctx, rows, params)
+
+    def _language_modelling(self, ctx: Context, rows: list) -> dict[str, Any]:
+        """Text rows have no answer to compare with: the task is the text itself, so the figure is the
+        held-out per-token loss (lower is better; perplexity is its exponential), paired per row."""
+        losses = row_losses(ctx, self.key, rows)
+        m = stats.paired_mean_delta(losses["base"], losses["tuned"], seed=ctx.seed)
+        out = {"loss": metric(m["base"], m["tuned"], m["delta"], m["interval"], None, m["n"], interval_of="delta",
+                              higher_is_better=False,
+                              perplexity={side: float(np.exp(np.mean(losses[side]))) for side in ("base", "tuned")})}
+        return {"metrics": out, "info": {"shape": "text", "output_kind": "text", "headline": "loss"}, "rows": []}
+
+    def _preference(self, ctx: Context, rows: list) -> dict[str, Any]:
+        """Preference rows: how often each model gives the chosen answer a higher log-likelihood than the
+        rejected one (a preference-tuned policy's reward accuracy, with the base as reference), paired."""
+        rows = [ex for ex in rows if ex.output and ex.rejected]
+        scores = preference_scores(ctx, rows, self.key)
+        ok = {side: np.asarray([c > r for c, r in scores[side]]) for side in ("base", "tuned")}
+        out = {"preference_accuracy": _paired_accuracy(ok["base"], ok["tuned"], ctx.seed)}
+        return {"metrics": out, "info": {"shape": "preference", "output_kind": "preference",
+                                         "headline": "preference_accuracy"}, "rows": []}
 
     def _classification(self, ctx: Context, rows: list, params: dict[str, Any]) -> dict[str, Any]:
         s = classification_scores(ctx, rows, self.key)

@@ -47,6 +47,13 @@ class SparkAuditData(SplitView):
     def frame(self, split: str):
         return (self.train if split == "train" else self.eval).frame
 
+    def answer_pairs(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
+        """As AuditData.answer_pairs, collected to the driver."""
+        if self.shape != "preference" or (self.train if split == "train" else self.eval) is None:
+            return []
+        rows = self.frame(split).select("line", "output", "rejected").orderBy("line").collect()
+        return [({"split": split, "line": r.line}, r.output or "", r.rejected or "") for r in rows]
+
     def generations(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
         """As AuditData.generations. Collected to the driver: the generative checks compare every output
         with the set's dominant format, and these columns are the data set's text itself."""

@@ -8,12 +8,13 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from ..data import SHAPES, Table, detect_shape, to_example
+from ..data import SHAPES, Table, detect_shape, read_as, read_with, to_example
+from ..row_formats import convert
 from ..errors import InputError
 from ..text import normalize, normalize_loose
 
 ROW_SCHEMA = ("idx long, line long, input string, output string, label string, norm string, loose string, "
-              "norm_out string, texts string, error string")
+              "norm_out string, texts string, rejected string, error string")
 
 
 @dataclass
@@ -59,8 +60,10 @@ def _records(spark, path: str, fmt: str):
     return spark.createDataFrame(rows, "line long, record string")
 
 
-def _convert(batches: Iterable, split: str, shape: str, mapping: Mapping[str, str], labels: list[str] | None):
-    """Per partition: parse, validate (pandera, as in-process), canonicalise; bad rows carry their reason."""
+def _convert(batches: Iterable, split: str, shape: str, mapping: Mapping[str, str], labels: list[str] | None,
+             written_as: str | None = None, fields: Mapping[str, str] | None = None):
+    """Per partition: parse, read as the harness shape (ShareGPT, TRL conversational), validate (pandera,
+    as in-process), canonicalise; bad rows carry their reason."""
     from . import pandas_frame
     from ..schema import validate
 
@@ -73,6 +76,7 @@ def _convert(batches: Iterable, split: str, shape: str, mapping: Mapping[str, st
                 lines.append(int(line))
             except json.JSONDecodeError as exc:
                 out.append({"idx": -1, "line": int(line), "error": f"invalid JSON: {exc.msg}"})
+        records, _ = convert(records, written_as, fields or {})
         good, bad = validate(records, lines, shape, mapping, labels)
         for row in bad:
             out.append({"idx": -2, "line": row["line"], "error": row["reason"]})
@@ -81,7 +85,7 @@ def _convert(batches: Iterable, split: str, shape: str, mapping: Mapping[str, st
             out.append({"idx": 0, "line": ex.line, "input": ex.input, "output": ex.output, "label": ex.label,
                         "norm": normalize(ex.input), "loose": normalize_loose(ex.input),
                         "norm_out": normalize(ex.output) if ex.output is not None else "",
-                        "texts": json.dumps(ex.texts, ensure_ascii=False), "error": None})
+                        "texts": json.dumps(ex.texts, ensure_ascii=False), "rejected": ex.rejected, "error": None})
         columns = [c.split()[0] for c in ROW_SCHEMA.split(", ")]
         yield pandas_frame(out, columns=columns, strings=tuple(c for c in columns if c not in ("idx", "line")))
 
@@ -97,9 +101,12 @@ def load_split(spark, path: str, split: str, shape: str | None, fields: Mapping[
               if r.record.strip().startswith("{")]
     if not sample:
         raise InputError(path, "no rows")
+    given = dict(fields)
+    sample, fields, shape, written_as = read_as(sample, given, shape)
     shape = detect_shape(sample, fields, shape, path)
     mapping = {c: fields.get(c, c) for c in SHAPES[shape]}
-    rows = records.mapInPandas(lambda it: _convert(it, split, shape, mapping, labels), ROW_SCHEMA).cache()
+    rows = records.mapInPandas(lambda it: _convert(it, split, shape, mapping, labels, written_as, given),
+                               ROW_SCHEMA).cache()
     broken = rows.where("idx = -1").orderBy("line").limit(1).collect()
     if broken:
         raise InputError(path, broken[0].error, broken[0].line)
@@ -110,4 +117,5 @@ def load_split(spark, path: str, split: str, shape: str | None, fields: Mapping[
     n_good = good.count()
     total = n_good + len(bad)
     return SparkTable(split=split, source=path, format=fmt, shape=shape, fields=mapping, examples=[], bad_rows=bad,
-                      total_rows=total, sha256="", frame=good, good_rows=n_good)
+                      total_rows=total, sha256="", written_as=written_as, read_with=read_with(shape, written_as, given),
+                      frame=good, good_rows=n_good)

@@ -1,0 +1,55 @@
+"""Preference pairs whose chosen and rejected answers are the same text, or differ only in a few
+characters, teach a preference-tuned model nothing but noise: the loss pushes the two apart on spelling,
+spacing or a stray word. And a set where the chosen answer is nearly always the longer one teaches
+length, not quality (the length bias of preference data)."""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz
+
+from harness.text import normalize
+
+from .base import Check, CheckResult, not_applicable, register
+
+
+@register
+class PreferencePairs(Check):
+    name = "preference_pairs"
+    order = 98
+    key_figures = ("identical_pairs", "near_identical_pairs", "chosen_longer_share")
+    title = "Preference pairs: chosen vs rejected"
+    why = "A pair whose two answers barely differ teaches noise; chosen answers that are just longer teach length."
+    metrics = ("identical_pairs", "near_identical_pairs", "flagged_rate", "chosen_longer_share")
+
+    def run(self, data, params):
+        if data.shape != "preference":
+            return not_applicable("not preference data (prompt, chosen, rejected)")
+        pairs = data.answer_pairs("train")
+        if not pairs:
+            return not_applicable("no valid preference rows")
+        near = float(params["near_similarity"])
+        findings, identical, close, longer = [], 0, 0, 0
+        for ref, chosen, rejected in pairs:
+            a, b = normalize(chosen), normalize(rejected)
+            longer += len(a) > len(b)
+            if a == b:
+                identical += 1
+                findings.append({"rows": [ref], "kind": "identical", "similarity": 1.0,
+                                 "message": "chosen and rejected are the same text" + (" (after spacing/case)" if chosen != rejected else "")})
+                continue
+            sim = fuzz.ratio(a, b) / 100  # rapidfuzz: normalised Indel similarity, C speed
+            if sim >= near:
+                close += 1
+                findings.append({"rows": [ref], "kind": "near_identical", "similarity": round(sim, 4),
+                                 "message": f"chosen and rejected differ in a few characters only (similarity {sim:.2f})"})
+        n = len(pairs)
+        return CheckResult(
+            summary={"pairs": n, "identical_pairs": identical, "near_identical_pairs": close,
+                     "flagged_rate": (identical + close) / n, "chosen_longer_share": round(longer / n, 4)},
+            findings=findings[:int(params["max_findings"])],
+            info={"near_similarity": near, "findings_total": len(findings),
+                  "length_bias": "share of pairs whose chosen answer is longer than the rejected one "
+                                 "(near 1.0: the preference may be length)"})
+
+    def run_spark(self, data, params):
+        return self.run(data, params)  # answer_pairs collects the two answer columns to the driver

@@ -1,0 +1,69 @@
+"""The audit's findings as a table with one row per flagged example (split, line, check, kind, score,
+message): what a data team fixes in pandas or a spreadsheet (cleanlab's `get_issues()` habit). A
+finding over several rows (a duplicate pair, a conflict) gives one row per member, each naming the
+others it goes with."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .io import write_bytes_atomic, write_text_atomic
+
+COLUMNS = ("split", "line", "check", "status", "kind", "score", "message", "with_rows")
+FORMATS = (".csv", ".parquet", ".jsonl")
+
+
+def issue_rows(audit: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every flagged example of every check that warned or failed, in check then file order."""
+    out = []
+    for c in audit["checks"]:
+        if c["status"] not in ("warn", "fail"):
+            continue
+        for f in c.get("findings") or []:
+            rows = f.get("rows") or []
+            score = f.get("score", f.get("similarity"))
+            for r in rows:
+                others = [f"{o['split']}:{o['line']}" for o in rows if o is not r][:10]
+                out.append({"split": r["split"], "line": r["line"], "check": c["check"], "status": c["status"],
+                            "kind": f.get("kind") or "", "score": None if score is None else float(score),
+                            "message": f.get("message", ""), "with_rows": " ".join(others)})
+    return out
+
+
+def get_issues(audit: dict[str, Any]):
+    """The issue rows as a pandas DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(issue_rows(audit), columns=list(COLUMNS))
+
+
+def write_issues(audit: dict[str, Any], path: str | Path) -> Path:
+    """The issue table at `path` (.csv, .parquet or .jsonl, by its suffix), written atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(f"--issues {path}: give a .csv, .parquet or .jsonl file name")
+    rows = issue_rows(audit)
+    if suffix == ".jsonl":
+        return write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    if suffix == ".csv":
+        buf = io.StringIO(newline="")
+        writer = csv.DictWriter(buf, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+        return write_text_atomic(path, buf.getvalue())
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(rows, schema=pa.schema([("split", pa.string()), ("line", pa.int64()),
+                                                         ("check", pa.string()), ("status", pa.string()),
+                                                         ("kind", pa.string()), ("score", pa.float64()),
+                                                         ("message", pa.string()), ("with_rows", pa.string())]))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return write_bytes_atomic(path, sink.getvalue().to_pybytes())

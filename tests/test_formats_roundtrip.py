@@ -1,0 +1,101 @@
+"""Each ecosystem format through train -> compare on the tiny model: the trainer renders tool turns
+through the chat template and masks `weight: 0`, learns a text row whole, refuses preference rows;
+compare reads the data as training did (the manifest's reading) and gates by the kind of task."""
+
+import json
+
+import pytest
+
+from harness import compare, train
+from harness.errors import UsageError
+from harness.render import IGNORE, encode, encode_text
+from test_compare import FAST, WORDS
+from test_row_formats import sharegpt, tool_row
+from tiny_model import CHATML, build_tiny_model
+
+SUITES = ["task", "overfitting", "drift"]
+POLICY = {"suites": {"drift": {"params": {"max_items": 3, "max_new_tokens": 4}},
+                     "overfitting": {"params": {"max_items": 6, "extraction_items": 4}}}}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return str(build_tiny_model(tmp_path_factory.mktemp("fmt") / "tiny"))
+
+
+def test_weight_zero_turns_are_not_learned_and_tools_reach_the_template(tiny):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny)
+    tok.chat_template = ("{% if tools %}{{ 'TOOLS:' + tools[0]['function']['name'] + '\\n' }}{% endif %}" + CHATML
+                         .replace("message['content']", "(message['content'] ~ (message['tool_calls'][0]['function']"
+                                  "['arguments']['order'] | string if message.get('tool_calls') else ''))"))
+    row = tool_row(0)
+    msgs = [{k: v for k, v in m.items()} for m in row["messages"]]
+    msgs[2]["content"] = ""
+    learned = encode(msgs, tok, 10**6, tools=row["tools"])
+    text = tok.decode(learned.input_ids)
+    assert text.startswith("TOOLS:lookup_order") and "1000" in text  # tools and the call's arguments (as an object)
+    msgs[4]["weight"] = 0
+    masked = encode(msgs, tok, 10**6, tools=row["tools"])
+    assert 0 < masked.supervised < learned.supervised  # the final answer is no longer learned; the call still is
+    supervised = tok.decode([t for t, lab in zip(masked.input_ids, masked.labels) if lab != IGNORE])
+    assert "has shipped" not in supervised
+
+
+def test_text_rows_learn_every_token(tiny):
+    from transformers import AutoTokenizer
+
+    e = encode_text("where is my parcel", AutoTokenizer.from_pretrained(tiny), 64)
+    assert e.labels == e.input_ids and e.input_ids[-1] == AutoTokenizer.from_pretrained(tiny).eos_token_id
+
+
+@pytest.mark.parametrize("kind", ["sharegpt", "conversational", "tools", "text"])
+def test_train_then_compare_reads_the_format_as_training_did(tiny, tmp_path, kind):
+    if kind == "sharegpt":
+        rows = [{"dialog": sharegpt(i)["conversations"]} for i in range(16)]
+        kwargs = {"fields": {"messages": "dialog"}}
+    elif kind == "conversational":
+        rows = [{"prompt": [{"role": "user", "content": f"where is my {w} {i}"}],
+                 "completion": [{"role": "assistant", "content": f"your {w} ships today"}]}
+                for i, w in enumerate(WORDS)]
+        kwargs = {}
+    elif kind == "tools":
+        rows = [tool_row(i, weight=i % 2) for i in range(12)]
+        kwargs = {}
+    else:
+        rows = [{"text": f"the {a} and the {b} arrived late"} for a in WORDS[:6] for b in WORDS[:3]]
+        kwargs = {}
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    manifest = train(tiny, str(path), str(path), out=tmp_path / "a", epochs=1, lr=1e-3, **{**FAST, "max_seq_len": 128},
+                     **kwargs)
+    reading = manifest["data"]["train"]["read_with"]
+    assert manifest["data"]["train"]["bad_rows"] == 0
+    r = compare(tiny, tmp_path / "a", str(path), str(path), cache="", suites=SUITES, policy=POLICY)
+    task = r["suites"]["task"]
+    assert task["status"] == "ok", task.get("info")
+    if kind == "text":
+        assert reading["shape"] == "text" and r["task_rules"]["output_kind"] == "text"
+        assert task["metrics"]["loss"]["n"] == len(rows) and "task.loss" in r["task_rules"]["rules"]
+        assert r["suites"]["overfitting"]["metrics"]["loss_gap"]["n"] == [6, 6]
+    else:
+        assert manifest["data"]["shape"] == "chat" and task["metrics"]["exact_match"]["n"] == len(rows)
+    if kind == "sharegpt":
+        assert reading == {"shape": "sharegpt", "fields": {"messages": "dialog"}}
+
+
+def test_preference_rows_are_refused_by_the_trainer_and_scored_by_compare(tiny, tmp_path):
+    prefs = [{"prompt": f"where is my {w}", "chosen": f"your {w} ships today", "rejected": "no idea"} for w in WORDS]
+    path = tmp_path / "pref.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in prefs))
+    with pytest.raises(UsageError, match="preference data .* is audited, not trained"):
+        train(tiny, str(path), None, out=tmp_path / "p", epochs=1, **FAST)
+    # An adapter trained elsewhere (here: on the chosen answers), judged on preference rows.
+    chosen = tmp_path / "chosen.jsonl"
+    chosen.write_text("".join(json.dumps({"prompt": r["prompt"], "completion": r["chosen"]}) + "\n" for r in prefs))
+    train(tiny, str(chosen), None, out=tmp_path / "a", epochs=2, lr=5e-3, **FAST)
+    r = compare(tiny, tmp_path / "a", None, str(path), cache="", suites=["task"], shape="preference")
+    m = r["suites"]["task"]["metrics"]["preference_accuracy"]
+    assert m["n"] == len(prefs) and r["task_rules"]["output_kind"] == "preference"
+    assert m["tuned"] >= m["base"]  # trained on the chosen answers, it prefers them at least as often
