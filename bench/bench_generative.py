@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     sources = {"clean": _clean_dir(args.example) / "train.jsonl", "raw": EXAMPLES[args.example] / "train_chat.jsonl"}
     for source in ["clean", "raw"] if args.only is None else args.only:
         name = f"{source}-{args.rows}rows" if args.example == "orders" else f"{args.example}-{source}-{args.rows}rows"
+        name += f"-{args.epochs}ep" if args.epochs != 2 else ""
         train = _first(sources[source], args.rows, WORK / name / "train.jsonl")
         rec = {**run(name, args.example, train, args.rows, args.epochs, not args.full, args.eval_rows), "cleaning": cleaning}
         with LOG.open("a", encoding="utf-8") as fh:
