@@ -238,7 +238,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                           suites=[s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None,
                           cache=cache, fast=args.fast, shape=None if args.shape in (None, "auto") else args.shape,
                           fields=dict(args.field) or None,
-                          on_suite=lambda name, st: status.update(f"suite {name}: {'running' if st == 'start' else st}..."))
+                          on_suite=lambda name, st: status.update(f"suite {name}: {'running' if st == 'start' else st}..."),
+                          on_progress=lambda name, text: status.update(f"suite {name}: {text}..."))
     where = str(Path(args.out) / "results.json")
     if args.junit:
         from .io import write_text_atomic
@@ -281,8 +282,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
         policy["spark"]["master"] = args.spark_master
     console = Console(stderr=False)
     with output_lock(args.out), console.status("auditing...") as status:
-        result = audit(args.train, args.eval_path, policy, shape=args.shape, fields=dict(args.field),
-                       on_check=lambda name, entry: status.update(f"auditing... {name} done"))
+        import time
+
+        started, done = time.perf_counter(), []
+
+        def on_check(name: str, entry: dict) -> None:
+            done.append(name)
+            status.update(f"auditing... {name} {entry['status']} ({len(done)} checks done, "
+                          f"{time.perf_counter() - started:.0f} s)")
+
+        result = audit(args.train, args.eval_path, policy, shape=args.shape, fields=dict(args.field), on_check=on_check)
         out = write_audit(args.out, result, row_text=not args.no_row_text)
         if args.junit:
             from .io import write_text_atomic

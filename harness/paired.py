@@ -142,11 +142,20 @@ class Pair:
         # counts them as its own), per side ("joint": both at once), and how many came from the cache.
         self.items: dict[str, dict[str, int]] = {}
         self.running: str | None = None
+        # Told before each batch of uncached items is scored: (suite, side, items to score, items so far
+        # in this suite), for a live progress line.
+        self.on_scoring: Callable[[str, str, int, int], None] | None = None
 
     def _count(self, suite: str, which: str, asked: int, cached: int) -> None:
         counts = self.items.setdefault(self.running or suite.split(":")[0], dict.fromkeys(ITEM_COUNTS, 0))
         counts[which] += asked
         counts["cached"] += cached
+
+    def _tell(self, suite: str, which: str, n: int) -> None:
+        if self.on_scoring is not None:
+            counts = self.items.get(self.running or suite.split(":")[0]) or {}
+            self.on_scoring(self.running or suite.split(":")[0], which, n,
+                            sum(v for k, v in counts.items() if k != "cached"))
 
     def items_of(self, suite: str) -> dict[str, int]:
         """The counts of one suite's items, taken out (a suite that scored nothing: zeros)."""
@@ -183,6 +192,7 @@ class Pair:
         todo = [i for i, k in enumerate(keys) if k not in found]
         self._count(suite, which, len(keys), len(keys) - len(todo))
         if todo:
+            self._tell(suite, which, len(todo))
             with self.side(which) as model:
                 fresh = compute(model, [items[i] for i in todo])
             new = {keys[i]: v for i, v in zip(todo, fresh)}
@@ -200,6 +210,7 @@ class Pair:
         todo = [i for i, k in enumerate(keys) if k not in found]
         self._count(suite, "joint", len(keys), len(keys) - len(todo))
         if todo:
+            self._tell(suite, "both sides", len(todo))
             new = {keys[i]: v for i, v in zip(todo, compute(self, [items[i] for i in todo]))}
             self.cache.put_many(new)
             found.update(new)

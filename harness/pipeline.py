@@ -122,7 +122,7 @@ def _digest(*parts: Any) -> str:
     for p in parts:
         if isinstance(p, str) and p and Path(p).is_file():
             h.update(sha256_file(p).encode())
-        elif isinstance(p, str) and p and Path(p).is_dir():  # a Hugging Face dataset directory
+        elif isinstance(p, str) and p and (Path(p) / "state.json").is_file():  # a Hugging Face dataset directory
             for f in sorted(x for x in Path(p).rglob("*") if x.is_file()):
                 h.update(f.relative_to(p).as_posix().encode() + sha256_file(f).encode())
         else:
@@ -211,7 +211,8 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
     def do_compare() -> None:
         results = compare(cfg.base, adapter, cfg.train, cfg.eval, probes=cfg.probes, prompts=cfg.prompts,
                           policy=cfg.gate_policy, suites=cfg.suites, cache=out / "cache.sqlite", fast=cfg.fast_compare,
-                          on_suite=lambda name, st: tell("compare", f"suite {name}: {'scoring' if st == 'start' else st}"))
+                          on_suite=lambda name, st: tell("compare", f"suite {name}: {'scoring' if st == 'start' else st}"),
+                          on_progress=lambda name, text: tell("compare", f"suite {name}: {text}"))
         write_compare(results_json.parent, results, adapter)
 
     stage("compare", compare_key, results_json, do_compare)

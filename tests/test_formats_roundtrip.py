@@ -50,7 +50,7 @@ def test_text_rows_learn_every_token(tiny):
     assert e.labels == e.input_ids and e.input_ids[-1] == AutoTokenizer.from_pretrained(tiny).eos_token_id
 
 
-@pytest.mark.parametrize("kind", ["sharegpt", "conversational", "tools", "text"])
+@pytest.mark.parametrize("kind", ["sharegpt", "conversational", "tools", "text", "gz", "hf"])
 def test_train_then_compare_reads_the_format_as_training_did(tiny, tmp_path, kind):
     if kind == "sharegpt":
         rows = [{"dialog": sharegpt(i)["conversations"]} for i in range(16)]
@@ -63,22 +63,41 @@ def test_train_then_compare_reads_the_format_as_training_did(tiny, tmp_path, kin
     elif kind == "tools":
         rows = [tool_row(i, weight=i % 2) for i in range(12)]
         kwargs = {}
-    else:
+    elif kind == "text":
         rows = [{"text": f"the {a} and the {b} arrived late"} for a in WORDS[:6] for b in WORDS[:3]]
+        kwargs = {}
+    else:
+        rows = [{"prompt": f"where is my {w}", "completion": f"your {w} ships today"} for w in WORDS]
         kwargs = {}
     path = tmp_path / "train.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    if kind == "gz":
+        import gzip
+
+        path = tmp_path / "train.jsonl.gz"
+        path.write_bytes(gzip.compress((tmp_path / "train.jsonl").read_bytes()))
+    elif kind == "hf":
+        import datasets
+
+        datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "hf"))
+        path = tmp_path / "hf"
     manifest = train(tiny, str(path), str(path), out=tmp_path / "a", epochs=1, lr=1e-3, **{**FAST, "max_seq_len": 128},
                      **kwargs)
     reading = manifest["data"]["train"]["read_with"]
     assert manifest["data"]["train"]["bad_rows"] == 0
-    r = compare(tiny, tmp_path / "a", str(path), str(path), cache="", suites=SUITES, policy=POLICY)
+    progress = []
+    r = compare(tiny, tmp_path / "a", str(path), str(path), cache="", suites=SUITES, policy=POLICY,
+                on_progress=lambda suite, text: progress.append((suite, text)))
+    assert {s for s, _ in progress} >= {"task", "overfitting"} and all("scoring" in t for _, t in progress)
     task = r["suites"]["task"]
     assert task["status"] == "ok", task.get("info")
     if kind == "text":
         assert reading["shape"] == "text" and r["task_rules"]["output_kind"] == "text"
         assert task["metrics"]["loss"]["n"] == len(rows) and "task.loss" in r["task_rules"]["rules"]
         assert r["suites"]["overfitting"]["metrics"]["loss_gap"]["n"] == [6, 6]
+    elif kind in ("gz", "hf"):
+        assert manifest["data"]["shape"] == "instruction" and task["metrics"]["exact_match"]["n"] == len(rows)
+        assert manifest["data"]["train"]["format"] == ("jsonl" if kind == "gz" else "hf-dataset")
     else:
         assert manifest["data"]["shape"] == "chat" and task["metrics"]["exact_match"]["n"] == len(rows)
     if kind == "sharegpt":

@@ -79,6 +79,16 @@ def test_preference_rows_plain_and_conversational(tmp_path):
     assert (t.examples[1].input, t.examples[1].output, t.examples[1].rejected) == ("Hi 1", "Hello 1!", "Go away.")
 
 
+def test_malformed_preference_rows_are_schema_errors(tmp_path):
+    rows = [{"prompt": f"q {i}", "chosen": f"good {i}", "rejected": f"bad {i}"} for i in range(4)]
+    rows[1]["rejected"] = ""
+    del rows[2]["chosen"]
+    t = load_table(write_jsonl(tmp_path / "p.jsonl", rows), "train")
+    assert t.shape == "preference"
+    assert [(b["line"], b["reason"]) for b in t.bad_rows] == [(2, "rejected is empty or whitespace-only"),
+                                                             (3, "chosen is missing")]
+
+
 def test_preference_audit_flags_identical_pairs_and_checks_both_answers(tmp_path):
     rows = [{"prompt": f"Explain topic {i}", "chosen": f"Topic {i} is about the {['sun', 'sea', 'moon'][i % 3]} and case {i}.",
              "rejected": f"Unsure {i}."} for i in range(30)]

@@ -126,3 +126,26 @@ def test_same_findings_as_in_process_on_the_planted_orders(spark, tmp_path):
     found = {c["check"]: len(c["findings"]) for c in b["checks"]}
     assert all(found[c] > 0 for c in ("output_format", "truncation", "unsupported_values", "boilerplate",
                                        "label_conflicts", "leakage"))
+
+
+def test_same_findings_on_sharegpt_and_preference_rows(spark, tmp_path):
+    """Rows written as ShareGPT and as preference pairs read the same way on both engines (the format is
+    converted per partition), with the same schema errors, preference findings and lengths."""
+    from conftest import write_jsonl
+
+    share = [{"conversations": [{"from": "human", "value": f"How do I reset router {i} at home?"},
+                                {"from": "gpt", "value": f"Hold the reset button of router {i} for ten seconds."}]}
+             for i in range(40)]
+    share[5]["conversations"][0]["from"] = "narrator"
+    share[9] = dict(share[8])
+    a, b = both(write_jsonl(tmp_path / "s.jsonl", share), None, None, spark)
+    assert_same(a, b)
+    assert a["inputs"]["train"]["written_as"] == "sharegpt"
+    prefs = [{"prompt": f"Explain topic {i}", "chosen": f"Topic {i} is about the sea and case {i}.", "rejected": f"No {i}."}
+             for i in range(40)]
+    prefs[3]["rejected"] = prefs[3]["chosen"]
+    prefs[7]["rejected"] = "word " * 400
+    a, b = both(write_jsonl(tmp_path / "p.jsonl", prefs), None, None, spark, max_seq_len=200)
+    assert_same(a, b)
+    pairs = next(c for c in b["checks"] if c["check"] == "preference_pairs")
+    assert [f["rows"][0]["line"] for f in pairs["findings"]] == [4]

@@ -34,10 +34,10 @@ def _fmt(path: str, fmt: str | None) -> str:
     lower = path.lower().rstrip("/")
     if lower.endswith((".parquet", ".pq")):
         return "parquet"
-    if lower.endswith((".jsonl", ".json", ".ndjson")):
+    if lower.endswith((".jsonl", ".json", ".ndjson", ".jsonl.gz", ".ndjson.gz")):  # Spark reads gzip text itself
         return "jsonl"
-    raise InputError(path, "the Spark engine reads .jsonl and .parquet (a file or a directory of them; "
-                           "name the format with a .jsonl or .parquet suffix)")
+    raise InputError(path, "the Spark engine reads .jsonl (also .jsonl.gz) and .parquet (a file or a directory of "
+                           "them; name the format with a .jsonl or .parquet suffix)")
 
 
 def _records(spark, path: str, fmt: str):
