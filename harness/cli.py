@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from .errors import HarnessError, InputError
 from .visible import visible
@@ -232,14 +233,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
         writable_file(args.junit, inputs)
     console = Console(width=None if sys.stdout.isatty() else 140)  # CI logs: wide enough for one row per metric
     cache = "" if args.no_cache else args.cache
-    with output_lock(args.out), console.status("loading base and adapter...") as status:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    # One bar per suite: the items it scores on each side as their batches finish, then its outcome.
+    bars = Progress(TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console)
+    task_of: dict[str, Any] = {"": bars.add_task("loading base and adapter", total=None)}
+
+    def on_suite(name: str, st: str) -> None:
+        if st == "start":
+            bars.update(task_of[""], visible=False)
+            task_of[name] = bars.add_task(f"{name}: starting", total=None)
+        else:
+            t = bars.tasks[task_of[name]]
+            bars.update(task_of[name], description=f"{name}: {st}", total=t.total or 1, completed=t.total or 1)
+
+    def on_progress(name: str, side: str, done: int, total: int) -> None:
+        if name in task_of:
+            bars.update(task_of[name], description=f"{name}: {side}", total=total, completed=done)
+
+    with output_lock(args.out), bars:
         results = compare(args.base, args.adapter, args.train_path, args.eval_path, probes=args.probes,
                           prompts=args.prompts, policy=args.policy, out=args.out,
                           suites=[s.strip() for s in args.suites.split(",") if s.strip()] if args.suites else None,
                           cache=cache, fast=args.fast, shape=None if args.shape in (None, "auto") else args.shape,
-                          fields=dict(args.field) or None,
-                          on_suite=lambda name, st: status.update(f"suite {name}: {'running' if st == 'start' else st}..."),
-                          on_progress=lambda name, text: status.update(f"suite {name}: {text}..."))
+                          fields=dict(args.field) or None, on_suite=on_suite, on_progress=on_progress)
     where = str(Path(args.out) / "results.json")
     if args.junit:
         from .io import write_text_atomic

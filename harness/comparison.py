@@ -29,11 +29,13 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
             probes: Sequence[str | Path] | None = None, prompts: Sequence[str | Path] | None = None,
             policy: str | Path | Mapping[str, Any] | None = None,
             suites: Sequence[str] | None = None, cache: str | Path | None = None, fast: bool = False,
-            on_suite: Callable[[str, str], None] | None = None, on_progress: Callable[[str, str], None] | None = None,
+            on_suite: Callable[[str, str], None] | None = None,
+            on_progress: Callable[[str, str, int, int], None] | None = None,
             shape: str | None = None,
             fields: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Score base and tuned on every enabled suite and apply the gate. Returns the results dict.
-    `fast`: harness/fast_gate.yaml's smaller samples under the user's policy (CI). The data is read as
+    `fast`: harness/fast_gate.yaml's smaller samples under the user's policy (CI). `on_progress(suite, side,
+    done, total)` hears the items of each scoring call as its batches finish. The data is read as
     the adapter's training read it (its manifest); `shape` and `fields` override that."""
     shape_given, fields_given = shape, fields
     from .paired import Pair
@@ -54,9 +56,7 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
     import torch
 
     pair = Pair(base, adapter, cache=cache, device="cuda" if torch.cuda.is_available() else "cpu")
-    if on_progress:
-        pair.on_scoring = lambda suite, side, n, so_far: on_progress(
-            suite, f"scoring {n} items on the {side}" + (f" ({so_far} asked so far)" if so_far else ""))
+    pair.on_scoring = on_progress  # (suite, side, items done, items to score) as batches finish
     try:
         manifest = pair.manifest
         data = manifest.get("data") or {}

@@ -142,8 +142,8 @@ class Pair:
         # counts them as its own), per side ("joint": both at once), and how many came from the cache.
         self.items: dict[str, dict[str, int]] = {}
         self.running: str | None = None
-        # Told before each batch of uncached items is scored: (suite, side, items to score, items so far
-        # in this suite), for a live progress line.
+        # Told as a suite's uncached items are scored: (suite, side, items done, items to score), for a
+        # progress bar; scoring functions report each batch (harness/scoring.py: items_done).
         self.on_scoring: Callable[[str, str, int, int], None] | None = None
 
     def _count(self, suite: str, which: str, asked: int, cached: int) -> None:
@@ -151,11 +151,26 @@ class Pair:
         counts[which] += asked
         counts["cached"] += cached
 
-    def _tell(self, suite: str, which: str, n: int) -> None:
-        if self.on_scoring is not None:
-            counts = self.items.get(self.running or suite.split(":")[0]) or {}
-            self.on_scoring(self.running or suite.split(":")[0], which, n,
-                            sum(v for k, v in counts.items() if k != "cached"))
+    @contextmanager
+    def _progress(self, suite: str, which: str, total: int):
+        """Report the items of one scoring call as its batches finish (0 of `total` first)."""
+        if self.on_scoring is None:
+            yield
+            return
+        from .scoring import ITEMS_DONE
+
+        name, done = self.running or suite.split(":")[0], [0]
+
+        def advance(n: int) -> None:
+            done[0] = min(total, done[0] + n)  # a compute that scores in several passes counts each; capped
+            self.on_scoring(name, which, done[0], total)
+
+        self.on_scoring(name, which, 0, total)
+        token = ITEMS_DONE.set(advance)
+        try:
+            yield
+        finally:
+            ITEMS_DONE.reset(token)
 
     def items_of(self, suite: str) -> dict[str, int]:
         """The counts of one suite's items, taken out (a suite that scored nothing: zeros)."""
@@ -192,8 +207,7 @@ class Pair:
         todo = [i for i, k in enumerate(keys) if k not in found]
         self._count(suite, which, len(keys), len(keys) - len(todo))
         if todo:
-            self._tell(suite, which, len(todo))
-            with self.side(which) as model:
+            with self.side(which) as model, self._progress(suite, which, len(todo)):
                 fresh = compute(model, [items[i] for i in todo])
             new = {keys[i]: v for i, v in zip(todo, fresh)}
             self.cache.put_many(new)
@@ -210,8 +224,9 @@ class Pair:
         todo = [i for i, k in enumerate(keys) if k not in found]
         self._count(suite, "joint", len(keys), len(keys) - len(todo))
         if todo:
-            self._tell(suite, "both sides", len(todo))
-            new = {keys[i]: v for i, v in zip(todo, compute(self, [items[i] for i in todo]))}
+            with self._progress(suite, "both sides", len(todo)):
+                fresh = compute(self, [items[i] for i in todo])
+            new = {keys[i]: v for i, v in zip(todo, fresh)}
             self.cache.put_many(new)
             found.update(new)
         return [found[k] for k in keys]

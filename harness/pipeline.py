@@ -212,7 +212,7 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
         results = compare(cfg.base, adapter, cfg.train, cfg.eval, probes=cfg.probes, prompts=cfg.prompts,
                           policy=cfg.gate_policy, suites=cfg.suites, cache=out / "cache.sqlite", fast=cfg.fast_compare,
                           on_suite=lambda name, st: tell("compare", f"suite {name}: {'scoring' if st == 'start' else st}"),
-                          on_progress=lambda name, text: tell("compare", f"suite {name}: {text}"))
+                          on_progress=lambda name, side, done, total: tell("compare", f"suite {name}: {side} {done}/{total} items"))
         write_compare(results_json.parent, results, adapter)
 
     stage("compare", compare_key, results_json, do_compare)

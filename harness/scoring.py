@@ -8,12 +8,24 @@ carry no loss."""
 from __future__ import annotations
 
 import inspect
-from typing import Any, Sequence
+from contextvars import ContextVar
+from typing import Any, Callable, Sequence
 
 import torch
 
 from .render import IGNORE, Encoded, encode
 
+
+
+# Who hears that a batch of items was scored (harness/paired.py sets it around each scoring call): a
+# progress bar counts items as they are done without changing how they are batched.
+ITEMS_DONE: ContextVar[Callable[[int], None] | None] = ContextVar("items_done", default=None)
+
+
+def items_done(n: int) -> None:
+    hear = ITEMS_DONE.get()
+    if hear is not None:
+        hear(n)
 
 def pad_batch(rows: Sequence[Encoded], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Dynamic padding to the longest row of the batch (right padding)."""
@@ -121,6 +133,7 @@ def score_items(model: Any, items: Sequence[tuple[list[int], Sequence[list[int]]
                                common, shared, pad_id, device)
         for i, row in zip(chunk, scores):
             restored[i] = row
+        items_done(len(chunk))
     return restored
 
 
@@ -283,6 +296,7 @@ def greedy_generate(model: Any, tokenizer: Any, prompts: Sequence[list[int]], ma
         for i, seq in zip(chunk, gen[:, width:].tolist()):
             out[i] = seq[:seq.index(eos)] if eos is not None and eos in seq else seq
         at += len(chunk)
+        items_done(len(chunk))
     return [out[i] for i in range(len(prompts))]
 
 
@@ -306,4 +320,5 @@ def next_token_logprobs(model: Any, sequences: Sequence[list[int]], starts: Sequ
         for i, s in enumerate(chunk):
             st = starts[at + i]
             res.append(logits[i, st - 1 - (width - keep):len(s) - 1 - (width - keep)].float().log_softmax(-1).cpu())
+        items_done(len(chunk))
     return res

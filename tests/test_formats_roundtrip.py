@@ -87,8 +87,11 @@ def test_train_then_compare_reads_the_format_as_training_did(tiny, tmp_path, kin
     assert manifest["data"]["train"]["bad_rows"] == 0
     progress = []
     r = compare(tiny, tmp_path / "a", str(path), str(path), cache="", suites=SUITES, policy=POLICY,
-                on_progress=lambda suite, text: progress.append((suite, text)))
-    assert {s for s, _ in progress} >= {"task", "overfitting"} and all("scoring" in t for _, t in progress)
+                on_progress=lambda *call: progress.append(call))
+    # (suite, side, done, total) as batches finish: each scoring call starts at 0 and ends at its total
+    assert {p[0] for p in progress} >= {"task", "overfitting"} and {p[1] for p in progress} >= {"base", "tuned"}
+    assert all(0 <= done <= total for _, _, done, total in progress)
+    assert any(done == total > 0 for _, _, done, total in progress) and any(done == 0 for _, _, done, _ in progress)
     task = r["suites"]["task"]
     assert task["status"] == "ok", task.get("info")
     if kind == "text":
