@@ -302,12 +302,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
     with output_lock(args.out), console.status("auditing...") as status:
         import time
 
-        started, done = time.perf_counter(), []
+        started, done, rows = time.perf_counter(), [], [0]
 
         def on_check(name: str, entry: dict) -> None:
             done.append(name)
-            status.update(f"auditing... {name} {entry['status']} ({len(done)} checks done, "
-                          f"{time.perf_counter() - started:.0f} s)")
+            rows[0] = rows[0] or int((entry.get("summary") or {}).get("rows") or 0)  # the schema check runs first
+            elapsed = time.perf_counter() - started
+            rate = f", {rows[0] * len(done) / elapsed:,.0f} row-checks/s" if rows[0] >= 10_000 and elapsed > 1 else ""
+            status.update(f"auditing... {name} {entry['status']} ({len(done)} checks done, {rows[0]:,} rows, "
+                          f"{elapsed:.0f} s{rate})")
 
         result = audit(args.train, args.eval_path, policy, shape=args.shape, fields=dict(args.field), on_check=on_check)
         out = write_audit(args.out, result, row_text=not args.no_row_text)

@@ -163,6 +163,18 @@ def test_hugging_face_dataset_on_disk_keeps_class_label_names(tmp_path):
     assert len(load_table(tmp_path / "dd" / "train", "train").examples) == 3
 
 
+def test_hugging_face_dataset_by_name_reads_what_load_dataset_finds_offline(tmp_path):
+    """`hf:NAME:SPLIT` is what `datasets.load_dataset(NAME, split=SPLIT)` reads with the hub switched off:
+    here a local dataset folder (a cached hub dataset is read the same way)."""
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    write_jsonl(folder / "train.jsonl", [{"text": f"where is parcel {i}", "label": "delivery"} for i in range(4)])
+    t = load_table(f"hf:{folder}:train", "train")
+    assert t.format == "hf-dataset" and t.shape == "classification" and [e.line for e in t.examples] == [1, 2, 3, 4]
+    with pytest.raises(InputError, match="not in the local Hugging Face datasets cache"):
+        load_table(f"hf:{folder}:validation", "train")  # no such split
+
+
 def test_hugging_face_dataset_by_name_is_offline_with_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
     with pytest.raises(InputError, match="not in the local Hugging Face datasets cache"):
