@@ -70,11 +70,13 @@ def figures(results: dict) -> dict:
             "baselines_info": {k: base_line.get("info", {}).get(k) for k in ("prompt_tokens", "summary", "sampled")}}
 
 
-def run(name: str, example: str, train: Path, rows: int, epochs: int, fast: bool, eval_rows: int | None) -> dict:
+def run(name: str, example: str, train: Path, rows: int, epochs: int, fast: bool, eval_rows: int | None,
+        lr: float | None = None) -> dict:
     out = WORK / name
     config = {"base": BASE, "train": str(train), "eval": str(EXAMPLES[example] / "eval_chat.jsonl"), "out": str(out / "run"),
               "allow_failed_audit": True, "fast_compare": fast,
-              "train_config": {"epochs": epochs, "max_seq_len": 256, **({"eval_max_rows": eval_rows} if eval_rows else {})}}
+              "train_config": {"epochs": epochs, "max_seq_len": 256, **({"eval_max_rows": eval_rows} if eval_rows else {}),
+                               **({"lr": lr} if lr else {})}}
     out.mkdir(parents=True, exist_ok=True)
     (out / "pipeline.yaml").write_text(json.dumps(config, indent=1), encoding="utf-8")
     started = time.perf_counter()
@@ -85,7 +87,7 @@ def run(name: str, example: str, train: Path, rows: int, epochs: int, fast: bool
         return {"run": name, "error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
     pipe = json.loads((out / "run" / "pipeline.json").read_text())
     results = json.loads((out / "run" / "compare" / "results.json").read_text())
-    return {"run": name, "example": example, "rows": rows, "epochs": epochs, "fast": fast, "eval_max_rows": eval_rows, "wall_s": round(wall, 1),
+    return {"run": name, "example": example, "rows": rows, "lr": lr, "epochs": epochs, "fast": fast, "eval_max_rows": eval_rows, "wall_s": round(wall, 1),
             "stages": {k: v.get("seconds") for k, v in pipe["stages"].items()}, "verdict": pipe["verdict"],
             "reasons": pipe.get("reasons"), **figures(results),
             "suite_seconds": {s: v.get("seconds") for s, v in results["suites"].items()},
@@ -124,7 +126,8 @@ def table() -> str:
         if "error" in r:
             lines += [f"## {name}: error", "", r["error"], ""]
             continue
-        lines += [f"## {name}: examples/{r.get('example', 'orders')} ({r['rows']} training rows, {r['epochs']} epochs, per-epoch eval on "
+        lines += [f"## {name}: examples/{r.get('example', 'orders')} ({r['rows']} training rows, {r['epochs']} epochs, "
+                  f"{'lr ' + format(r['lr'], 'g') + ', ' if r.get('lr') else ''}per-epoch eval on "
                   f"{r.get('eval_max_rows') or 'the default'} rows{', --fast compare' if r['fast'] else ''})", "",
                   *([f"(Figures re-computed from the run's cache on {r['recompared']}; times are the run's.)", ""]
                     if r.get("recompared") else []),
@@ -175,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", choices=["clean", "raw"])
     ap.add_argument("--rows", type=int, default=200)
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--lr", type=float, help="the learning rate (default: the trainer's rule for the base's size)")
     ap.add_argument("--eval-rows", type=int, default=40, help="the trainer's per-epoch eval on this many rows")
     ap.add_argument("--full", action="store_true", help="compare with the default gate's samples, not --fast")
     ap.add_argument("--recompare", action="append", default=[],
@@ -193,9 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     sources = {"clean": _clean_dir(args.example) / "train.jsonl", "raw": EXAMPLES[args.example] / "train_chat.jsonl"}
     for source in ["clean", "raw"] if args.only is None else args.only:
         name = f"{source}-{args.rows}rows" if args.example == "orders" else f"{args.example}-{source}-{args.rows}rows"
-        name += f"-{args.epochs}ep" if args.epochs != 2 else ""
+        name += (f"-{args.epochs}ep" if args.epochs != 2 else "") + (f"-lr{args.lr:g}" if args.lr else "")
         train = _first(sources[source], args.rows, WORK / name / "train.jsonl")
-        rec = {**run(name, args.example, train, args.rows, args.epochs, not args.full, args.eval_rows), "cleaning": cleaning}
+        rec = {**run(name, args.example, train, args.rows, args.epochs, not args.full, args.eval_rows, args.lr),
+               "cleaning": cleaning}
         with LOG.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(rec) + "\n")
         print(json.dumps({k: rec.get(k) for k in ("run", "verdict", "wall_s", "error")}), flush=True)
