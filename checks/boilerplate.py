@@ -81,8 +81,8 @@ class Boilerplate(GenerativeCheck):
             if len(prompts) < 2:
                 continue  # the same prompt twice: a duplicate, the duplicate checks' finding
             # The answer names something every one of its prompts names and few answers do (the same
-            # product, in a quarter of the answers at most): it read the questions, which deserve one reply.
-            rare = {w for w in words_of(rows[members[0]][2]) if answer_words[w] <= 0.25 * n}
+            # product, in at most `grounded_share` of the answers): it read the questions, which deserve one reply.
+            rare = {w for w in words_of(rows[members[0]][2]) if answer_words[w] <= float(params["grounded_share"]) * n}
             if rare and all(rare & words_of(rows[i][1]) for i in members):
                 continue
             groups += 1

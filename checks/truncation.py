@@ -32,14 +32,11 @@ class Truncation(GenerativeCheck):
         # replies) is output_format's finding, not a cut-off.
         min_family = int(params["min_family_rows"])
         by_family = {f: [i for i, g in enumerate(fams) if g == f] for f in ("prose", "list")}
-        prose = [i for members in by_family.values() if len(members) >= min_family for i in members]
+        prose = {i for members in by_family.values() if len(members) >= min_family for i in members}
         patterns = {f: final_line_pattern([outs[i] for i in members], usual)[0] for f, members in by_family.items()}
         pattern = patterns["prose"] or patterns["list"]
-        proper = [i for i in prose if _ends_well(outs[i]) or (patterns[fams[i]] and final_line(outs[i]) == patterns[fams[i]])
-                  # the usual final line is there, with more after it (a pasted signature): not cut off
-                  or (patterns[fams[i]] and _has_line(outs[i], patterns[fams[i]]))]
+        proper = {i for i in prose if _ends_well(outs[i]) or _has_line(outs[i], patterns[fams[i]])}
         ending_share = len(proper) / len(prose) if prose else 1.0
-        prose_set, proper_set = set(prose), set(proper)
         findings, kinds = [], Counter()
         lengths = Counter()
         for i, o in enumerate(outs):
@@ -50,7 +47,7 @@ class Truncation(GenerativeCheck):
                     reason = ("broken_json", f"JSON cut off: {depth} unclosed bracket{'s' * (len(depth) > 1)} ({''.join(depth)})")
             elif o.startswith("```") and o.count("```") % 2:
                 reason = ("unclosed", "code block opened and never closed")
-            elif i in prose_set and i not in proper_set and ending_share >= usual:
+            elif i in prose and i not in proper and ending_share >= usual:
                 tail = o[-30:].replace("\n", " ")
                 habit = f"'{patterns[fams[i]]}' or final punctuation" if patterns[fams[i]] else "final punctuation"
                 reason = ("no_ending", f"ends without {habit} ('...{tail}'), which {ending_share:.0%} of answers have")
@@ -74,9 +71,10 @@ class Truncation(GenerativeCheck):
                   "findings_total": len(findings)})
 
 
-def _has_line(text: str, line: str) -> bool:
-    """`line` (a final-line pattern) is one of the text's earlier lines."""
-    return any(final_line(ln) == line for ln in text.splitlines()[:-1] if ln.strip())
+def _has_line(text: str, line: str | None) -> bool:
+    """`line` (a final-line pattern) is one of the text's lines: its last, or an earlier one with more
+    pasted after it (a signature under the sign-off: not cut off)."""
+    return line is not None and any(final_line(ln) == line for ln in text.splitlines() if ln.strip())
 
 
 def _ends_well(text: str) -> bool:

@@ -9,6 +9,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -152,8 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _staged(console, work):
     """Run a staged job under a live status line (stage, training step and loss, suite); each stage's
     outcome stays on its own line with its time."""
-    import time
-
     started: dict[str, float] = {}
 
     def on_stage(name: str, st: str) -> None:
@@ -300,8 +299,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
         policy["spark"]["master"] = args.spark_master
     console = Console(stderr=False)
     with output_lock(args.out), console.status("auditing...") as status:
-        import time
-
         started, done, rows = time.perf_counter(), [], [0]
 
         def on_check(name: str, entry: dict) -> None:
@@ -370,8 +367,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         started = [None]
 
         def on_step(s: dict) -> None:
-            import time
-
             now = time.perf_counter()
             started[0] = started[0] or (now, s["body_tokens"], s["tokens"])
             elapsed = max(now - started[0][0], 1e-9)

@@ -37,7 +37,6 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
     `fast`: harness/fast_gate.yaml's smaller samples under the user's policy (CI). `on_progress(suite, side,
     done, total)` hears the items of each scoring call as its batches finish. The data is read as
     the adapter's training read it (its manifest); `shape` and `fields` override that."""
-    shape_given, fields_given = shape, fields
     from .paired import Pair
     from .render import DEFAULT_PROMPT
     from .suites.drift import read_prompts
@@ -61,17 +60,13 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         manifest = pair.manifest
         data = manifest.get("data") or {}
         config = manifest.get("config") or {}
-        # Read as training read it: the shape, the field mapping and the format the rows were written in.
-        reading = dict((data.get("train") or {}).get("read_with") or {"shape": data.get("shape"), "fields": {}})
-        if shape_given or fields_given:
-            reading = {"shape": shape_given or reading.get("shape"), "fields": {**reading.get("fields", {}), **(fields_given or {})}}
+        reading = _reading(data, shape, fields)
         train_table = load_table(train, "train", **reading) if train is not None else None
-        shape = data.get("shape") or (train_table.shape if train_table else None)
         eval_table = _read_eval(eval, reading if reading.get("shape") else None) if eval is not None else None
-        if shape_given:  # the user's reading wins over the manifest's: the shape the data was read as
-            shape = (train_table or eval_table).shape if (train_table or eval_table) else shape
+        read = train_table or eval_table
+        # The shape the user named is the one the data was read as; else the manifest's.
+        shape = (read.shape if shape and read else None) or data.get("shape") or (read.shape if read else None)
         mapped: dict[str, Any] = {}
-        shape = shape or (eval_table.shape if eval_table else None)
         if shape is None:
             raise UsageError("give --train or --eval (or an adapter whose manifest names its data shape)")
         labels = list(data.get("labels") or [])
@@ -125,6 +120,13 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
     finally:
         pair.close()
     return results
+
+
+def _reading(data: Mapping[str, Any], shape: str | None, fields: Mapping[str, str] | None) -> dict[str, Any]:
+    """How to read the data: as the adapter's training read it (the manifest's shape, field mapping and
+    source format), with the user's `shape` and `fields` over it."""
+    reading = dict((data.get("train") or {}).get("read_with") or {"shape": data.get("shape"), "fields": {}})
+    return {"shape": shape or reading.get("shape"), "fields": {**(reading.get("fields") or {}), **(fields or {})}}
 
 
 def _read_eval(eval: Any, reading: dict[str, Any] | None) -> Any:

@@ -31,9 +31,7 @@ def run_demo(out: str | Path = "demo-out", rows: int = 300, base: str = "smollm2
              on_progress: Callable[[str, str], None] | None = None) -> dict[str, Any]:
     from . import audit
     from .clean import clean
-    from .pipeline import PipelineConfig, run
-
-    from .pipeline import audit_policy
+    from .pipeline import PipelineConfig, audit_policy, run
 
     out = Path(out)
     say = on_stage or (lambda name, status: None)

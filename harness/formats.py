@@ -86,10 +86,8 @@ def _decompress(path: Path, kind: str) -> bytes:
             return reader.read()
     except ImportError:
         raise InputError(path, "reading .zst needs the zstandard package (pip install zstandard)") from None
-    except (OSError, EOFError, ValueError) as exc:  # gzip.BadGzipFile is an OSError; zstd errors ValueError-like
+    except Exception as exc:  # gzip.BadGzipFile (OSError), EOFError, zstandard.ZstdError
         raise InputError(path, f"cannot decompress: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-    except Exception as exc:  # zstandard.ZstdError
-        raise InputError(path, f"cannot decompress: {exc}") from None
 
 
 def _decode(path: Path, data: bytes) -> str:

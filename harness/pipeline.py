@@ -68,8 +68,8 @@ class PipelineConfig:
         cfg.probes, cfg.prompts = [resolve(p) for p in cfg.probes], [resolve(p) for p in cfg.prompts]
         for key in ("train", "eval", "audit_policy", "gate_policy"):
             value = getattr(cfg, key)
-            data_source = key in ("train", "eval") and (value or "").startswith("hf:") or Path(value or "").is_dir()
-            if value and not Path(value).is_file() and not (key in ("train", "eval") and data_source):
+            dataset = key in ("train", "eval") and bool(value) and (value.startswith("hf:") or Path(value).is_dir())
+            if value and not Path(value).is_file() and not dataset:
                 raise InputError(value, f"no such file (pipeline key {key!r} in {path})")
         if not Path(cfg.base).exists() and "/" not in cfg.base and not cfg.base.endswith(".gguf"):
             from .models import resolve as resolve_model

@@ -21,15 +21,18 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def example_text(ex: Any) -> str:
-    """One row as a reviewer reads it: the input, and the answer (label or completion) after an arrow."""
+def example_parts(ex: Any) -> dict[str, str]:
+    """What a reviewer reads of one row: its input, its answer (label or completion) and, for a
+    preference row, the rejected answer (reports/view.py lays them out)."""
     answer = ex.label if ex.label is not None else ex.output
-    return ex.input + (f"  →  {answer}" if answer else "") + (f"  ✗  {ex.rejected}" if ex.rejected else "")
+    return {k: v for k, v in (("input", ex.input), ("answer", answer), ("rejected", ex.rejected)) if v}
 
 
-def row_texts(audit: dict[str, Any], wanted: set[tuple[str, int]] | None = None, limit: int = MAX_CHARS) -> dict[str, str]:
-    """{"split:line": masked, shortened text} for the rows the findings name (or `wanted`). Only those
-    rows are parsed again, read as the audit read them (its shape, field mapping and source format)."""
+def row_texts(audit: dict[str, Any], wanted: set[tuple[str, int]] | None = None,
+              limit: int = MAX_CHARS) -> dict[str, dict[str, str]]:
+    """{"split:line": {input, answer, rejected} or {raw}: masked, shortened texts} for the rows the
+    findings name (or `wanted`). Only those rows are parsed again, read as the audit read them (its
+    shape, field mapping and source format); a row the schema refused comes as written (`raw`)."""
     from .checks.pii import mask_text
 
     if (audit.get("engine") or {}).get("name", audit.get("engine")) == "spark":
@@ -54,8 +57,8 @@ def row_texts(audit: dict[str, Any], wanted: set[tuple[str, int]] | None = None,
         converted, _, _, _ = read_as([records[at[line]] for line in mine], reading.get("fields") or {}, reading.get("shape"))
         for line, rec in zip(mine, converted):
             try:
-                text = example_text(to_example(rec, line, split, card["shape"], card["fields"]))
+                parts = example_parts(to_example(rec, line, split, card["shape"], card["fields"]))
             except Exception:  # noqa: BLE001 - a row the schema refused: shown as written
-                text = json.dumps(records[at[line]], ensure_ascii=False, default=str)
-            out[f"{split}:{line}"] = _cut(mask_text(text if isinstance(text, str) else str(text)), limit)
+                parts = {"raw": json.dumps(records[at[line]], ensure_ascii=False, default=str)}
+            out[f"{split}:{line}"] = {k: _cut(mask_text(str(v)), limit) for k, v in parts.items()}
     return out

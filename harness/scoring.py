@@ -15,8 +15,6 @@ import torch
 
 from .render import IGNORE, Encoded, encode
 
-
-
 # Who hears that a batch of items was scored (harness/paired.py sets it around each scoring call): a
 # progress bar counts items as they are done without changing how they are batched.
 ITEMS_DONE: ContextVar[Callable[[int], None] | None] = ContextVar("items_done", default=None)
@@ -26,6 +24,7 @@ def items_done(n: int) -> None:
     hear = ITEMS_DONE.get()
     if hear is not None:
         hear(n)
+
 
 def pad_batch(rows: Sequence[Encoded], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Dynamic padding to the longest row of the batch (right padding)."""

@@ -11,6 +11,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from .compare_format import line
+from .view import where
 
 # Findings listed per check in its <system-out>; audit.json has them all.
 LISTED = 20
@@ -41,10 +42,16 @@ def _finish(root: ET.Element, counts: list[int]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _suite(root: ET.Element, name: str, counts: list[int], time: Any = None) -> ET.Element:
+def _suite(root: ET.Element, name: str, classname: str, cases: list[dict[str, Any]], time: Any = None) -> list[int]:
+    """A testsuite of `cases` ({name, and _case's keyword arguments}); returns its counts (tests, failures,
+    errors, skipped)."""
+    counts = [len(cases), sum("failure" in c for c in cases), sum("error" in c for c in cases),
+              sum("skipped" in c for c in cases)]
     el = ET.SubElement(root, "testsuite", name=name, tests=str(counts[0]), failures=str(counts[1]),
                        errors=str(counts[2]), skipped=str(counts[3]), **({"time": str(time)} if time is not None else {}))
-    return el
+    for c in cases:
+        _case(el, classname, **c)
+    return counts
 
 
 def render_junit(results: dict[str, Any]) -> str:
@@ -66,31 +73,25 @@ def render_junit(results: dict[str, Any]) -> str:
             elif status == "skipped":
                 case["skipped"] = m["gate"]["reason"]
             cases.append(case)
-        counts = [len(cases), sum("failure" in c for c in cases), sum("error" in c for c in cases),
-                  sum("skipped" in c for c in cases)]
-        el = _suite(root, suite_name, counts, suite.get("seconds", 0))
-        for c in cases:
-            _case(el, f"harness.{suite_name}", c.pop("name"), **c)
+        counts = _suite(root, suite_name, f"harness.{suite_name}", cases, suite.get("seconds", 0))
         total = [a + b for a, b in zip(total, counts)]
     reasons = results.get("gate_reasons") or []
     if reasons:  # required suites that measured nothing: the gate failed without a failing metric
-        el = _suite(root, "gate", [len(reasons), len(reasons), 0, 0])
-        for reason in reasons:
-            _case(el, "harness.gate", reason.split(":")[0], failure=(reason, reason))
-        total = [total[0] + len(reasons), total[1] + len(reasons), total[2], total[3]]
+        counts = _suite(root, "gate", "harness.gate",
+                        [{"name": reason.split(":")[0], "failure": (reason, reason)} for reason in reasons])
+        total = [a + b for a, b in zip(total, counts)]
     return _finish(root, total)
 
 
 def render_audit_junit(audit: dict[str, Any]) -> str:
     """audit.json as JUnit: one testcase per check, its findings (file:line and message) in its output."""
     root = ET.Element("testsuites", name="harness audit")
-    paths = {split: (audit.get("inputs", {}).get(split) or {}).get("path", split) for split in ("train", "eval")}
     cases: list[dict[str, Any]] = []
     for check in audit["checks"]:
         status = check["status"]
         findings = check.get("findings") or []
-        where = lambda f: ", ".join(f"{paths.get(r['split'], r['split'])}:{r['line']}" for r in f.get("rows", [])[:4])  # noqa: E731
-        listed = [f"{where(f)}: {f.get('message', '')}" for f in findings[:LISTED]]
+        listed = [f"{', '.join(where(audit, r) for r in f.get('rows', [])[:4])}: {f.get('message', '')}"
+                  for f in findings[:LISTED]]
         more = len(findings) - len(listed)
         out = "\n".join(listed + ([f"... and {more} more in audit.json"] if more > 0 else [])) or None
         reasons = "; ".join(check.get("reasons") or [])
@@ -104,9 +105,4 @@ def render_audit_junit(audit: dict[str, Any]) -> str:
         elif status == "not_applicable":
             case["skipped"] = (check.get("summary") or {}).get("reason") or "not applicable"
         cases.append(case)
-    counts = [len(cases), sum("failure" in c for c in cases), sum("error" in c for c in cases),
-              sum("skipped" in c for c in cases)]
-    el = _suite(root, "audit", counts, audit.get("seconds"))
-    for c in cases:
-        _case(el, "harness.audit", c.pop("name"), **c)
-    return _finish(root, counts)
+    return _finish(root, _suite(root, "audit", "harness.audit", cases, audit.get("seconds")))

@@ -65,8 +65,19 @@ def build(docs: dict[str, dict]) -> dict[str, Any]:
             "checklist": _checklist(audit, manifest, compare), "limitations": _limitations(audit, compare)}
 
 
-def _audit(a: dict, texts: dict[str, str]) -> dict[str, Any]:
-    """texts: "split:line" -> the row's text (masked, shortened), when the application read them back."""
+def row_line(parts: dict[str, str] | None) -> str | None:
+    """A flagged row's texts (harness/row_text.py: masked, shortened) on one line: input → answer, and a
+    preference row's rejected answer after ✗; a row the schema refused as written."""
+    if not parts:
+        return None
+    if "raw" in parts:
+        return parts["raw"]
+    return " → ".join(parts[k] for k in ("input", "answer") if k in parts) + \
+        (f" ✗ {parts['rejected']}" if "rejected" in parts else "")
+
+
+def _audit(a: dict, texts: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """texts: "split:line" -> the row's texts (masked, shortened), when the application read them back."""
     checks = []
     for c in a["checks"]:
         findings = []
@@ -74,7 +85,7 @@ def _audit(a: dict, texts: dict[str, str]) -> dict[str, Any]:
             refs = f.get("rows", [])
             shown = refs[:MAX_ROWS_PER_FINDING]
             findings.append({"message": f.get("message", ""), "where": [where(a, r) for r in shown],
-                             "rows": [{"where": where(a, r), "text": texts.get(f"{r.get('split')}:{r.get('line')}")}
+                             "rows": [{"where": where(a, r), "text": row_line(texts.get(f"{r.get('split')}:{r.get('line')}"))}
                                       for r in shown] if any(f"{r.get('split')}:{r.get('line')}" in texts for r in shown) else [],
                              "more_rows": max(0, len(refs) - MAX_ROWS_PER_FINDING),
                              "extra": {k: v for k, v in f.items() if k in ("similarity", "score", "token", "label", "kind", "preview")}})

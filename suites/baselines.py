@@ -18,16 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from harness import stats
 from harness.output_kinds import task_output_kind
 from harness.render import prompt_messages, to_messages
 from harness.scoring import pad_token_id, greedy_generate, option_tokens, score_items
 from harness.text import normalize, normalize_loose
 
-from .base import Context, Suite, metric, not_applicable, register
-
-from .task import (HEADLINE, TASK_KEY, chat_prompt_ids, correctness, decoded, generate_both, generation_prompt, headline_scores, plain_score,
-                   max_new_tokens, task_rows)
+from .base import Context, Suite, not_applicable, register
+from .task import (chat_prompt_ids, correctness, decoded, generation_prompt, headline_scores, max_new_tokens,
+                   paired_figure, plain_score, task_rows)
 
 METHODS = ("zero_shot", "few_shot", "retrieval")
 
@@ -116,19 +114,6 @@ def with_shots(ctx: Context, ex, shots: list) -> list[dict[str, str]]:
     return head + shot_messages(ctx, shots) + [m for m in query if m["role"] != "system"]
 
 
-def _vs_tuned(baseline_ok: np.ndarray, tuned_ok: np.ndarray, seed: int, **extra: Any) -> dict[str, Any]:
-    """A baseline (the `base` figure) against the tuned adapter, paired on the same rows: right/wrong
-    rows with McNemar's p, row scores (field F1, chrF) with the bootstrap interval alone."""
-    m = stats.paired_mean_delta(baseline_ok, tuned_ok, seed=seed)
-    if baseline_ok.dtype != bool:
-        return metric(m["base"], m["tuned"], m["delta"], m["interval"], None, m["n"], interval_of="delta",
-                      higher_is_better=True, **extra)
-    r2w = int((baseline_ok & ~tuned_ok).sum())
-    w2r = int((~baseline_ok & tuned_ok).sum())
-    return metric(m["base"], m["tuned"], m["delta"], m["interval"], stats.mcnemar_exact(r2w, w2r), m["n"],
-                  interval_of="delta", right_to_wrong=r2w, wrong_to_right=w2r, higher_is_better=True, **extra)
-
-
 def worth_it(table: list[dict[str, Any]], best: dict[str, Any] | None, metric_name: str) -> dict[str, Any]:
     """The answer in one sentence, and its parts for a gate or a reader."""
     if best is None or best.get("interval") is None:
@@ -205,7 +190,7 @@ class BaselinesSuite(Suite):
             ok, tokens, truncated, index, name = self._generative(ctx, rows, prompts, max_prompt, params)
         out: dict[str, Any] = {}
         for method in METHODS:
-            out[f"{method}.{name}"] = _vs_tuned(ok[method], ok["tuned"], ctx.seed,
+            out[f"{method}.{name}"] = paired_figure(ok[method], ok["tuned"], ctx.seed,
                                                 prompt_tokens_base=tokens[method], prompt_tokens_tuned=tokens["tuned"],
                                                 method=method)
         best_method = max(METHODS, key=lambda m: (out[f"{m}.{name}"]["base"], -tokens[m]))
@@ -251,12 +236,10 @@ class BaselinesSuite(Suite):
         tok = ctx.pair.tokenizer
         refs = [ex.output or "" for ex in rows]
         max_new = max_new_tokens(ctx, refs)
-        kind = task_output_kind(refs)
         zero = [generation_prompt(ctx, ex) for ex in rows]
-        done = generate_both(ctx, TASK_KEY, zero, max_new)  # zero-shot base and tuned: the task suite's cache
-        task_params = ctx.task_params
-        ok = {side: headline_scores(kind, decoded(tok, done[key]), refs, task_params)
-              for side, key in (("zero_shot", "base"), ("tuned", "tuned"))}
+        done = correctness(ctx, rows)  # zero-shot base and tuned: the task suite's cached scores
+        ok = {"zero_shot": done["base"], "tuned": done["tuned"]}
+        kind = task_output_kind(refs)
         tokens = {"zero_shot": float(np.mean([len(p) for p in zero])), "tuned": float(np.mean([len(p) for p in zero]))}
         truncated = {}
         for method in ("few_shot", "retrieval"):
@@ -265,7 +248,7 @@ class BaselinesSuite(Suite):
             truncated[method] = sum(len(a) > max_prompt for a in full)
             outs = ctx.pair.one("base", self.key, "greedy", ids, [[p, max_new] for p in ids],
                                 lambda model, ps: greedy_generate(model, tok, ps, max_new))
-            ok[method] = headline_scores(kind, decoded(tok, outs), refs, task_params)
+            ok[method] = headline_scores(kind, decoded(tok, outs), refs, ctx.task_params)
             tokens[method] = float(np.mean([len(p) for p in ids]))
-        return ok, tokens, truncated, list(range(len(rows))), HEADLINE[kind]
+        return ok, tokens, truncated, list(range(len(rows))), done["metric"]
 

@@ -126,9 +126,7 @@ def decoded(tok, generated: list[list[int]]) -> list[str]:
 
 
 def exact_match(tok, generated: list[list[int]], refs: list[str]) -> np.ndarray:
-    em = metric_modules.module_file("exact_match")
-    return np.asarray([em.normalize_answer(tok.decode(g, skip_special_tokens=True).strip()) == em.normalize_answer(r)
-                       for g, r in zip(generated, refs)])
+    return headline_scores("label", decoded(tok, generated), refs, {})
 
 
 def correctness(ctx: Context, rows: list) -> dict[str, Any]:
@@ -154,23 +152,25 @@ def correctness(ctx: Context, rows: list) -> dict[str, Any]:
                for side in gen}}
 
 
-def paired_figure(base: np.ndarray, tuned: np.ndarray, seed: int) -> dict[str, Any]:
+def paired_figure(base: Any, tuned: Any, seed: int, **extra: Any) -> dict[str, Any]:
     """Base vs tuned on the same rows: right/wrong rows as a paired accuracy with McNemar's p, scores
-    in [0, 1] (field F1, chrF) as a paired mean difference."""
+    (field F1, chrF, a length ratio) as a paired mean difference. `extra` joins the metric (and may set
+    higher_is_better)."""
     base, tuned = np.asarray(base), np.asarray(tuned)
     if base.dtype == bool:
-        return _paired_accuracy(base, tuned.astype(bool), seed)
+        return _paired_accuracy(base, tuned.astype(bool), seed, **extra)
     m = stats.paired_mean_delta(base.astype(float), tuned.astype(float), seed=seed)
-    return metric(m["base"], m["tuned"], m["delta"], m["interval"], None, m["n"], interval_of="delta",
-                  higher_is_better=True)
+    return metric(m["base"], m["tuned"], m["delta"], m["interval"], None, m["n"],
+                  **{"interval_of": "delta", "higher_is_better": True, **extra})
 
 
-def _paired_accuracy(base_ok: np.ndarray, tuned_ok: np.ndarray, seed: int) -> dict[str, Any]:
+def _paired_accuracy(base_ok: np.ndarray, tuned_ok: np.ndarray, seed: int, **extra: Any) -> dict[str, Any]:
     m = stats.paired_mean_delta(base_ok, tuned_ok, seed=seed)
     r2w = int((base_ok & ~tuned_ok).sum())
     w2r = int((~base_ok & tuned_ok).sum())
     return metric(m["base"], m["tuned"], m["delta"], m["interval"], stats.mcnemar_exact(r2w, w2r), m["n"],
-                  interval_of="delta", right_to_wrong=r2w, wrong_to_right=w2r, higher_is_better=True)
+                  **{"interval_of": "delta", "right_to_wrong": r2w, "wrong_to_right": w2r, "higher_is_better": True,
+                     **extra})
 
 
 @register
@@ -209,10 +209,8 @@ class TaskSuite(Suite):
     def _preference(self, ctx: Context, rows: list) -> dict[str, Any]:
         """Preference rows: how often each model gives the chosen answer a higher log-likelihood than the
         rejected one (a preference-tuned policy's reward accuracy, with the base as reference), paired."""
-        rows = [ex for ex in rows if ex.output and ex.rejected]
-        scores = preference_scores(ctx, rows, self.key)
-        ok = {side: np.asarray([c > r for c, r in scores[side]]) for side in ("base", "tuned")}
-        out = {"preference_accuracy": _paired_accuracy(ok["base"], ok["tuned"], ctx.seed)}
+        done = correctness(ctx, rows)  # scored under TASK_KEY, this suite's own key
+        out = {"preference_accuracy": _paired_accuracy(done["base"], done["tuned"], ctx.seed)}
         return {"metrics": out, "info": {"shape": "preference", "output_kind": "preference",
                                          "headline": "preference_accuracy"}, "rows": []}
 
@@ -279,13 +277,8 @@ class TaskSuite(Suite):
                 per_row["semantic_similarity"] = sims
         for name, sides in per_row.items():
             keep = [i for i, v in enumerate(sides["base"]) if v is not None and sides["tuned"][i] is not None]
-            b, t = [sides["base"][i] for i in keep], [sides["tuned"][i] for i in keep]
-            if isinstance(b[0] if b else None, (bool, np.bool_)):
-                out[name] = _paired_accuracy(np.asarray(b, bool), np.asarray(t, bool), ctx.seed)
-                continue
-            m = stats.paired_mean_delta(b, t, seed=ctx.seed)
-            out[name] = metric(m["base"], m["tuned"], m["delta"], m["interval"], None, m["n"], interval_of="delta",
-                               higher_is_better=None if name == "length_ratio" else True)
+            out[name] = paired_figure([sides["base"][i] for i in keep], [sides["tuned"][i] for i in keep], ctx.seed,
+                                      **({"higher_is_better": None} if name == "length_ratio" else {}))
         names = list(params.get("metrics") or ["exact_match"])
         names += [n for n in MODULES_BY_KIND[kind] if n not in names]  # corpus-level figures, as modules give them
         evaluated = self._evaluate_modules(names, text, refs)
