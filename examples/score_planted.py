@@ -42,6 +42,8 @@ def score(result: dict, truth: dict) -> dict[str, float]:
     """Per-check recall and precision against truth.json (tickets or orders, by what the truth holds)."""
     if "format_drift" in truth:
         return score_generative(result, truth)
+    if "request" in truth:
+        return score_copies(result, truth)
     out: dict[str, float] = {}
     related = {x for key in ("exact_duplicates", "near_duplicates", "conflicts") for p in truth[key] for x in p}
     exact = _findings(result, "exact_duplicates")
@@ -121,6 +123,35 @@ def score_generative(result: dict, truth: dict) -> dict[str, float]:
     out["leakage.precision"] = _ratio(len(flagged & want), len(flagged))
     bad = {f["rows"][0]["line"] for f in _findings(result, "schema") if f["rows"][0]["split"] == "train"}
     out["schema.empty_answers.recall"] = _ratio(len(bad & set(truth["empty"])), len(truth["empty"]))
+    return out
+
+
+def score_copies(result: dict, truth: dict) -> dict[str, float]:
+    """examples/make_banking.py: recall of the planted copies, conflicts and leaks, by kind of copy; a
+    finding is right when all its rows were written from one phrasing (truth["request"]), so two clean
+    rows of one request ("Hi, my card was stolen" / "my card was stolen. Thanks.") count as right and
+    two sibling requests ("top up with a card" / "with a cheque") as wrong."""
+    req = truth["request"]
+
+    def same(f: dict) -> bool:
+        return len({req[r["split"]][r["line"] - 1] for r in f.get("rows", [])}) == 1
+
+    out: dict[str, float] = {}
+    for check, key in (("near_duplicates", "near_duplicates"), ("label_conflicts", "conflicts")):
+        found = _findings(result, check)
+        out[f"{check}.recall"] = _pair_recall(found, truth[key])
+        out[f"{check}.precision"] = _ratio(sum(map(same, found)), len(found))
+        for kind in sorted(set(truth["kinds"].values())):
+            pairs = [p for p in truth[key] if truth["kinds"][str(p[1])] == kind]
+            out[f"{check}.recall.{kind}"] = _pair_recall(found, pairs)
+    leaks = [f for f in _findings(result, "leakage") if f["rows"] and f["rows"][0]["split"] == "eval"]
+    want = {leak["eval_line"] for leak in truth["leaks"]}
+    flagged = {f["rows"][0]["line"] for f in leaks}
+    out["leakage.recall"] = _ratio(len(flagged & want), len(want))
+    out["leakage.precision"] = _ratio(sum(map(same, leaks)), len(leaks))
+    for kind in sorted({leak["kind"] for leak in truth["leaks"]}):
+        lines = {leak["eval_line"] for leak in truth["leaks"] if leak["kind"] == kind}
+        out[f"leakage.recall.{kind}"] = _ratio(len(flagged & lines), len(lines))
     return out
 
 

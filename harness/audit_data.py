@@ -12,7 +12,7 @@ import numpy as np
 
 from .data import Example, Table
 from .clusters import cluster_rows, star_clusters
-from .pairs import canonical_words, same_request_mask
+from .pairs import canonical_words, same_request_mask, word_label_shares
 from .similarity import SimilarPairs, similar_pairs
 from .templates import Families, families
 from .text import normalize, normalize_loose
@@ -132,10 +132,21 @@ class AuditData(SplitView):
         keeps the candidate search linear on templated data."""
         conf = self.policy["similarity"]
         outside = np.flatnonzero(~self.families.in_family)
-        found = similar_pairs([self.distinct_texts[i] for i in outside.tolist()], threshold=float(conf["threshold"]),
+        keys = self.candidate_keys
+        found = similar_pairs([keys[i] for i in outside.tolist()], threshold=float(conf["threshold"]),
                               ngram=int(conf["ngram"]), num_perm=int(conf["num_perm"]), bands=int(conf["bands"]))
         stats = dict(found.stats, texts_in_template_families=int(self.families.in_family.sum()))
         return SimilarPairs(outside[found.pairs] if len(found.pairs) else found.pairs, found.similarity, stats)
+
+    @cached_property
+    def candidate_keys(self) -> list[str]:
+        """What the near-duplicate index hashes for each distinct text (harness/candidate_keys.py)."""
+        from .candidate_keys import candidate_key, spelling_corrections
+
+        rare_rows = int(self.policy["similarity"].get("rare_word_rows", 3))
+        counts = self.word_counts
+        fixes = spelling_corrections(counts, rare_rows)
+        return [candidate_key(t, fixes, counts, rare_rows) for t in self.distinct_texts]
 
     def rows_by_text(self, split: str) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
@@ -156,12 +167,36 @@ class AuditData(SplitView):
         return dict(counts)
 
     @cached_property
+    def clause_starts(self) -> list[frozenset[int]]:
+        """Per distinct text, where its clauses start (harness/pairs.py), read from the first row that has it."""
+        from .pairs import clause_starts
+
+        first: dict[int, str] = {}
+        for s in self.splits:
+            for tid, norm in zip(self.text_ids[s].tolist(), self.normalized[s]):
+                first.setdefault(tid, norm)
+        return [clause_starts(first[t]) for t in range(len(self.distinct_texts))]
+
+    @cached_property
+    def word_label_shares(self) -> dict[str, float] | None:
+        """Per word, the share of its labelled training texts in its commonest label (harness/pairs.py's
+        word_label_shares); None without labels."""
+        if self.label_source is None:
+            return None
+        ids, labels = self.text_ids["train"].tolist(), self.labels["train"]
+        distinct = sorted({(t, lab) for t, lab in zip(ids, labels) if lab is not None}, key=lambda x: (x[0], str(x[1])))
+        texts = self.distinct_texts
+        return word_label_shares((set(canonical_words(texts[t])) for t, _ in distinct), [lab for _, lab in distinct],
+                                 int(self.policy["similarity"].get("rare_word_rows", 3)))
+
+    @cached_property
     def duplicates(self) -> SimilarPairs:
         """The similar pairs whose differences are all superficial: what near_duplicates, leakage and
         label_conflicts report. Slot values (numbers, dates) are superficial for classification inputs."""
         texts = self.distinct_texts
         keep = same_request_mask(texts, self.similar.pairs, self.word_counts, self.policy["similarity"],
-                                 slots=self.label_source is not None)
+                                 slots=self.label_source is not None, label_shares=self.word_label_shares,
+                                 starts=self.clause_starts)
         stats = dict(self.similar.stats, same_request=int(keep.sum()),
                      different_request=int(len(keep) - keep.sum()))
         return SimilarPairs(self.similar.pairs[keep], self.similar.similarity[keep], stats)

@@ -1,17 +1,25 @@
 """Is a similar pair the same request? Character overlap says two rows look alike; it cannot tell a
 filler word from the one word that decides the request ("refund" / "top up", "name" / "PIN"). So a
 candidate pair from the MinHash index is a duplicate only when every word that differs, after
-aligning the two rows word by word (Levenshtein over words), is superficial: a typo of its counterpart (a rare word within a
-small edit distance), case or punctuation (gone in the similarity key), spacing ("top up" / "topup"),
-a contraction, a filler or politeness word, a greeting at the start or a sign-off at the end, and — for
-classification inputs only — a slot value (a number, a date word). Any other differing word makes a
-different request, and the pair is not reported as a duplicate, a leak or a conflict.
+aligning the two rows word by word (Levenshtein over words), is superficial: a typo of its counterpart
+(a rare word within a small edit distance, several in one row, split or merged words included), case,
+punctuation and look-alike letters of other scripts (gone in the similarity key), spacing ("top up" /
+"topup"), a contraction, a filler word, and — for classification inputs only — a slot value (a number,
+a date word). Words added to one row at its very start or end (greetings, sign-offs, "Sent from my
+phone") are superficial when none of them carries label information in this data set: each is
+a listed greeting or sign-off word, a rare word, or (classification) a word whose rows spread over the
+labels instead of pointing to one (`word_label_shares`), so the data, not a hand list, decides what an
+opening or closing may hold. Words changed there ("tell me the time" / "... the date", "read me" /
+"order") decide like any other. Any other differing word makes a different request, and the pair is not
+reported as a duplicate, a leak or a conflict.
 
 Works on similarity keys (harness.text.normalize_loose: casefolded, punctuation gone)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+import regex
 from rapidfuzz.distance import DamerauLevenshtein, Levenshtein
 
 # Words whose presence or absence never changes what is asked. Kept short on purpose: question words,
@@ -60,7 +68,8 @@ def canonical_words(key: str) -> list[str]:
 
 def is_typo(a: str, b: str, rare: Callable[[str], bool]) -> bool:
     """A misspelling of its counterpart: within edit distance 1 (2 from 8 letters on), and at least one
-    of the two words rare in the data (a misspelling is rare; "name" / "game" both common is not a typo),
+    of the two words rare in the data (a misspelling is rare; "name" / "game" both common is not a typo)
+    or, with a `Vocabulary`, the one a far rarer variant of the other ("th" in 6 rows, "the" in 900),
     or the two differing only by a plural s."""
     if a == b:
         return True
@@ -69,10 +78,12 @@ def is_typo(a: str, b: str, rare: Callable[[str], bool]) -> bool:
     short, long_ = sorted((a, b), key=len)
     if long_ in (short + "s", short + "es"):
         return True
-    if len(short) < 3:
-        return False
+    if len(short) < 2 or not (a.isalpha() and b.isalpha()):
+        return False                            # "👍" / "👎" and one-letter words are never typos
     limit = 2 if len(short) >= 8 else 1
-    return DamerauLevenshtein.distance(a, b, score_cutoff=limit) <= limit and (rare(a) or rare(b))
+    if DamerauLevenshtein.distance(a, b, score_cutoff=limit) > limit:
+        return False
+    return rare(a) or rare(b) or (isinstance(rare, Vocabulary) and rare.misspelt(a, b))
 
 
 def is_slot(a: str, b: str) -> bool:
@@ -80,13 +91,34 @@ def is_slot(a: str, b: str) -> bool:
     return (any(c.isdigit() for c in a) and any(c.isdigit() for c in b)) or (a in MONTHS_DAYS and b in MONTHS_DAYS)
 
 
+_SPELLED = {}
+for _w, _c in _EQUIVALENT.items():
+    _SPELLED.setdefault(_c, []).append(_w)
+
+
 def _pair_ok(x: str, y: str, rare: Callable[[str], bool], slots: bool) -> bool:
-    return x == y or is_typo(x, y, rare) or (slots and is_slot(x, y)) or (x in FILLERS and y in FILLERS)
+    """One word against its aligned counterpart; a misspelling is judged against the word as written
+    ("wll" / "will", which canonical_words spells "can")."""
+    return (x == y or is_typo(x, y, rare) or (slots and is_slot(x, y)) or (x in FILLERS and y in FILLERS)
+            or any(is_typo(o, y, rare) for o in _SPELLED.get(x, ())) or any(is_typo(x, o, rare) for o in _SPELLED.get(y, ())))
+
+
+def _respelled(a: list[str], b: list[str], rare: Callable[[str], bool]) -> bool:
+    """The same letters up to misspellings, with words split or merged: "but it failed" / "butitfailed",
+    "thank you" / "toankyou", "to top" / "trtop". One edit is allowed per rare word (a misspelling is
+    rare; two common words are never respelled into each other), at most one per four letters."""
+    joined_a, joined_b = "".join(a), "".join(b)
+    if not (joined_a.isalpha() and joined_b.isalpha()):
+        return False
+    edits = min(sum(map(rare, a + b)), len(min(joined_a, joined_b, key=len)) // 4)
+    return edits > 0 and DamerauLevenshtein.distance(joined_a, joined_b, score_cutoff=edits) <= edits
 
 
 def _superficial_segment(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool) -> bool:
     if len(a) == len(b) and all(_pair_ok(x, y, rare, slots) for x, y in zip(a, b)):
         return True                             # typos ("pease" / "please"), slot values, filler swaps
+    if a and b and ("".join(a) == "".join(b) or _respelled(a, b, rare)):
+        return True                             # spacing ("top up" / "topup"), merged misspellings
     a = [w for w in a if w not in FILLERS]
     b = [w for w in b if w not in FILLERS]
     if not a and not b:
@@ -97,8 +129,7 @@ def _superficial_segment(a: list[str], b: list[str], rare: Callable[[str], bool]
         return True
     if not a or not b:                          # a pure insertion of content words
         return slots and all(any(c.isdigit() for c in w) for w in (a or b))
-    joined_a, joined_b = "".join(a), "".join(b)  # a split or merged misspelling: "log in" / "loginn"
-    return DamerauLevenshtein.distance(joined_a, joined_b, score_cutoff=1) <= 1 and any(map(rare, a + b))
+    return _respelled(a, b, rare)               # a split or merged misspelling: "log in" / "loginn"
 
 
 def _like(word: str, vocabulary: frozenset[str], rare: Callable[[str], bool]) -> bool:
@@ -138,6 +169,52 @@ def _cut_sign_off(seg: list[str], rare: Callable[[str], bool]) -> list[str]:
     return seg
 
 
+# Closed-class words (pronouns, determiners, prepositions, conjunctions, auxiliaries): in an added
+# opening or closing they ask nothing ("Greetings from Porto", "Hi guys and gals"). A closed class, so a
+# list; between two rows' content they can decide ("to" / "from") and are not used there.
+FUNCTION_WORDS = frozenset("""i me my mine myself we us our ours you your yours he him his she her hers it its they them
+    their this that these those a an the some any each every all both and or but so yet for of to from in on at by
+    with about as into onto over under again once here there then am is are was were be been being have has had
+    do does did will would can could shall should may might must let lets up out off""".split())
+# An e-mail client's signature line: from "sent from my" to the end is no part of the request.
+_SIGNATURES = (("sent", "from", "my"), ("sent", "from", "an"), ("get", "outlook", "for"), ("sent", "via"))
+_EDGE_WORDS = GREETINGS | SIGN_OFFS | FILLERS | _ADDRESSEES | _CLOSING_FIRST | {"best", "regards", "wishes"}
+
+
+def _cut_signature(seg: list[str]) -> list[str]:
+    for p in range(len(seg)):
+        if any(tuple(seg[p:p + len(s)]) == s for s in _SIGNATURES):
+            return seg[:p]
+    return seg
+
+
+def _edge_filler(seg: list[str], neutral: Callable[[str], bool], slots: bool) -> bool:
+    """An opening or closing that asks nothing: every word a listed greeting or sign-off word, or a word
+    without label information here (`neutral`), and no negation; numbers only where slots count."""
+    return all(w in _EDGE_WORDS or w in FUNCTION_WORDS
+               or (w not in NEGATIONS and neutral(w) and (slots or not any(c.isdigit() for c in w))) for w in seg)
+
+
+_CLAUSE_END = regex.compile(r"[,.!?;:\n]+|\s[-\u2013\u2014]+\s")
+
+
+def clause_starts(normalized: str) -> frozenset[int]:
+    """Where a new clause begins in the row's canonical words (after a comma, a full stop, a colon, a
+    dash...): a greeting or a sign-off is set off by punctuation ("Hello again, hello, my PIN..."), a
+    request's own words are not ("inform eric of my current location"). normalized: the row as
+    harness.text.normalize gives it, punctuation kept. Empty when the clauses do not add up to the
+    row's words (then no opening or closing is accepted beyond the listed words)."""
+    from .text import normalize_loose
+
+    starts, n = set(), 0
+    for clause in _CLAUSE_END.split(normalized):
+        words = canonical_words(normalize_loose(clause))
+        if words and n:
+            starts.add(n)
+        n += len(words)
+    return frozenset(starts) if n == len(canonical_words(normalize_loose(normalized))) else frozenset()
+
+
 def _segments(a: list[str], b: list[str]) -> list[tuple[int, int, int, int]]:
     """The differing stretches of an alignment of two word lists, (i1, i2, j1, j2) each: runs of
     adjacent edits merged, so "top up" / "topup" is one stretch. rapidfuzz's Levenshtein alignment over
@@ -152,6 +229,22 @@ def _segments(a: list[str], b: list[str]) -> list[tuple[int, int, int, int]]:
         else:
             out.append([i1, i2, j1, j2])
     return [tuple(x) for x in out]
+
+
+def _slide(a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: int) -> tuple[int, int, int, int]:
+    """A pure insertion moved to the end or the start of the rows when the words allow it: "please help"
+    / "please help appreciate your help" aligns the added words as "help appreciate your" before the
+    last "help"; slid to the end they are the closing "appreciate your help"."""
+    if (i1 == i2) == (j1 == j2):
+        return i1, i2, j1, j2
+    flip = i1 != i2                             # the insertion is on a's side: work as if it were b's
+    short, long_, at, lo, hi = (b, a, j1, i1, i2) if flip else (a, b, i1, j1, j2)
+    w = hi - lo
+    if short[at:] == long_[hi:] and long_[hi:] == long_[lo:len(long_) - w]:
+        at, lo, hi = len(short), len(long_) - w, len(long_)
+    elif short[:at] == long_[:lo] and long_[:lo] == long_[w:hi]:
+        at, lo, hi = 0, 0, w
+    return (lo, hi, at, at) if flip else (at, at, lo, hi)
 
 
 def differing_words(a: list[str], b: list[str]) -> tuple[list[str], list[str]]:
@@ -170,33 +263,108 @@ def negation_differs(a: list[str], b: list[str], max_words: int = 2) -> bool:
     return bool(NEGATIONS.intersection(only_a) ^ NEGATIONS.intersection(only_b))
 
 
-def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool) -> bool:
-    """True when every difference between the canonical word lists is superficial (module docstring)."""
+def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool,
+                 neutral: Callable[[str], bool] | None = None,
+                 starts: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())) -> bool:
+    """True when every difference between the canonical word lists is superficial (module docstring).
+    neutral(word): the word carries no label information in this data (default: `rare`); starts: each
+    row's clause starts (`clause_starts`): an added opening must end, and an added closing begin, at one."""
     if a == b:
         return True
+    neutral = neutral or getattr(rare, "neutral", rare)
     for i1, i2, j1, j2 in _segments(a, b):
+        i1, i2, j1, j2 = _slide(a, b, i1, i2, j1, j2)
         seg_a, seg_b = a[i1:i2], b[j1:j2]
-        if i2 == len(a) and j2 == len(b):       # at the end: a sign-off added or changed
-            seg_a, seg_b = _cut_sign_off(seg_a, rare), _cut_sign_off(seg_b, rare)
-        if i1 == 0 and j1 == 0:                 # at the start: a greeting
+        if _superficial_segment(seg_a, seg_b, rare, slots):
+            continue
+        edge = False
+        # at the end (only closing words after it): a sign-off added or changed
+        if all(w in _EDGE_WORDS for w in a[i2:]) and all(w in _EDGE_WORDS for w in b[j2:]):
+            seg_a, seg_b = _cut_sign_off(_cut_signature(seg_a), rare), _cut_sign_off(_cut_signature(seg_b), rare)
+            edge = True
+        if all(w in _EDGE_WORDS for w in a[:i1]) and all(w in _EDGE_WORDS for w in b[:j1]):   # at the start: a greeting
             seg_a, seg_b = _cut_greeting(seg_a, rare), _cut_greeting(seg_b, rare)
-        if not _superficial_segment(seg_a, seg_b, rare, slots):
+            edge = True
+        if _superficial_segment(seg_a, seg_b, rare, slots):
+            continue
+        # an opening or closing added to one row only, set off from the request by punctuation; a changed
+        # one ("tell me" / "advise sam of") or one run into the request ("did i put ...") decides
+        added, (lo, hi), row_starts = (b[j1:j2], (j1, j2), starts[1]) if j2 > j1 else (a[i1:i2], (i1, i2), starts[0])
+        set_off = (lo == 0 and hi in row_starts) or (hi == (len(b) if j2 > j1 else len(a)) and lo in row_starts)
+        if not (edge and not (seg_a and seg_b) and set_off and _edge_filler(added, neutral, slots)):
             return False
     return True
 
 
+class Vocabulary:
+    """What the data says about its words. Called as rare(word): the word occurs in at most `max_rows`
+    distinct texts (unknown words are rare)."""
+
+    def __init__(self, counts: dict[str, int] | None, max_rows: int, label_shares: dict[str, float] | None = None,
+                 neutral_max_share: float = 0.5, misspelt_ratio: float = 10.0):
+        self.counts, self.max_rows = counts or {}, max_rows
+        self.shares, self.limit, self.ratio = label_shares or {}, neutral_max_share, misspelt_ratio
+
+    def __call__(self, word: str) -> bool:
+        return self.counts.get(word, 0) <= self.max_rows
+
+    def neutral(self, word: str) -> bool:
+        """The word says nothing about the label here: it is rare (too few rows to tell), or its labelled
+        rows spread over the labels, none holding more than `neutral_max_share` of them ("hello",
+        "again", "card" across fifteen card intents; not "refund" or "phone")."""
+        return self(word) or self.shares.get(word, 1.0) <= self.limit
+
+    def misspelt(self, a: str, b: str) -> bool:
+        """One of two near-identical words is a variant far rarer than the other (`misspelt_ratio` times)
+        and points to no label of its own: a misspelling many writers share ("th" / "the")."""
+        na, nb = self.counts.get(a, 0), self.counts.get(b, 0)
+        rarer = a if na < nb else b
+        return min(na, nb) * self.ratio <= max(na, nb) and self.neutral(rarer)
+
+
 def rare_words(counts: dict[str, int] | None, max_rows: int) -> Callable[[str], bool]:
     """rare(word): the word occurs in at most `max_rows` distinct texts (unknown words are rare)."""
-    counts = counts or {}
-    return lambda w: counts.get(w, 0) <= max_rows
+    return Vocabulary(counts, max_rows)
 
 
-def same_request_mask(texts: list[str], pairs, counts: dict[str, int] | None, conf: dict, slots: bool):
+def word_label_shares(texts_words, labels, min_rows: int) -> dict[str, float]:
+    """For each word in more than `min_rows` labelled texts, how much of those texts its commonest label
+    surely holds: the Wilson lower bound (95%) of that share, so "much obliged" in 3 of 5 rows of one
+    label (chance) is no evidence while "physical" in 43 of 43 is. texts_words: each distinct
+    (text, label)'s set of canonical words."""
+    from collections import Counter
+
+    per: dict[str, Counter] = {}
+    for words, label in zip(texts_words, labels):
+        if label is None:
+            continue
+        for w in words:
+            per.setdefault(w, Counter())[label] += 1
+    out = {}
+    for w, by_label in per.items():
+        total = sum(by_label.values())
+        if total > min_rows:
+            out[w] = share_bound(max(by_label.values()), total)
+    return out
+
+
+def share_bound(top: int, total: int, z: float = 1.96) -> float:
+    """Wilson lower bound of the share top / total (95%)."""
+    p = top / total
+    return (p + z * z / (2 * total) - z * ((p * (1 - p) + z * z / (4 * total)) / total) ** 0.5) / (1 + z * z / total)
+
+
+def same_request_mask(texts: list[str], pairs, counts: dict[str, int] | None, conf: dict, slots: bool,
+                      label_shares: dict[str, float] | None = None, starts: list[frozenset[int]] | None = None):
     """For each candidate pair (i, j) of `texts` (similarity keys), whether it is the same request.
-    conf: the policy's `similarity` section (its `rare_word_rows`)."""
+    conf: the policy's `similarity` section (`rare_word_rows`, `neutral_max_share`); label_shares: from
+    `word_label_shares` (classification data), else words are neutral only when rare; starts: each
+    text's `clause_starts`."""
     import numpy as np
 
-    rare = rare_words(counts, int(conf.get("rare_word_rows", 3)))
+    rare = Vocabulary(counts, int(conf.get("rare_word_rows", 3)), label_shares,
+                      float(conf.get("neutral_max_share", 0.5)))
+    neutral = rare.neutral
     cache: dict[int, list[str]] = {}
 
     def words_of(i: int) -> list[str]:
@@ -205,7 +373,10 @@ def same_request_mask(texts: list[str], pairs, counts: dict[str, int] | None, co
             got = cache[i] = canonical_words(texts[i])
         return got
 
-    return np.fromiter((same_request(words_of(a), words_of(b), rare, slots) for a, b in np.asarray(pairs).tolist()),
+    none = frozenset()
+    return np.fromiter((same_request(words_of(a), words_of(b), rare, slots, neutral,
+                                     (starts[a], starts[b]) if starts is not None else (none, none))
+                        for a, b in np.asarray(pairs).tolist()),
                        dtype=bool, count=len(pairs))
 
 

@@ -8,6 +8,7 @@ and whitespace is collapsed. Words are never dropped: deepchecks drops stop word
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 # `regex`, not `re`: Unicode categories. `re`'s \w leaves out combining marks, so Devanagari, Thai or
 # Tamil vowel signs became spaces ("दाल" and "दिल" one key), and [^\w\s] dropped emoji ("👍" = "👎").
@@ -32,9 +33,40 @@ def normalize(text: str) -> str:
     return _WS.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
+_SYMBOL = regex.compile(r"(\p{So})")
+
+
+@lru_cache(maxsize=1)
+def _confusable_table() -> dict[int, str]:
+    """Non-ASCII characters that Unicode's confusables data (UTS #39) lists as look-alikes of one ASCII
+    letter -> that letter: Cyrillic "о", Greek "ο" -> "o". Only letters, and only towards ASCII, so
+    ASCII text is untouched; text in another script folds the same way on both sides of a comparison.
+    Data from confusable-homoglyphs (a packaged copy of confusables.txt) rather than a hand table."""
+    import json
+    from importlib.resources import files
+
+    data = json.loads(files("confusable_homoglyphs").joinpath("confusables.json").read_text(encoding="utf-8"))
+    table: dict[int, str] = {}
+    for char, glyphs in data.items():
+        if len(char) != 1 or char.isascii():
+            continue
+        letters = sorted({g["c"].lower() for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalpha()})
+        if len(letters) == 1:
+            table[ord(char)] = letters[0]
+    return table
+
+
+def fold_confusables(text: str) -> str:
+    """Look-alike letters from other scripts as the ASCII letter they imitate (the TR39 skeleton's
+    idea, limited to letters): "hеllo" with a Cyrillic е is "hello"."""
+    return text if text.isascii() else text.translate(_confusable_table())
+
+
 def normalize_loose(text: str) -> str:
-    """Similarity key: `normalize` plus punctuation removed, so "Hi!!" and "hi" shingle alike."""
-    return _WS.sub(" ", _PUNCT.sub(" ", normalize(text))).strip()
+    """Similarity key: `normalize` plus punctuation removed, so "Hi!!" and "hi" shingle alike; look-alike
+    letters of other scripts folded (homoglyph copies are copies); symbols such as emoji kept as words
+    of their own ("parcel👍" -> "parcel 👍"), since they can decide a label."""
+    return _WS.sub(" ", _SYMBOL.sub(r" \1 ", _PUNCT.sub(" ", fold_confusables(normalize(text))))).strip()
 
 
 def words(text: str) -> list[str]:

@@ -87,3 +87,85 @@ def test_a_negation_on_one_side_of_a_short_difference_is_found():
     # A "not" among many changed words says nothing about the pair.
     assert not negation_differs(words("the parcel did not arrive on time yesterday evening"),
                                 words("the parcel arrived broken and the box was torn"))
+
+
+# ---- issue 29: copies as users make them, decided from the data ------------------------------------
+
+def _vocab_same(a: str, b: str, counts=None, shares=None) -> bool:
+    from harness.pairs import Vocabulary, clause_starts
+    from harness.text import normalize
+
+    vocab = Vocabulary(counts if counts is not None else COMMON, 3, shares)
+    return same_request(canonical_words(normalize_loose(a)), canonical_words(normalize_loose(b)), vocab, True,
+                        vocab.neutral, (clause_starts(normalize(a)), clause_starts(normalize(b))))
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Hello again, Hello, my PIN got blocked", "my PIN got blocked"),                 # unlisted greeting
+    ("my card was charged. Kind regards. Sent from my phone.", "my card was charged"),  # unlisted sign-off
+    ("Howdy partner, my refund is pending", "my refund is pending"),                  # rare words, set off
+    ("I tihnk sofeone took my card", "I think someone took my card"),                 # two typos in a row
+    ("i tried to top up butitfailed", "i tried to top up but it failed"),            # merged words
+    ("why is th refund pending", "why is the refund pending"),                        # short typo'd word
+    ("when wll my card arrive", "when will my card arrive"),                          # typo of a unified form
+])
+def test_copies_with_unlisted_openings_closings_and_typos_are_the_same_request(a, b):
+    counts = {**COMMON, "the": 900, "th": 6, "think": 40, "someone": 30, "took": 30, "tried": 30, "but": 80,
+              "it": 200, "is": 300, "my": 900, "will": 100, "arrive": 40, "blocked": 30, "got": 40, "charged": 30}
+    assert _vocab_same(a, b, counts, {"th": 0.2})   # "th": six rows, spread over the labels
+
+
+@pytest.mark.parametrize("a, b", [
+    ("the parcel 👍", "the parcel 👎"),                                     # a symbol decides
+    ("inform eric of my current location", "my current location"),        # a verb run into the request
+    ("did i put bread on my shopping list", "put bread on my shopping list"),
+    ("can you tell me the time", "can you tell me the date"),              # a changed closing word
+    ("my card was stolen. Also I want a refund.", "my card was stolen"),   # an added clause that asks more
+])
+def test_added_or_changed_words_that_decide_make_a_different_request(a, b):
+    # "refund" points to one label in this data; "time" and "date" spread over many
+    shares = {"refund": 0.9, "time": 0.1, "date": 0.1}
+    counts = {**COMMON, "refund": 60, "time": 50, "date": 50, "also": 20, "want": 80}
+    assert not _vocab_same(a, b, counts, shares)
+
+
+def test_look_alike_letters_fold_and_emoji_stay_words():
+    assert normalize_loose("Hеllo, hоw dо I requеst a refund?") == "hello how do i request a refund"  # Cyrillic е, о
+    assert normalize_loose("the parcel👍") == "the parcel 👍"
+    assert normalize_loose("plain ascii stays") == "plain ascii stays"
+
+
+def test_spelling_corrections_come_from_the_data():
+    from harness.candidate_keys import spelling_corrections
+
+    counts = {"card": 400, "caard": 5, "pick": 40, "back": 60, "pack": 1, "of": 500, "for": 400, "fo": 4,
+              "but": 80, "it": 200, "failed": 50, "butitfailed": 1}
+    fixes = spelling_corrections(counts, 3)
+    assert fixes["caard"] == "card"                  # 80x rarer, one edit away
+    assert "pack" not in fixes                       # "pick" or "back": no guess
+    assert fixes["butitfailed"] == "but it failed"   # merged words
+    assert "card" not in fixes and "pick" not in fixes
+
+
+def test_planted_banking_copies_are_found_without_false_findings(tmp_path):
+    """examples/make_banking.py: unlisted greetings and sign-offs, several typos, short typo'd words,
+    look-alike letters, among sibling intents that differ in one deciding word. Measured on seeds 0-3:
+    near-duplicate recall 0.80-1.00, conflicts 0.87-1.00, leakage 1.00, precision 1.00 (issue 29's
+    target of 0.95 is not met on every seed: bench/real/RESULTS.md)."""
+    import sys
+
+    import harness
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parents[1] / "examples"))
+    import make_banking
+    import score_planted
+
+    made = make_banking.make(seed=0)
+    make_banking.write(tmp_path, made)
+    result = harness.audit(str(tmp_path / "train.jsonl"), str(tmp_path / "eval.jsonl"))
+    got = score_planted.score(result, made["truth"])
+    assert got["near_duplicates.recall"] >= 0.85 and got["label_conflicts.recall"] >= 0.9
+    assert got["leakage.recall"] >= 0.95
+    for check in ("near_duplicates", "label_conflicts", "leakage"):
+        assert got[f"{check}.precision"] >= 0.98, (check, got)
+    assert got["near_duplicates.recall.homoglyph"] == 1.0 and got["leakage.recall.homoglyph"] == 1.0

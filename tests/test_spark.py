@@ -149,3 +149,21 @@ def test_same_findings_on_sharegpt_and_preference_rows(spark, tmp_path):
     assert_same(a, b)
     pairs = next(c for c in b["checks"] if c["check"] == "preference_pairs")
     assert [f["rows"][0]["line"] for f in pairs["findings"]] == [4]
+
+
+def test_emoji_decide_and_look_alike_copies_are_found_in_both_engines(spark, tmp_path):
+    """Issue 29: "the parcel 👍" / "the parcel 👎" is no conflict; a copy in Cyrillic look-alike letters is
+    a duplicate, a conflict and a leak, the same in both engines."""
+    rows = [{"text": "the parcel 👍", "label": "positive"}, {"text": "the parcel 👎", "label": "negative"},
+            {"text": "How do I request a refund for my order?", "label": "refund"},
+            {"text": "Hоw dо I requеst a refund for my оrder?", "label": "delivery"}]   # Cyrillic о, е
+    rows += [{"text": f"question number {k} about something else entirely", "label": "other"} for k in range(30)]
+    (tmp_path / "train.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    (tmp_path / "eval.jsonl").write_text(json.dumps({"text": "how do i requеst a refund for my order", "label": "refund"},
+                                                    ensure_ascii=False) + "\n")
+    a, b = both(tmp_path / "train.jsonl", tmp_path / "eval.jsonl", None, spark)
+    assert_same(a, b)
+    conflicts = next(c for c in a["checks"] if c["check"] == "label_conflicts")["findings"]
+    assert [sorted(r["line"] for r in f["rows"]) for f in conflicts] == [[3, 4]]
+    leaks = next(c for c in a["checks"] if c["check"] == "leakage")["findings"]
+    assert leaks and leaks[0]["rows"][0] == {"split": "eval", "line": 1}

@@ -165,10 +165,71 @@ class SparkAuditData(SplitView):
         return self.texts.join(inside, "tid", "left_anti")
 
     @cached_property
+    def candidate_key(self):
+        """loose texts -> what the index hashes, as AuditData.candidate_keys (harness/candidate_keys.py):
+        the spelling corrections come from the collected word counts (one entry per word), the keys are
+        made where the texts are."""
+        from ..candidate_keys import candidate_key, spelling_corrections
+
+        rare_rows = int(self.policy["similarity"].get("rare_word_rows", 3))
+        counts = self.word_counts
+        fixes = spelling_corrections(counts, rare_rows)
+        return lambda texts: [candidate_key(t, fixes, counts, rare_rows) for t in texts]
+
+    @cached_property
+    def text_starts(self):
+        """(tid, starts): each distinct text's clause starts (harness/pairs.py), comma-joined, read from the
+        first row that has it, as AuditData.clause_starts."""
+        from pyspark.sql import functions as F
+
+        first = (self.rows_all.groupBy("loose").agg(F.min(F.struct("split_order", "idx", "norm")).alias("f"))
+                 .select("loose", F.col("f.norm").alias("norm")).join(self.texts, "loose"))
+
+        def starts(batches):
+            import pandas as pd
+
+            from ..pairs import clause_starts
+
+            for pdf in batches:
+                yield pd.DataFrame({"tid": pdf["tid"], "starts": [",".join(map(str, sorted(clause_starts(t))))
+                                                                  for t in pdf["norm"]]})
+
+        return first.select("tid", "norm").mapInPandas(starts, "tid long, starts string").cache()
+
+    @cached_property
+    def word_label_shares(self) -> dict[str, float] | None:
+        """As AuditData.word_label_shares: per word, (word, label) counts over the distinct labelled
+        training texts, aggregated in Spark; the words over `rare_word_rows` come back."""
+        from pyspark.sql import functions as F
+
+        if self.label_source is None:
+            return None
+        from ..pairs import share_bound
+
+        rare_rows = int(self.policy["similarity"].get("rare_word_rows", 3))
+        labelled = (self.with_labels(self.frame("train")).where("lab IS NOT NULL").join(self.texts, "loose")
+                    .select("tid", "loose", "lab").distinct())
+
+        def words(batches):
+            import pandas as pd
+
+            from ..pairs import canonical_words
+
+            for pdf in batches:
+                out = [(w, lab) for t, lab in zip(pdf["loose"], pdf["lab"]) for w in set(canonical_words(t))]
+                yield pd.DataFrame(out, columns=["w", "lab"])
+
+        per = (labelled.mapInPandas(words, "w string, lab string").groupBy("w", "lab").count()
+               .groupBy("w").agg(F.sum("count").alias("total"), F.max("count").alias("top"))
+               .where(F.col("total") > rare_rows).collect())
+        return {r.w: share_bound(int(r.top), int(r.total)) for r in per}
+
+    @cached_property
     def signatures(self):
         """(tid, sig: the uint32 MinHash row as bytes) from the in-process MinHash, partition by partition."""
         conf = self.policy["similarity"]
         ngram, num_perm = int(conf["ngram"]), int(conf["num_perm"])
+        keys = self.candidate_key
 
         def sign(batches):
             import pandas as pd
@@ -176,7 +237,7 @@ class SparkAuditData(SplitView):
             from ..similarity import shingle_hashes, signatures
 
             for pdf in batches:
-                hashes, offsets = shingle_hashes(pdf["loose"].tolist(), ngram)
+                hashes, offsets = shingle_hashes(keys(pdf["loose"]), ngram)
                 sig = signatures(hashes, offsets, num_perm)
                 yield pd.DataFrame({"tid": pdf["tid"].values, "sig": [row.tobytes() for row in sig]})
 
@@ -263,6 +324,8 @@ class SparkAuditData(SplitView):
         with_text = (passed.join(self.texts.withColumnRenamed("tid", "a").withColumnRenamed("loose", "ta"), "a")
                      .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b"))
 
+        keys = self.candidate_key
+
         def verify(batches):
             import pandas as pd
 
@@ -272,7 +335,7 @@ class SparkAuditData(SplitView):
                 if len(pdf) == 0:
                     continue
                 m = len(pdf)
-                values, offsets = row_shingle_sets(pdf["ta"].tolist() + pdf["tb"].tolist(), ngram)
+                values, offsets = row_shingle_sets(keys(pdf["ta"]) + keys(pdf["tb"]), ngram)
                 sims = jaccard_pairs(values, offsets, np.stack([np.arange(m), np.arange(m, 2 * m)], axis=1))
                 out = pd.DataFrame({"a": pdf["a"].values, "b": pdf["b"].values, "sim": sims})
                 yield out[out["sim"] >= threshold]
@@ -304,20 +367,29 @@ class SparkAuditData(SplitView):
         conf = dict(self.policy["similarity"])
         counts = self.word_counts
         slots = self.label_source is not None
+        shares = self.word_label_shares
 
         def keep(batches):
             from ..pairs import same_request_mask
+
+            def parse(x):
+                return frozenset(int(v) for v in x.split(",") if v)
 
             for pdf in batches:
                 if len(pdf) == 0:
                     continue
                 m = len(pdf)
                 mask = same_request_mask(pdf["ta"].tolist() + pdf["tb"].tolist(),
-                                         np.stack([np.arange(m), np.arange(m, 2 * m)], axis=1), counts, conf, slots)
+                                         np.stack([np.arange(m), np.arange(m, 2 * m)], axis=1), counts, conf, slots,
+                                         label_shares=shares,
+                                         starts=[parse(x) for x in pdf["sa"].tolist() + pdf["sb"].tolist()])
                 yield pdf[["a", "b", "sim"]][mask]
 
+        starts = self.text_starts
         with_text = (self.similar.join(self.texts.withColumnRenamed("tid", "a").withColumnRenamed("loose", "ta"), "a")
-                     .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b"))
+                     .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b")
+                     .join(starts.withColumnRenamed("tid", "a").withColumnRenamed("starts", "sa"), "a")
+                     .join(starts.withColumnRenamed("tid", "b").withColumnRenamed("starts", "sb"), "b"))
         out = with_text.mapInPandas(keep, "a long, b long, sim double").cache()
         self.duplicate_stats = dict(self.similar_stats, same_request=out.count())
         return out
