@@ -131,6 +131,7 @@ class Leakage(Check):
                 near.setdefault(a, []).append((b, s))
                 near.setdefault(b, []).append((a, s))
             eval_ids = data.text_ids["eval"].tolist()
+            answers = {sp: _answers(data, sp) for sp in ("train", "eval")}
             for j, ex in enumerate(ev):
                 key = data.normalized["eval"][j]
                 tid = eval_ids[j]
@@ -148,7 +149,8 @@ class Leakage(Check):
                             continue
                         kind, sim = "ngram", cov
                 leaks.append((ex.ref, data.labels["eval"][j], kind, sim,
-                              [(train[r].ref, data.labels["train"][r]) for r in matches]))
+                              [(train[r].ref, data.labels["train"][r], answers["train"][r]) for r in matches],
+                              answers["eval"][j]))
         probe_hits = []  # (item, kind, coverage, train matches)
         if probes:
             train_loose = {key: i for i, key in enumerate(data.loose["train"])}
@@ -172,14 +174,16 @@ class Leakage(Check):
         n = int(params["ngram"])
         min_cov = float(params["min_coverage"])
         max_rows = int(params["common_ngram_rows"])
-        train = data.with_labels(data.frame("train")).select("idx", "line", "norm", "loose", "lab").cache()
+        answer = _answer_column(data)
+        train = data.with_labels(data.frame("train")).select("idx", "line", "norm", "loose", "lab", answer).cache()
         leaks = []
         n_eval = data.eval.good_rows if data.eval is not None else 0
         spark = data.spark
         probes = data.probes if params["probes"] else []
         items = (spark.createDataFrame([(k, normalize_loose(p["text"])) for k, p in enumerate(probes)], "q long, loose string")
                  if probes else None)
-        ev = data.with_labels(data.frame("eval")).select("idx", "line", "norm", "loose", "lab") if data.eval is not None else None
+        ev = (data.with_labels(data.frame("eval")).select("idx", "line", "norm", "loose", "lab", answer)
+              if data.eval is not None else None)
         # Only training n-grams that some eval row or probe item has can matter; keeping just those
         # (all their training rows, so the rare-or-common count is unchanged) avoids shuffling every
         # n-gram of the training set.
@@ -213,13 +217,14 @@ class Leakage(Check):
             spans = _longest_spans(rest.select(F.col("idx").alias("q"), "loose"), tgrams, rare, n)
             ngram = (spans.where(F.col("cov") >= min_cov)
                      .select(F.col("q").alias("idx"), F.lit("ngram").alias("kind"), F.col("cov").alias("sim"), "rows"))
-            found = exact.unionByName(near).unionByName(ngram).join(ev.select("idx", "line", "lab"), "idx")
+            found = exact.unionByName(near).unionByName(ngram).join(ev.select("idx", "line", "lab", "ans"), "idx")
             found = found.orderBy("idx").collect()
             wanted = sorted({r for f in found for r in f.rows})
             info = {r.idx: r for r in train.join(spark.createDataFrame([(int(i),) for i in wanted] or [(-1,)], "idx long"),
-                                                 "idx").select("idx", "line", "lab").collect()}
+                                                 "idx").select("idx", "line", "lab", "ans").collect()}
             leaks = [({"split": "eval", "line": f.line}, f.lab, f.kind, float(f.sim),
-                      [({"split": "train", "line": info[r].line}, info[r].lab) for r in f.rows]) for f in found]
+                      [({"split": "train", "line": info[r].line}, info[r].lab, info[r].ans) for r in f.rows], f.ans)
+                     for f in found]
         probe_hits = []
         if probes:
             exact = (items.join(train.select("loose", F.col("idx").alias("row")), "loose").groupBy("q")
@@ -241,7 +246,16 @@ class Leakage(Check):
     def _result(leaks: list, probe_hits: list, n_eval: int, n_probes: int, policy: dict, params: dict) -> CheckResult:
         findings: list[dict] = []
         kinds = {"exact": 0, "near": 0, "ngram": 0}
-        for ref, eval_label, kind, sim, matches in leaks:
+        other_answer = 0
+        for ref, eval_label, kind, sim, matches, eval_answer in leaks:
+            # A leak is the same item: where answers exist, a training row that asks the same with another
+            # answer ("top up with a card" / "with a cheque", one slot value apart) is a different item.
+            if kind != "exact" and eval_answer is not None:
+                matches = [m for m in matches if same_answer(eval_answer, m[2])]
+                if not matches:
+                    other_answer += 1
+                    continue
+            matches = [(m[0], m[1]) for m in matches]
             kinds[kind] += 1
             finding = {"rows": [ref] + [m for m, _ in matches[:20]], "kind": kind,
                        "similarity": round(float(sim), 4), "train_matches": len(matches),
@@ -259,11 +273,41 @@ class Leakage(Check):
         leaked = sum(kinds.values())
         return CheckResult(summary={"eval_rows": n_eval, "leaked_eval_rows": leaked,
                                     "leaked_rate": leaked / n_eval if n_eval else 0.0, **kinds,
+                                    "same_input_other_answer": other_answer,
                                     "probe_items_checked": n_probes, "leaked_probe_items": len(probe_hits),
                                     "applicable": bool(n_eval or n_probes)},
                            findings=findings,
                            info={"ngram": int(params["ngram"]), "min_coverage": float(params["min_coverage"]),
                                  "near_threshold": policy["similarity"]["threshold"]})
+
+
+def _answers(data, split: str) -> list[str | None]:
+    """Each row's answer for telling items apart: its label, else its normalised output, else None."""
+    labels = data.labels[split]
+    outputs = data.normalized_output[split]
+    rows = data.rows(split)
+    return [lab if lab is not None else (outputs[i] if rows[i].output is not None else None)
+            for i, lab in enumerate(labels)]
+
+
+def _answer_column(data):
+    """The Spark column `ans`, as `_answers`."""
+    from pyspark.sql import functions as F
+
+    lab = F.col("label") if data.label_source == "label" else F.lit(None).cast("string")
+    return F.coalesce(lab, F.when(F.col("output").isNotNull(), F.col("norm_out"))).alias("ans")
+
+
+def same_answer(a: str | None, b: str | None, min_similarity: float = 0.8) -> bool:
+    """Two answers to one request agree: equal, or (free text, not structured output, where one value
+    decides) nearly the same characters."""
+    if a is None or b is None or a == b:
+        return True
+    if a[:1] in "{[" or b[:1] in "{[":
+        return False
+    from harness.similarity import jaccard
+
+    return len(a) > 40 and len(b) > 40 and jaccard(a, b) >= min_similarity
 
 
 def _ngrams(frame, n: int):

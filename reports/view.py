@@ -221,11 +221,7 @@ def _checklist(audit: dict | None, manifest: dict | None, compare: dict | None) 
         add("Is the labelling consistent?", "yes" if ok else "no",
             f"{conf if conf is not None else '?'} conflicting groups, {flagged if flagged is not None else '?'} likely label errors")
     if audit:
-        leak = by.get("leakage", {}).get("summary", {})
-        has_eval = "eval" in audit.get("inputs", {})
-        clean = has_eval and leak.get("leaked_eval_rows", 0) == 0
-        add("Held-out evaluation, clean of leakage?", "yes" if clean else "no",
-            "no eval set given" if not has_eval else f"{leak.get('leaked_eval_rows', '?')} eval rows found in train")
+        add("Held-out evaluation, clean of leakage?", *_leakage_answer(audit, by))
     if compare:
         task = compare["suites"].get("task", {})
         add("Evaluated against the base on held-out rows?", "yes" if task.get("status") == "ok" else "no",
@@ -263,3 +259,25 @@ def _limitations(audit: dict | None, compare: dict | None) -> list[str]:
                 "Refusals are detected by phrases; paraphrased refusals are missed.",
                 "Drift is measured on a fixed general prompt set with short greedy answers (32 tokens by default)."]
     return out
+
+
+def _leakage_answer(audit: dict, by: dict) -> tuple[str, str]:
+    """(answer, evidence) for "clean of leakage?": every leak-like finding counts — exact, near and
+    n-gram leaks and reworded eval rows (paraphrases) — and eval rows that could not be read leave it
+    unknown rather than clean."""
+    inputs = audit.get("inputs", {})
+    if "eval" not in inputs:
+        return "no", "no eval set given"
+    leak = by.get("leakage", {}).get("summary", {})
+    parts = [(leak.get("leaked_eval_rows", 0) or 0, "eval rows found in train"),
+             (by.get("paraphrases", {}).get("summary", {}).get("paraphrased_eval_rows", 0) or 0,
+              "eval rows reworded from train rows (paraphrases)")]
+    found = [f"{n} {what}" for n, what in parts if n]
+    unread = inputs["eval"].get("bad_rows", 0) or 0
+    if found:
+        return "no", "; ".join(found) + (f"; {unread} eval rows not read" if unread else "")
+    if unread:
+        return "unknown", f"{unread} eval rows could not be read in the training data's shape: not checked"
+    if "leakage" not in by:
+        return "unknown", "the leakage check did not run"
+    return "yes", "0 eval rows found in train or reworded from it"

@@ -217,3 +217,33 @@ def test_length_with_a_local_tokenizer(tmp_path):
     counted = {f["rows"][0]["line"]: f["tokens"] for f in res["findings"] if f["kind"] == "truncated"}
     expected = {i + 1: len(tok.encode(t).ids) + len(tok.encode(l).ids) for i, (t, l) in enumerate(BASE)}
     assert counted == {k: v for k, v in expected.items() if v > 9} and counted
+
+
+def test_leakage_needs_the_same_answer():
+    """Issue 29: a long shared span with another label (the deciding word swapped), or a shared template
+    with another answer, is a different item, not a leak."""
+    train = cls(*BASE, ("How can I top up my account balance with a card from another bank", "top_up_by_card"))
+    eval_ = cls(("How can I top up my account balance with a card from another bank today", "top_up_by_card"),
+                ("how can i top up my account balance with a cheque from another bank", "top_up_by_cheque"))
+    res = check(run(train, eval_), "leakage")
+    assert [f["rows"][0]["line"] for f in res["findings"]] == [1]
+    assert res["summary"]["same_input_other_answer"] == 0   # the cheque row differs in a deciding word
+    gen_train = [{"prompt": "Book a reservation for ten people at a restaurant in Ohio tonight please at 2 am",
+                  "completion": '{"intent": "BookRestaurant", "slots": {"party_size": "ten", "state": "Ohio", '
+                                '"time": "2 am"}}'}]
+    gen_eval = [{"prompt": "Book a reservation for ten people at a restaurant in Ohio tonight please",
+                 "completion": '{"intent": "BookRestaurant", "slots": {"party_size": "ten", "state": "Ohio"}}'}]
+    res = check(run(gen_train * 3, gen_eval), "leakage")
+    assert res["findings"] == [] and res["summary"]["same_input_other_answer"] == 1
+
+
+def test_checklist_is_not_clean_while_reworded_or_unread_eval_rows_stand():
+    from reports.view import _leakage_answer
+
+    audit = {"inputs": {"eval": {"bad_rows": 0}}}
+    assert _leakage_answer(audit, {"leakage": {"summary": {"leaked_eval_rows": 0}}})[0] == "yes"
+    ans, why = _leakage_answer(audit, {"leakage": {"summary": {"leaked_eval_rows": 0}},
+                                       "paraphrases": {"summary": {"paraphrased_eval_rows": 19}}})
+    assert ans == "no" and "19 eval rows reworded" in why
+    ans, why = _leakage_answer({"inputs": {"eval": {"bad_rows": 15}}}, {"leakage": {"summary": {"leaked_eval_rows": 0}}})
+    assert ans == "unknown" and "15 eval rows" in why
