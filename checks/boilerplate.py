@@ -44,6 +44,8 @@ class Boilerplate(GenerativeCheck):
         # Openings and closings many answers share (not a shared format: they must carry words).
         edges: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i, (_, _, out) in enumerate(rows):
+            if parse_json(out) is not None:
+                continue   # a structured answer's first and last lines are its format, not pasted text
             first, last = _opening(out), _closing(out)
             if first and first != normalize_loose(out):
                 edges[("opening", first)].append(i)

@@ -94,7 +94,9 @@ class LabelConflicts(Check):
                 continue
             both = answers(left + right)
             la, lb = both[:len(left)], both[len(left):]
-            pick = next(((i, j) for i in range(len(la)) for j in range(len(lb)) if la[i] != lb[j]), None)
+            pick = next(((i, j) for i in range(len(la)) for j in range(len(lb)) if la[i] != lb[j]
+                         and not (label_source is None and copies_own_wording(left[i][2], right[j][2], texts[a], texts[b]))),
+                        None)
             if pick is None:
                 continue
             i, j = pick
@@ -117,6 +119,38 @@ class LabelConflicts(Check):
                            info={"compared": "labels" if label_source else
                                  f"completions (different when Jaccard < {threshold}; JSON answers field by field)",
                                  "pairs": "identical inputs, or duplicate pairs (only superficial differences)"})
+
+
+def _leaves(value, path: str = "") -> dict[str, object]:
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() for k, v in _leaves(item, f"{path}/{key}").items()}
+    if isinstance(value, list):
+        return {k: v for n, item in enumerate(value) for k, v in _leaves(item, f"{path}/{n}").items()}
+    return {path: value}
+
+
+def copies_own_wording(out_a: str, out_b: str, text_a: str, text_b: str) -> bool:
+    """Two structured answers that differ only where each copies its own request's words: "movie
+    schedule" / "movie schedules", "Lastfm" / "Last Fm" extracted from requests that say exactly that.
+    The requests differ superficially, so do the copies; the answers agree. text_a, text_b: similarity
+    keys of the requests."""
+    va, vb = parse_json(out_a), parse_json(out_b)
+    if not isinstance(va, (dict, list)) or not isinstance(vb, (dict, list)):
+        return False
+    la, lb = _leaves(_folded(va)), _leaves(_folded(vb))
+    if la.keys() != lb.keys():
+        return False
+    padded_a, padded_b = f" {text_a} ", f" {text_b} "
+    for key in la:
+        x, y = la[key], lb[key]
+        if x == y:
+            continue
+        if not (isinstance(x, str) and isinstance(y, str)):
+            return False
+        kx, ky = normalize_loose(x), normalize_loose(y)
+        if not kx or not ky or f" {kx} " not in padded_a or f" {ky} " not in padded_b:
+            return False
+    return True
 
 
 def _answer_groups(outputs: list[str], threshold: float, ngram: int) -> list[int]:

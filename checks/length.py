@@ -1,6 +1,8 @@
 """Rows longer than the trainer's max_seq_len are silently truncated (often cutting off the very
-completion being taught); empty outputs teach nothing; extreme outliers dominate padding and memory.
-A preference row is as long as its prompt with the longer of its two answers."""
+completion being taught); empty outputs teach nothing. Those are findings. Rows far above the typical
+length but under max_seq_len are trained whole: they are counted and listed as the long tail (info),
+not warned on (on real intent data 574 such warnings held one row a reviewer would act on). A
+preference row is as long as its prompt with the longer of its two answers."""
 
 from __future__ import annotations
 
@@ -84,7 +86,7 @@ class Length(Check):
     def _result(values: dict, flagged: dict, limits: dict, max_len: int, how: str) -> CheckResult:
         """values: per split, (distinct token counts, how many rows each); flagged: per split, (ref, tokens,
         empty output) for rows over max_seq_len, over the outlier limit or with an empty output."""
-        findings, per_split = [], {}
+        findings, per_split, long_tail = [], {}, []
         truncated = empty = outliers = 0
         for split, (v, c) in values.items():
             if len(v) == 0:
@@ -100,9 +102,8 @@ class Length(Check):
                     findings.append({"rows": [ref], "kind": "truncated", "tokens": t,
                                      "message": f"{t} tokens > max_seq_len {max_len}: the end would be cut off"})
                 elif t > limit:
-                    outliers += 1
-                    findings.append({"rows": [ref], "kind": "outlier", "tokens": t,
-                                     "message": f"{t} tokens, far above this split's typical length (> {limit:.0f})"})
+                    outliers += 1      # a long tail under max_seq_len is trained whole: information only
+                    long_tail.append({"row": ref, "tokens": t})
                 if is_empty:
                     empty += 1
                     findings.append({"rows": [ref], "kind": "empty_output", "tokens": t,
@@ -113,7 +114,11 @@ class Length(Check):
                                     "max_tokens": int(all_v.max()) if len(all_v) else 0,
                                     "p95_tokens": int(_percentile(all_v, all_c, 95)) if len(all_v) else 0,
                                     "max_seq_len": max_len},
-                           findings=findings, info={"counted_with": how, "splits": per_split})
+                           findings=findings,
+                           info={"counted_with": how, "splits": per_split, "max_seq_len": max_len,
+                                 "limit_for": "training truncates each row at max_seq_len tokens (the trainer's "
+                                              "setting; `harness run` audits with the training one)",
+                                 "long_tail": sorted(long_tail, key=lambda x: -x["tokens"])[:50]})
 
 
 def row_tokens(count, text: str, output: str | None, label: str | None) -> int:

@@ -1,5 +1,6 @@
 """Each check on small hand-made cases."""
 
+import json
 import pytest
 
 import harness
@@ -247,3 +248,16 @@ def test_checklist_is_not_clean_while_reworded_or_unread_eval_rows_stand():
     assert ans == "no" and "19 eval rows reworded" in why
     ans, why = _leakage_answer({"inputs": {"eval": {"bad_rows": 15}}}, {"leakage": {"summary": {"leaked_eval_rows": 0}}})
     assert ans == "unknown" and "15 eval rows" in why
+
+
+def test_extraction_answers_that_copy_their_own_requests_do_not_conflict():
+    """Issue 29: slot values copied from each request's own wording agree; a different value does not."""
+    def row(prompt, value):
+        return {"prompt": prompt, "completion": json.dumps({"intent": "SearchScreeningEvent",
+                                                            "slots": {"object_type": value}})}
+    rows = [row("Where can I see the movie schedule near me tonight", "movie schedule"),
+            row("where can i see the movie schedules near me tonight", "movie schedules"),
+            row("where can i see the movie schedules near me tonight", "movie times")]
+    res = check(run(rows), "label_conflicts")
+    lines = [sorted(r["line"] for r in f["rows"]) for f in res["findings"]]
+    assert [1, 2] not in lines and [2, 3] in lines and [1, 3] in lines
