@@ -146,7 +146,15 @@ class AuditData(SplitView):
         rare_rows = int(self.policy["similarity"].get("rare_word_rows", 3))
         counts = self.word_counts
         fixes = spelling_corrections(counts, rare_rows)
-        return [candidate_key(t, fixes, counts, rare_rows) for t in self.distinct_texts]
+        words, inside = self.canonical, self.families.in_family
+        # Texts inside template families are not searched: no key needed.
+        return [t if inside[i] else candidate_key(t, fixes, counts, rare_rows, words[i])
+                for i, t in enumerate(self.distinct_texts)]
+
+    @cached_property
+    def canonical(self) -> list[list[str]]:
+        """Each distinct text's canonical words (harness/pairs.py), made once for every use."""
+        return [canonical_words(t) for t in self.distinct_texts]
 
     def rows_by_text(self, split: str) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
@@ -162,20 +170,23 @@ class AuditData(SplitView):
         from collections import Counter
 
         counts: Counter[str] = Counter()
-        for text in self.distinct_texts:
-            counts.update(set(canonical_words(text)))
+        for words in self.canonical:
+            counts.update(set(words))
         return dict(counts)
 
     @cached_property
-    def clause_starts(self) -> list[frozenset[int]]:
-        """Per distinct text, where its clauses start (harness/pairs.py), read from the first row that has it."""
+    def clause_starts(self) -> dict[int, frozenset[int]]:
+        """Where the clauses of each text in a similar pair start (harness/pairs.py), read from the first
+        row that has it (only those texts: on 200k templated rows, all of them cost ~6 s)."""
         from .pairs import clause_starts
 
+        wanted = set(np.unique(self.similar.pairs).tolist())
         first: dict[int, str] = {}
         for s in self.splits:
             for tid, norm in zip(self.text_ids[s].tolist(), self.normalized[s]):
-                first.setdefault(tid, norm)
-        return [clause_starts(first[t]) for t in range(len(self.distinct_texts))]
+                if tid in wanted:
+                    first.setdefault(tid, norm)
+        return {t: clause_starts(norm) for t, norm in first.items()}
 
     @cached_property
     def word_label_shares(self) -> dict[str, float] | None:
@@ -185,8 +196,8 @@ class AuditData(SplitView):
             return None
         ids, labels = self.text_ids["train"].tolist(), self.labels["train"]
         distinct = sorted({(t, lab) for t, lab in zip(ids, labels) if lab is not None}, key=lambda x: (x[0], str(x[1])))
-        texts = self.distinct_texts
-        return word_label_shares((set(canonical_words(texts[t])) for t, _ in distinct), [lab for _, lab in distinct],
+        words = self.canonical
+        return word_label_shares((set(words[t]) for t, _ in distinct), [lab for _, lab in distinct],
                                  int(self.policy["similarity"].get("rare_word_rows", 3)))
 
     @cached_property
@@ -196,7 +207,7 @@ class AuditData(SplitView):
         texts = self.distinct_texts
         keep = same_request_mask(texts, self.similar.pairs, self.word_counts, self.policy["similarity"],
                                  slots=self.label_source is not None, label_shares=self.word_label_shares,
-                                 starts=self.clause_starts)
+                                 starts=self.clause_starts, words=self.canonical)
         stats = dict(self.similar.stats, same_request=int(keep.sum()),
                      different_request=int(len(keep) - keep.sum()))
         return SimilarPairs(self.similar.pairs[keep], self.similar.similarity[keep], stats)

@@ -65,11 +65,13 @@ def _split(word: str, frequent: dict[str, int], parts: int) -> list[str] | None:
     return None
 
 
-def candidate_key(loose: str, corrections: dict[str, str], counts: dict[str, int], rare_rows: int) -> str:
+def candidate_key(loose: str, corrections: dict[str, str], counts: dict[str, int], rare_rows: int,
+                  words: list[str] | None = None) -> str:
     """The similarity key as the index should see it (module docstring). A row left with fewer than three
     words keeps its similarity key, so short rows do not all collide on an empty key."""
+    canonical = words if words is not None else canonical_words(loose)
     words = []
-    for w in _cut_signature(" ".join(corrections.get(w, w) for w in canonical_words(loose)).split()):
+    for w in _cut_signature(" ".join(corrections.get(w, w) for w in canonical).split()):
         if w in _EDGE_WORDS or w in FUNCTION_WORDS or (counts.get(w, 0) <= rare_rows and w.isalpha()):
             continue
         words.append(_DIGITS.sub("0", w))   # numbers as one mark: whether they matter is decided later

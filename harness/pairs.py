@@ -86,9 +86,12 @@ def is_typo(a: str, b: str, rare: Callable[[str], bool]) -> bool:
     return rare(a) or rare(b) or (isinstance(rare, Vocabulary) and rare.misspelt(a, b))
 
 
+_HAS_DIGIT = regex.compile(r"\d").search
+
+
 def is_slot(a: str, b: str) -> bool:
     """Both words are values of one slot: numbers (amounts, ids, times) or date words."""
-    return (any(c.isdigit() for c in a) and any(c.isdigit() for c in b)) or (a in MONTHS_DAYS and b in MONTHS_DAYS)
+    return (_HAS_DIGIT(a) is not None and _HAS_DIGIT(b) is not None) or (a in MONTHS_DAYS and b in MONTHS_DAYS)
 
 
 _SPELLED = {}
@@ -108,9 +111,9 @@ def _respelled(a: list[str], b: list[str], rare: Callable[[str], bool]) -> bool:
     "thank you" / "toankyou", "to top" / "trtop". One edit is allowed per rare word (a misspelling is
     rare; two common words are never respelled into each other), at most one per four letters."""
     joined_a, joined_b = "".join(a), "".join(b)
-    if not (joined_a.isalpha() and joined_b.isalpha()):
+    if abs(len(joined_a) - len(joined_b)) > 3 or not (joined_a.isalpha() and joined_b.isalpha()):
         return False
-    edits = min(sum(map(rare, a + b)), len(min(joined_a, joined_b, key=len)) // 4)
+    edits = min(sum(map(rare, a + b)), len(min(joined_a, joined_b, key=len)) // 4, 3)
     return edits > 0 and DamerauLevenshtein.distance(joined_a, joined_b, score_cutoff=edits) <= edits
 
 
@@ -285,7 +288,9 @@ def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots:
         if all(w in _EDGE_WORDS for w in a[:i1]) and all(w in _EDGE_WORDS for w in b[:j1]):   # at the start: a greeting
             seg_a, seg_b = _cut_greeting(seg_a, rare), _cut_greeting(seg_b, rare)
             edge = True
-        if _superficial_segment(seg_a, seg_b, rare, slots):
+        if not edge:
+            return False
+        if (len(seg_a), len(seg_b)) != (i2 - i1, j2 - j1) and _superficial_segment(seg_a, seg_b, rare, slots):
             continue
         # an opening or closing added to one row only, set off from the request by punctuation; a changed
         # one ("tell me" / "advise sam of") or one run into the request ("did i put ...") decides
@@ -355,11 +360,12 @@ def share_bound(top: int, total: int, z: float = 1.96) -> float:
 
 
 def same_request_mask(texts: list[str], pairs, counts: dict[str, int] | None, conf: dict, slots: bool,
-                      label_shares: dict[str, float] | None = None, starts: list[frozenset[int]] | None = None):
+                      label_shares: dict[str, float] | None = None, starts=None, words=None):
     """For each candidate pair (i, j) of `texts` (similarity keys), whether it is the same request.
     conf: the policy's `similarity` section (`rare_word_rows`, `neutral_max_share`); label_shares: from
     `word_label_shares` (classification data), else words are neutral only when rare; starts: each
-    text's `clause_starts`."""
+    text's `clause_starts` (a list or a dict by text index); words: each text's canonical words, when
+    already made."""
     import numpy as np
 
     rare = Vocabulary(counts, int(conf.get("rare_word_rows", 3)), label_shares,
@@ -368,6 +374,8 @@ def same_request_mask(texts: list[str], pairs, counts: dict[str, int] | None, co
     cache: dict[int, list[str]] = {}
 
     def words_of(i: int) -> list[str]:
+        if words is not None:
+            return words[i]
         got = cache.get(i)
         if got is None:
             got = cache[i] = canonical_words(texts[i])
