@@ -279,3 +279,37 @@ def test_lists_among_prose_are_a_variant_unless_rare():
     one = [dict(prose[0], completion="Do this:\n- open settings\n- press reset")] + prose[1:]
     [f] = check(run(one), "output_format")["findings"]
     assert f["rows"][0]["line"] == 1 and f["family"] == "list"
+
+
+def test_annotation_consistency_finds_planted_inconsistencies():
+    """Issue 29: examples/make_extraction.py plants a state typed as a city, a rating left out, "how" as
+    a value and encoding damage; measured on seeds 0-2: recall 0.97-1.00, precision 1.00."""
+    import sys
+    from pathlib import Path
+
+    import harness
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
+    import make_extraction
+
+    made = make_extraction.make(seed=0)
+    got = make_extraction.score(harness.audit(made["train"]), made["truth"])
+    assert got["recall"] >= 0.9 and got["precision"] >= 0.95, got
+    assert all(got[f"{k}.recall"] >= 0.8 for k in ("phrase_typed_differently", "missing_annotation",
+                                                     "function_word_value", "encoding_damage")), got
+
+
+def test_annotation_consistency_leaves_numbers_and_other_intents_alone():
+    import json
+
+    import harness
+
+    rows = [{"prompt": f"rate this album {i % 5 + 1} stars",
+             "completion": json.dumps({"intent": "RateBook", "slots": {"rating_value": str(i % 5 + 1)}})} for i in range(20)]
+    rows += [{"prompt": f"book a table for {i % 5 + 1} in oregon",
+              "completion": json.dumps({"intent": "Book", "slots": {"party_size": str(i % 5 + 1), "state": "oregon"}})}
+             for i in range(20)]
+    rows += [{"prompt": "what is the weather in the city of oregon",
+              "completion": json.dumps({"intent": "Weather", "slots": {"city": "oregon"}})}] * 3
+    res = next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
+    assert res["findings"] == [], res["findings"]

@@ -1,0 +1,131 @@
+"""Extraction data is annotated by people, and people annotate the same thing differently: "Oregon" a
+state in five rows and a city in one; "1 star" annotated as the rating in a thousand requests and left
+out in thirty; "How" saved as an object name; a value carrying an encoding error. A model learns each
+inconsistency as a rule. Every finding here is a minority against a majority the data itself shows
+(with both counts), or a value no reviewer would accept (only function or question words, a
+replacement character), so a reviewer can check it from the rows shown."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from harness.output_kinds import leaves, parse_json
+from harness.pairs import FUNCTION_WORDS, NUMBER_WORDS
+from harness.text import normalize_loose
+
+from .base import CheckResult, GenerativeCheck, not_applicable, register
+
+QUESTION_WORDS = frozenset("how what when where which who whom whose why".split())
+# U+FFFD, and UTF-8 read as Latin-1 or cp1252 ("Ã©" for "é", "â€™" for "’").
+DAMAGE = re.compile("\ufffd|Ã[\u0080-\u00bf\u0152-\u203a]|â€|Â[\u00a0-\u00bf]")
+
+
+def _group_field(objects: dict[int, dict], max_values: int) -> str | None:
+    """The top-level string field that names the row's kind (an intent): few distinct values, each on
+    several rows. Rows of one kind are siblings whose annotations should agree."""
+    best = None
+    for key in {k for obj in objects.values() for k in obj}:
+        vals = [obj[key] for obj in objects.values() if isinstance(obj.get(key), str)]
+        distinct = set(vals)
+        if len(vals) >= 0.9 * len(objects) and 1 < len(distinct) <= max_values and len(vals) >= 3 * len(distinct):
+            if best is None or len(distinct) < best[1]:
+                best = (key, len(distinct))
+    return best[0] if best else None
+
+
+@register
+class AnnotationConsistency(GenerativeCheck):
+    name = "annotation_consistency"
+    order = 95
+    key_figures = ("flagged_rows", "phrase_typed_differently", "missing_annotation", "function_word_values",
+                   "encoding_damage")
+    title = "Annotation consistency (extraction)"
+    why = "One phrase annotated two ways, or annotated in most requests and skipped in some, teaches both."
+    metrics = ("flagged_rows", "flagged_rate", "phrase_typed_differently", "missing_annotation",
+               "function_word_values", "encoding_damage")
+
+    def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
+        objects = {i: parse_json(out) for i, (_, _, out) in enumerate(rows)}
+        objects = {i: v for i, v in objects.items() if isinstance(v, dict)}
+        if len(objects) < max(int(params["min_rows"]), float(params["min_json_share"]) * len(rows)):
+            return not_applicable(f"{len(objects)} of {len(rows)} outputs are JSON objects: not extraction data")
+        support, share = int(params["min_support"]), float(params["majority_share"])
+        group_key = _group_field(objects, int(params["max_group_values"]))
+        group = {i: str(obj.get(group_key)) if group_key else "" for i, obj in objects.items()}
+        inputs = {i: f" {normalize_loose(rows[i][1])} " for i in objects}
+        # (row, key, value as a similarity key) for every string value but the group field
+        annotated: dict[int, list[tuple[str, str, str]]] = {}
+        for i, obj in objects.items():
+            annotated[i] = [(path.split(".")[-1].rstrip("[]"), normalize_loose(v), v) for path, v in leaves(obj)
+                            if isinstance(v, str) and path != group_key and normalize_loose(v)]
+        findings: list[dict] = []
+        flagged: Counter = Counter()
+
+        def add(i: int, kind: str, message: str, **extra) -> None:
+            flagged[kind] += 1
+            findings.append({"rows": [rows[i][0]], "kind": kind, "message": message, **extra})
+
+        # 1. One phrase, two keys among sibling rows: the minority key against the majority. Numbers are
+        # left out ("2" is a party size and a rating by rights).
+        keys_of: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        for i, items in annotated.items():
+            for key, v, _ in items:
+                keys_of[(group[i], v)][key] += 1
+        for i, items in annotated.items():
+            for key, v, raw in items:
+                counts = keys_of[(group[i], v)]
+                top, top_n = counts.most_common(1)[0]
+                n = counts[key]
+                if any(c.isdigit() for c in v) or v in NUMBER_WORDS:
+                    continue
+                if key != top and top_n >= support and top_n >= share * sum(counts.values()) and n < top_n:
+                    add(i, "phrase_typed_differently", f"\"{raw}\" is annotated as {key} here, as {top} in {top_n} rows",
+                        phrase=raw, key=key, majority_key=top, majority_rows=top_n, rows_as_this=n)
+        # 2. A phrase that sibling rows annotate whenever their request holds it, missing here.
+        holders: dict[tuple[str, str], list[int]] = defaultdict(list)   # (group, value) -> rows whose input holds it
+        annot: dict[tuple[str, str], Counter] = defaultdict(Counter)    # (group, value) -> keys it is annotated as
+        for i, items in annotated.items():
+            for key, v, _ in items:
+                annot[(group[i], v)][key] += 1
+        by_group: dict[str, list[int]] = defaultdict(list)
+        for i in objects:
+            by_group[group[i]].append(i)
+        for (g, v), keys in annot.items():
+            key, n = keys.most_common(1)[0]
+            if n < support or (v in FUNCTION_WORDS or v in QUESTION_WORDS):
+                continue
+            needle = f" {v} "
+            holding = [i for i in by_group[g] if needle in inputs[i]]
+            if len(holding) < support:
+                continue
+            missing = [i for i in holding if not any(x == v or needle in f" {x} " for _, x, _ in annotated[i])]
+            if missing and (len(holding) - len(missing)) >= share * len(holding):
+                for i in missing:
+                    add(i, "missing_annotation",
+                        f"the request holds \"{v}\", annotated as {key} in {len(holding) - len(missing)} of the "
+                        f"{len(holding)} {g or 'other'} requests that hold it; not annotated here",
+                        phrase=v, key=key, majority_rows=len(holding) - len(missing), rows_holding=len(holding))
+        # 3. Values no reviewer accepts: only function or question words; encoding damage.
+        for i, items in annotated.items():
+            for key, v, raw in items:
+                if all(w in FUNCTION_WORDS or w in QUESTION_WORDS for w in v.split()):
+                    add(i, "function_word_value", f"{key} = \"{raw}\": only function or question words", key=key,
+                        phrase=raw)
+            damaged = [raw for _, _, raw in items if DAMAGE.search(raw)] or (
+                [rows[i][1]] if DAMAGE.search(rows[i][1]) else [])
+            if damaged:
+                add(i, "encoding_damage", f"encoding damage (a replacement character or mis-decoded UTF-8) in "
+                                          f"\"{damaged[0][:60]}\"", phrase=damaged[0][:60])
+        rows_hit = {f["rows"][0]["line"] if "line" in f["rows"][0] else id(f) for f in findings}
+        limit = int(params["max_findings"])
+        return CheckResult(
+            summary={"outputs": len(rows), "flagged_rows": len(rows_hit), "flagged_rate": len(rows_hit) / len(rows),
+                     "phrase_typed_differently": flagged["phrase_typed_differently"],
+                     "missing_annotation": flagged["missing_annotation"],
+                     "function_word_values": flagged["function_word_values"],
+                     "encoding_damage": flagged["encoding_damage"]},
+            findings=findings[:limit],
+            info={"group_field": group_key, "findings_total": len(findings),
+                  "rule": f"a minority (another key, or no annotation) against a majority of at least {support} rows "
+                          f"and {share:.0%} of the rows concerned"})
