@@ -41,6 +41,12 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
         # are schema errors; an eval set that mostly does not fit is refused).
         tables["eval"] = load_table(eval, "eval", shape=tables["train"].shape, fields=pol["fields"],
                                     labels=pol["labels"], max_bad_share=float(pol["eval_max_bad_share"]))
+        # Rows written in another shape are read in their own for the audit (a chat copy of a training
+        # row is a leak however it is written).
+        from .eval_shapes import read_other_shapes
+
+        train_labels = sorted({ex.label for ex in tables["train"].examples if ex.label is not None})
+        read_other_shapes(eval, tables["eval"], tables["train"].shape, train_labels)
     data = AuditData(tables["train"], tables.get("eval"), pol, probes)
     data.token_counter  # noqa: B018 - a bad tokenizer path is bad input (exit 2), not a crashed check
     return run_checks(data, pol, tables, started, {"name": "inprocess"}, on_check)

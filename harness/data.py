@@ -65,11 +65,14 @@ class Table:
     sha256: str
     written_as: str | None = None  # the ecosystem format the rows came in (sharegpt, trl_conversational, ...)
     read_with: dict[str, Any] = field(default_factory=dict)  # {shape, fields}: how a later stage reads it again
+    # eval rows in another shape than train's, read in their own and mapped onto train's (harness/eval_shapes.py)
+    other_shapes: dict[str, int] = field(default_factory=dict)
 
     def card(self) -> dict[str, Any]:
         return {"path": self.source, "format": self.format, "shape": self.shape, "fields": self.fields,
                 **({"written_as": self.written_as} if self.written_as else {}), "read_with": self.read_with,
                 "rows": self.total_rows, "good_rows": len(self.examples), "bad_rows": len(self.bad_rows),
+                **({"read_in_own_shape": self.other_shapes} if self.other_shapes else {}),
                 "sha256": self.sha256}
 
 

@@ -59,3 +59,27 @@ def frequent_outputs(examples: Sequence[Example], max_words: int = 5, min_count:
         if key and len(key.split()) <= max_words:
             counts[key] = counts.get(key, 0) + 1
     return [k for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_count][:limit]
+
+
+def read_other_shapes(source: Any, table, target: str, labels: Sequence[str]) -> None:
+    """Eval rows that do not fit the training shape, read again in each other shape and mapped onto the
+    training task where they can be (a chat copy of a labelled row becomes that labelled row), added to
+    `table` so the audit's leakage and balance checks see them; `table.other_shapes` counts them per
+    shape. The rows stay listed as bad rows of the training shape (they are written another way)."""
+    from .data import load_table
+
+    missing = {b["line"] for b in table.bad_rows}
+    if not missing or not isinstance(source, (str, bytes)) and not hasattr(source, "__fspath__"):
+        return
+    for shape in ("classification", "chat", "instruction"):
+        if shape == target or not missing:
+            continue
+        try:
+            other = load_table(source, "eval", shape=shape)
+            mapped, _ = map_examples([ex for ex in other.examples if ex.line in missing], shape, target, labels)
+        except InputError:
+            continue
+        if mapped:
+            table.examples = sorted(table.examples + mapped, key=lambda ex: ex.line)
+            table.other_shapes[shape] = len(mapped)
+            missing -= {ex.line for ex in mapped}

@@ -273,7 +273,7 @@ def _leakage_answer(audit: dict, by: dict) -> tuple[str, str]:
              (by.get("paraphrases", {}).get("summary", {}).get("paraphrased_eval_rows", 0) or 0,
               "eval rows reworded from train rows (paraphrases)")]
     found = [f"{n} {what}" for n, what in parts if n]
-    unread = inputs["eval"].get("bad_rows", 0) or 0
+    unread = (inputs["eval"].get("bad_rows", 0) or 0) - sum((inputs["eval"].get("read_in_own_shape") or {}).values())
     if found:
         return "no", "; ".join(found) + (f"; {unread} eval rows not read" if unread else "")
     if unread:

@@ -35,3 +35,27 @@ def test_frequent_outputs_are_short_repeated_answers():
     rows = [{"prompt": f"q{i}", "completion": c} for i, c in
             enumerate(["Billing"] * 3 + ["billing."] + ["delivery"] * 2 + ["a long answer of many words indeed"] * 4)]
     assert frequent_outputs(load_table(rows, "train").examples) == ["billing"]
+
+
+def test_the_audit_reads_eval_rows_of_another_shape_in_their_own(tmp_path):
+    """Issue 29: half an eval set written as chat beside classification rows; the chat half copies
+    training rows. Read in their own shape they are found as leaks, and the checklist says so."""
+    import json
+
+    import harness
+    from reports.view import _leakage_answer
+
+    train = [{"text": f"question {i} about my parcel number {i * 7} that never arrived at the depot",
+              "label": ["delivery", "billing"][i % 2]} for i in range(60)]
+    ev = [{"messages": [{"role": "user", "content": train[i]["text"]}, {"role": "assistant", "content": train[i]["label"]}]}
+          for i in range(15)]
+    ev += [{"text": f"completely new question {i} regarding an invoice for plan {i}", "label": "billing"} for i in range(15)]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train))
+    (tmp_path / "eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ev))
+    result = harness.audit(str(tmp_path / "train.jsonl"), str(tmp_path / "eval.jsonl"))
+    assert result["inputs"]["eval"]["read_in_own_shape"] == {"chat": 15}
+    leak = next(c for c in result["checks"] if c["check"] == "leakage")
+    assert leak["summary"]["leaked_eval_rows"] == 15
+    assert sorted(f["rows"][0]["line"] for f in leak["findings"] if f["kind"] == "exact") == list(range(1, 16))
+    by = {c["check"]: c for c in result["checks"]}
+    assert _leakage_answer(result, by)[0] == "no"
