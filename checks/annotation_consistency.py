@@ -21,14 +21,15 @@ QUESTION_WORDS = frozenset("how what when where which who whom whose why".split(
 DAMAGE = re.compile("\ufffd|Ã[\u0080-\u00bf\u0152-\u203a]|â€|Â[\u00a0-\u00bf]")
 
 
-def _group_field(objects: dict[int, dict], max_values: int) -> str | None:
-    """The top-level string field that names the row's kind (an intent): few distinct values, each on
-    several rows. Rows of one kind are siblings whose annotations should agree."""
+def _group_field(objects: dict[int, dict], max_values: int, min_rows: int) -> str | None:
+    """The top-level string field that names the row's kind (an intent): on (nearly) every row, few
+    distinct values, `min_rows` rows each on average. Rows of one kind are siblings whose annotations
+    should agree."""
     best = None
-    for key in {k for obj in objects.values() for k in obj}:
+    for key in sorted({k for obj in objects.values() for k in obj}):
         vals = [obj[key] for obj in objects.values() if isinstance(obj.get(key), str)]
         distinct = set(vals)
-        if len(vals) >= 0.9 * len(objects) and 1 < len(distinct) <= max_values and len(vals) >= 3 * len(distinct):
+        if len(vals) >= 0.9 * len(objects) and 1 < len(distinct) <= max_values and len(vals) >= min_rows * len(distinct):
             if best is None or len(distinct) < best[1]:
                 best = (key, len(distinct))
     return best[0] if best else None
@@ -51,7 +52,7 @@ class AnnotationConsistency(GenerativeCheck):
         if len(objects) < max(int(params["min_rows"]), float(params["min_json_share"]) * len(rows)):
             return not_applicable(f"{len(objects)} of {len(rows)} outputs are JSON objects: not extraction data")
         support, share = int(params["min_support"]), float(params["majority_share"])
-        group_key = _group_field(objects, int(params["max_group_values"]))
+        group_key = _group_field(objects, int(params["max_group_values"]), support)
         group = {i: str(obj.get(group_key)) if group_key else "" for i, obj in objects.items()}
         inputs = {i: f" {normalize_loose(rows[i][1])} " for i in objects}
         # (row, key, value as a similarity key) for every string value but the group field
@@ -74,24 +75,19 @@ class AnnotationConsistency(GenerativeCheck):
                 keys_of[(group[i], v)][key] += 1
         for i, items in annotated.items():
             for key, v, raw in items:
+                if any(c.isdigit() for c in v) or v in NUMBER_WORDS:
+                    continue
                 counts = keys_of[(group[i], v)]
                 top, top_n = counts.most_common(1)[0]
                 n = counts[key]
-                if any(c.isdigit() for c in v) or v in NUMBER_WORDS:
-                    continue
                 if key != top and top_n >= support and top_n >= share * sum(counts.values()) and n < top_n:
                     add(i, "phrase_typed_differently", f"\"{raw}\" is annotated as {key} here, as {top} in {top_n} rows",
                         phrase=raw, key=key, majority_key=top, majority_rows=top_n, rows_as_this=n)
         # 2. A phrase that sibling rows annotate whenever their request holds it, missing here.
-        holders: dict[tuple[str, str], list[int]] = defaultdict(list)   # (group, value) -> rows whose input holds it
-        annot: dict[tuple[str, str], Counter] = defaultdict(Counter)    # (group, value) -> keys it is annotated as
-        for i, items in annotated.items():
-            for key, v, _ in items:
-                annot[(group[i], v)][key] += 1
         by_group: dict[str, list[int]] = defaultdict(list)
         for i in objects:
             by_group[group[i]].append(i)
-        for (g, v), keys in annot.items():
+        for (g, v), keys in keys_of.items():
             key, n = keys.most_common(1)[0]
             if n < support or (v in FUNCTION_WORDS or v in QUESTION_WORDS):
                 continue
@@ -117,7 +113,7 @@ class AnnotationConsistency(GenerativeCheck):
             if damaged:
                 add(i, "encoding_damage", f"encoding damage (a replacement character or mis-decoded UTF-8) in "
                                           f"\"{damaged[0][:60]}\"", phrase=damaged[0][:60])
-        rows_hit = {f["rows"][0]["line"] if "line" in f["rows"][0] else id(f) for f in findings}
+        rows_hit = {(f["rows"][0]["split"], f["rows"][0]["line"]) for f in findings}
         limit = int(params["max_findings"])
         return CheckResult(
             summary={"outputs": len(rows), "flagged_rows": len(rows_hit), "flagged_rate": len(rows_hit) / len(rows),

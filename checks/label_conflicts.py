@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from harness.output_kinds import parse_json
+from harness.output_kinds import leaves, parse_json
 from harness.pairs import canonical_words, differing_words
 from harness.similarity import jaccard
 from harness.text import normalize_loose
@@ -121,14 +121,6 @@ class LabelConflicts(Check):
                                  "pairs": "identical inputs, or duplicate pairs (only superficial differences)"})
 
 
-def _leaves(value, path: str = "") -> dict[str, object]:
-    if isinstance(value, dict):
-        return {k: v for key, item in value.items() for k, v in _leaves(item, f"{path}/{key}").items()}
-    if isinstance(value, list):
-        return {k: v for n, item in enumerate(value) for k, v in _leaves(item, f"{path}/{n}").items()}
-    return {path: value}
-
-
 def copies_own_wording(out_a: str, out_b: str, text_a: str, text_b: str) -> bool:
     """Two structured answers that differ only where each copies its own request's words: "movie
     schedule" / "movie schedules", "Lastfm" / "Last Fm" extracted from requests that say exactly that.
@@ -137,12 +129,11 @@ def copies_own_wording(out_a: str, out_b: str, text_a: str, text_b: str) -> bool
     va, vb = parse_json(out_a), parse_json(out_b)
     if not isinstance(va, (dict, list)) or not isinstance(vb, (dict, list)):
         return False
-    la, lb = _leaves(_folded(va)), _leaves(_folded(vb))
-    if la.keys() != lb.keys():
+    la, lb = leaves(_folded(va)), leaves(_folded(vb))
+    if [p for p, _ in la] != [p for p, _ in lb]:
         return False
     padded_a, padded_b = f" {text_a} ", f" {text_b} "
-    for key in la:
-        x, y = la[key], lb[key]
+    for (_, x), (_, y) in zip(la, lb):
         if x == y:
             continue
         if not (isinstance(x, str) and isinstance(y, str)):

@@ -251,7 +251,7 @@ class Leakage(Check):
             # A leak is the same item: where answers exist, a training row that asks the same with another
             # answer ("top up with a card" / "with a cheque", one slot value apart) is a different item.
             if kind != "exact" and eval_answer is not None:
-                matches = [m for m in matches if same_answer(eval_answer, m[2])]
+                matches = [m for m in matches if same_answer(eval_answer, m[2], float(params["answer_similarity"]))]
                 if not matches:
                     other_answer += 1
                     continue
@@ -298,7 +298,7 @@ def _answer_column(data):
     return F.coalesce(lab, F.when(F.col("output").isNotNull(), F.col("norm_out"))).alias("ans")
 
 
-def same_answer(a: str | None, b: str | None, min_similarity: float = 0.8) -> bool:
+def same_answer(a: str | None, b: str | None, min_similarity: float) -> bool:
     """Two answers to one request agree: equal, or (free text, not structured output, where one value
     decides) nearly the same characters."""
     if a is None or b is None or a == b:

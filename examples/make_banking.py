@@ -19,6 +19,8 @@ import random
 import re
 from pathlib import Path
 
+import make_tickets
+
 # Each intent's requests as crowd workers wrote them; {amount}, {merchant}, {day} are filled per row.
 # Siblings share wording on purpose (the deciding word is all that differs).
 INTENTS: dict[str, list[str]] = {
@@ -115,20 +117,8 @@ def _row(label: str, rnd: random.Random) -> dict:
 
 
 def typo(text: str, rnd: random.Random) -> str:
-    """One keyboard slip in a word of four letters or more that has none yet: drop, double, swap or
-    replace a letter."""
-    spots = [m.start() + 1 for m in re.finditer(r"[A-Za-z]{4,}", text) if m.group().lower() in _VOCABULARY]
-    if not spots:
-        return text
-    i = rnd.choice(spots)
-    kind = rnd.choice(["drop", "double", "swap", "replace"])
-    if kind == "drop":
-        return text[:i] + text[i + 1:]
-    if kind == "double":
-        return text[:i] + text[i] + text[i:]
-    if kind == "swap" and i + 1 < len(text) and text[i + 1].isalpha():
-        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
-    return text[:i] + rnd.choice("aeiourstnl") + text[i + 1:]
+    """One keyboard slip in a word of four letters or more that has none yet (make_tickets' slips)."""
+    return make_tickets.typo(text, rnd, words=_VOCABULARY)
 
 
 _VOCABULARY = {w.lower() for t in [x for v in INTENTS.values() for x in v] + PREFIXES + SUFFIXES + CONTEXT

@@ -159,11 +159,12 @@ def _fill(template: str, rnd: random.Random) -> str:
         order=f"#{rnd.choice(string.ascii_uppercase)}{rnd.choice(string.ascii_uppercase)}-{rnd.randint(10000, 99999)}")
 
 
-def typo(text: str, rnd: random.Random) -> str:
-    """One realistic keyboard slip inside a word: drop, double, swap or replace a letter."""
-    spots = [m.start() + 1 for m in re.finditer(r"[A-Za-z]{4,}", text)]
+def typo(text: str, rnd: random.Random, words: set[str] | None = None) -> str:
+    """One realistic keyboard slip inside a word: drop, double, swap or replace a letter. words: only in
+    these (lowercased) words, so a word is slipped once at most (no slip: the text unchanged)."""
+    spots = [m.start() + 1 for m in re.finditer(r"[A-Za-z]{4,}", text) if words is None or m.group().lower() in words]
     if not spots:
-        return text + "."
+        return text + "." if words is None else text
     i = rnd.choice(spots)
     kind = rnd.choice(["drop", "double", "swap", "replace"])
     if kind == "drop":

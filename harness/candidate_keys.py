@@ -3,15 +3,15 @@ rows: two typos and a greeting take "my pin is locked" below any usable Jaccard 
 never become candidates and no later rule can find them. The candidate key is the similarity key with
 misspellings put right from the data's own vocabulary (a rare word one edit from a frequent word is
 that word: "tihnk" -> "think", "ym" -> "my") and with greeting, sign-off, filler and function words and
-other rare words left out, and numbers masked: what is left is the request's content words. It only chooses which pairs are looked at; whether a pair is the same request is still
-decided on the rows' own words (harness/pairs.py)."""
+other rare words left out, and numbers masked: what is left is the request's content words. It only
+chooses which pairs are looked at; whether a pair is the same request is still decided on the rows'
+own words (harness/pairs.py)."""
 
 from __future__ import annotations
 
 import regex
 
 from .pairs import _EDGE_WORDS, FUNCTION_WORDS, _cut_signature, canonical_words
-
 
 _DIGITS = regex.compile(r"\d+")
 
