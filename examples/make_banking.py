@@ -19,7 +19,10 @@ import random
 import re
 from pathlib import Path
 
-import make_tickets
+try:
+    from . import make_tickets
+except ImportError:  # run as a script
+    import make_tickets
 
 # Each intent's requests as crowd workers wrote them; {amount}, {merchant}, {day} are filled per row.
 # Siblings share wording on purpose (the deciding word is all that differs).
