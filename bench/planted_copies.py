@@ -27,9 +27,13 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     ap.add_argument("--policy", default=None)
     args = ap.parse_args()
-    keys = ("near_duplicates.recall", "near_duplicates.precision", "label_conflicts.recall",
-            "label_conflicts.precision", "leakage.recall", "leakage.precision")
-    print("seed " + " ".join(f"{k:>26s}" for k in keys))
+    keys = ("near_duplicates.recall", "near_duplicates.row_recall", "near_duplicates.precision",
+            "label_conflicts.recall", "label_conflicts.row_recall", "label_conflicts.precision", "leakage.recall",
+            "leakage.precision")
+    print("recall: the planted (original, copy) pair in one finding; row_recall: the copy in a finding with another row "
+          "of its request")
+    print("seed " + " ".join(f"{k.replace('near_duplicates', 'near').replace('label_conflicts', 'confl'):>16s}"
+                             for k in keys))
     kinds: dict[str, list[float]] = {}
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as tmp:
@@ -37,7 +41,7 @@ def main() -> None:
             make_banking.write(Path(tmp), made)
             result = harness.audit(str(Path(tmp) / "train.jsonl"), str(Path(tmp) / "eval.jsonl"), args.policy)
         got = score_planted.score(result, made["truth"])
-        print(f"{seed:4d} " + " ".join(f"{got[k]:26.3f}" for k in keys))
+        print(f"{seed:4d} " + " ".join(f"{got[k]:16.3f}" for k in keys))
         for k, v in got.items():
             if ".recall." in k:
                 kinds.setdefault(k, []).append(v)

@@ -36,11 +36,13 @@ class NearDuplicates(Check):
     @staticmethod
     def _result(groups: list, n: int, conf: dict, info: dict) -> CheckResult:
         """groups: (refs, exact keys, lowest and highest similarity to the representative, its ref)."""
-        findings, dup_rows, largest = [], 0, 0
+        findings, repeats, largest = [], set(), 0
         for refs, keys, low, high, rep in groups:
             if len(keys) < 2:
                 continue  # only exact copies: reported by exact_duplicates
-            dup_rows += len(refs) - 1
+            # A row can sit in two clusters (harness/clusters.py): count each once, as `clean` removes
+            # them (all but each cluster's first row).
+            repeats.update(sorted((r["split"], r["line"]) for r in refs)[1:])
             largest = max(largest, len(refs))
             ordered = [rep] + [r for r in refs if r != rep]
             findings.append({"rows": ordered, "representative": rep, "similarity": round(low, 4),
@@ -48,6 +50,7 @@ class NearDuplicates(Check):
                              "message": f"{len(refs)} rows that repeat the first with superficial differences "
                                         "(character Jaccard to it "
                                         + (f"{low:.2f})" if high - low < 0.005 else f"{low:.2f} to {high:.2f})")})
+        dup_rows = len(repeats)
         return CheckResult(summary={"rows": n, "clusters": len(findings), "duplicate_rows": dup_rows,
                                     "duplicate_rate": dup_rows / n if n else 0.0, "largest_cluster": largest,
                                     "threshold": conf["threshold"]},

@@ -136,10 +136,18 @@ def score_copies(result: dict, truth: dict) -> dict[str, float]:
     def same(f: dict) -> bool:
         return len({req[r["split"]][r["line"] - 1] for r in f.get("rows", [])}) == 1
 
+    def row_found(found: list[dict], line: int) -> bool:
+        """The copy on `line` is reported beside another row written from its request."""
+        want = req["train"][line - 1]
+        return any(line in _lines(f) and any(req["train"][x - 1] == want for x in _lines(f) - {line}) for f in found)
+
     out: dict[str, float] = {}
     for check, key in (("near_duplicates", "near_duplicates"), ("label_conflicts", "conflicts")):
         found = _findings(result, check)
         out[f"{check}.recall"] = _pair_recall(found, truth[key])
+        # A copy can sit in a cluster around another row of its request rather than its own original
+        # (harness/clusters.py): found all the same, and removed by `clean` all the same.
+        out[f"{check}.row_recall"] = _ratio(sum(row_found(found, b) for _, b in truth[key]), len(truth[key]))
         out[f"{check}.precision"] = _ratio(sum(map(same, found)), len(found))
         for kind in sorted(set(truth["kinds"].values())):
             pairs = [p for p in truth[key] if truth["kinds"][str(p[1])] == kind]

@@ -133,22 +133,29 @@ class AuditData(SplitView):
         conf = self.policy["similarity"]
         outside = np.flatnonzero(~self.families.in_family)
         keys = self.candidate_keys
-        found = similar_pairs([keys[i] for i in outside.tolist()], threshold=float(conf["threshold"]),
-                              ngram=int(conf["ngram"]), num_perm=int(conf["num_perm"]), bands=int(conf["bands"]))
+        flat = [(k, j) for j, i in enumerate(outside.tolist()) for k in keys[i]]
+        found = similar_pairs([k for k, _ in flat], threshold=float(conf["threshold"]), ngram=int(conf["ngram"]),
+                              num_perm=int(conf["num_perm"]), bands=int(conf["bands"]),
+                              owners=np.array([j for _, j in flat], dtype=np.int64))
         stats = dict(found.stats, texts_in_template_families=int(self.families.in_family.sum()))
         return SimilarPairs(outside[found.pairs] if len(found.pairs) else found.pairs, found.similarity, stats)
 
     @cached_property
-    def candidate_keys(self) -> list[str]:
-        """What the near-duplicate index hashes for each distinct text (harness/candidate_keys.py)."""
-        from .candidate_keys import candidate_key, spelling_corrections
+    def candidate_keys(self) -> list[list[str]]:
+        """What the near-duplicate index hashes for each distinct text (harness/candidate_keys.py): one key,
+        or two when the text has an opening or closing clause that asks nothing."""
+        from .candidate_keys import candidate_keys, spelling_corrections
+        from .pairs import Vocabulary
 
-        rare_rows = int(self.policy["similarity"].get("rare_word_rows", 3))
+        conf = self.policy["similarity"]
+        rare_rows = int(conf.get("rare_word_rows", 3))
         counts = self.word_counts
         fixes = spelling_corrections(counts, rare_rows)
+        neutral = Vocabulary(counts, rare_rows, self.word_label_shares, float(conf.get("neutral_max_share", 0.5))).neutral
+        slots, starts = self.label_source is not None, self.clause_starts
         words, inside = self.canonical, self.families.in_family
         # Texts inside template families are not searched: no key needed.
-        return [t if inside[i] else candidate_key(t, fixes, counts, rare_rows, words[i])
+        return [[t] if inside[i] else candidate_keys(t, fixes, counts, rare_rows, words[i], starts[i], neutral, slots)
                 for i, t in enumerate(self.distinct_texts)]
 
     @cached_property
@@ -176,11 +183,12 @@ class AuditData(SplitView):
 
     @cached_property
     def clause_starts(self) -> dict[int, frozenset[int]]:
-        """Where the clauses of each text in a similar pair start (harness/pairs.py), read from the first
-        row that has it (only those texts: on 200k templated rows, all of them cost ~6 s)."""
+        """Where the clauses of each distinct text outside template families start (harness/pairs.py),
+        read from the first row that has it: the candidate keys and the same-request rule read them (on
+        200k templated rows, all texts cost ~6 s; family members are never compared)."""
         from .pairs import clause_starts
 
-        wanted = set(np.unique(self.similar.pairs).tolist())
+        wanted = set(np.flatnonzero(~self.families.in_family).tolist())
         first: dict[int, str] = {}
         for s in self.splits:
             for tid, norm in zip(self.text_ids[s].tolist(), self.normalized[s]):

@@ -9,9 +9,11 @@ own words (harness/pairs.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import regex
 
-from .pairs import _EDGE_WORDS, FUNCTION_WORDS, _cut_signature, canonical_words
+from .pairs import _EDGE_WORDS, FUNCTION_WORDS, _cut_signature, canonical_words, edge_cuts
 
 _DIGITS = regex.compile(r"\d+")
 
@@ -36,6 +38,7 @@ def spelling_corrections(counts: dict[str, int], rare_rows: int, ratio: float = 
         for d in _deletes(w) | {w}:
             index.setdefault(d, []).append(w)
     out: dict[str, str] = {}
+    merged = []
     for w, n in counts.items():
         if len(w) < 2 or not w.isalpha():
             continue
@@ -44,9 +47,14 @@ def spelling_corrections(counts: dict[str, int], rare_rows: int, ratio: float = 
         if len(found) == 1 or (found and all(f in FUNCTION_WORDS for f in found)):
             out[w] = found[0] if len(found) == 1 else "the"   # "fo": "of" or "for", a function word either way
         elif not found and n <= rare_rows and len(w) >= 5:
-            parts = _split(w, frequent, 3)          # merged words: "butitfailed" -> "but it failed"
-            if parts:
-                out[w] = " ".join(parts)
+            merged.append(w)
+    # Merged words: "butitfailed" -> "but it failed"; a part may be misspelt itself ("thewekend" -> "the
+    # weekend", "accountfom" -> "account from") when it is a corrected word of three letters or more.
+    known = dict(frequent, **{w: 0 for w, f in out.items() if len(w) >= 3 and " " not in f})
+    for w in merged:
+        parts = _split(w, known, 3)
+        if parts:
+            out[w] = " ".join(out.get(p, p) for p in parts)
     return out
 
 
@@ -76,3 +84,22 @@ def candidate_key(loose: str, corrections: dict[str, str], counts: dict[str, int
             continue
         words.append(_DIGITS.sub("0", w))   # numbers as one mark: whether they matter is decided later
     return " ".join(words) if len(words) >= 3 else loose
+
+
+def candidate_keys(loose: str, corrections: dict[str, str], counts: dict[str, int], rare_rows: int,
+                   words: list[str] | None = None, starts: frozenset[int] = frozenset(),
+                   neutral: Callable[[str], bool] | None = None, slots: bool = True) -> list[str]:
+    """The row's candidate key, and a second one without its opening and closing clauses when it has
+    clauses that ask nothing (harness/pairs.py's `edge_cuts`: "Sorry to bother you, ...", "... Appreciate
+    your help!"): the index looks up both, so a copy with a clause added is found, and a row whose first
+    clause only looks neutral ("Someone stole my card, what do I do?") is still found by its whole key."""
+    canonical = words if words is not None else canonical_words(loose)
+    keys = [candidate_key(loose, corrections, counts, rare_rows, canonical)]
+    if starts and neutral is not None:
+        k, m = min(edge_cuts(canonical, starts, neutral, slots), key=lambda c: c[1] - c[0])
+        if (k, m) != (0, len(canonical)):
+            core = canonical[k:m]
+            trimmed = candidate_key(" ".join(core), corrections, counts, rare_rows, core)
+            if trimmed != keys[0]:
+                keys.append(trimmed)
+    return keys

@@ -271,10 +271,66 @@ def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots:
                  starts: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())) -> bool:
     """True when every difference between the canonical word lists is superficial (module docstring).
     neutral(word): the word carries no label information in this data (default: `rare`); starts: each
-    row's clause starts (`clause_starts`): an added opening must end, and an added closing begin, at one."""
+    row's clause starts (`clause_starts`): an added opening must end, and an added closing begin, at one.
+    A typo beside an added opening or closing falls in one differing stretch with it ("abroad" /
+    "aoroad looking forward to your reply"), and an opening can share a word with the request ("hello
+    there my friends, my cerd..." aligns the two "my"s): so the rows are also compared with their
+    opening and closing clauses taken off, when those ask nothing (`edge_cuts`)."""
     if a == b:
         return True
     neutral = neutral or getattr(rare, "neutral", rare)
+    if _same_words(a, b, rare, slots, neutral, starts):
+        return True
+    cuts_a, cuts_b = edge_cuts(a, starts[0], neutral, slots), edge_cuts(b, starts[1], neutral, slots)
+    for ka, ma in cuts_a:
+        for kb, mb in cuts_b:
+            # At each edge one row at most loses a clause: both rows cut to a common core could both
+            # have lost what they ask ("Hello, I lost my card" / "Hello, where is my card?").
+            if (ka, ma, kb, mb) == (0, len(a), 0, len(b)) or (ka and kb) or (ma < len(a) and mb < len(b)):
+                continue
+            core_a, core_b = a[ka:ma], b[kb:mb]
+            if core_a and core_b and _same_words(core_a, core_b, rare, slots, neutral,
+                                                 (_shifted(starts[0], ka, ma), _shifted(starts[1], kb, mb)),
+                                                 (not (ka or kb), ma == len(a) and mb == len(b))):
+                return True
+    return False
+
+
+def _shifted(starts: frozenset[int], k: int, m: int) -> frozenset[int]:
+    return frozenset(s - k for s in starts if k < s < m)
+
+
+# An opening or closing clause is short ("Sorry to bother you", "Looking forward to your reply"): a longer
+# clause of neutral words is a request of its own ("I lost my card on Friday"), however its words spread
+# over the labels one by one.
+MAX_EDGE_WORDS = 6
+
+
+def edge_cuts(words: list[str], starts: frozenset[int], neutral: Callable[[str], bool],
+              slots: bool) -> list[tuple[int, int]]:
+    """Where the request may begin and end: (k, m) with words[:k] an opening clause and words[m:] a
+    closing clause (each ending or beginning at a clause start) of at most MAX_EDGE_WORDS words (an
+    e-mail signature at the end is cut first) that ask nothing (`_edge_filler`), leaving a request longer
+    than what was cut that holds a content word. (0, len(words)) comes first."""
+    n = len(words)
+    opens = [0] + sorted(k for k in starts if 0 < k <= MAX_EDGE_WORDS and k < n
+                         and _edge_filler(words[:k], neutral, slots))
+    closes = {n: 0}                             # where the closing starts -> its words, signature aside
+    for m in sorted((m for m in starts if 0 < m < n), reverse=True):
+        closing = _cut_signature(words[m:])
+        if len(closing) <= MAX_EDGE_WORDS and _edge_filler(closing, neutral, slots):
+            closes[m] = len(closing)
+    return [(k, m) for k in opens for m in closes
+            if (k, m) == (0, n) or (m - k > k + closes[m] and m - k >= 3
+                                    and any(w not in FUNCTION_WORDS and w not in _EDGE_WORDS for w in words[k:m]))]
+
+
+def _same_words(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool,
+                neutral: Callable[[str], bool], starts: tuple[frozenset[int], frozenset[int]],
+                open_edges: tuple[bool, bool] = (True, True)) -> bool:
+    """same_request on the rows as written, one alignment of their words. open_edges: whether an
+    unlisted opening (start) or closing (end) added to one row may pass as filler; not where a clause
+    was already cut at that edge of the other row."""
     for i1, i2, j1, j2 in _segments(a, b):
         i1, i2, j1, j2 = _slide(a, b, i1, i2, j1, j2)
         seg_a, seg_b = a[i1:i2], b[j1:j2]
@@ -295,7 +351,8 @@ def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots:
         # an opening or closing added to one row only, set off from the request by punctuation; a changed
         # one ("tell me" / "advise sam of") or one run into the request ("did i put ...") decides
         added, (lo, hi), row_starts = (b[j1:j2], (j1, j2), starts[1]) if j2 > j1 else (a[i1:i2], (i1, i2), starts[0])
-        set_off = (lo == 0 and hi in row_starts) or (hi == (len(b) if j2 > j1 else len(a)) and lo in row_starts)
+        set_off = ((lo == 0 and hi in row_starts and open_edges[0])
+                   or (hi == (len(b) if j2 > j1 else len(a)) and lo in row_starts and open_edges[1]))
         if not (edge and not (seg_a and seg_b) and set_off and _edge_filler(added, neutral, slots)):
             return False
     return True

@@ -60,8 +60,9 @@ def test_star_clusters_do_not_chain():
     for rep, members in stars:
         for m, _ in members:
             assert m == rep or (min(m, rep), max(m, rep)) in edges
-    # 1 takes 0 and 2; 3's only duplicate is taken, and 3 is no duplicate of 1: it stays out.
-    assert sorted(m for _, ms in stars for m, _ in ms) == [0, 1, 2]
+    # 1 takes 0 and 2; 3 is no duplicate of 1, and its only duplicate (2) is taken: 3 leads a star of its
+    # own with 2, so no text with a duplicate goes unreported.
+    assert [(rep, sorted(m for m, _ in ms)) for rep, ms in stars] == [(1, [0, 1, 2]), (3, [2, 3])]
 
 
 def test_star_clusters_pick_the_best_connected_representative():

