@@ -29,7 +29,7 @@ def main() -> None:
     args = ap.parse_args()
     keys = ("near_duplicates.recall", "near_duplicates.row_recall", "near_duplicates.precision",
             "label_conflicts.recall", "label_conflicts.row_recall", "label_conflicts.precision", "leakage.recall",
-            "leakage.precision")
+            "leakage.precision", "outliers.recall", "outliers.precision")
     print("recall: the planted (original, copy) pair in one finding; row_recall: the copy in a finding with another row "
           "of its request")
     print("seed " + " ".join(f"{k.replace('near_duplicates', 'near').replace('label_conflicts', 'confl'):>16s}"

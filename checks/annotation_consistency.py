@@ -2,7 +2,7 @@
 state in five rows and a city in one; "1 star" annotated as the rating in a thousand requests and left
 out in thirty; "How" saved as an object name; a value carrying an encoding error. A model learns each
 inconsistency as a rule. Every finding here is a minority against a majority the data itself shows
-(with both counts), or a value no reviewer would accept (only function or question words, a
+(with both counts), or a value no reviewer would accept (only question words, a
 replacement character), so a reviewer can check it from the rows shown."""
 
 from __future__ import annotations
@@ -33,6 +33,22 @@ def _group_field(objects: dict[int, dict], max_values: int, min_rows: int) -> st
             if best is None or len(distinct) < best[1]:
                 best = (key, len(distinct))
     return best[0] if best else None
+
+
+def _slots(words: list[str], values: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """For each annotated value found in the request's words, the keys of the words right before and
+    after it ("" where that word is not annotated or the request ends)."""
+    tag = [""] * len(words)
+    spans = {}
+    for key, v in values:
+        phrase = v.split()
+        m = len(phrase)
+        for k in range(len(words) - m + 1):
+            if words[k:k + m] == phrase and all(not t for t in tag[k:k + m]):
+                tag[k:k + m] = [key] * m
+                spans.setdefault(v, (k, k + m))
+                break
+    return {v: (tag[a - 1] if a else "", tag[b] if b < len(words) else "") for v, (a, b) in spans.items()}
 
 
 @register
@@ -67,30 +83,44 @@ class AnnotationConsistency(GenerativeCheck):
             flagged[kind] += 1
             findings.append({"rows": [rows[i][0]], "kind": kind, "message": message, **extra})
 
-        # 1. One phrase, two keys among sibling rows: the minority key against the majority. Numbers are
-        # left out ("2" is a party size and a rating by rights).
+        # 1. One phrase, two keys among sibling rows annotated alike around it (the keys of the words right
+        # before and after it, or none): "washington" right after a city is a state by rights, "first"
+        # after "june" a day number and before an unannotated "flight" something else; "Oregon" after an
+        # unannotated "in" typed two ways is an inconsistency. Numbers are left out ("2" is a party size
+        # and a rating by rights).
         keys_of: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        alike: dict[tuple[str, str, tuple[str, str]], Counter] = defaultdict(Counter)
+        around = {}
         for i, items in annotated.items():
+            slots = _slots(inputs[i].split(), [(key, v) for key, v, _ in items])
             for key, v, _ in items:
                 keys_of[(group[i], v)][key] += 1
+                around[(i, v)] = slots.get(v, ("", ""))
+                alike[(group[i], v, around[(i, v)])][key] += 1
         for i, items in annotated.items():
             for key, v, raw in items:
                 if any(c.isdigit() for c in v) or v in NUMBER_WORDS:
                     continue
-                counts = keys_of[(group[i], v)]
+                # the majority among the rows annotated alike around it, or among all rows when some of
+                # those are annotated alike around it too (the surroundings do not explain the other key)
+                counts = alike[(group[i], v, around[(i, v)])]
+                overall = keys_of[(group[i], v)]
+                where = "annotated alike around it"
+                if counts.most_common(1)[0][0] != key and counts[overall.most_common(1)[0][0]]:
+                    counts, where = overall, f"of {group[i] or 'all'} requests"
                 top, top_n = counts.most_common(1)[0]
-                n = counts[key]
-                if key != top and top_n >= support and top_n >= share * sum(counts.values()) and n < top_n:
-                    add(i, "phrase_typed_differently", f"\"{raw}\" is annotated as {key} here, as {top} in {top_n} rows",
-                        phrase=raw, key=key, majority_key=top, majority_rows=top_n, rows_as_this=n)
+                if key != top and top_n >= support and top_n >= share * sum(counts.values()) and counts[key] < top_n:
+                    add(i, "phrase_typed_differently", f"\"{raw}\" is annotated as {key} here, as {top} in {top_n} rows "
+                                                       f"{where}", phrase=raw, key=key,
+                        majority_key=top, majority_rows=top_n, rows_as_this=counts[key])
         # 2. A phrase that sibling rows annotate whenever their request holds it, missing here.
         by_group: dict[str, list[int]] = defaultdict(list)
         for i in objects:
             by_group[group[i]].append(i)
         for (g, v), keys in keys_of.items():
             key, n = keys.most_common(1)[0]
-            if n < support or (v in FUNCTION_WORDS or v in QUESTION_WORDS):
-                continue
+            if n < support or v in FUNCTION_WORDS or v in QUESTION_WORDS or v in NUMBER_WORDS:
+                continue                        # "one" is a time in "at one" and a pronoun in "this one"
             needle = f" {v} "
             holding = [i for i in by_group[g] if needle in inputs[i]]
             if len(holding) < support:
@@ -102,11 +132,25 @@ class AnnotationConsistency(GenerativeCheck):
                         f"the request holds \"{v}\", annotated as {key} in {len(holding) - len(missing)} of the "
                         f"{len(holding)} {g or 'other'} requests that hold it; not annotated here",
                         phrase=v, key=key, majority_rows=len(holding) - len(missing), rows_holding=len(holding))
-        # 3. Values no reviewer accepts: only function or question words; encoding damage.
+        # 3. Values no reviewer accepts: only question words, in fewer than min_support rows, where the
+        # key's values are otherwise content ("How" as an object name); encoding damage.
+        def bare(v: str) -> bool:
+            # question words only: determiners and prepositions are values by rights in some schemas
+            # (ATIS: "this" afternoon as today_relative, "by" noon as time_relative)
+            return all(w in QUESTION_WORDS for w in v.split())
+
+        content_share = defaultdict(list)
+        pair_rows: Counter = Counter()
+        for items in annotated.values():
+            for key, v, _ in items:
+                content_share[key].append(not bare(v))
+                pair_rows[(key, v)] += 1
         for i, items in annotated.items():
             for key, v, raw in items:
-                if all(w in FUNCTION_WORDS or w in QUESTION_WORDS for w in v.split()):
-                    add(i, "function_word_value", f"{key} = \"{raw}\": only function or question words", key=key,
+                # a convention many rows follow ("by" as time_relative in 15 rows, "us" as an airline code)
+                # is no slip
+                if bare(v) and pair_rows[(key, v)] < support and sum(content_share[key]) >= share * len(content_share[key]):
+                    add(i, "function_word_value", f"{key} = \"{raw}\": only question words", key=key,
                         phrase=raw)
             damaged = [raw for _, _, raw in items if DAMAGE.search(raw)] or (
                 [rows[i][1]] if DAMAGE.search(rows[i][1]) else [])

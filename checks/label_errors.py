@@ -181,7 +181,7 @@ class LabelErrors(Check):
                 j = int(same[int(np.argmax(sims[same]))])
                 cosine = float(sims[j])
                 given_cosine = float(sims[y == g].max()) if (y == g).sum() > 1 else -1.0
-                near = cosine >= min_similar or cosine - given_cosine >= min_margin_similar
+                near = cosine >= min_similar and cosine - given_cosine >= min_margin_similar
                 if not near or negation_differs(canonical_words(texts[t]), canonical_words(texts[j])):
                     continue
                 neighbour = rows[usable[j]].ref

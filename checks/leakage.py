@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.output_kinds import same_answer
 from harness.similarity import mix64
 from harness.text import normalize_loose
 
@@ -135,11 +136,17 @@ class Leakage(Check):
             for j, ex in enumerate(ev):
                 key = data.normalized["eval"][j]
                 tid = eval_ids[j]
+                cands = [(r, 1.0) for r in train_by_text.get(tid, [])]
+                cands += [(r, s) for t, s in near.get(tid, []) for r in train_by_text.get(t, [])]
                 if key in train_exact:
-                    kind, sim, matches = "exact", 1.0, train_exact[key]
+                    # Near copies ride along with the exact ones: cleaning the leak removes them all.
+                    kind, sim = "exact", 1.0
+                    ride = sorted({r for r, _ in cands} - set(train_exact[key]))
+                    if answers["eval"][j] is not None:
+                        ride = [r for r in ride if same_answer(answers["eval"][j], answers["train"][r],
+                                                               float(params["answer_similarity"]))]
+                    matches = train_exact[key] + ride
                 else:
-                    cands = [(r, 1.0) for r in train_by_text.get(tid, [])]
-                    cands += [(r, s) for t, s in near.get(tid, []) for r in train_by_text.get(t, [])]
                     if cands:
                         sim = max(s for _, s in cands)
                         kind, matches = "near", sorted({r for r, _ in cands})
@@ -202,7 +209,7 @@ class Leakage(Check):
                      .select("idx", F.lit("exact").alias("kind"), F.lit(1.0).alias("sim"), "rows"))
             rest = ev.join(exact.select("idx"), "idx", "left_anti")
             tids = data.row_tids
-            ev_t = rest.join(tids.where("split = 'eval'").select("idx", "tid"), "idx")
+            ev_t = ev.select("idx").join(tids.where("split = 'eval'").select("idx", "tid"), "idx")
             tr_t = tids.where("split = 'train'").select(F.col("idx").alias("row"), F.col("tid").alias("t"))
             pairs = data.duplicates
             links = (ev_t.select("idx", F.col("tid").alias("t"), F.lit(1.0).alias("s"))
@@ -210,20 +217,34 @@ class Leakage(Check):
                                   .select("idx", "t", F.col("sim").alias("s")))
                      .unionByName(ev_t.join(pairs.withColumnRenamed("b", "tid").withColumnRenamed("a", "t"), "tid")
                                   .select("idx", "t", F.col("sim").alias("s"))))
-            near = (links.join(tr_t, "t").groupBy("idx")
-                    .agg(F.max("s").alias("sim"), F.sort_array(F.collect_set("row")).alias("rows"))
-                    .select("idx", F.lit("near").alias("kind"), "sim", "rows"))
+            near_all = (links.join(tr_t, "t").groupBy("idx")
+                        .agg(F.max("s").alias("sim"), F.sort_array(F.collect_set("row")).alias("rows"))
+                        .select("idx", F.lit("near").alias("kind"), "sim", "rows"))
+            near = near_all.join(exact.select("idx"), "idx", "left_anti")
             rest = rest.join(near.select("idx"), "idx", "left_anti")
             spans = _longest_spans(rest.select(F.col("idx").alias("q"), "loose"), tgrams, rare, n)
             ngram = (spans.where(F.col("cov") >= min_cov)
                      .select(F.col("q").alias("idx"), F.lit("ngram").alias("kind"), F.col("cov").alias("sim"), "rows"))
-            found = exact.unionByName(near).unionByName(ngram).join(ev.select("idx", "line", "lab", "ans"), "idx")
+            # Near copies of an exactly leaked eval row ride along with it (cleaning removes them all).
+            ride = near_all.select("idx", F.col("rows").alias("ride"))
+            found = (exact.unionByName(near).unionByName(ngram).join(ride, "idx", "left")
+                     .join(ev.select("idx", "line", "lab", "ans"), "idx"))
             found = found.orderBy("idx").collect()
-            wanted = sorted({r for f in found for r in f.rows})
+            wanted = sorted({r for f in found for r in list(f.rows) + list(f.ride or [])})
             info = {r.idx: r for r in train.join(spark.createDataFrame([(int(i),) for i in wanted] or [(-1,)], "idx long"),
                                                  "idx").select("idx", "line", "lab", "ans").collect()}
+            sim_answer = float(params["answer_similarity"])
+
+            def rows_of(f) -> list[int]:
+                if f.kind != "exact" or not f.ride:
+                    return list(f.rows)
+                extra = sorted(set(f.ride) - set(f.rows))
+                if f.ans is not None:
+                    extra = [r for r in extra if same_answer(f.ans, info[r].ans, sim_answer)]
+                return list(f.rows) + extra
+
             leaks = [({"split": "eval", "line": f.line}, f.lab, f.kind, float(f.sim),
-                      [({"split": "train", "line": info[r].line}, info[r].lab, info[r].ans) for r in f.rows], f.ans)
+                      [({"split": "train", "line": info[r].line}, info[r].lab, info[r].ans) for r in rows_of(f)], f.ans)
                      for f in found]
         probe_hits = []
         if probes:
@@ -296,18 +317,6 @@ def _answer_column(data):
 
     lab = F.col("label") if data.label_source == "label" else F.lit(None).cast("string")
     return F.coalesce(lab, F.when(F.col("output").isNotNull(), F.col("norm_out"))).alias("ans")
-
-
-def same_answer(a: str | None, b: str | None, min_similarity: float) -> bool:
-    """Two answers to one request agree: equal, or (free text, not structured output, where one value
-    decides) nearly the same characters."""
-    if a is None or b is None or a == b:
-        return True
-    if a[:1] in "{[" or b[:1] in "{[":
-        return False
-    from harness.similarity import jaccard
-
-    return len(a) > 40 and len(b) > 40 and jaccard(a, b) >= min_similarity
 
 
 def _ngrams(frame, n: int):

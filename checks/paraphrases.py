@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.embeddings import nearest
+from harness.output_kinds import same_answer
 from harness.pairs import canonical_words, differing_words, numbers_in
 
 from .base import Check, CheckResult, not_applicable, register
@@ -31,10 +32,12 @@ class Paraphrases(Check):
         by_split = {s: data.rows_by_text(s) for s in data.splits}
         refs = {s: {i: ex.ref for i, ex in enumerate(rows[s])} for s in data.splits}
         labels = {s: dict(enumerate(data.labels[s])) for s in data.splits}
+        answers = ({s: dict(enumerate(data.normalized_output[s])) for s in data.splits}
+                   if data.label_source is None else None)
         duplicate = {(a, b) for a, b in data.duplicates.pairs.tolist()}
         return _result(data.distinct_texts, vectors, by_split, refs, labels, duplicate,
                        {s: len(rows[s]) for s in data.splits}, params, data.label_source is not None,
-                       {"model": data.embedder_name})
+                       {"model": data.embedder_name}, answers)
 
     def run_spark(self, data, params):
         """The distinct texts (at most embeddings.max_texts) and the rows' text ids come to the driver and
@@ -53,28 +56,39 @@ class Paraphrases(Check):
         by_split: dict = {s: {} for s in data.splits}
         refs: dict = {s: {} for s in data.splits}
         labels: dict = {s: {} for s in data.splits}
+        answers: dict | None = {s: {} for s in data.splits} if data.label_source is None else None
         for s in data.splits:
-            frame = data.with_labels(data.frame(s)).select("idx", "line", "lab").join(
+            frame = data.with_labels(data.frame(s)).select("idx", "line", "lab", "norm_out").join(
                 data.row_tids.where(f"split = '{s}'").select("idx", "tid"), "idx")
             for r in frame.orderBy("idx").collect():
                 by_split[s].setdefault(int(r.tid), []).append(int(r.idx))
                 refs[s][int(r.idx)] = {"split": s, "line": r.line}
                 labels[s][int(r.idx)] = r.lab
+                if answers is not None:
+                    answers[s][int(r.idx)] = r.norm_out
         duplicate = {(int(r.a), int(r.b)) for r in data.duplicates.select("a", "b").collect()}
         counts = {s: len(refs[s]) for s in data.splits}
         return _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, data.label_source is not None,
-                       {"model": name})
+                       {"model": name}, answers)
 
 
-def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, slots, how) -> CheckResult:
+def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, slots, how, answers=None) -> CheckResult:
     """texts: distinct similarity keys (text id = position) and their unit vectors; by_split: split ->
     text id -> row positions; refs / labels: split -> row position -> ref / label; duplicate: the
     (a, b) text-id pairs already reported as duplicates; slots: numbers are slot values (classification
-    inputs), else two texts stating different numbers are different requests."""
+    inputs), else two texts stating different numbers are different requests; answers (generative data):
+    split -> row position -> normalised output. Two requests whose answers differ are no paraphrase, however
+    alike they read: on ATIS, 23 of 40 "paraphrases" swapped the origin and the destination or changed
+    the day, and their JSON answers said so (bench/real/RESULTS.md)."""
     threshold = float(params["min_cosine"])
+    agree = float(params.get("answer_similarity", 0.8))
 
     def other_numbers(a: int, b: int) -> bool:
         return not slots and numbers_in(texts[a]) != numbers_in(texts[b])
+
+    def other_answers(sa: str, a: int, sb: str, b: int) -> bool:
+        return answers is not None and not same_answer(answers[sa][by_split[sa][a][0]], answers[sb][by_split[sb][b][0]],
+                                                       agree)
 
     train_ids = np.array(sorted(by_split["train"]), dtype=np.int64)
     pairs = []
@@ -84,7 +98,8 @@ def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, s
         for q, (row_idx, row_sim) in enumerate(zip(idx.tolist(), sim.tolist())):
             for j, c in zip(row_idx, row_sim):
                 a, b = sorted((int(train_ids[q]), int(train_ids[j])))
-                if c < threshold or (a, b) in seen or (a, b) in duplicate or other_numbers(a, b):
+                if (c < threshold or (a, b) in seen or (a, b) in duplicate or other_numbers(a, b)
+                        or other_answers("train", a, "train", b)):
                     continue
                 seen.add((a, b))
                 pairs.append((a, b, float(c)))
@@ -95,7 +110,8 @@ def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, s
             idx, sim = nearest(vectors[eval_ids], vectors[train_ids], k=1)
             for q, (j, c) in enumerate(zip(idx[:, 0].tolist(), sim[:, 0].tolist())):
                 a, b = int(eval_ids[q]), int(train_ids[j])
-                if c >= threshold and tuple(sorted((a, b))) not in duplicate and not other_numbers(a, b):
+                if (c >= threshold and tuple(sorted((a, b))) not in duplicate and not other_numbers(a, b)
+                        and not other_answers("eval", a, "train", b)):
                     leaks.append((a, b, float(c)))
     findings = []
     for a, b, c in sorted(leaks, key=lambda t: (-round(t[2], 4), t[0])):

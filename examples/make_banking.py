@@ -177,10 +177,20 @@ def copy_of(text: str, rnd: random.Random, kind: str) -> str:
 
 
 KINDS = ["greeting", "sign_off", "typos", "short_typo", "homoglyph", "mixed"]
+# Rows that are no customer request, each stored under some intent: an agent's reply kept as a query,
+# questions with nothing in them, text from another task.
+OUT_OF_PLACE = [
+    "Thank you for contacting us. Your replacement card was dispatched today and should arrive within 3-5 working days.",
+    "Hi Sam, I have refunded the fee to your account; it will show within 24 hours. Kind regards, the support team",
+    "what is the word?",
+    "WHAT IS THE REASON FOR THAT",
+    "Preheat the oven to 180 degrees and bake the cake for 25 minutes.",
+    "The meeting has been moved to Thursday afternoon in room 4B.",
+]
 
 
 def make(seed: int = 0, train_rows: int = 1500, eval_rows: int = 300, copies: int = 60, conflicts: int = 30,
-         leaks: int = 30) -> dict:
+         leaks: int = 30, outliers: int = len(OUT_OF_PLACE)) -> dict:
     rnd = random.Random(seed)
     labels = list(INTENTS)
     train = [_row(rnd.choice(labels), rnd) for _ in range(train_rows)]
@@ -208,6 +218,10 @@ def make(seed: int = 0, train_rows: int = 1500, eval_rows: int = 300, copies: in
         train.append({"text": copy_of(eval_[e]["text"], rnd, kind), "label": eval_[e]["label"],
                       "request": eval_[e]["request"]})
         truth["leaks"].append({"eval_line": e + 1, "train_line": len(train), "kind": kind})
+    truth["outliers"] = []
+    for n, text in enumerate(OUT_OF_PLACE[:outliers]):
+        train.append({"text": text, "label": rnd.choice(labels), "request": f"out_of_place/{n}"})
+        truth["outliers"].append(len(train))
     # Which phrasing each line was written from: two rows of one phrasing are one request (they differ by
     # a greeting, a thank-you, case or a slot value), rows of two phrasings are different requests.
     truth["request"] = {split: [r.pop("request") for r in rows] for split, rows in (("train", train), ("eval", eval_))}

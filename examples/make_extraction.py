@@ -64,10 +64,11 @@ def make(seed: int = 0, rows: int = 1200, each: int = 10) -> dict:
         i = pick(lambda s: "rating_value" in s)
         del made[i][1]["slots"]["rating_value"]
         truth["missing_annotation"].append(i + 1)
-    for _ in range(each // 2):   # a question word as a value
+    for n in range(each // 2):   # a question word as a value: slips, each its own
         i = pick(lambda s: "artist" in s)
         text, ann = made[i]
-        made[i] = ("how do i " + text, {**ann, "slots": {**ann["slots"], "artist": "how"}})
+        word = ("how", "what", "which", "where", "when")[n % 5]
+        made[i] = (f"{word} do i " + text, {**ann, "slots": {**ann["slots"], "artist": word}})
         truth["function_word_value"].append(i + 1)
     for _ in range(each // 2):   # encoding damage
         i = pick(lambda s: "artist" in s)

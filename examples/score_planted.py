@@ -152,6 +152,11 @@ def score_copies(result: dict, truth: dict) -> dict[str, float]:
         for kind in sorted(set(truth["kinds"].values())):
             pairs = [p for p in truth[key] if truth["kinds"][str(p[1])] == kind]
             out[f"{check}.recall.{kind}"] = _pair_recall(found, pairs)
+    if "outliers" in truth:
+        flagged = {line for f in _findings(result, "outliers") for line in _lines(f)}
+        want = set(truth["outliers"])
+        out["outliers.recall"] = _ratio(len(flagged & want), len(want))
+        out["outliers.precision"] = _ratio(len(flagged & want), len(flagged))
     leaks = [f for f in _findings(result, "leakage") if f["rows"] and f["rows"][0]["split"] == "eval"]
     want = {leak["eval_line"] for leak in truth["leaks"]}
     flagged = {f["rows"][0]["line"] for f in leaks}

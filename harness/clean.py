@@ -16,7 +16,7 @@ from .io import write_json_atomic, write_text_atomic
 # leaked copies of eval rows, rows with personal data and answers in a minority format, cut off,
 # holding values their input does not, or carrying refusals and pasted boilerplate go.
 KEEP_FIRST = ("exact_duplicates", "near_duplicates")
-DROP_ALL = ("label_conflicts", "label_errors", "pii", "output_format", "truncation", "unsupported_values", "boilerplate",
+DROP_ALL = ("label_conflicts", "label_errors", "outliers", "pii", "output_format", "truncation", "unsupported_values", "boilerplate",
             "preference_pairs")
 
 

@@ -205,3 +205,15 @@ def task_output_kind(references: list[str], share: float = 0.8) -> str:
     if sum(bool(FINAL_LINE.search(r)) for r in refs) >= share * len(refs):
         return "final_answer"
     return "free_text"
+
+
+def same_answer(a: str | None, b: str | None, min_similarity: float) -> bool:
+    """Two answers to one request agree: equal, or (free text, not structured output, where one value
+    decides) nearly the same characters."""
+    if a is None or b is None or a == b:
+        return True
+    if a[:1] in "{[" or b[:1] in "{[":
+        return False
+    from .similarity import jaccard
+
+    return len(a) > 40 and len(b) > 40 and jaccard(a, b) >= min_similarity

@@ -39,6 +39,8 @@ _CONTRACTED = {"s": "is", "re": "are", "m": "am", "ll": "will", "ve": "have", "d
 _NEGATED = {"don": "do", "doesn": "does", "didn": "did", "can": "can", "won": "will", "isn": "is",
             "aren": "are", "wasn": "was", "weren": "were", "haven": "have", "hasn": "has", "couldn": "could",
             "wouldn": "would", "shouldn": "should"}
+# Negated auxiliaries written without the apostrophe; "cant" and "wont" are words, but rare beside these.
+_APOSTROPHE_LESS = frozenset(w + "t" for w in _NEGATED if w not in ("can",)) | {"cant"}
 # Words that turn a request into its opposite ("that is not false" / "that is false"); sentence embeddings
 # are known to score such pairs as near identical.
 NEGATIONS = frozenset("not no never nothing none nobody neither nor without".split())
@@ -62,7 +64,13 @@ def canonical_words(key: str) -> list[str]:
         if w == "cannot":
             out += ["can", "not"]
             continue
-        out.append(_EQUIVALENT.get(w, w))
+        if w in _APOSTROPHE_LESS:               # "isnt" / "isn't"
+            out += [_NEGATED[w[:-1]], "not"]
+            continue
+        w = _EQUIVALENT.get(w, w)
+        if out and out[-1] == w and w.isalpha():
+            continue                            # a word typed twice: "to to top up"
+        out.append(w)
     return out
 
 
@@ -198,7 +206,8 @@ def _edge_filler(seg: list[str], neutral: Callable[[str], bool], slots: bool) ->
                or (w not in NEGATIONS and neutral(w) and (slots or not any(c.isdigit() for c in w))) for w in seg)
 
 
-_CLAUSE_END = regex.compile(r"[,.!?;:\n]+|\s[-\u2013\u2014]+\s")
+# Punctuation between two digits ends no clause: "£12.00", "3:30", "1,500".
+_CLAUSE_END = regex.compile(r"(?<!\d)[,.!?;:\n]+|[,.!?;:\n]+(?!\d)|\s[-\u2013\u2014]+\s")
 
 
 def clause_starts(normalized: str) -> frozenset[int]:
@@ -268,30 +277,40 @@ def negation_differs(a: list[str], b: list[str], max_words: int = 2) -> bool:
 
 def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool,
                  neutral: Callable[[str], bool] | None = None,
-                 starts: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())) -> bool:
+                 starts: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset()),
+                 cuts: tuple[list, list] | None = None) -> bool:
     """True when every difference between the canonical word lists is superficial (module docstring).
     neutral(word): the word carries no label information in this data (default: `rare`); starts: each
     row's clause starts (`clause_starts`): an added opening must end, and an added closing begin, at one.
     A typo beside an added opening or closing falls in one differing stretch with it ("abroad" /
     "aoroad looking forward to your reply"), and an opening can share a word with the request ("hello
     there my friends, my cerd..." aligns the two "my"s): so the rows are also compared with their
-    opening and closing clauses taken off, when those ask nothing (`edge_cuts`)."""
+    opening and closing clauses taken off, when those ask nothing (`edge_cuts`; `cuts`: both rows' edge
+    cuts when already made)."""
     if a == b:
         return True
     neutral = neutral or getattr(rare, "neutral", rare)
-    if _same_words(a, b, rare, slots, neutral, starts):
+    failed = _same_words(a, b, rare, slots, neutral, starts)
+    if failed is None:
         return True
-    cuts_a, cuts_b = edge_cuts(a, starts[0], neutral, slots), edge_cuts(b, starts[1], neutral, slots)
+    if not (starts[0] or starts[1]):
+        return False
+    i1, i2, j1, j2 = failed
+    cuts_a, cuts_b = cuts or (edge_cuts(a, starts[0], neutral, slots), edge_cuts(b, starts[1], neutral, slots))
+    if len(cuts_a) == 1 and len(cuts_b) == 1:
+        return False                            # neither row has a clause to cut
     for ka, ma in cuts_a:
         for kb, mb in cuts_b:
             # At each edge one row at most loses a clause: both rows cut to a common core could both
             # have lost what they ask ("Hello, I lost my card" / "Hello, where is my card?").
             if (ka, ma, kb, mb) == (0, len(a), 0, len(b)) or (ka and kb) or (ma < len(a) and mb < len(b)):
                 continue
+            if not (i1 < ka or i2 > ma or j1 < kb or j2 > mb):
+                continue                        # the stretch that decided is left whole: it decides again
             core_a, core_b = a[ka:ma], b[kb:mb]
             if core_a and core_b and _same_words(core_a, core_b, rare, slots, neutral,
                                                  (_shifted(starts[0], ka, ma), _shifted(starts[1], kb, mb)),
-                                                 (not (ka or kb), ma == len(a) and mb == len(b))):
+                                                 (not (ka or kb), ma == len(a) and mb == len(b))) is None:
                 return True
     return False
 
@@ -327,10 +346,11 @@ def edge_cuts(words: list[str], starts: frozenset[int], neutral: Callable[[str],
 
 def _same_words(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool,
                 neutral: Callable[[str], bool], starts: tuple[frozenset[int], frozenset[int]],
-                open_edges: tuple[bool, bool] = (True, True)) -> bool:
+                open_edges: tuple[bool, bool] = (True, True)) -> tuple[int, int, int, int] | None:
     """same_request on the rows as written, one alignment of their words. open_edges: whether an
     unlisted opening (start) or closing (end) added to one row may pass as filler; not where a clause
-    was already cut at that edge of the other row."""
+    was already cut at that edge of the other row. Returns None when every difference is superficial,
+    else the first stretch (i1, i2, j1, j2) that is not."""
     for i1, i2, j1, j2 in _segments(a, b):
         i1, i2, j1, j2 = _slide(a, b, i1, i2, j1, j2)
         seg_a, seg_b = a[i1:i2], b[j1:j2]
@@ -345,7 +365,7 @@ def _same_words(a: list[str], b: list[str], rare: Callable[[str], bool], slots: 
             seg_a, seg_b = _cut_greeting(seg_a, rare), _cut_greeting(seg_b, rare)
             edge = True
         if not edge:
-            return False
+            return i1, i2, j1, j2
         if (len(seg_a), len(seg_b)) != (i2 - i1, j2 - j1) and _superficial_segment(seg_a, seg_b, rare, slots):
             continue
         # an opening or closing added to one row only, set off from the request by punctuation; a changed
@@ -354,8 +374,8 @@ def _same_words(a: list[str], b: list[str], rare: Callable[[str], bool], slots: 
         set_off = ((lo == 0 and hi in row_starts and open_edges[0])
                    or (hi == (len(b) if j2 > j1 else len(a)) and lo in row_starts and open_edges[1]))
         if not (edge and not (seg_a and seg_b) and set_off and _edge_filler(added, neutral, slots)):
-            return False
-    return True
+            return i1, i2, j1, j2
+    return None
 
 
 class Vocabulary:
@@ -439,10 +459,22 @@ def same_request_mask(texts: list[str], pairs, counts: dict[str, int] | None, co
         return got
 
     none = frozenset()
-    return np.fromiter((same_request(words_of(a), words_of(b), rare, slots, neutral,
-                                     (starts[a], starts[b]) if starts is not None else (none, none))
-                        for a, b in np.asarray(pairs).tolist()),
-                       dtype=bool, count=len(pairs))
+    cut_cache: dict[int, list] = {}
+
+    def cuts_of(i: int) -> list:
+        got = cut_cache.get(i)
+        if got is None:
+            got = cut_cache[i] = edge_cuts(words_of(i), starts[i] if starts is not None else none, neutral, slots)
+        return got
+
+    def same(a: int, b: int) -> bool:
+        wa, wb = words_of(a), words_of(b)
+        sa, sb = (starts[a], starts[b]) if starts is not None else (none, none)
+        if not (sa or sb):
+            return same_request(wa, wb, rare, slots, neutral, (sa, sb))
+        return same_request(wa, wb, rare, slots, neutral, (sa, sb), (cuts_of(a), cuts_of(b)))
+
+    return np.fromiter((same(a, b) for a, b in np.asarray(pairs).tolist()), dtype=bool, count=len(pairs))
 
 
 NUMBER_WORDS = frozenset("""zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen

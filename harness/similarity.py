@@ -284,19 +284,20 @@ def _owner_pairs(flat_pairs: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray
     """Candidate pairs of keys -> (unique item pairs a < b, every key pair of those items)."""
     if len(flat_pairs) == 0:
         return np.zeros((0, 2), dtype=np.int64), np.zeros((0, 2), dtype=np.int64)
+    n = int(owners.max()) + 1
     a, b = owners[flat_pairs[:, 0]], owners[flat_pairs[:, 1]]
     differ = a != b
-    items = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)[differ], axis=0)
-    first = np.searchsorted(owners, np.arange(int(owners.max()) + 1))
-    count = np.bincount(owners, minlength=int(owners.max()) + 1)
+    codes = np.unique(np.minimum(a, b)[differ] * n + np.maximum(a, b)[differ])   # 1-d: far faster than axis=0
+    items = np.stack([codes // n, codes % n], axis=1)
+    first = np.searchsorted(owners, np.arange(n))
+    count = np.bincount(owners, minlength=n)
     ka, kb = [], []
     for da in range(int(count.max())):
         for db in range(int(count.max())):
             ok = (count[items[:, 0]] > da) & (count[items[:, 1]] > db)
             ka.append(first[items[ok, 0]] + da)
             kb.append(first[items[ok, 1]] + db)
-    flat = np.stack([np.concatenate(ka), np.concatenate(kb)], axis=1) if ka else np.zeros((0, 2), np.int64)
-    return items, flat
+    return items, np.stack([np.concatenate(ka), np.concatenate(kb)], axis=1)
 
 
 def flat_pair_index(flat: np.ndarray, items: np.ndarray, owners: np.ndarray) -> np.ndarray:

@@ -104,7 +104,10 @@ def test_label_errors_finds_a_flip():
             rows += [{"text": f"{t} {w}", "label": lab} for t, w in zip(ts, ["today", "again", "please", "help",
                                                                           "now", "asap"][k:] + ["hi"] * k)]
     rows.append({"text": "courier lost my package today please", "label": "billing"})
-    res = check(run(rows), "label_errors")
+    # 49 rows: a classifier trained on so few is less sure than the default thresholds ask (chosen on
+    # real sets of thousands of rows), so this test of the mechanism loosens them.
+    res = check(run(rows, checks={"label_errors": {"params": {"max_p_given": 0.1, "min_p_suggested": 0.5}}}),
+                "label_errors")
     flagged = [f["rows"][0]["line"] for f in res["findings"]]
     assert len(rows) in flagged
     f = next(f for f in res["findings"] if f["rows"][0]["line"] == len(rows))

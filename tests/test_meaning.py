@@ -188,3 +188,25 @@ def test_a_label_error_is_shown_with_the_row_that_carries_the_suggested_label():
     assert f["suggested"] == "weather" and f["neighbour_similarity"] >= 0.85
     assert rows[f["neighbour"]["line"] - 1]["label"] == "weather"
     assert f"line {f['neighbour']['line']}" in f["message"]
+
+
+@needs_model
+def test_rows_out_of_place_are_found_and_ordinary_rows_are_not(tmp_path):
+    """Planted on a banking set (examples/make_banking.py): questions with nothing in them and text from
+    another task are found; every finding is a planted row. An agent's reply about the same topic as the
+    requests is not required: its embedding sits among them (said in checks/outliers.py's note)."""
+    import make_banking
+
+    made = make_banking.make(seed=0)
+    make_banking.write(tmp_path, made)
+    res = harness.audit(str(tmp_path / "train.jsonl"), None, None, probes=[])
+    found = {r["line"] for f in check(res, "outliers")["findings"] for r in f["rows"]}
+    planted = made["truth"]["outliers"]
+    assert found <= set(planted)
+    assert set(planted[2:]) <= found   # "what is the word?", "WHAT IS THE REASON FOR THAT", a recipe, a memo
+
+
+def test_outliers_need_the_sentence_model_and_say_so():
+    res = harness.audit(cls(*BANK) * 10, None, {"embeddings": {"enabled": False}}, probes=[])
+    summary = check(res, "outliers")["summary"]
+    assert summary["applicable"] is False and "embeddings are off" in summary["reason"]

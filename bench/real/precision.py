@@ -13,7 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TARGETS = {"near_duplicates": 0.9, "leakage": 0.9, "paraphrases": 0.9, "label_conflicts": 0.9,
            "label_errors": 0.8, "shortcuts": 0.9, "output_format": 0.9, "truncation": 0.9,
-           "unsupported_values": 0.9, "boilerplate": 0.9}
+           "unsupported_values": 0.9, "boilerplate": 0.9, "annotation_consistency": 0.8, "outliers": 0.8}
 
 
 def _read(path: Path) -> list[dict]:

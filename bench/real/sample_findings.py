@@ -23,12 +23,13 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CHECKS = ("near_duplicates", "leakage", "label_conflicts", "label_errors", "shortcuts", "paraphrases",
-          "output_format", "truncation", "unsupported_values", "boilerplate")
+          "output_format", "truncation", "unsupported_values", "boilerplate", "annotation_consistency", "outliers")
 # What to show of a finding besides its rows.
 KEEP = ("kind", "message", "similarity", "max_similarity", "differs", "label", "suggested", "given", "labels",
         "token", "aliases", "count", "precision", "prior", "features", "accuracy", "lift", "cosine", "classes",
         "share", "eval_label", "train_labels", "representative", "neighbour_similarity", "p_given", "p_suggested",
-        "family", "pattern", "missing", "extra", "key", "field", "value", "phrase", "tokens")
+        "family", "pattern", "missing", "extra", "key", "field", "value", "phrase", "tokens", "majority_key",
+        "majority_rows", "rows_as_this", "rows_holding", "isolation", "nearest_similarity", "own_label_share")
 
 
 def read_rows(path: Path, fields: dict[str, str]) -> dict[int, dict]:
@@ -81,9 +82,10 @@ def main(argv: list[str] | None = None) -> int:
                      for r in refs[: args.max_rows_shown]]
             key = ";".join(f"{r['split']}:{r['line']}" for r in refs[: args.max_rows_shown]) + "|" + str(f.get("token", f.get("kind", "")))
             extra = {}
-            if isinstance(f.get("neighbour"), dict):     # label_errors: the row that carries the suggested label
-                r = f["neighbour"]
-                extra["neighbour"] = {"split": r["split"], "line": r["line"], **splits[r["split"]].get(r["line"], {})}
+            for name in ("neighbour", "nearest"):   # label_errors' row of the suggested label; outliers' closest row
+                if isinstance(f.get(name), dict):
+                    r = f[name]
+                    extra[name] = {"split": r["split"], "line": r["line"], **splits[r["split"]].get(r["line"], {})}
             lines.append(json.dumps({"id": f"{c['check']}-{k:02d}", "key": key, "check": c["check"],
                                      **{x: f[x] for x in KEEP if x in f}, **extra, "rows_total": len(refs), "rows": shown},
                                     ensure_ascii=False))

@@ -1,0 +1,150 @@
+"""Rows out of place: an agent's reply stored as a customer query, a question with nothing in it
+("what is the word?", "WHAT IS THE REASON FOR THAT"), text from another task. Such a row teaches its
+label on noise, and no other check sees it: it repeats nothing and a classifier merely disputes it.
+Found as cleanlab Datalab's outlier issue finds them, from nearest-neighbour distances in sentence-
+embedding space (harness/embeddings.py): a text's isolation is its mean cosine to its nearest training
+texts; it is out of place when that is extreme against the whole set and against its own class (robust
+z-scores, median and MAD: a catch-all class such as CLINC150's `oos` is isolated throughout, so nothing
+in it stands out), and few of its nearest texts carry its label (a rare but ordinary request sits among
+rows of its class). Typos alone push a short row far away ("why was i chargged"): a candidate is embedded again
+with its misspellings corrected from the data's own vocabulary and kept only if still isolated."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness.embeddings import embed_texts, nearest
+
+from .base import Check, CheckResult, not_applicable, register
+
+
+# Measured on ATIS (voice requests -> JSON): without classes, every short abbreviation query ("what is
+# bur") stood out against the whole set; a rare class cannot be told from a row out of place.
+_NO_LABELS = "needs labels: without classes a rare kind of request cannot be told from a row out of place"
+
+
+@register
+class Outliers(Check):
+    name = "outliers"
+    order = 55
+    key_figures = ("outlier_rows",)
+    title = "Rows out of place"
+    why = "A row that is no example of the task (a reply stored as a query, a question with no content) teaches its label on noise."
+    metrics = ("outlier_rows", "outlier_rate")
+
+    def run(self, data, params):
+        if data.label_source is None:
+            return not_applicable(_NO_LABELS)
+        vectors, why_not = data.embeddings
+        if vectors is None:
+            return not_applicable(why_not)
+        rows = data.rows("train")
+        by_text = data.rows_by_text("train")
+        labels = data.labels["train"]
+        tids = sorted(by_text)
+        text_label = [labels[by_text[t][0]] for t in tids]
+        return find_outliers([data.distinct_texts[t] for t in tids], vectors[tids],
+                             text_label,
+                             [[rows[i].ref for i in by_text[t]] for t in tids], data.word_counts, data.policy,
+                             params, data.embedder_name)
+
+    def run_spark(self, data, params):
+        """The distinct training texts (at most embeddings.max_texts), their first row's label and their
+        rows come to the driver and are scored as in-process."""
+        from pyspark.sql import functions as F
+
+        if data.label_source is None:
+            return not_applicable(_NO_LABELS)
+        frame = (data.with_labels(data.frame("train")).select("idx", "line", "lab")
+                 .join(data.row_tids.where("split = 'train'").select("idx", "tid"), "idx").join(data.texts, "tid"))
+        got = frame.groupBy("tid").agg(F.first("loose").alias("loose"), F.min(F.struct("idx", "lab")).alias("first"),
+                                       F.sort_array(F.collect_list("line")).alias("lines")).orderBy("tid").collect()
+        texts = [r.loose for r in got]
+        vectors, why, name = embed_texts(data.policy.get("embeddings", {}), len(texts), lambda: texts)
+        if vectors is None:
+            return not_applicable(why)
+        labels = [r.first.lab for r in got]
+        refs = [[{"split": "train", "line": int(x)} for x in r.lines] for r in got]
+        return find_outliers(texts, vectors, labels, refs, data.word_counts, data.policy, params, name)
+
+
+def robust_z(values: np.ndarray, floor: float = 1e-6) -> tuple[np.ndarray, float]:
+    """How far below the median each value lies, in MADs scaled to a normal sigma (1.4826): (z, scale)."""
+    med = float(np.median(values))
+    scale = max(float(np.median(np.abs(values - med))) * 1.4826, floor)
+    return (med - values) / scale, scale
+
+
+def find_outliers(texts: list[str], vectors: np.ndarray, labels: list | None, refs: list[list[dict]],
+                  word_counts: dict[str, int], policy: dict, params: dict, model: str | None) -> CheckResult:
+    """texts: the distinct training texts (similarity keys), their unit vectors, each one's label (None:
+    no labels) and rows."""
+    n = len(texts)
+    k = int(params["neighbours"])
+    if n < max(int(params["min_rows"]), k + 2):
+        return not_applicable(f"{n} distinct training texts: too few to tell what is out of place")
+    idx, sim = nearest(vectors, vectors, k=max(k, int(params["vote_neighbours"])), exclude_self=True)
+    isolation = sim[:, :k].mean(axis=1)
+    z, scale = robust_z(isolation)
+    # Within each class of enough texts, against the class's own spread (floored at half the whole
+    # set's: a tight class would otherwise make every ordinary variant an outlier).
+    class_z = z.copy()
+    votes = np.zeros(n)
+    if labels is not None:
+        by_class: dict = {}
+        for i, lab in enumerate(labels):
+            by_class.setdefault(lab, []).append(i)
+        for members in by_class.values():
+            if len(members) >= int(params["min_class_rows"]):
+                m = np.array(members)
+                class_z[m] = robust_z(isolation[m], scale / 2)[0]
+        vote_k = int(params["vote_neighbours"])
+        votes = np.array([sum(labels[j] == labels[i] for j in idx[i, :vote_k]) / vote_k for i in range(n)])
+    min_z, min_class_z = float(params["min_z"]), float(params["min_class_z"])
+    cand = np.flatnonzero((z >= min_z) & (class_z >= min_class_z) & (votes < float(params["max_own_label_share"])))
+    kept, typos = _still_isolated(cand, texts, vectors, word_counts, policy, scale, float(np.median(isolation)),
+                                  k, min_z)
+    findings = []
+    for i in sorted(kept, key=lambda i: -z[i]):
+        near = int(idx[i, 0])
+        f = {"rows": refs[i], "score": round(float(z[i]), 2), "class_z": round(float(class_z[i]), 2),
+             "isolation": round(float(isolation[i]), 4), "nearest": refs[near][0],
+             "nearest_similarity": round(float(sim[i, 0]), 4),
+             "message": (f"out of place: its nearest training rows are at mean cosine {isolation[i]:.2f}, "
+                         f"{z[i]:.1f} robust deviations below the set's median"
+                         + (f" ({class_z[i]:.1f} within {labels[i]!r})" if labels is not None else "")
+                         + f"; the closest row (line {refs[near][0]['line']}) is at {sim[i, 0]:.2f}")}
+        if labels is not None:
+            f["label"] = labels[i]
+            f["own_label_share"] = round(float(votes[i]), 2)
+        findings.append(f)
+    flagged = sum(len(f["rows"]) for f in findings)
+    total = sum(len(r) for r in refs)
+    cap = int(params["max_findings"])
+    return CheckResult(summary={"outlier_rows": flagged, "outlier_rate": flagged / total if total else 0.0,
+                                "texts_scored": n},
+                       findings=findings[:cap],
+                       info={"model": model, "neighbours": k, "median_isolation": round(float(np.median(isolation)), 4),
+                             "isolation_scale": round(scale, 4), "candidates": int(len(cand)),
+                             "dropped_as_typos": typos, "listed": min(len(findings), cap)})
+
+
+def _still_isolated(cand: np.ndarray, texts: list[str], vectors: np.ndarray, word_counts: dict[str, int],
+                    policy: dict, scale: float, median: float, k: int, min_z: float) -> tuple[list[int], int]:
+    """The candidates that stay isolated once their misspellings are put right; (kept, dropped)."""
+    from harness.candidate_keys import spelling_corrections
+    from harness.pairs import canonical_words
+
+    if len(cand) == 0:
+        return [], 0
+    fixes = spelling_corrections(word_counts, int(policy["similarity"].get("rare_word_rows", 3)))
+    fixed = {int(i): " ".join(fixes.get(w, w) for w in canonical_words(texts[i])) for i in cand}
+    changed = [i for i, t in fixed.items() if t != " ".join(canonical_words(texts[i]))]
+    if not changed:
+        return [int(i) for i in cand], 0
+    again, _, _ = embed_texts(policy.get("embeddings", {}), len(changed), lambda: [fixed[i] for i in changed])
+    sims = again @ vectors.T
+    sims[np.arange(len(changed)), changed] = -np.inf     # not its own (misspelt) self
+    isolation = -np.sort(-sims, axis=1)[:, :k].mean(axis=1)
+    dropped = {i for i, iso in zip(changed, isolation.tolist()) if (median - iso) / scale < min_z}
+    return [int(i) for i in cand if int(i) not in dropped], len(dropped)
