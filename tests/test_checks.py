@@ -134,6 +134,19 @@ def test_leakage_exact_near_and_embedded():
     assert res["status"] == "fail"
 
 
+def test_an_exact_leak_lists_its_near_copies_too():
+    """Cleaning removes every training copy of a leaked eval row: when one copy is exact, the near copies
+    (another label excepted) are in the same finding, not left for the next audit to find."""
+    train = cls(*BASE, ("My parcel never arrived and tracking is stuck", "delivery"),
+                ("hi team, my parcel never arived and tracking is stuck", "delivery"),
+                ("My parcel never arrived and tracking is stuck!!", "billing"))
+    eval_ = cls(("My parcel never arrived and tracking is stuck", "delivery"),)
+    [f] = check(run(train, eval_), "leakage")["findings"]
+    assert f["kind"] == "exact"
+    lines = [r["line"] for r in f["rows"] if r["split"] == "train"]
+    assert lines[:2] == [1, 6] and 7 in lines and 8 not in lines
+
+
 def test_leakage_embedded_only_by_ngram():
     train = cls(*BASE, ("Forwarding my complaint from last week again because nobody replied to it at all. The courier "
                         "left a note saying the building door code was wrong so they took it back to the depot. "

@@ -167,3 +167,17 @@ def test_emoji_decide_and_look_alike_copies_are_found_in_both_engines(spark, tmp
     assert [sorted(r["line"] for r in f["rows"]) for f in conflicts] == [[3, 4]]
     leaks = next(c for c in a["checks"] if c["check"] == "leakage")["findings"]
     assert leaks and leaks[0]["rows"][0] == {"split": "eval", "line": 1}
+
+
+def test_an_exact_leak_lists_its_near_copies_in_both_engines(spark, tmp_path):
+    """Cleaning an exact leak removes its near copies too (same label only), the same in both engines."""
+    rows = [{"text": "My parcel never arrived and tracking is stuck", "label": "delivery"},
+            {"text": "hi team, my parcel never arived and tracking is stuck", "label": "delivery"},
+            {"text": "My parcel never arrived and tracking is stuck!!", "label": "billing"}]
+    rows += [{"text": f"question number {k} about something else entirely", "label": "other"} for k in range(30)]
+    (tmp_path / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "eval.jsonl").write_text(json.dumps(rows[0]) + "\n")
+    a, b = both(tmp_path / "train.jsonl", tmp_path / "eval.jsonl", None, spark)
+    assert_same(a, b)
+    [f] = next(c for c in a["checks"] if c["check"] == "leakage")["findings"]
+    assert f["kind"] == "exact" and [r["line"] for r in f["rows"][1:]] == [1, 2]
