@@ -35,9 +35,8 @@ def _group_field(objects: dict[int, dict], max_values: int, min_rows: int) -> st
     return best[0] if best else None
 
 
-def _slots(words: list[str], values: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
-    """For each annotated value found in the request's words, the keys of the words right before and
-    after it ("" where that word is not annotated or the request ends)."""
+def _tags(words: list[str], values: list[tuple[str, str]]) -> tuple[list[str], dict[str, tuple[int, int]]]:
+    """Each word's key where an annotated value covers it ("" elsewhere), and where each value stands."""
     tag = [""] * len(words)
     spans = {}
     for key, v in values:
@@ -46,9 +45,59 @@ def _slots(words: list[str], values: list[tuple[str, str]]) -> dict[str, tuple[s
         for k in range(len(words) - m + 1):
             if words[k:k + m] == phrase and all(not t for t in tag[k:k + m]):
                 tag[k:k + m] = [key] * m
-                spans.setdefault(v, (k, k + m))
+                spans.setdefault((key, v), (k, k + m))
                 break
-    return {v: (tag[a - 1] if a else "", tag[b] if b < len(words) else "") for v, (a, b) in spans.items()}
+    return tag, spans
+
+
+def _around(words: list[str], tag: list[str], a: int, b: int) -> tuple[str, str]:
+    """What stands right before and after words[a:b]: the key of an annotated word ("=city"), else the
+    word itself, "" where the request starts or ends."""
+    def side(k: int) -> str:
+        return "" if not 0 <= k < len(words) else f"={tag[k]}" if tag[k] else words[k]
+
+    return side(a - 1), side(b)
+
+
+def _phrases(values: list[tuple[str, str]], text: str) -> list[tuple[str, str, str]]:
+    """(key, value as a similarity key, value) per annotated value; a list whose items stand side by side
+    in the request is one phrase (ATIS writes "early morning" as ["early", "morning"]), so its first word
+    is not compared with "early" annotated on its own."""
+    by_path: dict[str, list[str]] = defaultdict(list)
+    for path, v in values:
+        by_path[path].append(v)
+    out = []
+    for path, items in by_path.items():
+        key = path.split(".")[-1].rstrip("[]")
+        joined = " ".join(normalize_loose(v) for v in items)
+        if len(items) > 1 and f" {joined} " in text:
+            out.append((key, joined, " ".join(items)))
+        else:
+            out += [(key, normalize_loose(v), v) for v in items]
+    return out
+
+
+def _covered(tagged: tuple[list[str], list[str]], phrase: list[str]) -> bool:
+    """Whether every word of the phrase's first place in the request is annotated (under any keys: "early
+    morning" as a period_mod and a period_of_day is annotated)."""
+    words, tag = tagged
+    k = _find(words, phrase)
+    return k is not None and all(tag[k:k + len(phrase)])
+
+
+def _find(words: list[str], phrase: list[str]) -> int | None:
+    m = len(phrase)
+    return next((k for k in range(len(words) - m + 1) if words[k:k + m] == phrase), None)
+
+
+def _where(sides) -> str:
+    """'after "between", before "and"' / 'after a month_name' / 'at the start': the surroundings compared."""
+    parts = []
+    for side, word in sides:
+        where = "after" if side == "l" else "before"
+        parts.append(f"{where} a {word[1:]}" if word.startswith("=") else f'{where} "{word}"' if word else
+                     ("at the start" if side == "l" else "at the end"))
+    return ", ".join(parts)
 
 
 @register
@@ -74,8 +123,8 @@ class AnnotationConsistency(GenerativeCheck):
         # (row, key, value as a similarity key) for every string value but the group field
         annotated: dict[int, list[tuple[str, str, str]]] = {}
         for i, obj in objects.items():
-            annotated[i] = [(path.split(".")[-1].rstrip("[]"), normalize_loose(v), v) for path, v in leaves(obj)
-                            if isinstance(v, str) and path != group_key and normalize_loose(v)]
+            annotated[i] = _phrases([(path, v) for path, v in leaves(obj)
+                                     if isinstance(v, str) and path != group_key and normalize_loose(v)], inputs[i])
         findings: list[dict] = []
         flagged: Counter = Counter()
 
@@ -83,31 +132,51 @@ class AnnotationConsistency(GenerativeCheck):
             flagged[kind] += 1
             findings.append({"rows": [rows[i][0]], "kind": kind, "message": message, **extra})
 
-        # 1. One phrase, two keys among sibling rows annotated alike around it (the keys of the words right
-        # before and after it, or none): "washington" right after a city is a state by rights, "first"
-        # after "june" a day number and before an unannotated "flight" something else; "Oregon" after an
-        # unannotated "in" typed two ways is an inconsistency. Numbers are left out ("2" is a party size
-        # and a rating by rights).
+        # 1. One phrase, two keys among sibling rows where it stands alike: the same words or annotated
+        # keys right before and after it. The surroundings decide the key by rights ("first" after "june"
+        # is a day number, in "the first flight" a modifier; "noon" alone is a time, in "between noon and"
+        # a range's start), so only rows that share them are the majority to compare with: both sides, or
+        # one annotated side when too few share both ("october first" beside a dozen "<month> first").
+        # "Oregon" after "in" typed two ways is an inconsistency. Numbers are left out ("2" is a party
+        # size and a rating by rights).
         keys_of: dict[tuple[str, str], Counter] = defaultdict(Counter)
-        alike: dict[tuple[str, str, tuple[str, str]], Counter] = defaultdict(Counter)
+        alike: dict[tuple, Counter] = defaultdict(Counter)
         around = {}
+        tagged = {}
         for i, items in annotated.items():
-            slots = _slots(inputs[i].split(), [(key, v) for key, v, _ in items])
+            words = inputs[i].split()
+            tag, spans = _tags(words, [(key, v) for key, v, _ in items])
+            tagged[i] = words, tag
             for key, v, _ in items:
                 keys_of[(group[i], v)][key] += 1
-                around[(i, v)] = slots.get(v, ("", ""))
-                alike[(group[i], v, around[(i, v)])][key] += 1
+                around[(i, v)] = left, right = _around(words, tag, *spans[(key, v)]) if (key, v) in spans else ("", "")
+                alike[(group[i], v, left, right)][key] += 1
+                for side, word in (("l", left), ("r", right)):
+                    if word.startswith("="):
+                        alike[(group[i], v, side, word)][key] += 1
         for i, items in annotated.items():
+            twice = {v for v, n in Counter(v for _, v, _ in items).items() if n > 1}
             for key, v, raw in items:
-                if any(c.isdigit() for c in v) or v in NUMBER_WORDS:
+                # a phrase the row annotates under two keys stands in two places ("the first flight ... on
+                # march first"): which is which is not known here
+                if any(c.isdigit() for c in v) or v in NUMBER_WORDS or v in twice:
                     continue
-                # the majority among the rows annotated alike around it, or among all rows when some of
-                # those are annotated alike around it too (the surroundings do not explain the other key)
-                counts = alike[(group[i], v, around[(i, v)])]
+                left, right = around[(i, v)]
+                counts, used = alike[(group[i], v, left, right)], (("l", left), ("r", right))
                 overall = keys_of[(group[i], v)]
-                where = "annotated alike around it"
-                if counts.most_common(1)[0][0] != key and counts[overall.most_common(1)[0][0]]:
-                    counts, where = overall, f"of {group[i] or 'all'} requests"
+                top_all = overall.most_common(1)[0][0]
+                if top_all != key and counts[top_all] >= max(support, counts[key]):
+                    # rows standing alike give it the majority's key as well: the surroundings do not
+                    # explain this one, all sibling rows are the measure
+                    counts, used = overall, ()
+                elif counts.most_common(1)[0][1] < support:
+                    sides = [(alike[(group[i], v, side, word)], ((side, word),))
+                             for side, word in (("l", left), ("r", right)) if word.startswith("=")]
+                    # every annotated side must agree: the narrower decides ("after" after a city and
+                    # before an airline is not "after" after a city and before a time)
+                    counts, used = min(sides, key=lambda c: sum(c[0].values()), default=(counts, used))
+                where = (f"where it stands alike ({_where(used)})" if used else
+                         f"of {group[i] or 'all'} requests, some standing alike")
                 top, top_n = counts.most_common(1)[0]
                 if key != top and top_n >= support and top_n >= share * sum(counts.values()) and counts[key] < top_n:
                     add(i, "phrase_typed_differently", f"\"{raw}\" is annotated as {key} here, as {top} in {top_n} rows "
@@ -125,13 +194,30 @@ class AnnotationConsistency(GenerativeCheck):
             holding = [i for i in by_group[g] if needle in inputs[i]]
             if len(holding) < support:
                 continue
-            missing = [i for i in holding if not any(x == v or needle in f" {x} " for _, x, _ in annotated[i])]
-            if missing and (len(holding) - len(missing)) >= share * len(holding):
-                for i in missing:
-                    add(i, "missing_annotation",
-                        f"the request holds \"{v}\", annotated as {key} in {len(holding) - len(missing)} of the "
-                        f"{len(holding)} {g or 'other'} requests that hold it; not annotated here",
-                        phrase=v, key=key, majority_rows=len(holding) - len(missing), rows_holding=len(holding))
+            missing = [i for i in holding if not _covered(tagged[i], v.split())
+                       and not any(x == v or needle in f" {x} " for _, x, _ in annotated[i])]
+            if not missing or (len(holding) - len(missing)) < share * len(holding):
+                continue
+            # Where it stands decides too: when the rows that annotate it nearly all have one annotated key
+            # on one side ("after" before a time, "next" before a day name), that neighbour is part of what
+            # makes it a value, and a row without it ("after a turboprop", "next summer") is no omission.
+            phrase, sides = v.split(), {}
+            for i in holding:
+                words, tag = tagged[i]
+                k = _find(words, phrase)
+                sides[i] = _around(words, tag, k, k + len(phrase)) if k is not None else ("", "")
+            gone = set(missing)
+            done = [h for h in holding if h not in gone]
+            needs = [] if any(c.isdigit() for c in v) else [   # "6 pm" is a value wherever it stands
+                (s, w) for s in (0, 1) for w, c in Counter(sides[h][s] for h in done).items()
+                if w.startswith("=") and c >= share * len(done)]
+            for i in missing:
+                if any(sides[i][s] != w for s, w in needs):
+                    continue
+                add(i, "missing_annotation",
+                    f"the request holds \"{v}\", annotated as {key} in {len(done)} of the {len(holding)} "
+                    f"{g or 'other'} requests that hold it; not annotated here",
+                    phrase=v, key=key, majority_rows=len(done), rows_holding=len(holding))
         # 3. Values no reviewer accepts: only question words, in fewer than min_support rows, where the
         # key's values are otherwise content ("How" as an object name); encoding damage.
         def bare(v: str) -> bool:
@@ -163,7 +249,7 @@ class AnnotationConsistency(GenerativeCheck):
             summary={"outputs": len(rows), "flagged_rows": len(rows_hit), "flagged_rate": len(rows_hit) / len(rows),
                      "phrase_typed_differently": flagged["phrase_typed_differently"],
                      "missing_annotation": flagged["missing_annotation"],
-                     "function_word_values": flagged["function_word_values"],
+                     "function_word_values": flagged["function_word_value"],
                      "encoding_damage": flagged["encoding_damage"]},
             findings=findings[:limit],
             info={"group_field": group_key, "findings_total": len(findings),

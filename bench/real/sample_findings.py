@@ -28,7 +28,7 @@ CHECKS = ("near_duplicates", "leakage", "label_conflicts", "label_errors", "shor
 KEEP = ("kind", "message", "similarity", "max_similarity", "differs", "label", "suggested", "given", "labels",
         "token", "aliases", "count", "precision", "prior", "features", "accuracy", "lift", "cosine", "classes",
         "share", "eval_label", "train_labels", "representative", "neighbour_similarity", "p_given", "p_suggested",
-        "family", "pattern", "missing", "extra", "key", "field", "value", "phrase", "tokens", "majority_key",
+        "family", "pattern", "missing", "extra", "field", "value", "phrase", "tokens", "majority_key",
         "majority_rows", "rows_as_this", "rows_holding", "isolation", "nearest_similarity", "own_label_share")
 
 
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-rows-shown", type=int, default=6)
+    ap.add_argument("--checks", help="comma-separated: re-sample only these (the other samples and counts are kept)")
     args = ap.parse_args(argv)
 
     import harness
@@ -65,9 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         splits["eval"] = read_rows(Path(args.eval), fields)
     out = HERE / args.name
     out.mkdir(parents=True, exist_ok=True)
-    counts = {}
+    only = set(args.checks.split(",")) if args.checks else None
+    counts_file = out / "audit_counts.json"
+    counts = json.loads(counts_file.read_text())["checks"] if only and counts_file.exists() else {}
     for c in result["checks"]:
-        if c["check"] not in CHECKS:
+        if c["check"] not in CHECKS or (only and c["check"] not in only):
             continue
         findings = c.get("findings", [])
         counts[c["check"]] = {"findings": len(findings), "status": c["status"],
@@ -87,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
                     r = f[name]
                     extra[name] = {"split": r["split"], "line": r["line"], **splits[r["split"]].get(r["line"], {})}
             lines.append(json.dumps({"id": f"{c['check']}-{k:02d}", "key": key, "check": c["check"],
-                                     **{x: f[x] for x in KEEP if x in f}, **extra, "rows_total": len(refs), "rows": shown},
+                                     **{x: f[x] for x in KEEP if x in f},
+                                     **({"annotation_key": f["key"]} if "key" in f else {}), **extra, "rows_total": len(refs), "rows": shown},
                                     ensure_ascii=False))
         (out / f"{c['check']}.sample.jsonl").write_text("".join(x + "\n" for x in lines), encoding="utf-8")
         if c["check"] == "shortcuts":
