@@ -85,10 +85,16 @@ def test_sigterm_ends_an_audit_like_ctrl_c(tmp_path):
 
     train = tmp_path / "train.jsonl"
     train.write_text("".join(json.dumps({"text": f"ticket {i} about order {i * 7919 % 100003} and more words {i % 97}",
-                                         "label": "abc"[i % 3]}) + "\n" for i in range(60000)))
+                                         "label": "abc"[i % 3]}) + "\n" for i in range(100000)))
     proc = subprocess.Popen([sys.executable, "-m", "harness", "audit", str(train), "--out", str(tmp_path / "out")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
+    # Signalled mid-audit, not at a fixed time from the start: the run makes --out once its handlers are
+    # set, and this audit takes ~15 s from there on 2 cores (a fixed 6 s from the start could land after
+    # the audit on a faster or busier machine).
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "out").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(2)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
