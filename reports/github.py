@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from harness.visible import visible
+
 MAX_ANNOTATIONS = 10  # per kind (error, warning): GitHub shows no more per step
 
 
@@ -23,8 +25,11 @@ def escape_property(text: str) -> str:
 
 
 def command(kind: str, message: str, file: str | None = None, line: int | None = None, title: str | None = None) -> str:
-    props = [f"{k}={escape_property(str(v))}" for k, v in (("file", file), ("line", line), ("title", title)) if v is not None]
-    return f"::{kind}{' ' + ','.join(props) if props else ''}::{escape_data(message)}"
+    """One workflow command; data in it is shown, never obeyed (harness/visible.py: no control characters,
+    no `##[` or `::` a runner would read)."""
+    props = [f"{k}={escape_property(visible(v))}" for k, v in (("file", file), ("line", line), ("title", title))
+             if v is not None]
+    return f"::{kind}{' ' + ','.join(props) if props else ''}::{escape_data(visible(message))}"
 
 
 def _relative(path: str) -> str:

@@ -161,3 +161,33 @@ def test_report_shows_the_flagged_rows_text_masked_unless_told_not_to(audited, t
     changed.write_text(changed.read_text().replace("parcel number 2 ", "parcel number 99 "))
     assert main(["report", str(tmp_path / "r" / "audit.json"), "--out", str(tmp_path / "r.html")]) == 0
     assert "parcel number 99" not in (tmp_path / "r.html").read_text()
+
+
+@pytest.mark.parametrize("github", [True, False])
+def test_data_never_forms_a_workflow_command(tmp_path, monkeypatch, capsys, github):
+    """Issue 30.1: GitHub's runner reads `::cmd` at a line's start (after spaces) and `##[cmd]` anywhere
+    in anything printed. A label `##[stop-commands]` swallowed every later annotation; text starting with
+    `::error file=...` made fake ones. Nothing from data may form either, with or without --github; the
+    audit's own annotations still come out."""
+    import re
+
+    data = rows()
+    data += [{"text": data[4]["text"], "label": "##[stop-commands]tok"},      # a conflict and a rare class
+             {"text": data[8]["text"], "label": "::error file=SECURITY.md,line=1::fake"}]
+    data += [{"text": "::error file=SECURITY.md,line=1::leaked", "label": "delivery"}] * 2
+    data += [{"text": "call \x1b[2J me ##[group]x on +1 415 555 0101", "label": "billing"}]
+    train = write_jsonl(tmp_path / "train.jsonl", data)
+    if github:
+        monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+        monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    else:
+        monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+        monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    main(["audit", str(train), "--out", str(tmp_path / "o")])
+    captured = capsys.readouterr()
+    for text in (captured.out, captured.err):
+        assert "##[" not in text and "\x1b" not in text
+        commands = [ln for ln in text.splitlines() if re.match(r"\s*::", ln)]
+        assert all(re.match(r"::(error|warning|notice) .*title=audit", ln) for ln in commands), commands
+    if github:
+        assert any(ln.startswith("::warning") or ln.startswith("::error") for ln in captured.out.splitlines())
