@@ -26,7 +26,9 @@ SECRETS = [
     ("stripe_key", re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b")),
     ("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("private_key", re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----")),
+    # the whole block, to its END line (or the text's end when cut off): the body is the secret
+    ("private_key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+                               r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)")),
     ("password_assignment", re.compile(r"(?i)\b(?:password|passwd|pwd|api[_-]?key|secret|token)\s*[:=]\s*['\"]?[^\s'\"]{6,}")),
 ]
 KINDS = ("email", "phone", "card", "iban", "ip", "secret")
@@ -119,8 +121,14 @@ def find_pii(text: str, kinds=KINDS, any_case: bool = False) -> list[dict]:
     return found
 
 
-def mask(value: str) -> str:
-    """Enough of a match to recognise it, not enough to re-spread it."""
+def mask(value: str, kind: str | None = None) -> str:
+    """Enough of a match to recognise it, not enough to re-spread it. A secret keeps no more than its
+    first four characters and says how long it was: a sixth of a 1,700-character private key is 280
+    characters of it."""
+    if kind == "secret":
+        keep = min(4, len(value) // 6)
+        rest = len(value) - keep
+        return value[:keep] + "*" * min(rest, 12) + (f"[{len(value)} chars]" if rest > 12 else "")
     if len(value) <= 4:
         return "*" * len(value)
     keep = max(1, len(value) // 6)
@@ -196,7 +204,7 @@ def mask_text(text: str, kinds: tuple = KINDS) -> str:
     for f in found:
         if f["start"] < at:
             continue
-        out += [text[at:f["start"]], mask(text[f["start"]:f["end"]])]
+        out += [text[at:f["start"]], mask(text[f["start"]:f["end"]], f["kind"])]
         at = f["end"]
     return "".join(out) + text[at:]
 
@@ -207,6 +215,6 @@ def row_findings(texts: dict[str, str], kinds: tuple) -> list[dict]:
     for field, text in texts.items():
         for f in find_pii(text, kinds):
             out.append({"kind": f["kind"], "detail": f["detail"], "field": field, "span": [f["start"], f["end"]],
-                        "preview": mask(text[f["start"]:f["end"]]),
+                        "preview": mask(text[f["start"]:f["end"]], f["kind"]),
                         "message": f"{f['detail'].replace('_', ' ')} in {field}"})
     return out

@@ -177,6 +177,30 @@ def test_label_name_in_input_is_counted():
     assert not [f for f in res["findings"] if f.get("kind") == "label_name"]
 
 
+def test_a_private_key_is_masked_whole_in_every_output(tmp_path):
+    """Issue 30.2: only the BEGIN line was matched, and a sixth of each end of a match was kept: the HTML
+    report showed ~180 characters of the key body, five times. The block is one match to its END line
+    (PGP blocks too), and a secret keeps at most four characters."""
+    import base64
+    import random
+
+    from harness.cli import main
+
+    body = base64.b64encode(random.Random(0).randbytes(900)).decode()
+    lines = "\n".join(body[k:k + 64] for k in range(0, len(body), 64))
+    rows = cls(*BASE, (f"my key is -----BEGIN RSA PRIVATE KEY-----\n{lines}\n-----END RSA PRIVATE KEY----- thanks",
+                       "account"),
+               (f"-----BEGIN PGP PRIVATE KEY BLOCK-----\n{lines[:300]}\n-----END PGP PRIVATE KEY BLOCK-----", "account"))
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    main(["audit", str(train), "--out", str(tmp_path / "a"), "--quiet"])
+    res = check(json.loads((tmp_path / "a" / "audit.json").read_text()), "pii")
+    assert sorted(f["detail"] for f in res["findings"]) == ["private_key", "private_key"]
+    for name in ("audit.json", "report.html"):
+        text = (tmp_path / "a" / name).read_text()
+        assert not any(body[k:k + 12] in text for k in range(0, len(body) - 12, 6)), name
+
+
 def test_pii_kinds_spans_and_masking():
     text = ("mail ann.lee@example.com or call +44 7700 900123, card 4111 1111 1111 1111, "
             "iban GB82 WEST 1234 5698 7654 32, ip 10.1.2.3, key AKIAABCDEFGHIJKLMNOP. Order 4111 1111 1111 1112")
