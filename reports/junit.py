@@ -7,6 +7,7 @@ then system-out and system-err."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -35,9 +36,24 @@ def _case(parent: ET.Element, classname: str, name: str, *, time: Any = None, sk
     return case
 
 
+# What XML 1.0 cannot hold (ESC, BEL, other C0 controls, lone surrogates, U+FFFE/U+FFFF): ElementTree
+# writes them as they are and the file stops being XML, so a CI's JUnit reader drops the whole report.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
+
+
 def _finish(root: ET.Element, counts: list[int]) -> str:
     for key, value in zip(("tests", "failures", "errors", "skipped"), counts):
         root.set(key, str(value))
+    for el in root.iter():
+        if el.text:
+            el.text = _xml_safe(el.text)
+        for key, value in el.attrib.items():
+            el.set(key, _xml_safe(value))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -191,3 +191,18 @@ def test_data_never_forms_a_workflow_command(tmp_path, monkeypatch, capsys, gith
         assert all(re.match(r"::(error|warning|notice) .*title=audit", ln) for ln in commands), commands
     if github:
         assert any(ln.startswith("::warning") or ln.startswith("::error") for ln in captured.out.splitlines())
+
+
+def test_junit_stays_xml_with_control_characters_in_data_and_file_names(tmp_path):
+    """Issue 30.8: a label with ESC/BEL (or a file name with \\x07) made junit.xml ill-formed; characters
+    XML 1.0 cannot hold are written as escapes."""
+    from xml.etree import ElementTree as ET
+
+    data = rows()
+    data += [{"text": data[4]["text"], "label": "bill\x1b[2Jing\x07"}]
+    train = write_jsonl(tmp_path / "tr\x07ain.jsonl", data)
+    main(["audit", str(train), "--out", str(tmp_path / "o"), "--junit", str(tmp_path / "audit.xml"), "--quiet"])
+    text = (tmp_path / "audit.xml").read_text()
+    ET.fromstring(text.encode())           # well-formed
+    validate_junit(text)
+    assert "\x1b" not in text and "\x07" not in text and "\\x1b" in text
