@@ -24,7 +24,7 @@ from .hints import did_you_mean
 from .io import sha256_file
 
 from .row_formats import convert, kept_turn, source_format, turn_text
-from .shapes import CHAT_ROLES, DETECT_ORDER, OPTIONAL_FIELDS, SHAPES  # noqa: F401  (re-exported: data.SHAPES)
+from .shapes import CHAT_ROLES, DETECT_ORDER, OPTIONAL_FIELDS, SHAPES, check_field_names  # noqa: F401  (re-exported: data.SHAPES)
 
 # `--shape` values that name a format the rows are written in, and the harness shape they are read as.
 WRITTEN_AS = {"sharegpt": ("sharegpt", "chat"), "conversational": ("trl_conversational", "chat")}
@@ -81,6 +81,7 @@ def load_table(source: Any, split: str, shape: str | None = None, fields: Mappin
                max_bad_share: float | None = None) -> Table:
     """Load a path, a `datasets.Dataset` or a list of dicts into a validated Table. With max_bad_share
     (an eval set read in the training data's shape), more bad rows than that share is an InputError."""
+    check_field_names(fields)
     fields = dict(fields or {})
     given = dict(fields)
     if isinstance(source, (str, os.PathLike)):

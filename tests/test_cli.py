@@ -100,3 +100,20 @@ def test_readme_audit_command_on_the_shipped_example(tmp_path):
     scored = subprocess.run([sys.executable, "examples/score_planted.py", str(tmp_path / "audit" / "audit.json"),
                              "examples/tickets/truth.json"], capture_output=True, text=True, cwd=ROOT)
     assert scored.returncode == 0 and "leakage.recall                   1.000" in scored.stdout
+
+
+def test_a_mistyped_field_mapping_is_a_usage_error(tmp_path, capsys):
+    """Issue 30.9: `--field lable=category` (or the same under `fields:`) was ignored: the rows were read
+    as plain text and the conflicts the right mapping finds disappeared, exit 0."""
+    from harness.cli import main
+
+    train = tmp_path / "train.jsonl"
+    train.write_text('{"body": "a", "category": "x"}\n{"body": "b", "category": "y"}\n')
+    assert main(["audit", str(train), "--field", "lable=category", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown field 'lable'" in err and "did you mean 'label'" in err and "Traceback" not in err
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("fields: {txt: body}\n")
+    assert main(["audit", str(train), "--policy", str(policy), "--out", str(tmp_path / "p")]) == 2
+    assert "did you mean 'text'" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "audit.json").exists()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ..data import SHAPES, Table, detect_shape, read_as, read_with, to_example
+from ..shapes import check_field_names
 from ..row_formats import convert
 from ..errors import InputError
 from ..text import normalize, normalize_loose
@@ -95,6 +96,7 @@ def load_split(spark, path: str, split: str, shape: str | None, fields: Mapping[
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
+    check_field_names(fields)
     fmt = _fmt(path, fmt)
     records = _records(spark, path, fmt)
     sample = [json.loads(r.record) for r in records.orderBy("line").limit(1000).collect()
