@@ -72,21 +72,56 @@ def _is_parquet(path: Path) -> bool:
 _COMPRESSED = (".gz", ".zst")
 
 
-def _decompress(path: Path, kind: str) -> bytes:
-    """A compressed file's bytes (line numbers are those of the decompressed text)."""
+# Expanded size a compressed input may reach: a 264 KB .zst can expand to 8 GiB (a decompression bomb);
+# past this the file is refused before memory runs out. Real training sets this large are read as
+# Parquet or uncompressed JSONL, which are not expanded in memory first.
+MAX_EXPANDED_BYTES = 2 << 30
+_CHUNK = 1 << 20
+
+
+def _decompress(path: Path, kind: str, limit: int | None = None) -> bytes:
+    """A compressed file's bytes (line numbers are those of the decompressed text), read in chunks so a
+    bomb is stopped at `limit` and a cut-off stream is an error, never a silently shorter file."""
+    limit = MAX_EXPANDED_BYTES if limit is None else limit
+    out = bytearray()
+
+    def grow(data: bytes) -> None:
+        out.extend(data)
+        if len(out) > limit:
+            raise InputError(path, f"expands past {limit / 2**20:,.0f} MiB when decompressed (a decompression "
+                                   f"bomb, or a set to give as Parquet or uncompressed JSONL)")
     try:
         if kind == ".gz":
             import gzip
 
             with gzip.open(path, "rb") as fh:
-                return fh.read()
+                while chunk := fh.read(_CHUNK):
+                    grow(chunk)
+            return bytes(out)
         import zstandard
 
-        with open(path, "rb") as fh, zstandard.ZstdDecompressor().stream_reader(fh) as reader:
-            return reader.read()
+        dctx = zstandard.ZstdDecompressor()
+        obj, fed = dctx.decompressobj(), False
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                while chunk:
+                    fed = True
+                    grow(obj.decompress(chunk))
+                    chunk = b""
+                    if obj.eof:   # one frame done; a file may hold several
+                        chunk, obj, fed = obj.unused_data, dctx.decompressobj(), False
+        if fed and not obj.eof:
+            raise InputError(path, "truncated: the compressed stream ends before its end marker "
+                                   f"({len(out):,} bytes read); the file was cut off")
+        return bytes(out)
     except ImportError:
         raise InputError(path, "reading .zst needs the zstandard package (pip install zstandard)") from None
-    except Exception as exc:  # gzip.BadGzipFile (OSError), EOFError, zstandard.ZstdError
+    except InputError:
+        raise
+    except EOFError:
+        raise InputError(path, "truncated: the compressed stream ends before its end marker; the file was "
+                               "cut off") from None
+    except Exception as exc:  # gzip.BadGzipFile (OSError), zstandard.ZstdError
         raise InputError(path, f"cannot decompress: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 
 
@@ -128,9 +163,19 @@ def parse_json(path: Path, raw: str, line: int | None, what: str = "broken JSON 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+def _lines(text: str):
+    """physical_lines one at a time: 130 KB of gzip holds 130 MB of blank lines, 2.8 GB as a list."""
+    start, n = 0, len(text)
+    while start < n:
+        end = text.find("\n", start)
+        end = n if end < 0 else end
+        yield text[start:end - 1] if end > start and text[end - 1] == "\r" else text[start:end]
+        start = end + 1
+
+
 def _read_jsonl(path: Path, text: str) -> tuple[list[Any], list[int]]:
     records, lines = [], []
-    for number, raw in enumerate(physical_lines(text), start=1):
+    for number, raw in enumerate(_lines(text), start=1):
         if not raw.strip():
             continue
         records.append(parse_json(path, raw, number))
