@@ -22,6 +22,15 @@ class CheckResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+def unlisted_rows(findings: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    """What a capped findings list leaves out, for `info`: the total, and the training rows of every
+    finding past the cap ([[line, ...], ...]), so `harness clean` removes every flagged row, not only the
+    listed ones."""
+    rest = findings[limit:]
+    return {"findings_total": len(findings),
+            "unlisted_rows": [[r["line"] for r in f.get("rows", []) if r.get("split") == "train"] for f in rest]}
+
+
 def not_applicable(reason: str) -> CheckResult:
     return CheckResult(summary={"applicable": False, "reason": reason})
 

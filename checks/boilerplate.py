@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from harness.output_kinds import parse_json
 from harness.text import normalize_loose
 
-from .base import CheckResult, GenerativeCheck, register
+from .base import CheckResult, GenerativeCheck, register, unlisted_rows
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -98,7 +98,7 @@ class Boilerplate(GenerativeCheck):
                      "repeated_phrase_rows": repeated_rows, "identical_answer_groups": groups,
                      "identical_answer_rows": grouped, "flagged_rows": len(flagged), "flagged_rate": len(flagged) / n},
             findings=findings[:limit],
-            info={"refusal_patterns": list(params["refusal_patterns"]), "findings_total": len(findings), "house_style": house,
+            info={"refusal_patterns": list(params["refusal_patterns"]), **unlisted_rows(findings, limit), "house_style": house,
                   "repeated": "an opening (first sentence) or closing (last line) shared by at least "
                               f"{min_rows} answers to different prompts, with at least {min_words} words"})
 

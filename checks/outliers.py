@@ -15,7 +15,7 @@ import numpy as np
 
 from harness.embeddings import embed_texts, nearest
 
-from .base import Check, CheckResult, not_applicable, register
+from .base import Check, CheckResult, not_applicable, register, unlisted_rows
 
 
 # Measured on ATIS (voice requests -> JSON): without classes, every short abbreviation query ("what is
@@ -126,7 +126,8 @@ def find_outliers(texts: list[str], vectors: np.ndarray, labels: list | None, re
                        findings=findings[:cap],
                        info={"model": model, "neighbours": k, "median_isolation": round(float(np.median(isolation)), 4),
                              "isolation_scale": round(scale, 4), "candidates": int(len(cand)),
-                             "dropped_as_typos": typos, "listed": min(len(findings), cap)})
+                             "dropped_as_typos": typos, "listed": min(len(findings), cap),
+                             **unlisted_rows(findings, cap)})
 
 
 def _still_isolated(cand: np.ndarray, texts: list[str], vectors: np.ndarray, word_counts: dict[str, int],

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 
 from harness.output_kinds import family, final_line, final_line_pattern, parse_json, value_kind
 
-from .base import CheckResult, GenerativeCheck, register
+from .base import CheckResult, GenerativeCheck, register, unlisted_rows
 
 
 @register
@@ -110,7 +110,7 @@ class OutputFormat(GenerativeCheck):
             info={"families": {f: {"rows": c, "examples": [rows[i][0] for i, g in enumerate(fams) if g == f][:3]}
                                for f, c in counts.most_common()},
                   "final_line": pattern, "keys": key_info,
-                  "listed": min(limit, len(findings)), "findings_total": len(findings)})
+                  "listed": min(limit, len(findings)), **unlisted_rows(findings, limit)})
 
 
 TEXT = ("prose", "list")

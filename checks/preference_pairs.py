@@ -9,7 +9,7 @@ from rapidfuzz import fuzz
 
 from harness.text import normalize
 
-from .base import Check, CheckResult, not_applicable, register
+from .base import Check, CheckResult, not_applicable, register, unlisted_rows
 
 
 @register
@@ -47,7 +47,7 @@ class PreferencePairs(Check):
             summary={"pairs": n, "identical_pairs": identical, "near_identical_pairs": close,
                      "flagged_rate": (identical + close) / n, "chosen_longer_share": round(longer / n, 4)},
             findings=findings[:int(params["max_findings"])],
-            info={"near_similarity": near, "findings_total": len(findings),
+            info={"near_similarity": near, **unlisted_rows(findings, int(params["max_findings"])),
                   "length_bias": "share of pairs whose chosen answer is longer than the rejected one "
                                  "(near 1.0: the preference may be length)"})
 

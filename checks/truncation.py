@@ -8,7 +8,7 @@ from collections import Counter
 
 from harness.output_kinds import family, final_line, final_line_pattern, unfenced
 
-from .base import CheckResult, GenerativeCheck, register
+from .base import CheckResult, GenerativeCheck, register, unlisted_rows
 
 ENDINGS = tuple(".!?;:)]}\"'`*>\u2026\u3002")
 
@@ -68,7 +68,7 @@ class Truncation(GenerativeCheck):
                      "no_ending_rows": kinds["no_ending"], "usual_ending_share": round(ending_share, 4)},
             findings=findings[:int(params["max_findings"])],
             info={"final_line": pattern, "prose_rows": len(prose), "length_limit": limit if at >= int(params["min_rows_at_limit"]) else None,
-                  "findings_total": len(findings)})
+                  **unlisted_rows(findings, int(params["max_findings"]))})
 
 
 def _has_line(text: str, line: str | None) -> bool:

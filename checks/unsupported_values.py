@@ -13,7 +13,7 @@ from rapidfuzz import fuzz
 
 from harness.output_kinds import dates_in, leaves, numbers_in, parse_json, value_kind
 
-from .base import CheckResult, GenerativeCheck, not_applicable, register
+from .base import CheckResult, GenerativeCheck, not_applicable, register, unlisted_rows
 
 
 @register
@@ -75,7 +75,7 @@ class UnsupportedValues(GenerativeCheck):
                           f"of its values are found in their input; otherwise a label when it has at most "
                           f"{max_labels} distinct values, each used {per_label:g} times on average (chosen from "
                           f"a closed set, not copied); otherwise not judged (written or computed text)",
-                  "findings_total": len(findings)})
+                  **unlisted_rows(findings, limit)})
 
 
 def supported(value: object, text: str, min_similarity: float) -> bool:

@@ -38,6 +38,11 @@ def flagged_rows(audit: dict[str, Any], drop: list[str] | None = None, keep: lis
                 continue
             for r in rows:
                 out.setdefault(r["line"], name)
+        if name in DROP_ALL:
+            # findings past the check's listing cap: their training rows are kept in info (checks/base.py)
+            for lines in (c.get("info") or {}).get("unlisted_rows", []):
+                for line in lines:
+                    out.setdefault(int(line), name)
     return out
 
 

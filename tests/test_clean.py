@@ -49,3 +49,23 @@ def test_clean_drops_the_planted_generative_defects_and_keeps_the_natural_rows(t
     assert planted <= removed
     # Besides them only the first row of each conflicting pair goes (one of the two answers is wrong).
     assert removed - planted == {a for a, _ in truth["conflicts"]}
+
+
+def test_clean_removes_flagged_rows_past_the_findings_cap(tmp_path):
+    """Issue 30.10: the audit counted 700 refusals but listed 500, and `clean` removed 500 and said
+    nothing of the rest. The rows of unlisted findings are kept in the check's info and removed too."""
+    import harness
+
+    rows = [{"prompt": f"question {i} about the weather in town {i % 50}",
+             "completion": f"It will be sunny with {i % 30} degrees and light wind from the west."} for i in range(300)]
+    refused = list(range(0, 300, 3))          # 100 refusals
+    for i in refused:
+        rows[i]["completion"] = "I'm sorry, but as an AI language model I cannot help with that request."
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    audit = harness.audit(str(train), None, {"checks": {"boilerplate": {"params": {"max_findings": 10}}}})
+    check = next(c for c in audit["checks"] if c["check"] == "boilerplate")
+    listed = {r["line"] for f in check["findings"] for r in f["rows"]}
+    assert len(check["findings"]) == 10 and len(listed) < len(refused)
+    removed = {r["line"] for r in clean(train, audit, tmp_path / "c")["rows"] if r["check"] == "boilerplate"}
+    assert {i + 1 for i in refused} <= removed
