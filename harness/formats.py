@@ -152,6 +152,10 @@ def parse_json(path: Path, raw: str, line: int | None, what: str = "broken JSON 
         raise InputError(path, f"{what}: nested too deep", line) from None
     except ValueError as exc:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
         raise InputError(path, f"{what}: {str(exc).split(';')[0]}", line) from None
+    if raw.count("[") + raw.count("{") > MAX_DEPTH and nesting(value) > MAX_DEPTH:
+        raise InputError(path, f"{what}: nested more than {MAX_DEPTH} levels deep", line)
+    if "arguments" in raw and _deep_arguments(value):
+        raise InputError(path, f"a tool call's arguments are nested more than {MAX_DEPTH} levels deep", line)
     if "\\u" in raw and _SURROGATE_ESCAPE.search(raw):
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
@@ -161,6 +165,55 @@ def parse_json(path: Path, raw: str, line: int | None, what: str = "broken JSON 
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+# Deeper values are refused where they are read: every later stage (rendering, training) walks them
+# recursively, and 500 levels of tool-call arguments passed the audit and ended `train` in RecursionError.
+MAX_DEPTH = 100
+
+
+def nesting(value: Any) -> int:
+    """How deep lists and objects nest in a parsed JSON value (iteratively: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, (list, dict)):
+            deepest = max(deepest, d + 1)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
+def _text_nesting(text: str) -> int:
+    """Bracket depth of JSON written as a string (a tool call's `arguments`), outside string literals."""
+    depth = deepest = 0
+    quoted = escaped = False
+    for ch in text:
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            quoted = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _deep_arguments(value: Any) -> bool:
+    """Whether any `arguments` string (JSON inside JSON, as OpenAI writes tool calls) nests too deep."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            args = v.get("arguments")
+            if isinstance(args, str) and args.count("[") + args.count("{") > MAX_DEPTH and _text_nesting(args) > MAX_DEPTH:
+                return True
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
 
 
 def _lines(text: str):

@@ -140,3 +140,23 @@ def test_a_decompression_bomb_is_refused_at_the_cap(tmp_path, kind, monkeypatch)
     monkeypatch.setattr(formats, "MAX_EXPANDED_BYTES", 1 << 20)
     with pytest.raises(InputError, match="expands past 1 MiB"):
         formats.read_records(path)
+
+
+@pytest.mark.parametrize("as_string", [False, True])
+def test_values_nested_too_deep_are_refused_where_they_are_read(tmp_path, as_string):
+    """Issue 30.11: 500 levels of tool-call arguments passed the audit and ended `train` in RecursionError;
+    the reader refuses them (one line, file and line) for every stage, whether the arguments are an
+    object or JSON written as a string."""
+    deep = "[" * 500 + "]" * 500
+    args = deep if as_string else json.loads(deep)
+    call = {"role": "assistant", "content": "", "tool_calls": [
+        {"type": "function", "function": {"name": "lookup", "arguments": args}}]}
+    ok = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+    path = tmp_path / "train.jsonl"
+    path.write_text(json.dumps(ok) + "\n" + json.dumps({"messages": [{"role": "user", "content": "look it up"}, call]}) + "\n")
+    with pytest.raises(InputError, match="nested more than 100 levels deep") as err:
+        load_table(path, "train")
+    assert err.value.line == 2
+    fine = tmp_path / "fine.jsonl"
+    fine.write_text(json.dumps({"text": "[" * 150 + " not JSON, only brackets in text", "label": "a"}) + "\n")
+    assert load_table(fine, "train").examples[0].label == "a"
