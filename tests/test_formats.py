@@ -97,22 +97,23 @@ def test_alpaca_joins_instruction_and_input():
     assert t.shape == "alpaca" and t.examples[0].input == "Translate\n\nbonjour"
 
 
+def packed(data: bytes, kind: str) -> bytes:
+    import gzip
+
+    if kind == ".gz":
+        return gzip.compress(data)
+    return pytest.importorskip("zstandard").ZstdCompressor().compress(data)
+
+
 @pytest.mark.parametrize("kind", [".gz", ".zst"])
 def test_a_cut_off_compressed_file_is_an_error_not_fewer_rows(tmp_path, kind, capsys):
     """Issue 30.5: a .zst cut at 75% was read as 1,500 of 4,000 rows without a word."""
-    import gzip
-
     from harness.cli import main
 
-    data = "".join(json.dumps({"text": f"row {i} about something {i * 7}", "label": "ab"[i % 2]}) + "\n"
-                   for i in range(4000)).encode()
-    if kind == ".gz":
-        packed = gzip.compress(data)
-    else:
-        zstandard = pytest.importorskip("zstandard")
-        packed = zstandard.ZstdCompressor().compress(data)
+    data = packed("".join(json.dumps({"text": f"row {i} about something {i * 7}", "label": "ab"[i % 2]}) + "\n"
+                          for i in range(4000)).encode(), kind)
     path = tmp_path / f"train.jsonl{kind}"
-    path.write_bytes(packed[: int(len(packed) * 0.75)])
+    path.write_bytes(data[: int(len(data) * 0.75)])
     assert main(["audit", str(path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "truncated" in err and str(path) in err and "Traceback" not in err
@@ -122,19 +123,11 @@ def test_a_cut_off_compressed_file_is_an_error_not_fewer_rows(tmp_path, kind, ca
 def test_a_decompression_bomb_is_refused_at_the_cap(tmp_path, kind, monkeypatch):
     """Issue 30.4: a small file of blank lines expanded to gigabytes; expansion stops at the cap with a
     one-line reason, and blank lines are never held as a list."""
-    import gzip
-
     from harness import formats
     from harness.errors import InputError
 
-    blank = b"\n" * (8 << 20) + b'{"text": "a", "label": "b"}\n'
-    if kind == ".gz":
-        packed = gzip.compress(blank)
-    else:
-        zstandard = pytest.importorskip("zstandard")
-        packed = zstandard.ZstdCompressor().compress(blank)
     path = tmp_path / f"train.jsonl{kind}"
-    path.write_bytes(packed)
+    path.write_bytes(packed(b"\n" * (8 << 20) + b'{"text": "a", "label": "b"}\n', kind))
     records, lines, _ = formats.read_records(path)          # under the cap: read, blank lines skipped
     assert lines == [(8 << 20) + 1]
     monkeypatch.setattr(formats, "MAX_EXPANDED_BYTES", 1 << 20)
