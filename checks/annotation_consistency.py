@@ -42,11 +42,10 @@ def _tags(words: list[str], values: list[tuple[str, str]]) -> tuple[list[str], d
     for key, v in values:
         phrase = v.split()
         m = len(phrase)
-        for k in range(len(words) - m + 1):
-            if words[k:k + m] == phrase and all(not t for t in tag[k:k + m]):
-                tag[k:k + m] = [key] * m
-                spans.setdefault((key, v), (k, k + m))
-                break
+        k = _find(words, phrase, free=tag)
+        if k is not None:
+            tag[k:k + m] = [key] * m
+            spans.setdefault((key, v), (k, k + m))
     return tag, spans
 
 
@@ -77,17 +76,11 @@ def _phrases(values: list[tuple[str, str]], text: str) -> list[tuple[str, str, s
     return out
 
 
-def _covered(tagged: tuple[list[str], list[str]], phrase: list[str]) -> bool:
-    """Whether every word of the phrase's first place in the request is annotated (under any keys: "early
-    morning" as a period_mod and a period_of_day is annotated)."""
-    words, tag = tagged
-    k = _find(words, phrase)
-    return k is not None and all(tag[k:k + len(phrase)])
-
-
-def _find(words: list[str], phrase: list[str]) -> int | None:
+def _find(words: list[str], phrase: list[str], free: list[str] | None = None) -> int | None:
+    """Where the phrase first stands in the words (where no word is tagged yet, given `free` tags)."""
     m = len(phrase)
-    return next((k for k in range(len(words) - m + 1) if words[k:k + m] == phrase), None)
+    return next((k for k in range(len(words) - m + 1)
+                 if words[k:k + m] == phrase and (free is None or not any(free[k:k + m]))), None)
 
 
 def _where(sides) -> str:
@@ -194,18 +187,21 @@ class AnnotationConsistency(GenerativeCheck):
             holding = [i for i in by_group[g] if needle in inputs[i]]
             if len(holding) < support:
                 continue
-            missing = [i for i in holding if not _covered(tagged[i], v.split())
+            # per row: what stands around the phrase's first place, and whether all its words are annotated
+            # (under any keys: "early morning" as a period_mod and a period_of_day is annotated)
+            phrase, sides, covered = v.split(), {}, {}
+            for i in holding:
+                words, tag = tagged[i]
+                k = _find(words, phrase)
+                sides[i] = _around(words, tag, k, k + len(phrase)) if k is not None else ("", "")
+                covered[i] = k is not None and all(tag[k:k + len(phrase)])
+            missing = [i for i in holding if not covered[i]
                        and not any(x == v or needle in f" {x} " for _, x, _ in annotated[i])]
             if not missing or (len(holding) - len(missing)) < share * len(holding):
                 continue
             # Where it stands decides too: when the rows that annotate it nearly all have one annotated key
             # on one side ("after" before a time, "next" before a day name), that neighbour is part of what
             # makes it a value, and a row without it ("after a turboprop", "next summer") is no omission.
-            phrase, sides = v.split(), {}
-            for i in holding:
-                words, tag = tagged[i]
-                k = _find(words, phrase)
-                sides[i] = _around(words, tag, k, k + len(phrase)) if k is not None else ("", "")
             gone = set(missing)
             done = [h for h in holding if h not in gone]
             needs = [] if any(c.isdigit() for c in v) else [   # "6 pm" is a value wherever it stands

@@ -136,10 +136,7 @@ def _decode(path: Path, data: bytes) -> str:
 def physical_lines(text: str) -> list[str]:
     """Lines split at \n only (a trailing \r dropped). str.splitlines also splits at U+2028, U+2029,
     U+0085 and form feeds, which are valid unescaped inside a JSON string."""
-    parts = text.split("\n")
-    if parts and parts[-1] == "":
-        parts.pop()
-    return [p[:-1] if p.endswith("\r") else p for p in parts]
+    return list(_lines(text))
 
 
 def parse_json(path: Path, raw: str, line: int | None, what: str = "broken JSON line") -> Any:

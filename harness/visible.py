@@ -15,7 +15,8 @@ import regex
 _HIDDEN = regex.compile(r"[\p{Cc}\p{Cf}]")
 
 
-def _escape(match: "regex.Match[str]") -> str:
+def escaped_char(match: "regex.Match[str]") -> str:
+    """One matched hidden character as its escape (`\\x1b`, `\\u202e`); tab and newlines as a space."""
     ch = match.group()
     if ch in "\t\n\r":
         return " "
@@ -38,7 +39,7 @@ def visible(text: object) -> str:
     """`text` as a string with every hidden character shown as an escape, and nothing a CI runner reads as
     a command."""
     s = str(text)
-    s = _HIDDEN.sub(_escape, s) if _HIDDEN.search(s) else s
+    s = _HIDDEN.sub(escaped_char, s) if _HIDDEN.search(s) else s
     return _WORKFLOW.sub(_defuse, s) if ("::" in s or "##[" in s) else s
 
 

@@ -11,6 +11,8 @@ import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from harness.visible import escaped_char
+
 from .compare_format import line
 from .view import where
 
@@ -42,8 +44,7 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def _xml_safe(text: str) -> str:
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                        text)
+    return _NOT_XML.sub(escaped_char, text)
 
 
 def _finish(root: ET.Element, counts: list[int]) -> str:
