@@ -20,6 +20,9 @@ class CheckResult:
     summary: dict[str, Any]
     findings: list[dict[str, Any]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    # Words that identify what the check found (a password, an e-mail's user name), to be masked in every
+    # output however the text around them was normalised; never written anywhere itself.
+    redact: frozenset[str] = frozenset()
 
 
 def unlisted_rows(findings: list[dict[str, Any]], limit: int) -> dict[str, Any]:

@@ -5,39 +5,43 @@ fix, not a crash: it stops the audit with its one-line message, as it does in co
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Callable
 
 from .checks import REGISTRY
 from .errors import HarnessError
 from .policy import decide, verdict
+from .redact import KINDS
 from .results import AUDIT_SCHEMA, audit_reasons, crashed
 from .version import __version__
 
 
-def masked_entry(entry: dict[str, Any], kinds: tuple) -> dict[str, Any]:
-    """A check's entry with every string (keys too) masked where the pii check finds something: a secret
-    shown as a shortcut token or used as a label must not reach audit.json, the report or the terminal.
-    One scan of the entry as JSON first: most entries hold nothing to mask and are returned as they are
-    (walking every value of a 200k-row audit cost seconds)."""
+def masked_entry(entry: dict[str, Any], kinds: tuple, tokens: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A check's entry with every string (keys too) masked where the pii recognisers find something, and
+    every word that identifies a found value (`tokens`): a secret shown as a shortcut token, used as a
+    label or copied in normalised form must not reach audit.json, the report or the terminal. One scan of
+    the entry as JSON first: most entries hold nothing to mask and are returned as they are (walking every
+    value of a 200k-row audit cost seconds)."""
     import json
 
-    from .checks.pii import find_pii
+    from .redact import find_pii
 
-    if not find_pii(json.dumps(entry, ensure_ascii=False, default=str), kinds, any_case=True):
+    flat = json.dumps(entry, ensure_ascii=False, default=str)
+    if not find_pii(flat, kinds, any_case=True) and not (tokens and tokens & set(re.findall(r"\w+", flat.casefold()))):
         return entry
-    return masked(entry, kinds)
+    return masked(entry, kinds, tokens)
 
 
-def masked(obj: Any, kinds: tuple) -> Any:
-    from .checks.pii import mask_text
+def masked(obj: Any, kinds: tuple, tokens: frozenset[str] = frozenset()) -> Any:
+    from .redact import mask_text
 
     if isinstance(obj, str):
-        return mask_text(obj, kinds)
+        return mask_text(obj, kinds, tokens)
     if isinstance(obj, dict):
-        return {masked(k, kinds) if isinstance(k, str) else k: masked(v, kinds) for k, v in obj.items()}
+        return {masked(k, kinds, tokens) if isinstance(k, str) else k: masked(v, kinds, tokens) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [masked(v, kinds) for v in obj]
+        return [masked(v, kinds, tokens) for v in obj]
     return obj
 
 
@@ -46,6 +50,7 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
     """Every enabled check on `data` (a check's `run_spark` when it has one and the engine is Spark's)."""
     spark = engine["name"] == "spark"
     results = []
+    tokens: frozenset[str] = frozenset()
     for name in REGISTRY.names():
         conf = pol["checks"].get(name, {})
         if not conf.get("enabled", True):
@@ -59,6 +64,7 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
             status, reasons = decide(conf, res.summary)
             entry = {"check": name, "status": status, "reasons": reasons, "error": None, "traceback": None,
                      "summary": res.summary, "findings": res.findings, "info": res.info}
+            tokens |= getattr(res, "redact", frozenset())
         except HarnessError:
             raise
         except Exception as exc:  # isolate: one broken check must not hide the others
@@ -70,10 +76,9 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
         results.append(entry)
         if on_check:
             on_check(name, entry)
-    pii = pol["checks"].get("pii", {})
-    if pii.get("enabled", True) and "pii" in REGISTRY:
-        kinds = tuple((pii.get("params") or {}).get("kinds") or ())
-        results = [masked_entry(entry, kinds) if entry["check"] != "pii" else entry for entry in results]
+    # Masking holds whether or not the pii check ran: its policy entry only chooses the kinds.
+    kinds = tuple((pol["checks"].get("pii", {}).get("params") or {}).get("kinds") or KINDS)
+    results = [masked_entry(entry, kinds, tokens) if entry["check"] != "pii" else entry for entry in results]
     seconds = round(time.perf_counter() - started, 3)
     doc = {
         "schema": AUDIT_SCHEMA,

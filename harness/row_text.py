@@ -12,6 +12,7 @@ from .data import SHAPES, read_as, to_example
 from .errors import HarnessError
 from .formats import read_records
 from .io import sha256_file
+from .redact import mask_text
 
 MAX_CHARS = 240
 
@@ -33,8 +34,6 @@ def row_texts(audit: dict[str, Any], wanted: set[tuple[str, int]] | None = None,
     """{"split:line": {input, answer, rejected} or {raw}: masked, shortened texts} for the rows the
     findings name (or `wanted`). Only those rows are parsed again, read as the audit read them (its
     shape, field mapping and source format); a row the schema refused comes as written (`raw`)."""
-    from .checks.pii import mask_text
-
     if (audit.get("engine") or {}).get("name", audit.get("engine")) == "spark":
         return {}  # data on a cluster: not read back into one process
     refs = wanted or {(r["split"], r["line"]) for c in audit.get("checks", []) for f in c.get("findings") or []
