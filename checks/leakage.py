@@ -1,7 +1,14 @@
 """Eval rows that also sit in train inflate every later score. Found three ways: exact match, near
 duplicate (the shared duplicate pairs: similar text whose differences are superficial, harness/pairs.py), and long word n-gram overlap measured as the longest
 contaminated span (ConTAM 2024), which catches an eval text pasted inside a longer training row.
-Probe items of the regression suites are looked for in train the same way."""
+Probe items of the regression suites are looked for in train the same way.
+
+A row's identity is its request (`input`: for chat rows the user turns, without the system prompt that
+most rows share), so exact and near matches compare requests. The contained-span search also reads the
+text a training row carries beyond its request (a chat row's system turns and answer, a completion):
+an eval item pasted into a system prompt reaches the model as surely as one in a user turn. Those texts
+are indexed once per distinct text, so a system prompt shared by every row is one document, not a
+common n-gram."""
 
 from __future__ import annotations
 
@@ -117,10 +124,22 @@ class Leakage(Check):
         n = int(params["ngram"])
         min_cov = float(params["min_coverage"])
         probes = data.probes if params["probes"] else []
-        index = NgramIndex(data.loose["train"], n, int(params["common_ngram_rows"]),
-                           queries=(data.loose["eval"] if data.eval is not None else [])
-                           + [normalize_loose(item["text"]) for item in probes])
-        leaks = []  # (eval ref, eval label, kind, similarity, train matches)
+        queries = ((data.loose["eval"] if data.eval is not None else [])
+                   + [normalize_loose(item["text"]) for item in probes])
+        index = NgramIndex(data.loose["train"], n, int(params["common_ngram_rows"]), queries=queries)
+        docs, holders = beyond_request_docs(train)
+        beyond = NgramIndex(docs, n, int(params["common_ngram_rows"]), queries=queries) if docs else None
+
+        def span(loose: str) -> tuple[float, list[int], str | None]:
+            """(coverage, train rows, where): the longest span in a request, else in the text beyond one."""
+            cov, _span, rows = index.longest_span(loose.split())
+            if cov < min_cov and beyond is not None:
+                more, _span, found = beyond.longest_span(loose.split())
+                if more >= min_cov:
+                    return more, sorted({r for d in found for r in holders[d]}), BEYOND
+            return cov, rows, None
+
+        leaks = []  # (eval ref, eval label, kind, similarity, train matches, eval answer, where)
         if data.eval is not None:
             ev = data.rows("eval")
             train_exact: dict[str, list[int]] = {}
@@ -138,6 +157,7 @@ class Leakage(Check):
                 tid = eval_ids[j]
                 cands = [(r, 1.0) for r in train_by_text.get(tid, [])]
                 cands += [(r, s) for t, s in near.get(tid, []) for r in train_by_text.get(t, [])]
+                where = None
                 if key in train_exact:
                     # Near copies ride along with the exact ones: cleaning the leak removes them all.
                     kind, sim = "exact", 1.0
@@ -151,14 +171,14 @@ class Leakage(Check):
                         sim = max(s for _, s in cands)
                         kind, matches = "near", sorted({r for r, _ in cands})
                     else:
-                        cov, _span, matches = index.longest_span(data.loose["eval"][j].split())
+                        cov, matches, where = span(data.loose["eval"][j])
                         if cov < min_cov:
                             continue
                         kind, sim = "ngram", cov
                 leaks.append((ex.ref, data.labels["eval"][j], kind, sim,
                               [(train[r].ref, data.labels["train"][r], answers["train"][r]) for r in matches],
-                              answers["eval"][j]))
-        probe_hits = []  # (item, kind, coverage, train matches)
+                              answers["eval"][j], where))
+        probe_hits = []  # (item, kind, coverage, train matches, where)
         if probes:
             train_loose = {key: i for i, key in enumerate(data.loose["train"])}
             for item in probes:
@@ -166,16 +186,18 @@ class Leakage(Check):
                 if loose in train_loose:
                     hit, cov, matches = "exact", 1.0, [train_loose[loose]]
                 else:
-                    cov, _span, matches = index.longest_span(loose.split())
+                    cov, matches, where = span(loose)
                     if cov < min_cov:
                         continue
                     hit = "ngram"
-                probe_hits.append((item, hit, cov, [train[r].ref for r in matches]))
+                probe_hits.append((item, hit, cov, [train[r].ref for r in matches],
+                                   where if hit == "ngram" else None))
         return self._result(leaks, probe_hits, len(data.rows("eval")), len(probes), data.policy, params)
 
     def run_spark(self, data, params):
         """Exact matches by a join on the exact key, near duplicates from the shared Spark graph, and the
-        longest shared span by a join on word n-grams (rare ones pick the candidate rows, as in-process)."""
+        longest shared span by a join on word n-grams (rare ones pick the candidate rows, as in-process),
+        in the training requests and then in the distinct texts beyond them."""
         from pyspark.sql import functions as F
 
         n = int(params["ngram"])
@@ -203,6 +225,16 @@ class Leakage(Check):
         tgrams = (_ngrams(train.select(F.col("idx").alias("row"), "loose"), n).join(needed, "h")
                   .select("h", "row").distinct().cache())
         rare = tgrams.groupBy("h").agg(F.count("*").alias("c")).where(F.col("c") <= max_rows).select("h")
+        beyond = _beyond_index(data, needed, n, max_rows)
+
+        def beyond_spans(queries):
+            """(q, cov, rows) of queries whose longest span lies beyond a training row's request, the
+            document hits turned into the training rows that hold them, as in-process."""
+            bgrams, brare, holders = beyond
+            hits = _longest_spans(queries, bgrams, brare, n).where(F.col("cov") >= min_cov)
+            return (hits.select("q", "cov", F.explode("rows").alias("doc")).join(holders, "doc")
+                    .groupBy("q", "cov").agg(F.sort_array(F.collect_set("row")).alias("rows")))
+
         if ev is not None:
             exact = (ev.join(train.select(F.col("norm"), F.col("idx").alias("row")), "norm")
                      .groupBy("idx").agg(F.sort_array(F.collect_list("row")).alias("rows"))
@@ -228,8 +260,17 @@ class Leakage(Check):
             # Near copies of an exactly leaked eval row ride along with it (cleaning removes them all).
             ride = near_all.select("idx", F.col("rows").alias("ride"))
             found = (exact.unionByName(near).unionByName(ngram).join(ride, "idx", "left")
-                     .join(ev.select("idx", "line", "lab", "ans"), "idx"))
+                     .join(ev.select("idx", "line", "lab", "ans"), "idx")
+                     .withColumn("where", F.lit(None).cast("string")))
             found = found.orderBy("idx").collect()
+            if beyond is not None:
+                # The rows found so far come back as ids: reusing their frames would repeat their plans.
+                seen = spark.createDataFrame([(int(f.idx),) for f in found] or [(-1,)], "idx long")
+                rest = ev.join(seen, "idx", "left_anti").select(F.col("idx").alias("q"), "loose")
+                found = sorted(found + beyond_spans(rest).select(
+                    F.col("q").alias("idx"), F.lit("ngram").alias("kind"), F.col("cov").alias("sim"), "rows",
+                    F.lit(None).cast("array<long>").alias("ride"), F.lit(BEYOND).alias("where"))
+                    .join(ev.select("idx", "line", "lab", "ans"), "idx").collect(), key=lambda f: f.idx)
             wanted = sorted({r for f in found for r in list(f.rows) + list(f.ride or [])})
             info = {r.idx: r for r in train.join(spark.createDataFrame([(int(i),) for i in wanted] or [(-1,)], "idx long"),
                                                  "idx").select("idx", "line", "lab", "ans").collect()}
@@ -244,22 +285,30 @@ class Leakage(Check):
                 return list(f.rows) + extra
 
             leaks = [({"split": "eval", "line": f.line}, f.lab, f.kind, float(f.sim),
-                      [({"split": "train", "line": info[r].line}, info[r].lab, info[r].ans) for r in rows_of(f)], f.ans)
+                      [({"split": "train", "line": info[r].line}, info[r].lab, info[r].ans) for r in rows_of(f)], f.ans,
+                      f["where"])
                      for f in found]
         probe_hits = []
         if probes:
             exact = (items.join(train.select("loose", F.col("idx").alias("row")), "loose").groupBy("q")
                      .agg(F.max("row").alias("row")))  # in-process keeps the last training row with that key
-            got = {r.q: ("exact", 1.0, [r.row]) for r in exact.collect()}
+            got = {r.q: ("exact", 1.0, [r.row], None) for r in exact.collect()}
             rest = items.join(exact.select("q"), "q", "left_anti")
             for r in _longest_spans(rest, tgrams, rare, n).where(F.col("cov") >= min_cov).collect():
-                got[r.q] = ("ngram", float(r.cov), list(r.rows))
-            wanted = sorted({i for _, _, rows in got.values() for i in rows})
+                got[r.q] = ("ngram", float(r.cov), list(r.rows), None)
+            if beyond is not None and len(got) < len(probes):
+                rest = spark.createDataFrame([(k, normalize_loose(p["text"])) for k, p in enumerate(probes)
+                                              if k not in got], "q long, loose string")
+                for r in beyond_spans(rest).collect():
+                    got[r.q] = ("ngram", float(r.cov), list(r.rows), BEYOND)
+            wanted = sorted({i for _, _, rows, _ in got.values() for i in rows})
             lines = {r.idx: r.line for r in train.join(spark.createDataFrame([(int(i),) for i in wanted] or [(-1,)],
                                                                              "idx long"), "idx").collect()}
-            probe_hits = [(probes[q], hit, cov, [{"split": "train", "line": lines[i]} for i in rows])
-                          for q, (hit, cov, rows) in sorted(got.items())]
+            probe_hits = [(probes[q], hit, cov, [{"split": "train", "line": lines[i]} for i in rows], where)
+                          for q, (hit, cov, rows, where) in sorted(got.items())]
         tgrams.unpersist()
+        if beyond is not None:
+            beyond[0].unpersist()
         train.unpersist()
         return self._result(leaks, probe_hits, n_eval, len(probes), data.policy, params)
 
@@ -268,10 +317,12 @@ class Leakage(Check):
         findings: list[dict] = []
         kinds = {"exact": 0, "near": 0, "ngram": 0}
         other_answer = 0
-        for ref, eval_label, kind, sim, matches, eval_answer in leaks:
+        for ref, eval_label, kind, sim, matches, eval_answer, where in leaks:
             # A leak is the same item: where answers exist, a training row that asks the same with another
             # answer ("top up with a card" / "with a cheque", one slot value apart) is a different item.
-            if kind != "exact" and eval_answer is not None:
+            # Text found beyond a training row's request (its system prompt, its answer) is not a request
+            # that row answers: the eval item itself is in what the model reads or writes.
+            if kind != "exact" and eval_answer is not None and where is None:
                 matches = [m for m in matches if same_answer(eval_answer, m[2], float(params["answer_similarity"]))]
                 if not matches:
                     other_answer += 1
@@ -282,15 +333,20 @@ class Leakage(Check):
                        "similarity": round(float(sim), 4), "train_matches": len(matches),
                        "message": f"eval row found in train ({kind}"
                                   + (f", Jaccard {sim:.2f})" if kind == "near" else
-                                     f", longest shared span covers {sim:.0%} of it)" if kind == "ngram" else ")")}
+                                     f", longest shared span covers {sim:.0%} of it)" if kind == "ngram" else ")")
+                                  + (f" {BEYOND_SAYS}" if where else "")}
+            if where:
+                finding["found_in"] = where
             if eval_label is not None:
                 finding["eval_label"] = eval_label
                 finding["train_labels"] = sorted({lab for _, lab in matches if lab is not None})
             findings.append(finding)
-        for item, hit, cov, refs in probe_hits:
+        for item, hit, cov, refs, where in probe_hits:
             findings.append({"rows": refs[:20], "kind": f"probe_{hit}", "probe": item.get("probe"),
                              "probe_id": item.get("id"), "similarity": round(float(cov), 4),
-                             "message": f"probe item {item.get('probe')}:{item.get('id')} found in train ({hit})"})
+                             "message": f"probe item {item.get('probe')}:{item.get('id')} found in train ({hit})"
+                                        + (f" {BEYOND_SAYS}" if where else ""),
+                             **({"found_in": where} if where else {})})
         leaked = sum(kinds.values())
         return CheckResult(summary={"eval_rows": n_eval, "leaked_eval_rows": leaked,
                                     "leaked_rate": leaked / n_eval if n_eval else 0.0, **kinds,
@@ -300,6 +356,59 @@ class Leakage(Check):
                            findings=findings,
                            info={"ngram": int(params["ngram"]), "min_coverage": float(params["min_coverage"]),
                                  "near_threshold": policy["similarity"]["threshold"]})
+
+
+BEYOND = "beyond_request"
+BEYOND_SAYS = "in text the training row carries beyond its request (a system turn, an answer)"
+
+
+def beyond_request(request: str, texts: dict[str, str]) -> list[str]:
+    """A row's texts that its request (`input`) does not already hold: a chat row's system turns and
+    answer, an instruction row's completion; nothing for a classification row."""
+    return [t for t in texts.values() if isinstance(t, str) and t.strip() and t not in request]
+
+
+def beyond_request_docs(rows) -> tuple[list[str], list[list[int]]]:
+    """The distinct similarity keys of those texts over the training rows, and the rows holding each: a
+    system prompt every row shares is one document, so its n-grams stay rare."""
+    at: dict[str, int] = {}
+    holders: list[list[int]] = []
+    for i, ex in enumerate(rows):
+        for text in beyond_request(ex.input, ex.texts):
+            d = at.setdefault(normalize_loose(text), len(holders))
+            if d == len(holders):
+                holders.append([])
+            if not holders[d] or holders[d][-1] != i:
+                holders[d].append(i)
+    return list(at), holders
+
+
+def _beyond_index(data, needed, n: int, max_rows: int):
+    """On Spark, as beyond_request_docs and an NgramIndex over them: (n-grams (h, row = document), the
+    rare ones (h), document -> training row (doc, row)), or None where rows carry nothing beyond their
+    request (classification and plain-text rows)."""
+    from pyspark.sql import functions as F
+
+    if data.shape in ("classification", "text"):
+        return None
+
+    def texts(batches):
+        import json
+
+        from harness.spark import pandas_frame, values
+
+        for pdf in batches:
+            out = [(i, normalize_loose(t))
+                   for i, request, held in zip(pdf["idx"], values(pdf, "input"), values(pdf, "texts"))
+                   for t in beyond_request(request or "", json.loads(held or "{}"))]
+            yield pandas_frame(out, columns=["row", "loose"], strings=("loose",))
+
+    pieces = data.frame("train").select("idx", "input", "texts").mapInPandas(texts, "row long, loose string")
+    holders = pieces.withColumn("doc", F.xxhash64("loose")).select("doc", "row").distinct()
+    docs = pieces.select("loose").distinct().select(F.xxhash64("loose").alias("row"), "loose")
+    grams = _ngrams(docs, n).join(needed, "h").select("h", "row").distinct().cache()
+    rare = grams.groupBy("h").agg(F.count("*").alias("c")).where(F.col("c") <= max_rows).select("h")
+    return grams, rare, holders
 
 
 def _answers(data, split: str) -> list[str | None]:

@@ -19,6 +19,12 @@ import numpy as np
 from .base import Check, CheckResult, not_applicable, register
 
 
+# A label no two rows share cannot be predicted by anything the rows have in common (ids, free text
+# stored as a label): there is no shortcut to test for, and no class prior to test against.
+EVERY_LABEL_UNIQUE = ("every label is unique (each of the {rows} rows has its own): no token or feature can "
+                      "predict a label seen once; is the label column an id or free text?")
+
+
 def _core(token: str) -> tuple[bool, int]:
     return (not re.search(r"\w", token), len(token))
 
@@ -44,6 +50,8 @@ class Shortcuts(Check):
         classes = sorted(set(labels))
         if len(classes) < 2:
             return not_applicable("only one label")
+        if len(classes) == len(labels):
+            return not_applicable(EVERY_LABEL_UNIQUE.format(rows=len(labels)))
         min_count = int(params["min_count"])
         try:
             vec = CountVectorizer(**VECTORIZER, min_df=min_count)
@@ -90,6 +98,8 @@ class Shortcuts(Check):
         classes = sorted(label_counts)
         if len(classes) < 2:
             return not_applicable("only one label")
+        if max(label_counts.values()) < 2:
+            return not_applicable(EVERY_LABEL_UNIQUE.format(rows=sum(label_counts.values())))
         min_count = int(params["min_count"])
         analyze = CountVectorizer(**VECTORIZER).build_analyzer()
 
@@ -493,7 +503,7 @@ def surface_test(features: np.ndarray, labels: list[str], refs: list[dict], para
         keep = np.isin(y, classes[counts >= 2])
         features, y, refs = features[keep], y[keep], [r for r, k in zip(refs, keep) if k]
         classes, counts = np.unique(y, return_counts=True)
-        folds = int(min(5, counts.min()))
+        folds = int(min(5, counts.min())) if len(counts) else 0   # no label left with two rows
         if len(classes) < 2 or folds < 2:
             return {"tested": False, "reason": "too few rows per label"}
     tree = DecisionTreeClassifier(max_depth=4, min_samples_leaf=max(5, len(y) // 500), random_state=0)

@@ -35,12 +35,15 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
         from .spark.audit import audit_spark
 
         return audit_spark(train, eval, pol, probes=probes, on_check=on_check)
-    tables = {"train": load_table(train, "train", shape=pol["shape"], fields=pol["fields"], labels=pol["labels"])}
+    cap = pol["input"]["max_expanded_bytes"]   # a compressed file's expanded size (decompression bombs)
+    tables = {"train": load_table(train, "train", shape=pol["shape"], fields=pol["fields"], labels=pol["labels"],
+                                  max_expanded_bytes=cap)}
     if eval is not None:
         # Eval is read in train's shape, so the two are compared like for like (rows that do not fit
         # are schema errors; an eval set that mostly does not fit is refused).
         tables["eval"] = load_table(eval, "eval", shape=tables["train"].shape, fields=pol["fields"],
-                                    labels=pol["labels"], max_bad_share=float(pol["eval_max_bad_share"]))
+                                    labels=pol["labels"], max_bad_share=float(pol["eval_max_bad_share"]),
+                                    max_expanded_bytes=cap)
         # Rows written in another shape are read in their own for the audit (a chat copy of a training
         # row is a leak however it is written).
         from .eval_shapes import read_other_shapes

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import HarnessError, InputError
+from .errors import HarnessError, InputError, clipped
 from .visible import visible
 
 
@@ -203,9 +203,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .artefacts import write_report
     from .outputs import input_paths, writable_file
-    from .reports.view import load_results
+    from .reports.view import RESULT_FILES, load_results
 
-    writable_file(args.out, input_paths(*args.paths))
+    # A directory given is read for the results files in it: those are the inputs an --out may not replace.
+    writable_file(args.out, input_paths(*args.paths, *(Path(p) / n for p in args.paths for n in RESULT_FILES)))
     docs = load_results(args.paths)
     try:
         write_report(docs, args.out, args.format, row_text=not args.no_row_text)
@@ -224,9 +225,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from . import compare
     from .reports.compare_terminal import print_compare
 
-    from .outputs import input_paths, output_lock, writable_dir, writable_file
+    from .outputs import input_files, output_lock, refuse_inputs_as_outputs, writable_dir, writable_file
 
-    inputs = input_paths(args.train_path, args.eval_path, args.probes, args.prompts, args.policy)
+    # The adapter's files are inputs, except its model card, which compare fills in with the results.
+    card = Path(args.adapter) / "README.md"
+    inputs = [p for p in input_files(args.train_path, args.eval_path, args.probes, args.prompts, args.policy,
+                                     args.adapter) if p != card.resolve()]
+    outputs = [(f"{f} in --out", Path(args.out) / f) for f in ("results.json", "junit.xml", "report.html")]
+    refuse_inputs_as_outputs([*outputs, *([("the adapter's model card", card)] if card.is_file() else []),
+                              *([("--junit", args.junit)] if args.junit else [])], inputs)
     writable_dir(args.out, ("results.json", "junit.xml", "report.html"), inputs)
     if args.junit:
         writable_file(args.junit, inputs)
@@ -279,14 +286,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .policy import load_policy
     from .reports.terminal import print_audit
 
-    from .outputs import input_paths, output_lock, writable_dir, writable_file
+    from .issues import issues_format
+    from .outputs import input_files, output_lock, refuse_inputs_as_outputs, writable_dir, writable_file
 
+    # Every output path is checked before the audit runs, not after it: a bad --issues suffix, an output
+    # over an input, two outputs on one file (`--junit OUT/audit.json`).
+    if args.issues:
+        issues_format(args.issues)
+    extras = [(flag, path) for flag, path in (("--junit", args.junit), ("--issues", args.issues)) if path]
+    inputs = input_files(args.train, args.eval_path, args.policy)
+    refuse_inputs_as_outputs([*((f"{f} in --out", Path(args.out) / f) for f in ("audit.json", "report.html")), *extras],
+                             inputs)
     policy = load_policy(args.policy)
-    inputs = input_paths(args.train, args.eval_path, args.policy)
     writable_dir(args.out, ("audit.json", "report.html"), inputs)
-    for extra in (args.junit, args.issues):
-        if extra:
-            writable_file(extra, inputs)
+    for _, extra in extras:
+        writable_file(extra, inputs)
     if args.labels:
         policy["labels"] = [x.strip() for x in args.labels.split(",") if x.strip()]
     if args.max_seq_len:
@@ -341,7 +355,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError, TypeError):
         raise InputError(args.audit, "not a readable audit.json") from None
     split = lambda v: [x.strip() for x in v.split(",") if x.strip()] if v else None  # noqa: E731
-    summary = clean_file(args.train, audit, args.out, drop=split(args.drop), keep=split(args.keep), dry_run=args.dry_run)
+    summary = clean_file(args.train, audit, args.out, drop=split(args.drop), keep=split(args.keep), dry_run=args.dry_run,
+                         audit_path=args.audit)
     by = ", ".join(f"{c} {n}" for c, n in summary["by_check"].items()) or "nothing flagged"
     verb = "would remove" if args.dry_run else "removed"
     print(f"{verb} {summary['removed']} rows ({by}); kept {summary['kept']}"
@@ -443,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
             print("harness: error: out of memory; lower --batch-size or --max-seq-len, or set "
                   "gradient_checkpointing: true", file=sys.stderr)
             return 2
-        print(f"harness: internal error: {type(exc).__name__}: {visible(exc)} (set HARNESS_DEBUG=1 for details)",
+        print(f"harness: internal error: {type(exc).__name__}: {clipped(visible(exc))} (set HARNESS_DEBUG=1 for details)",
               file=sys.stderr)
         return 3
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .errors import HarnessError, InputError, UsageError
+from .errors import HarnessError, InputError, UsageError, quoted
 from .formats import read_records
 from .hints import did_you_mean
 from .io import sha256_file
@@ -78,15 +78,16 @@ class Table:
 
 def load_table(source: Any, split: str, shape: str | None = None, fields: Mapping[str, str] | None = None,
                labels: Iterable[str] | None = None, fmt: str | None = None,
-               max_bad_share: float | None = None) -> Table:
+               max_bad_share: float | None = None, max_expanded_bytes: int | None = None) -> Table:
     """Load a path, a `datasets.Dataset` or a list of dicts into a validated Table. With max_bad_share
-    (an eval set read in the training data's shape), more bad rows than that share is an InputError."""
+    (an eval set read in the training data's shape), more bad rows than that share is an InputError.
+    max_expanded_bytes: the audit policy's cap on a compressed file's expanded size (None: the default)."""
     check_field_names(fields)
     fields = dict(fields or {})
     given = dict(fields)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        records, lines, fmt = read_records(path, fmt)
+        records, lines, fmt = read_records(path, fmt, max_expanded_bytes)
         name = str(path)
         digest = sha256_file(path) if path.is_file() else _records_digest(records)  # a dataset directory or name
     else:
@@ -181,7 +182,9 @@ def detect_shape(records: list[Any], fields: Mapping[str, str], shape: str | Non
     best = max(counts, key=counts.get)  # the shape most rows fit; dict order breaks ties
     if counts[best] > 0:
         return best
-    found = ", ".join(sorted(seen)) or "none"
+    names = sorted(map(str, seen))  # a CSV without a header row makes a row's cells its field names
+    found = ", ".join(quoted(n, 60) for n in names[:20]) + (f" and {len(names) - 20:,} more" if len(names) > 20 else "")
+    found = found or "none"
     raise InputError(name, f"unknown shape: fields found are [{found}]; expected text+label, prompt+completion, "
                            "instruction+output, messages, conversations (ShareGPT), prompt+chosen+rejected or text "
                            "(map yours with --field text=COLUMN or --shape)", None)

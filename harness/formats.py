@@ -26,8 +26,10 @@ _EXT = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", "
 HF_PREFIX = "hf:"
 
 
-def read_records(path: str | os.PathLike, fmt: str | None = None) -> tuple[list[Any], list[int], str]:
-    """Return (records, 1-based lines, format). Raises InputError for anything unusable."""
+def read_records(path: str | os.PathLike, fmt: str | None = None,
+                 max_expanded_bytes: int | None = None) -> tuple[list[Any], list[int], str]:
+    """Return (records, 1-based lines, format). Raises InputError for anything unusable.
+    max_expanded_bytes: the audit policy's input.max_expanded_bytes (None: its default)."""
     if str(path).startswith(HF_PREFIX):
         return (*read_hf_cache(str(path)[len(HF_PREFIX):]), "hf-dataset")
     path = Path(path)
@@ -43,9 +45,15 @@ def read_records(path: str | os.PathLike, fmt: str | None = None) -> tuple[list[
     compressed = suffixes[-1] if suffixes and suffixes[-1] in _COMPRESSED else None
     inner = suffixes[0] if compressed and len(suffixes) == 2 else (None if compressed else path.suffix.lower())
     fmt = fmt or _EXT.get(inner or "")
+    if compressed and fmt == "parquet":
+        raise InputError(path, _COMPRESSED_PARQUET)
     if not compressed and (fmt == "parquet" or (fmt is None and _is_parquet(path))):
         return (*_read_parquet(path), "parquet")
-    text = _decode(path, _decompress(path, compressed) if compressed else path.read_bytes())
+    data = _decompress(path, compressed, max_expanded_bytes) if compressed else path.read_bytes()
+    if compressed and data[:4] == b"PAR1":
+        raise InputError(path, _COMPRESSED_PARQUET)
+    text = _decode(path, data)
+    del data
     if not text.strip():
         raise InputError(path, "file is empty (whitespace only)")
     if fmt is None or fmt == "json":
@@ -55,8 +63,8 @@ def read_records(path: str | os.PathLike, fmt: str | None = None) -> tuple[list[
         records, lines = _read_jsonl(path, text)
     elif fmt == "json":
         records, lines = _read_json_array(path, text)
-    elif fmt == "csv":
-        records, lines = _read_csv(path, text)
+    elif fmt == "csv":   # the dialect from the suffix before any compression suffix: .tsv.zst is TSV
+        records, lines = _read_csv(path, text, tsv=inner == ".tsv")
     else:
         raise InputError(path, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if not records:
@@ -70,26 +78,44 @@ def _is_parquet(path: Path) -> bool:
 
 
 _COMPRESSED = (".gz", ".zst")
+_COMPRESSED_PARQUET = ("a compressed Parquet file is not read: Parquet compresses internally (by column); "
+                       "decompress it (gunzip / zstd -d) and give the .parquet file")
 
 
 # Expanded size a compressed input may reach: a 264 KB .zst can expand to 8 GiB (a decompression bomb);
-# past this the file is refused before memory runs out. Real training sets this large are read as
-# Parquet or uncompressed JSONL, which are not expanded in memory first.
+# past this the file is refused before memory runs out. The audit policy's input.max_expanded_bytes
+# (harness/default_policy.yaml, the same 2 GiB by default) sets it; this is the default for callers
+# without a policy (train, compare). Parquet and uncompressed JSONL are not expanded in memory first.
 MAX_EXPANDED_BYTES = 2 << 30
+POLICY_KEY = "input.max_expanded_bytes"
 _CHUNK = 1 << 20
 
 
-def _decompress(path: Path, kind: str, limit: int | None = None) -> bytes:
+def check_compressed(path: Path) -> None:
+    """Read a .gz or .zst file through without keeping it: a cut-off or corrupt stream is an InputError
+    with the in-process reader's reason (the Spark engine checks a local file before Spark reads it)."""
+    kind = path.suffix.lower()
+    if kind in _COMPRESSED:
+        _decompress(path, kind, limit=-1, keep=False)
+
+
+def _decompress(path: Path, kind: str, limit: int | None = None, keep: bool = True) -> bytearray:
     """A compressed file's bytes (line numbers are those of the decompressed text), read in chunks so a
-    bomb is stopped at `limit` and a cut-off stream is an error, never a silently shorter file."""
+    bomb is stopped at `limit` (-1: no limit) and a cut-off stream is an error, never a silently shorter
+    file. keep=False only checks the stream (nothing is held; an empty buffer is returned)."""
     limit = MAX_EXPANDED_BYTES if limit is None else limit
     out = bytearray()
+    size = 0
 
     def grow(data: bytes) -> None:
-        out.extend(data)
-        if len(out) > limit:
-            raise InputError(path, f"expands past {limit / 2**20:,.0f} MiB when decompressed (a decompression "
-                                   f"bomb, or a set to give as Parquet or uncompressed JSONL)")
+        nonlocal size
+        size += len(data)
+        if keep:
+            out.extend(data)
+        if 0 <= limit < size:
+            raise InputError(path, f"expands past the limit of {limit:,} bytes when decompressed (a possible "
+                                   f"decompression bomb); to read it, raise {POLICY_KEY} in the audit policy "
+                                   f"(--policy), or give the set as Parquet or uncompressed JSONL")
     try:
         if kind == ".gz":
             import gzip
@@ -97,7 +123,7 @@ def _decompress(path: Path, kind: str, limit: int | None = None) -> bytes:
             with gzip.open(path, "rb") as fh:
                 while chunk := fh.read(_CHUNK):
                     grow(chunk)
-            return bytes(out)
+            return out   # not bytes(out): a copy would hold the text twice
         import zstandard
 
         dctx = zstandard.ZstdDecompressor()
@@ -112,8 +138,8 @@ def _decompress(path: Path, kind: str, limit: int | None = None) -> bytes:
                         chunk, obj, fed = obj.unused_data, dctx.decompressobj(), False
         if fed and not obj.eof:
             raise InputError(path, "truncated: the compressed stream ends before its end marker "
-                                   f"({len(out):,} bytes read); the file was cut off")
-        return bytes(out)
+                                   f"({size:,} bytes read); the file was cut off")
+        return out
     except ImportError:
         raise InputError(path, "reading .zst needs the zstandard package (pip install zstandard)") from None
     except InputError:
@@ -287,8 +313,8 @@ class _Tsv(csv.excel_tab):
     quotechar = None
 
 
-def _read_csv(path: Path, text: str) -> tuple[list[Any], list[int]]:
-    dialect = _Tsv if path.suffix.lower() == ".tsv" else csv.excel
+def _read_csv(path: Path, text: str, tsv: bool = False) -> tuple[list[Any], list[int]]:
+    dialect = _Tsv if tsv else csv.excel
     # The csv module refuses cells over 128 KiB by default; JSONL takes a 50 MB line, so CSV does too.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 28))
     reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=dialect is csv.excel)
@@ -349,7 +375,8 @@ def _read_parquet(path: Path) -> tuple[list[Any], list[int]]:
 
 def hf_records(dataset: Any) -> list[dict[str, Any]]:
     """A `datasets.Dataset`'s rows as dicts, `ClassLabel` columns as their names (not 0/1), so labels
-    read the way the data card shows them."""
+    read the way the data card shows them. ClassLabel's -1 is "no label" (test splits): a missing label
+    (None, a schema error), never a class named "-1"."""
     rows = dataset.to_list()
     features = getattr(dataset, "features", None) or {}
     named = {col: f.names for col, f in features.items() if type(f).__name__ == "ClassLabel"}
@@ -359,6 +386,8 @@ def hf_records(dataset: Any) -> list[dict[str, Any]]:
                 v = row.get(col)
                 if isinstance(v, int) and 0 <= v < len(names):
                     row[col] = names[v]
+                elif isinstance(v, int) and v == -1:
+                    row[col] = None
     return rows
 
 
@@ -387,6 +416,7 @@ def read_hf_cache(spec: str) -> tuple[list[Any], list[int]]:
     split = split or "train"
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    _check_hub_name(name, spec)
     import datasets
 
     datasets.config.HF_HUB_OFFLINE = True  # never reach for the hub, even when imported before the above
@@ -398,3 +428,26 @@ def read_hf_cache(spec: str) -> tuple[list[Any], list[int]]:
                                            f"{datasets.config.HF_DATASETS_CACHE}): {first[:200]}") from None
     rows = hf_records(ds)
     return rows, list(range(1, len(rows) + 1))
+
+
+def _check_hub_name(name: str, spec: str) -> None:
+    """`hf:` names a dataset in the cache (NAME or OWNER/NAME, the hub's rules), never a path:
+    `hf:../../DIR` and `hf:/abs/dir` loaded any directory, and `hf:json` (a builder) every JSON file in
+    the working directory. Local data is given as a plain path, so a name that is also a local path
+    (which load_dataset would read first) is refused rather than guessed at."""
+    from datasets.packaged_modules import _PACKAGED_DATASETS_MODULES
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+        ok = name not in _PACKAGED_DATASETS_MODULES and "\\" not in name
+    except HFValidationError:
+        ok = False
+    if not ok:
+        raise InputError(HF_PREFIX + spec, "`hf:` names a dataset in the local Hugging Face cache "
+                                           "(hf:NAME or hf:OWNER/NAME, then #CONFIG and :SPLIT); give a local "
+                                           "file or directory as a plain path, without hf:")
+    if os.path.lexists(name):   # datasets.load_dataset reads a local path of that name before the cache
+        raise InputError(HF_PREFIX + spec, f"a local path named {name} exists in the working directory, and "
+                                           "it would be read instead of the cached dataset: run from another "
+                                           "directory, or give the local data as a plain path, without hf:")

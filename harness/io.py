@@ -38,17 +38,27 @@ def write_files_atomic(directory: str | os.PathLike, files: dict[str, str]) -> l
     """Files that belong together (audit.json and the report made from it): every one is written and
     synced to a temporary file first, then all are renamed into place with Ctrl-C and SIGTERM held back,
     so an interrupt never leaves a new audit.json beside the old report of another input."""
-    import signal
-
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    return write_set_atomic({directory / name: text.encode("utf-8") for name, text in files.items()})
+
+
+def write_set_atomic(files: dict[Path, bytes]) -> list[Path]:
+    """write_files_atomic for bytes and paths in any folder. Each file is staged beside its final path
+    (a rename within one file system), and they are renamed in the order given while Ctrl-C and SIGTERM
+    are held back, so an interrupt lands before the first rename or after the last; put the file that
+    commits the set (the one readers look for) last."""
+    import signal
+
     staged: list[tuple[str, Path]] = []
     try:
-        for name, text in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-            staged.append((tmp, directory / name))
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
+        for final, data in files.items():
+            final = Path(final)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+            staged.append((tmp, final))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             _umask_mode(tmp)

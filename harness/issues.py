@@ -42,12 +42,29 @@ def get_issues(audit: dict[str, Any]):
     return pd.DataFrame(issue_rows(audit), columns=list(COLUMNS))
 
 
+def issues_format(path: str | Path) -> str:
+    """The table's format from its suffix; checked by the command before the audit runs, not after it."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(f"--issues {path}: give a .csv, .parquet or .jsonl file name")
+    return suffix
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (`=HYPERLINK(...)` in a label or a
+# message quoting the data): OWASP's CSV-injection advice is a leading single quote, which shows the text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: strings starting like a formula get a leading `'`. Numbers
+    (line, a negative score) stay numbers; JSONL and Parquet keep the data as it is."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 def write_issues(audit: dict[str, Any], path: str | Path) -> Path:
     """The issue table at `path` (.csv, .parquet or .jsonl, by its suffix), written atomically."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise UsageError(f"--issues {path}: give a .csv, .parquet or .jsonl file name")
+    suffix = issues_format(path)
     rows = issue_rows(audit)
     if suffix == ".jsonl":
         return write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
@@ -55,7 +72,7 @@ def write_issues(audit: dict[str, Any], path: str | Path) -> Path:
         buf = io.StringIO(newline="")
         writer = csv.DictWriter(buf, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
         return write_text_atomic(path, buf.getvalue())
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -33,16 +33,51 @@ def _inside(path: Path, directory: Path) -> bool:
 
 
 def input_paths(*paths: object) -> list[Path]:
-    """The local files among the arguments (strings or paths; in-memory rows and None are skipped)."""
-    return [_resolved(p) for p in paths if isinstance(p, (str, os.PathLike)) and Path(p).exists()]
+    """The local files among the arguments (strings or paths, or lists of them like --probes; in-memory
+    rows and None are skipped)."""
+    flat = [q for p in paths for q in (p if isinstance(p, (list, tuple)) else [p])]
+    return [_resolved(p) for p in flat if isinstance(p, (str, os.PathLike)) and Path(p).exists()]
 
 
-def refuse_inputs_as_outputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[Path]) -> None:
-    """An output file that is one of the inputs (`report X/audit.json --out X/audit.json`) is refused."""
-    ins = {_resolved(p) for p in inputs}
-    for out in outputs:
-        if _resolved(out) in ins:
-            raise InputError(out, "the output would overwrite an input; choose another --out")
+def input_files(*paths: object) -> list[Path]:
+    """input_paths, and the files directly inside an input directory (a saved Hugging Face dataset, a
+    folder of probe sets, an adapter): an output may land on none of them."""
+    found = input_paths(*paths)
+    return found + [f for d in found if d.is_dir() for f in sorted(d.iterdir()) if f.is_file()]
+
+
+Output = str | os.PathLike | tuple[str, str | os.PathLike]  # a path, or (what it is, path)
+
+
+def _identities(path: Path) -> set[object]:
+    """Where a path resolves to and, for an existing file, its device and inode: a hard link or a
+    case-insensitive file system names one file two ways."""
+    keys: set[object] = {path}
+    try:
+        st = path.stat()
+        keys.add((st.st_dev, st.st_ino))
+    except OSError:
+        pass
+    return keys
+
+
+def refuse_inputs_as_outputs(outputs: Iterable[Output], inputs: Iterable[Path]) -> None:
+    """Every file a command writes, checked together before any work: an output that is one of the inputs
+    (`report X/audit.json --out X/audit.json`), or the same file as another output (`audit --junit
+    OUT/audit.json`, `--junit F --issues F`: one would replace the other), is refused. An output is a
+    path or a (what, path) pair, `what` naming it in the message."""
+    ins: set[object] = set().union(*(_identities(_resolved(p)) for p in inputs))
+    written: dict[object, str] = {}
+    for item in outputs:
+        what, out = item if isinstance(item, tuple) else (None, item)
+        keys = _identities(_resolved(out))
+        if keys & ins:
+            raise InputError(out, f"{what} would overwrite an input; choose another file" if what else
+                                  "the output would overwrite an input; choose another --out")
+        other = next((written[k] for k in keys if k in written), None)
+        if other:
+            raise InputError(out, f"{what or 'an output'} and {other} name the same file; give each output its own file")
+        written.update(dict.fromkeys(keys, what or str(out)))
 
 
 def writable_dir(out: str | os.PathLike, files: Iterable[str] = (), inputs: Iterable[Path] = ()) -> Path:

@@ -75,6 +75,44 @@ def template_turns(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+class TemplateDropsContent(UsageError):
+    """The chat template left out something the row carries (tool calls, tool definitions, a turn): the
+    model would learn an empty or partial turn, silently. `line` is the row's, for the caller to name
+    its file."""
+
+    def __init__(self, line: int, what: str):
+        self.line = line
+        self.reason = (f"the base model's chat template drops {what}: the model would be trained on a turn "
+                       "without it; use a base whose chat template renders tools, or write the calls into "
+                       "the assistant's content")
+        super().__init__(f"line {line}: {self.reason}")
+
+
+def dropped_content(messages: list[dict[str, Any]], tools: list[Any] | None, rendered: str) -> str | None:
+    """What of a conversation the rendered text lacks: each tool call's function name and arguments, each
+    tool definition's name, each turn's content (stripped: templates trim). None when all is there.
+    Arguments are looked for value by value, as templates write JSON with their own spacing."""
+    for m in messages:
+        for call in m.get("tool_calls") or []:
+            fn = call.get("function") or {}
+            name = fn.get("name")
+            if name and name not in rendered:
+                return f"the tool call {name!r}"
+            args = fn.get("arguments")
+            values = args.values() if isinstance(args, dict) else []
+            for v in values:
+                if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v) not in rendered:
+                    return f"the arguments of the tool call {name!r}"
+        content = m.get("content")
+        if isinstance(content, str) and content.strip() and content.strip() not in rendered:
+            return f"the content of a {m.get('role')!r} turn"
+    for tool in tools or []:
+        name = (tool.get("function") or tool).get("name") if isinstance(tool, dict) else None
+        if name and name not in rendered:
+            return f"the tool definition {name!r}"
+    return None
+
+
 def encode(messages: list[dict[str, Any]], tokenizer: Any, max_len: int, line: int = 0,
            tools: list[Any] | None = None) -> Encoded:
     """Token ids and labels for one conversation, supervising every assistant turn (but those of
@@ -86,6 +124,9 @@ def encode(messages: list[dict[str, Any]], tokenizer: Any, max_len: int, line: i
     messages = template_turns(messages)
     extra = {"tools": tools} if tools else {}
     full = tokenizer.apply_chat_template(messages, tokenize=False, **extra)
+    missing = dropped_content(messages, tools, full)
+    if missing:
+        raise TemplateDropsContent(line, missing)
     spans = []
     for i, m in enumerate(messages):
         if not learned[i]:

@@ -31,7 +31,7 @@ from .io import write_json_atomic
 from .models import load_base
 from .outputs import input_paths, replaceable_adapter, writable_dir
 from .policy import default_policy
-from .render import Encoded, encode_all, prompt_messages
+from .render import Encoded, TemplateDropsContent, encode_all, prompt_messages
 from .results import ADAPTER_SCHEMA
 from .scoring import masked_loss, option_tokens, pad_batch, pad_token_id, score_items
 from .train_config import TrainConfig
@@ -353,14 +353,20 @@ def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path) -> Ru
     # num_parameters counts a 4-bit base's packed weights at their real size (numel() would halve them).
     cfg, chosen = cfg.resolved(model.num_parameters(), model.config.model_type)
     pad_id = pad_token_id(tokenizer)
-    rows, refused = encode_all(train_table.examples, shape, tokenizer, cfg.max_seq_len, cfg.prompt_template, labels,
-                               cfg.system)
+    try:
+        rows, refused = encode_all(train_table.examples, shape, tokenizer, cfg.max_seq_len, cfg.prompt_template,
+                                   labels, cfg.system)
+    except TemplateDropsContent as exc:
+        raise InputError(train_table.source, exc.reason, exc.line) from None
     if not rows:
         raise TrainingError(train_table.source, f"no row has a supervised token within max_seq_len {cfg.max_seq_len}")
     eval_rows = []
     if eval_table is not None:
-        eval_rows, eval_refused = encode_all(eval_examples, shape, tokenizer, cfg.max_seq_len,
-                                             cfg.prompt_template, labels, cfg.system)
+        try:
+            eval_rows, eval_refused = encode_all(eval_examples, shape, tokenizer, cfg.max_seq_len,
+                                                 cfg.prompt_template, labels, cfg.system)
+        except TemplateDropsContent as exc:
+            raise InputError(eval_table.source, exc.reason, exc.line) from None
         refused += eval_refused
 
     # ---- model --------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ SCHEMAS = {"harness.audit/1": "audit", "harness.adapter/1": "manifest", "harness
 MAX_FINDINGS = 5
 MAX_ROWS_PER_FINDING = 6
 RANK = {"pass": 0, "warn": 1, "fail": 2, "error": 2}
+RESULT_FILES = ("audit.json", "results.json", "manifest.json")  # what a directory given is read for
 
 
 def load_results(paths: list[str | Path]) -> dict[str, dict]:
@@ -25,7 +26,7 @@ def load_results(paths: list[str | Path]) -> dict[str, dict]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = [path / n for n in ("audit.json", "results.json", "manifest.json") if (path / n).is_file()]
+            found = [path / n for n in RESULT_FILES if (path / n).is_file()]
             if not found:
                 raise InputError(path, "no audit.json, results.json or manifest.json in this directory")
         else:

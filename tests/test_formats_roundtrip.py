@@ -18,9 +18,44 @@ POLICY = {"suites": {"drift": {"params": {"max_items": 3, "max_new_tokens": 4}},
                      "overfitting": {"params": {"max_items": 6, "extraction_items": 4}}}}
 
 
+# ChatML that renders tool definitions and calls (the tiny model's own template, like SmolLM2's, drops them)
+TOOL_CHATML = ("{% if tools %}{{ '<|im_start|>system\\n<tools>' + (tools | tojson) + '</tools><|im_end|>\\n' }}{% endif %}"
+               "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + (message['content'] or '') }}"
+               "{% for c in message.get('tool_calls') or [] %}{{ '<tool_call>' + (c['function'] | tojson) + '</tool_call>' }}"
+               "{% endfor %}{{ '<|im_end|>' + '\\n' }}{% endfor %}"
+               "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     return str(build_tiny_model(tmp_path_factory.mktemp("fmt") / "tiny"))
+
+
+@pytest.fixture(scope="module")
+def tiny_with_tools(tiny, tmp_path_factory):
+    import shutil
+
+    from transformers import AutoTokenizer
+
+    path = tmp_path_factory.mktemp("fmt") / "tiny-tools"
+    shutil.copytree(tiny, path)
+    tok = AutoTokenizer.from_pretrained(path)
+    tok.chat_template = TOOL_CHATML
+    tok.save_pretrained(path)
+    return str(path)
+
+
+def test_tool_calls_a_template_drops_are_refused_not_trained_as_empty_turns(tiny, tmp_path):
+    """Issue 30.3: the built-in model's template ignores `tool_calls` and `tools`; training supervised an
+    empty assistant turn and said nothing. The row's file and line and what was dropped, exit 2."""
+    from harness.errors import InputError
+
+    path = tmp_path / "tools.jsonl"
+    path.write_text("".join(json.dumps(tool_row(i)) + "\n" for i in range(4)))
+    with pytest.raises(InputError) as caught:
+        train(tiny, str(path), out=tmp_path / "a", epochs=1, **FAST)
+    assert f"{path}:1:" in str(caught.value) and "drops the tool call 'lookup_order'" in str(caught.value)
+    assert not (tmp_path / "a").exists()
 
 
 def test_weight_zero_turns_are_not_learned_and_tools_reach_the_template(tiny):
@@ -51,7 +86,7 @@ def test_text_rows_learn_every_token(tiny):
 
 
 @pytest.mark.parametrize("kind", ["sharegpt", "conversational", "tools", "text", "gz", "hf"])
-def test_train_then_compare_reads_the_format_as_training_did(tiny, tmp_path, kind):
+def test_train_then_compare_reads_the_format_as_training_did(tiny, tiny_with_tools, tmp_path, kind):
     if kind == "sharegpt":
         rows = [{"dialog": sharegpt(i)["conversations"]} for i in range(16)]
         kwargs = {"fields": {"messages": "dialog"}}
@@ -63,6 +98,7 @@ def test_train_then_compare_reads_the_format_as_training_did(tiny, tmp_path, kin
     elif kind == "tools":
         rows = [tool_row(i, weight=i % 2) for i in range(12)]
         kwargs = {}
+        tiny = tiny_with_tools
     elif kind == "text":
         rows = [{"text": f"the {a} and the {b} arrived late"} for a in WORDS[:6] for b in WORDS[:3]]
         kwargs = {}

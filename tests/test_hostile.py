@@ -67,7 +67,7 @@ rows = st.lists(st.one_of(st.fixed_dictionaries({"text": st.text(min_size=1), "l
                 min_size=1, max_size=15)
 
 
-def _audit_exit(data: bytes, suffix: str = ".jsonl") -> tuple[int, str]:
+def _audit_exit(data: bytes, suffix: str = ".jsonl", args: tuple[str, ...] = ()) -> tuple[int, str]:
     import contextlib
     import io
     import tempfile
@@ -79,7 +79,7 @@ def _audit_exit(data: bytes, suffix: str = ".jsonl") -> tuple[int, str]:
         path.write_bytes(data)
         err = io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = main(["audit", str(path), "--out", str(Path(d) / "out"), "--quiet"])
+            code = main(["audit", str(path), "--out", str(Path(d) / "out"), "--quiet", *args])
         assert path.read_bytes() == data
         return code, err.getvalue()
 
@@ -90,7 +90,8 @@ def _never_internal(code: int, err: str) -> None:
 
 
 @FUZZ
-@given(st.binary(max_size=300), st.sampled_from([".jsonl", ".json", ".csv", ".tsv", ".parquet"]))
+@given(st.binary(max_size=300), st.sampled_from([".jsonl", ".json", ".csv", ".tsv", ".parquet", ".jsonl.gz",
+                                                 ".jsonl.zst", ".csv.gz", ".tsv.zst", ".parquet.gz"]))
 def test_random_bytes_never_crash_the_command(data, suffix):
     _never_internal(*_audit_exit(data, suffix))
 
@@ -107,3 +108,59 @@ def test_random_json_rows_never_crash_the_command(values):
 def test_random_unicode_texts_never_crash_the_command(texts):
     data = "".join(json.dumps({"text": t, "label": "ab"[i % 2]}) + "\n" for i, t in enumerate(texts))
     _never_internal(*_audit_exit(data.encode("utf-8")))
+
+
+def _compress(data: bytes, how: str) -> bytes:
+    import gzip
+
+    import zstandard
+
+    return gzip.compress(data) if how == "gz" else zstandard.ZstdCompressor().compress(data)
+
+
+@FUZZ
+@given(rows, st.sampled_from(["gz", "zst"]), st.floats(0, 1))
+def test_compressed_rows_cut_anywhere_never_crash_the_command(values, how, keep):
+    """Issue 30.4/30.5: compressed input, whole or cut off at any byte: rows, or one line saying why."""
+    data = "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode("utf-8", "surrogatepass")
+    packed = _compress(data, how)
+    cut = packed[: int(len(packed) * keep)]
+    code, err = _audit_exit(cut, f".jsonl.{how}")
+    _never_internal(code, err)
+    if keep < 1 and len(cut) < len(packed):
+        assert code == 2, err  # a cut-off stream is never read as if whole
+
+
+names = st.text(min_size=1, max_size=12)
+tool_calls = st.lists(st.fixed_dictionaries({"id": names, "type": st.just("function"), "function": st.one_of(
+    st.fixed_dictionaries({"name": names, "arguments": st.one_of(json_values, json_values.map(json.dumps))}),
+    json_values)}), min_size=0, max_size=2)
+tool_rows = st.lists(st.fixed_dictionaries({
+    "messages": st.tuples(st.text(min_size=1), tool_calls, json_values).map(lambda t: [
+        {"role": "user", "content": t[0]},
+        {"role": "assistant", "content": None if t[1] else "ok", **({"tool_calls": t[1]} if t[1] else {})},
+        {"role": "tool", "tool_call_id": "c", "content": json.dumps(t[2])},
+        {"role": "assistant", "content": "done"}]),
+    "tools": st.one_of(st.just([]), st.lists(st.fixed_dictionaries({"type": st.just("function"), "function": st.fixed_dictionaries(
+        {"name": names, "parameters": json_values})}), max_size=2), json_values)}), min_size=1, max_size=8)
+
+
+@FUZZ
+@given(tool_rows)
+def test_random_tool_call_rows_never_crash_the_command(values):
+    data = "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode("utf-8", "surrogatepass")
+    _never_internal(*_audit_exit(data))
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.one_of(st.sampled_from(["text", "label", "prompt", "completion", "messages", "input",
+                                                      "output", "lable", "txt"]), names),
+                          st.one_of(st.sampled_from(["text", "label", "body", "category"]), names)),
+                min_size=1, max_size=3))
+def test_random_field_mappings_never_crash_the_command(mapping):
+    """Issue 30.9: a mapping names a canonical field (a usage error with did-you-mean otherwise) and a
+    column; whatever is given, exit 0, 1 or 2 and the input untouched."""
+    data = "".join(json.dumps({"body": f"where is parcel {i}", "category": "ab"[i % 2], "text": "x", "label": "a"}) + "\n"
+                   for i in range(8)).encode()
+    args = tuple(a for name, col in mapping for a in ("--field", f"{name}={col}"))
+    _never_internal(*_audit_exit(data, args=args))

@@ -163,16 +163,22 @@ def test_hugging_face_dataset_on_disk_keeps_class_label_names(tmp_path):
     assert len(load_table(tmp_path / "dd" / "train", "train").examples) == 3
 
 
-def test_hugging_face_dataset_by_name_reads_what_load_dataset_finds_offline(tmp_path):
-    """`hf:NAME:SPLIT` is what `datasets.load_dataset(NAME, split=SPLIT)` reads with the hub switched off:
-    here a local dataset folder (a cached hub dataset is read the same way)."""
-    folder = tmp_path / "tickets"
-    folder.mkdir()
-    write_jsonl(folder / "train.jsonl", [{"text": f"where is parcel {i}", "label": "delivery"} for i in range(4)])
-    t = load_table(f"hf:{folder}:train", "train")
+def test_hugging_face_dataset_by_name_reads_what_load_dataset_finds_offline(tmp_path, monkeypatch):
+    """`hf:NAME:SPLIT` is what `datasets.load_dataset(NAME, split=SPLIT)` reads from the local cache with
+    the hub switched off (a local folder is given as a plain path: issue 30.15, tests/test_formats.py)."""
+    import datasets
+    from datasets.packaged_modules.json.json import Json
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(cache))
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", cache)
+    src = write_jsonl(tmp_path / "src.jsonl", [{"text": f"where is parcel {i}", "label": "delivery"} for i in range(4)])
+    Json(cache_dir=str(cache), dataset_name="tickets", config_id="default", hash="0123abcd",
+         data_files={"train": [str(src)]}).download_and_prepare()   # as a download leaves it in the cache
+    t = load_table("hf:tickets:train", "train")
     assert t.format == "hf-dataset" and t.shape == "classification" and [e.line for e in t.examples] == [1, 2, 3, 4]
     with pytest.raises(InputError, match="not in the local Hugging Face datasets cache"):
-        load_table(f"hf:{folder}:validation", "train")  # no such split
+        load_table("hf:tickets:validation", "train")  # no such split
 
 
 def test_hugging_face_dataset_by_name_is_offline_with_a_clear_message(tmp_path, monkeypatch):

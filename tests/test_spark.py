@@ -181,3 +181,72 @@ def test_an_exact_leak_lists_its_near_copies_in_both_engines(spark, tmp_path):
     assert_same(a, b)
     [f] = next(c for c in a["checks"] if c["check"] == "leakage")["findings"]
     assert f["kind"] == "exact" and [r["line"] for r in f["rows"][1:]] == [1, 2]
+
+
+def _cut(path, kind=".gz"):
+    """A JSONL file of 4,000 rows, compressed and cut at 75% (issue 30.5)."""
+    import gzip
+
+    data = "".join(json.dumps({"text": f"row {i} about something {i * 7}", "label": "ab"[i % 2]}) + "\n"
+                   for i in range(4000)).encode()
+    packed = gzip.compress(data) if kind == ".gz" else pytest.importorskip("zstandard").ZstdCompressor().compress(data)
+    path.write_bytes(packed[: int(len(packed) * 0.75)])
+    return path
+
+
+@pytest.mark.parametrize("name,reason", [("train.jsonl.gz", "truncated: the compressed stream ends"),
+                                         ("parts.jsonl/b.jsonl.gz", "truncated: the compressed stream ends"),
+                                         ("train.jsonl.zst", "the Spark engine does not read .zst"),
+                                         ("parts.jsonl/b.jsonl.zst", "the Spark engine does not read .zst"),
+                                         ("train.parquet.gz", "Parquet compresses internally")])
+def test_cut_off_or_unreadable_compressed_input_is_a_one_line_error_on_spark(tmp_path, capsys, name, reason):
+    """Issue 30.5: a cut-off .jsonl.gz ended the Spark audit in exit 3 and a JVM stack trace (Hadoop's
+    "Unexpected end of input stream"); .zst, which Spark does not read, was refused without saying so. A
+    local file (or a directory's file) is checked before the JVM starts: exit 2, the file and the reason."""
+    from harness.cli import main
+
+    import gzip
+
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    _cut(path, ".zst" if name.endswith(".zst") else ".gz")
+    given = path
+    if path.parent != tmp_path:   # a directory of parts, one of them bad
+        (path.parent / "a.jsonl.gz").write_bytes(gzip.compress(b'{"text": "a", "label": "b"}\n'))
+        given = path.parent
+    assert main(["audit", str(given), "--engine", "spark", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"harness: error: {path}: ") and reason in err, err
+    assert "\n" not in err and "Traceback" not in err
+
+
+def test_spark_read_failures_become_input_errors_with_the_file(spark, tmp_path):
+    """Issue 30.5: where Spark reads the file itself (a remote path is not checked beforehand), its failure
+    to read a cut-off .gz is the same one-line error naming the file, not a Py4JJavaError."""
+    from harness.errors import InputError
+    from harness.spark.load import load_split
+
+    for given, named in ((_cut(tmp_path / "t.jsonl.gz"), tmp_path / "t.jsonl.gz"),
+                         (tmp_path / "d.jsonl", tmp_path / "d.jsonl" / "b.jsonl.gz")):
+        if given == tmp_path / "d.jsonl":
+            given.mkdir()
+            _cut(given / "b.jsonl.gz")
+        with pytest.raises(InputError, match="truncated: the compressed stream ends") as err:
+            load_split(spark, given.as_uri(), "train", None, {}, None)
+        assert str(err.value).startswith(f"{named}: ") and "\n" not in str(err.value)
+
+
+def test_a_spark_read_failure_names_the_file_and_the_reason():
+    """The message of Spark's FAILED_READ_FILE (Spark 4: file:///..., Spark 3: file:/...) gives the file and
+    the cause; a failure that is not reading a file (a crashed Python worker) is left alone."""
+    from harness.spark.load import read_failure
+
+    text = ("An error occurred while calling o40.count.\n: org.apache.spark.SparkException: [FAILED_READ_FILE.NO_HINT] "
+            "Encountered error while reading file file:///data/t.jsonl.gz.  SQLSTATE: KD001\n\tat x\n"
+            "Caused by: java.io.EOFException: Unexpected end of input stream\n\tat y")
+    assert read_failure(text) == ("/data/t.jsonl.gz", "truncated: the compressed stream ends before its end marker; "
+                                                      "the file was cut off")
+    other = text.replace("file:///", "file:/").replace("EOFException: Unexpected end of input stream",
+                                                       "IOException: not a gzip file")
+    assert read_failure(other) == ("/data/t.jsonl.gz", "Spark cannot read it (IOException: not a gzip file)")
+    assert read_failure("Python worker exited unexpectedly (crashed)\nCaused by: java.io.EOFException") is None

@@ -14,7 +14,7 @@ from ..data import unreadable_eval
 from ..errors import InputError, UsageError
 from ..io import sha256_file
 from .data import SparkAuditData
-from .load import load_split
+from .load import check_input, load_split
 from .session import spark_session
 
 
@@ -26,6 +26,8 @@ def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, probes: li
             raise UsageError(f"the Spark engine reads paths (JSONL or Parquet), not a {type(what).__name__} for {name}")
         if what is not None and "://" not in str(what) and not Path(what).exists():
             raise InputError(str(what), "no such file or directory")  # before a JVM starts, not after
+        if what is not None:
+            check_input(str(what))   # .zst, compressed Parquet, a cut-off .gz: refused before the JVM starts too
     started = time.perf_counter()
     conf = pol.get("spark") or {}
     spark = spark or spark_session(master or conf.get("master", "local[*]"),
