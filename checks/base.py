@@ -49,6 +49,10 @@ class Check:
     key_figures: ClassVar[tuple[str, ...]] = ()
     # Where the check runs and is shown among the others (lower first); a plug-in's default is last.
     order: ClassVar[int] = 1000
+    # What `harness clean` does with the training rows the findings name: "all" go, "all_but_first" keeps
+    # each finding's first row (a duplicate group's original), None keeps them (the finding is advice).
+    # The audit writes it into each check's entry, so clean needs the audit.json alone.
+    removes: ClassVar[str | None] = None
 
     def run(self, data: AuditData, params: dict[str, Any]) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError

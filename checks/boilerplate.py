@@ -19,6 +19,7 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 @register
 class Boilerplate(GenerativeCheck):
     name = "boilerplate"
+    removes = "all"
     order = 96
     key_figures = ("refusal_rows", "repeated_phrases", "identical_answer_groups")
     title = "Boilerplate and refusals in completions"

@@ -9,6 +9,7 @@ from .base import Check, CheckResult, register
 @register
 class ExactDuplicates(Check):
     name = "exact_duplicates"
+    removes = "all_but_first"
     order = 20
     key_figures = ('duplicate_rows', 'groups')
     title = "Exact duplicates"

@@ -19,6 +19,7 @@ from .base import Check, CheckResult, not_applicable, register
 @register
 class LabelConflicts(Check):
     name = "label_conflicts"
+    removes = "all"
     order = 40
     key_figures = ('conflicting_groups', 'conflicting_rows')
     title = "Conflicting labels"

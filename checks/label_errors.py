@@ -102,6 +102,7 @@ def overlapping_classes(predicted: np.ndarray, labels: np.ndarray, k: int, min_r
 @register
 class LabelErrors(Check):
     name = "label_errors"
+    removes = "all"
     order = 50
     key_figures = ('flagged_rows', 'overlapping_class_pairs', 'out_of_fold_accuracy')
     title = "Likely label errors"

@@ -113,6 +113,7 @@ class NgramIndex:
 @register
 class Leakage(Check):
     name = "leakage"
+    removes = "all"
     order = 60
     key_figures = ('leaked_eval_rows', 'exact', 'near', 'ngram', 'leaked_probe_items')
     title = "Train/eval leakage and contamination"

@@ -11,6 +11,7 @@ from .base import Check, CheckResult, register
 @register
 class NearDuplicates(Check):
     name = "near_duplicates"
+    removes = "all_but_first"
     order = 30
     key_figures = ('duplicate_rows', 'clusters', 'largest_cluster')
     title = "Near duplicates"

@@ -26,6 +26,7 @@ _NO_LABELS = "needs labels: without classes a rare kind of request cannot be tol
 @register
 class Outliers(Check):
     name = "outliers"
+    removes = "all"
     order = 55
     key_figures = ("outlier_rows",)
     title = "Rows out of place"

@@ -15,6 +15,7 @@ from .base import CheckResult, GenerativeCheck, register, unlisted_rows
 @register
 class OutputFormat(GenerativeCheck):
     name = "output_format"
+    removes = "all"
     order = 92
     key_figures = ("dominant_family", "dominant_share", "flagged_rows")
     title = "Output format consistency"

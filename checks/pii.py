@@ -13,6 +13,7 @@ from .base import Check, CheckResult, register
 @register
 class PII(Check):
     name = "pii"
+    removes = "all"
     order = 80
     key_figures = ('rows_with_pii', 'emails', 'phones', 'cards', 'ibans', 'ips', 'secrets')
     title = "Personal data and secrets"

@@ -15,6 +15,7 @@ from .base import Check, CheckResult, not_applicable, register, unlisted_rows
 @register
 class PreferencePairs(Check):
     name = "preference_pairs"
+    removes = "all"
     order = 98
     key_figures = ("identical_pairs", "near_identical_pairs", "chosen_longer_share")
     title = "Preference pairs: chosen vs rejected"

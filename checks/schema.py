@@ -9,6 +9,7 @@ from .base import Check, CheckResult, register
 @register
 class Schema(Check):
     name = "schema"
+    removes = "all"
     order = 10
     key_figures = ('bad_rows', 'rows')
     title = "Schema and row validation"

@@ -16,6 +16,7 @@ ENDINGS = tuple(".!?;:)]}\"'`*>\u2026\u3002")
 @register
 class Truncation(GenerativeCheck):
     name = "truncation"
+    removes = "all"
     order = 94
     key_figures = ("truncated_rows", "usual_ending_share")
     title = "Truncated completions"

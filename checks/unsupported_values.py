@@ -19,6 +19,7 @@ from .base import CheckResult, GenerativeCheck, not_applicable, register, unlist
 @register
 class UnsupportedValues(GenerativeCheck):
     name = "unsupported_values"
+    removes = "all"
     order = 95
     key_figures = ("unsupported_values", "extracted_fields", "label_fields")
     title = "Output values not found in the input"

@@ -72,7 +72,8 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
             entry = {"check": name, **failure, "summary": {}, "findings": [],
                      "info": {"traceback": failure["traceback"]}}
         seconds = round(time.perf_counter() - t0, 3)
-        entry.update(title=cls.title, key_figures=list(cls.key_figures), seconds=seconds, duration_s=seconds)
+        entry.update(title=cls.title, key_figures=list(cls.key_figures), removes=cls.removes, seconds=seconds,
+                     duration_s=seconds)
         results.append(entry)
         if on_check:
             on_check(name, entry)

@@ -14,33 +14,30 @@ from .io import json_text, write_set_atomic
 
 BOM = b"\xef\xbb\xbf"
 
-# Which findings remove which rows: duplicates keep their first row; conflicts, likely label errors,
-# leaked copies of eval rows, rows with personal data and answers in a minority format, cut off,
-# holding values their input does not, or carrying refusals and pasted boilerplate go.
-KEEP_FIRST = ("exact_duplicates", "near_duplicates")
-DROP_ALL = ("label_conflicts", "label_errors", "outliers", "pii", "output_format", "truncation", "unsupported_values", "boilerplate",
-            "preference_pairs")
+REMOVES = ("all", "all_but_first")
 
 
 def flagged_rows(audit: dict[str, Any], drop: list[str] | None = None, keep: list[str] | None = None) -> dict[int, str]:
     """Training-file line -> the first check that flagged it (only checks in `drop` when given; never
-    those in `keep`)."""
+    those in `keep`). Each check's entry says whether its rows go (`removes`, from the check's class:
+    checks/base.py), so a plug-in's rows are cleaned like the built-in ones. Only training rows go: a
+    leaked eval row stays as the benchmark, its training copy goes."""
+    entries = audit.get("checks") or []
+    if entries and not any("removes" in c for c in entries):
+        raise InputError("audit.json", "written by an older harness (no check says which rows it removes); "
+                                       "run the audit again")
     out: dict[int, str] = {}
-    for c in audit["checks"]:
-        name = c["check"]
-        if (drop is not None and name not in drop) or (keep and name in keep):
+    for c in entries:
+        name, how = c["check"], c.get("removes")
+        if how not in REMOVES or (drop is not None and name not in drop) or (keep and name in keep):
             continue
         for f in c.get("findings", []):
             rows = [r for r in f.get("rows", []) if r.get("split") == "train"]
-            if name in KEEP_FIRST:
+            if how == "all_but_first":
                 rows = sorted(rows, key=lambda r: r["line"])[1:]
-            elif name == "leakage":
-                pass  # the training copies of eval rows go; the eval set stays as the benchmark
-            elif name not in DROP_ALL and name != "schema":
-                continue
             for r in rows:
                 out.setdefault(r["line"], name)
-        if name in DROP_ALL:
+        if how == "all":
             # findings past the check's listing cap: their training rows are kept in info (checks/base.py)
             for lines in (c.get("info") or {}).get("unlisted_rows", []):
                 for line in lines:

@@ -20,9 +20,16 @@ from .gate import apply, load_gate
 from .policy import default_policy
 from .results import COMPARE_SCHEMA, crashed, plain
 from .suites import REGISTRY, Context, get_suite
+from .train_config import TrainConfig
 from .version import __version__
 
 SCHEMA = COMPARE_SCHEMA
+
+
+def trained_seq_len(config: Mapping[str, Any]) -> int:
+    """The adapter's max_seq_len from its train config; an adapter whose config lacks it was trained with
+    the trainer's default (the audit policy's default is the same: tests/test_policy.py)."""
+    return int(config.get("max_seq_len") or TrainConfig.max_seq_len)
 
 
 def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None, *,
@@ -78,7 +85,7 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         ctx = Context(pair=pair, shape=shape, labels=labels,
                       train=train_table.examples if train_table else [], eval=eval_examples,
                       prompt_template=config.get("prompt_template") or DEFAULT_PROMPT, system=config.get("system"),
-                      max_seq_len=int(config.get("max_seq_len") or 512), seed=int(gate.get("seed", 0)),
+                      max_seq_len=trained_seq_len(config), seed=int(gate.get("seed", 0)),
                       extra_prompts=extra_prompts, task_params=dict(gate["suites"].get("task", {}).get("params") or {}))
         results: dict[str, Any] = {
             "schema": SCHEMA, "harness_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -46,6 +46,9 @@ def _declares(cls: type, kind: str) -> None:
     assert isinstance(getattr(cls, "order", None), int), f"{kind} {name}: `order` must be an int"
     figures = getattr(cls, "key_figures", ())
     assert isinstance(figures, tuple), f"{kind} {name}: `key_figures` must be a tuple of names"
+    if kind == "check":
+        assert getattr(cls, "removes", None) in (None, "all", "all_but_first"), \
+            f"check {name}: `removes` must be None, 'all' or 'all_but_first' (what harness clean does with its rows)"
 
 
 def check_check(check: Any, train: Sequence[dict] | None = None, eval: Sequence[dict] | None = None,

@@ -4,7 +4,10 @@ copies and rows with personal data go; the kept rows are byte-identical and the 
 import hashlib
 import json
 
+import pytest
+
 from harness.clean import clean, flagged_rows
+from harness.errors import InputError
 
 
 def test_clean_drops_exactly_the_planted_rows_it_should(tickets, ticket_audit, tmp_path):
@@ -26,10 +29,14 @@ def test_clean_drops_exactly_the_planted_rows_it_should(tickets, ticket_audit, t
 
 
 def test_only_training_rows_are_removed():
-    audit = {"checks": [{"check": "leakage", "findings": [{"rows": [{"split": "eval", "line": 3}, {"split": "train", "line": 9}]}]},
-                        {"check": "shortcuts", "findings": [{"rows": [{"split": "train", "line": 4}]}]},
-                        {"check": "near_duplicates", "findings": [{"rows": [{"split": "train", "line": 7}, {"split": "train", "line": 2}]}]}]}
+    audit = {"checks": [{"check": "leakage", "removes": "all",
+                         "findings": [{"rows": [{"split": "eval", "line": 3}, {"split": "train", "line": 9}]}]},
+                        {"check": "shortcuts", "removes": None, "findings": [{"rows": [{"split": "train", "line": 4}]}]},
+                        {"check": "near_duplicates", "removes": "all_but_first",
+                         "findings": [{"rows": [{"split": "train", "line": 7}, {"split": "train", "line": 2}]}]}]}
     assert flagged_rows(audit) == {9: "leakage", 7: "near_duplicates"}
+    with pytest.raises(InputError, match="older harness"):  # an audit.json from before checks said so
+        flagged_rows({"checks": [{k: v for k, v in c.items() if k != "removes"} for c in audit["checks"]]})
 
 
 def test_clean_drops_the_planted_generative_defects_and_keeps_the_natural_rows(tmp_path):
@@ -101,7 +108,7 @@ def test_clean_keeps_crlf_line_ends_and_the_bom(tmp_path):
     assert (tmp_path / "c" / "train.jsonl").read_bytes() == expected
     assert summary["kept"] == 11
     # Removing the first row keeps the BOM at the start of the file, not with the row.
-    audit["checks"].append({"check": "pii", "findings": [{"rows": [{"split": "train", "line": 1}]}]})
+    audit["checks"].append({"check": "pii", "removes": "all", "findings": [{"rows": [{"split": "train", "line": 1}]}]})
     summary = clean(train, audit, tmp_path / "d")
     assert (tmp_path / "d" / "train.jsonl").read_bytes() == b"\xef\xbb\xbf" + b"\n".join(
         p for n, p in enumerate(physical, 1) if n not in (1, 3))
@@ -132,7 +139,7 @@ def test_sigterm_during_clean_never_leaves_the_new_file_beside_an_old_removed_li
 
     train, _ = _crlf_bom_train(tmp_path)
     audit = harness.audit(str(train), None)
-    audit["checks"].append({"check": "pii", "findings": [{"rows": [{"split": "train", "line": 5}]}]})
+    audit["checks"].append({"check": "pii", "removes": "all", "findings": [{"rows": [{"split": "train", "line": 5}]}]})
     (tmp_path / "audit.json").write_text(json.dumps(audit))
     out = tmp_path / "c.jsonl"
     args = ["clean", str(tmp_path / "audit.json"), str(train), "--out", str(out)]

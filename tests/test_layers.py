@@ -148,3 +148,24 @@ def test_the_walk_sees_lazy_and_relative_imports():
     found = dict(imports("harness.cli", MODULES["harness.cli"]))
     assert "harness.errors" in found
     assert any(t.startswith("harness.reports") for t in found), "cli imports reports lazily; the walk must see it"
+
+
+def test_plugins_never_import_each_others_private_names():
+    """Issue 31: a plug-in (a check or a suite) may use another plug-in's public names or its package's
+    base, never its private helpers (`_name`): those change without notice, and a plug-in that leans on
+    another's internals is not one file any more."""
+    bad = []
+    for module, path in MODULES.items():
+        if layer(module) not in ("checks", "suites"):
+            continue
+        package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or not any(a.name.startswith("_") for a in node.names):
+                continue
+            source = (f"{package.rsplit('.', node.level - 1)[0] if node.level > 1 else package}.{node.module}"
+                      if node.level else node.module or "")
+            if layer(source) in ("checks", "suites") and source != module and not source.endswith(".base") \
+                    and source not in ("harness.checks", "harness.suites"):
+                names = ", ".join(a.name for a in node.names if a.name.startswith("_"))
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {module} imports {names} from {source}")
+    assert not bad, "\n".join(bad)

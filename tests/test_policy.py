@@ -74,3 +74,15 @@ def test_every_default_policy_value_meets_its_rule_and_every_rule_names_a_key():
         if rule.endswith(".*") and not fnmatch.filter(every, rule):
             continue
         assert fnmatch.filter(every, rule), f"policy_schema.yaml: {rule} matches no policy key"
+
+
+def test_max_seq_len_agrees_across_stages():
+    """Issue 31.2: the audit checked length against 2048, training cut at 256 and compare fell back to 512.
+    One default: a standalone audit measures what `harness train` will keep, and compare reads an
+    adapter without the key as trained by default."""
+    from harness.comparison import trained_seq_len
+    from harness.policy import default_policy
+    from harness.train_config import TrainConfig
+
+    assert default_policy()["max_seq_len"] == TrainConfig.max_seq_len == TrainConfig().max_seq_len
+    assert trained_seq_len({}) == TrainConfig.max_seq_len and trained_seq_len({"max_seq_len": 1024}) == 1024
