@@ -86,7 +86,8 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
                       train=train_table.examples if train_table else [], eval=eval_examples,
                       prompt_template=config.get("prompt_template") or DEFAULT_PROMPT, system=config.get("system"),
                       max_seq_len=trained_seq_len(config), seed=int(gate.get("seed", 0)),
-                      extra_prompts=extra_prompts, task_params=dict(gate["suites"].get("task", {}).get("params") or {}))
+                      extra_prompts=extra_prompts, extra_probes=[str(p) for p in probes or []],
+                      task_params=dict(gate["suites"].get("task", {}).get("params") or {}))
         results: dict[str, Any] = {
             "schema": SCHEMA, "harness_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "base": pair.fingerprint.to_dict(),
@@ -99,8 +100,6 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         for name in chosen:
             suite = get_suite(name)()
             params = dict(gate["suites"].get(name, {}).get("params") or {})
-            if name == "forgetting" and probes:
-                params["extra_probe_paths"] = [str(p) for p in probes]
             if on_suite:
                 on_suite(name, "start")
             t0 = time.perf_counter()

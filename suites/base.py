@@ -29,7 +29,8 @@ class Context:
     max_seq_len: int
     seed: int = 0
     probe_dir: Any = None
-    extra_prompts: list[dict[str, Any]] = field(default_factory=list)
+    extra_prompts: list[dict[str, Any]] = field(default_factory=list)  # the user's --prompts, read
+    extra_probes: list[str] = field(default_factory=list)  # the user's --probes files, as paths
     shared: dict[str, Any] = field(default_factory=dict)  # results one suite leaves for another
     task_params: dict[str, Any] = field(default_factory=dict)  # the task suite's, for suites that extend it
 

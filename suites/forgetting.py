@@ -76,7 +76,7 @@ class ForgettingSuite(Suite):
         fmt = params.get("format", "text")
         limit = int(params.get("max_items", 1000))
         only = params.get("probes")
-        sets = probe_sets(params.get("extra_probe_paths"))
+        sets = probe_sets(ctx.extra_probes or None)
         if only:
             sets = {k: v for k, v in sets.items() if k in set(only)}
         metrics: dict[str, Any] = {}
