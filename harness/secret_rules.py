@@ -12,7 +12,7 @@ import importlib
 import inspect
 import pkgutil
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -54,8 +54,8 @@ def _detect_secrets_rules() -> list[SecretRule]:
 
 def _extra_rules() -> list[SecretRule]:
     doc = yaml.safe_load(_EXTRA.read_text(encoding="utf-8"))
-    rules = [SecretRule(r["name"], re.compile(r["pattern"]), r["source"]) for r in doc["rules"]]
-    return [SecretRule(r.name, r.pattern, r.source, 1 if r.pattern.groups else 0) for r in rules]
+    compiled = [(r, re.compile(r["pattern"])) for r in doc["rules"]]
+    return [SecretRule(r["name"], rx, r["source"], 1 if rx.groups else 0) for r, rx in compiled]
 
 
 def required_words(pattern: re.Pattern) -> frozenset[str] | None:
@@ -93,19 +93,14 @@ def required_words(pattern: re.Pattern) -> frozenset[str] | None:
     return frozenset(w.lower() for w in words) if words and pattern.flags & re.I else words
 
 
-def _with_keywords(rule: SecretRule) -> SecretRule:
-    return SecretRule(rule.name, rule.pattern, rule.source, rule.group, required_words(rule.pattern))
-
-
 @functools.cache
 def secret_rules(any_case: bool = False) -> tuple[SecretRule, ...]:
     """Our rules first (the whole private-key block wins over a BEGIN line), then detect-secrets'. With
     `any_case`, every pattern ignores case: outputs show some text casefolded, and masking may err."""
     rules = _extra_rules() + _detect_secrets_rules()
     if any_case:
-        rules = [SecretRule(r.name, re.compile(r.pattern.pattern, r.pattern.flags | re.I), r.source, r.group)
-                 for r in rules]
-    return tuple(_with_keywords(r) for r in rules)
+        rules = [replace(r, pattern=re.compile(r.pattern.pattern, r.pattern.flags | re.I)) for r in rules]
+    return tuple(replace(r, keywords=required_words(r.pattern)) for r in rules)
 
 
 def secret_spans(text: str, any_case: bool = False) -> list[tuple[str, int, int]]:
@@ -115,10 +110,13 @@ def secret_spans(text: str, any_case: bool = False) -> list[tuple[str, int, int]
     out = []
     rules, exact, folded, always, by_word = _compiled(any_case)
     wanted = set(always)
-    for w in exact.present(text):
-        wanted |= by_word[False][w]
-    for w in folded.present(text.lower()):
-        wanted |= by_word[True][w]
+    # `in` per word is C-fast, and faster in CPython than one regex alternation of the words (measured
+    # 0.5 s against 1.9 s over 180k Banking77 texts)
+    lower = text.lower()
+    for words, seen, ignore_case in ((exact, text, False), (folded, lower, True)):
+        for w in words:
+            if w in seen:
+                wanted |= by_word[ignore_case][w]
     for i in sorted(wanted):  # in rule order: an earlier rule's match wins an overlap
         name, pattern, group = rules[i]
         for m in pattern.finditer(text):
@@ -128,21 +126,10 @@ def secret_spans(text: str, any_case: bool = False) -> list[tuple[str, int, int]
     return out
 
 
-class _Words:
-    """Which of a few dozen literal words a text holds: `in` per word is C-fast, and faster in CPython than
-    one regex alternation of them all (measured 0.5 s against 1.9 s over 180k Banking77 texts)."""
-
-    def __init__(self, words: set[str]):
-        self.words = tuple(sorted(words))
-
-    def present(self, text: str) -> list[str]:
-        return [w for w in self.words if w in text]
-
-
 @functools.cache
 def _compiled(any_case: bool) -> tuple:
-    """The rules as plain tuples, the rules without words, and which rules each word (exact or lowercased)
-    calls for: a text's words are found in one pass and only their rules run (a loop over every rule per
+    """The rules as plain tuples, every rule word (exact, lowercased), the rules without words, and which
+    rules each word calls for: only the rules whose words a text holds run (a loop over every rule per
     text cost more than the searches)."""
     rules = secret_rules(any_case)
     always = tuple(i for i, r in enumerate(rules) if r.keywords is None)
@@ -150,5 +137,5 @@ def _compiled(any_case: bool) -> tuple:
     for i, r in enumerate(rules):
         for w in r.keywords or ():
             by_word[bool(r.pattern.flags & re.I)].setdefault(w, set()).add(i)
-    return (tuple((r.name, r.pattern, r.group) for r in rules), _Words(set(by_word[False])), _Words(set(by_word[True])),
-            always, by_word)
+    return (tuple((r.name, r.pattern, r.group) for r in rules), tuple(sorted(by_word[False])),
+            tuple(sorted(by_word[True])), always, by_word)

@@ -84,6 +84,11 @@ def _audit_exit(data: bytes, suffix: str = ".jsonl", args: tuple[str, ...] = ())
         return code, err.getvalue()
 
 
+def _jsonl(values) -> bytes:
+    """Rows as JSONL bytes, lone surrogates kept (hostile text the reader must refuse in one line)."""
+    return "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode("utf-8", "surrogatepass")
+
+
 def _never_internal(code: int, err: str) -> None:
     assert code in (0, 1, 2), err
     assert "Traceback" not in err and "internal error" not in err, err
@@ -99,7 +104,7 @@ def test_random_bytes_never_crash_the_command(data, suffix):
 @FUZZ
 @given(rows)
 def test_random_json_rows_never_crash_the_command(values):
-    data = "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode("utf-8", "surrogatepass")
+    data = _jsonl(values)
     _never_internal(*_audit_exit(data))
 
 
@@ -122,7 +127,7 @@ def _compress(data: bytes, how: str) -> bytes:
 @given(rows, st.sampled_from(["gz", "zst"]), st.floats(0, 1))
 def test_compressed_rows_cut_anywhere_never_crash_the_command(values, how, keep):
     """Issue 30.4/30.5: compressed input, whole or cut off at any byte: rows, or one line saying why."""
-    data = "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode("utf-8", "surrogatepass")
+    data = _jsonl(values)
     packed = _compress(data, how)
     cut = packed[: int(len(packed) * keep)]
     code, err = _audit_exit(cut, f".jsonl.{how}")
@@ -148,7 +153,7 @@ tool_rows = st.lists(st.fixed_dictionaries({
 @FUZZ
 @given(tool_rows)
 def test_random_tool_call_rows_never_crash_the_command(values):
-    data = "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values).encode("utf-8", "surrogatepass")
+    data = _jsonl(values)
     _never_internal(*_audit_exit(data))
 
 
