@@ -12,9 +12,9 @@ from collections import Counter, defaultdict
 
 from harness.output_kinds import leaves, parse_json
 from harness.pairs import FUNCTION_WORDS, NUMBER_WORDS
-from harness.text import normalize_loose
+from harness.text import fold_confusables, normalize, normalize_loose
 
-from .base import CheckResult, GenerativeCheck, not_applicable, register
+from .base import CheckResult, GenerativeCheck, lower_is_better, not_applicable, register
 
 QUESTION_WORDS = frozenset("how what when where which who whom whose why".split())
 # U+FFFD, and UTF-8 read as Latin-1 or cp1252 ("Ã©" for "é", "â€™" for "’").
@@ -83,6 +83,15 @@ def _find(words: list[str], phrase: list[str], free: list[str] | None = None) ->
                  if words[k:k + m] == phrase and (free is None or not any(free[k:k + m]))), None)
 
 
+def _stands_alone(raw: str, phrase: str) -> bool:
+    """The phrase stands in the request as words of its own, not as part of a user handle (@dc_fan), a
+    hyphenated or underscored word ("non-Twitter"), a file or web address: only there could an annotator
+    have marked it. A hashtag (#Vh1) is words of its own: data sets annotate them."""
+    text = fold_confusables(normalize(raw))
+    body = r"\W+".join(re.escape(w) for w in phrase.split())
+    return re.search(r"(?<![\w@/.-])" + body + r"(?![\w@]|[-/.]\w)", text) is not None
+
+
 def _where(sides) -> str:
     """'after "between", before "and"' / 'after a month_name' / 'at the start': the surroundings compared."""
     parts = []
@@ -101,8 +110,8 @@ class AnnotationConsistency(GenerativeCheck):
                    "encoding_damage")
     title = "Annotation consistency (extraction)"
     why = "One phrase annotated two ways, or annotated in most requests and skipped in some, teaches both."
-    metrics = ("flagged_rows", "flagged_rate", "phrase_typed_differently", "missing_annotation",
-               "function_word_values", "encoding_damage")
+    metrics = lower_is_better("flagged_rows", "flagged_rate", "phrase_typed_differently", "missing_annotation",
+                              "function_word_values", "encoding_damage")
 
     def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
         objects = {i: parse_json(out) for i, (_, _, out) in enumerate(rows)}
@@ -184,7 +193,7 @@ class AnnotationConsistency(GenerativeCheck):
             if n < support or v in FUNCTION_WORDS or v in QUESTION_WORDS or v in NUMBER_WORDS:
                 continue                        # "one" is a time in "at one" and a pronoun in "this one"
             needle = f" {v} "
-            holding = [i for i in by_group[g] if needle in inputs[i]]
+            holding = [i for i in by_group[g] if needle in inputs[i] and _stands_alone(rows[i][1], v)]
             if len(holding) < support:
                 continue
             # per row: what stands around the phrase's first place, and whether all its words are annotated

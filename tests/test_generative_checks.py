@@ -341,3 +341,27 @@ def test_annotation_consistency_reads_where_a_phrase_stands():
     assert got == {(len(rows), "phrase_typed_differently")}, res["findings"]
     [f] = res["findings"]
     assert f["majority_key"] == "day" and f["majority_rows"] == 6
+
+
+def test_annotation_consistency_reads_only_words_of_their_own():
+    """Judged on WNUT-16 tweets: "dc" inside the handle @Dc_Luvs_Swift and "Twitter" inside "non-Twitter"
+    could never have been annotated, so they are no missing annotation; a bare "London" left out is."""
+    import json
+
+    import harness
+
+    def row(text, **entities):
+        return {"prompt": text, "completion": json.dumps({"entities": entities})}
+
+    names = ["Ann", "Bob", "Cid", "Dee", "Eve", "Fay", "Gus", "Hal", "Ivy", "Jon", "Kim", "Lee", "Max", "Ned"]
+    rows = [row(f"flying to {p} with {n} tonight", **{"geo-loc": p, "person": n})
+            for p, n in zip(["London", "Paris"] * 4, names)]
+    rows += [row(f"so tired of {p} traffic says {n}", **{"geo-loc": p, "person": n})
+             for p, n in zip(["London", "Paris"] * 3, names[8:])]
+    rows += [row("RT @London_Fan_Club: Oli is loud tonight", person="Oli"),
+             row("a non-London crowd for Pat tonight", person="Pat"),
+             row("tired London ladies with Quin tonight", person="Quin")]
+    rows += [row(f"nothing to see here, {n}", person=n) for n in ["Rae", "Sam", "Tom", "Uma", "Val", "Wes"]]
+    res = next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
+    got = {(f["rows"][0]["line"], f["kind"]) for f in res["findings"]}
+    assert got == {(17, "missing_annotation")}, res["findings"]

