@@ -4,6 +4,8 @@ adds one through the `finetune_harness.checks` entry point group (harness/regist
 
 from __future__ import annotations
 
-from .base import REGISTRY, Check, CheckResult, all_checks, get_check, not_applicable, register
+from .base import (HIGHER, LOWER, REGISTRY, Check, CheckResult, all_checks, get_check, lower_is_better, not_applicable,
+                   register)
 
-__all__ = ["Check", "CheckResult", "REGISTRY", "all_checks", "get_check", "not_applicable", "register"]
+__all__ = ["Check", "CheckResult", "HIGHER", "LOWER", "REGISTRY", "all_checks", "get_check", "lower_is_better",
+           "not_applicable", "register"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.registry import Registry
+from harness.status import HIGHER, LOWER, lower_is_better  # noqa: F401 - for checks to declare metrics
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.audit_data import AuditData
@@ -23,6 +24,8 @@ class CheckResult:
     # Words that identify what the check found (a password, an e-mail's user name), to be masked in every
     # output however the text around them was normalised; never written anywhere itself.
     redact: frozenset[str] = frozenset()
+    # Why the check does not apply to this data (then its status is `skipped`, this its reason); None: it applied.
+    skipped: str | None = None
 
 
 def unlisted_rows(findings: list[dict[str, Any]], limit: int) -> dict[str, Any]:
@@ -35,16 +38,20 @@ def unlisted_rows(findings: list[dict[str, Any]], limit: int) -> dict[str, Any]:
 
 
 def not_applicable(reason: str) -> CheckResult:
-    return CheckResult(summary={"applicable": False, "reason": reason})
+    """The result of a check that does not apply to this data: status `skipped`, `reason` saying why (the
+    summary keeps `applicable: false` and the reason for readers of the first results schema)."""
+    return CheckResult(summary={"applicable": False, "reason": reason}, skipped=reason)
 
 
 class Check:
     name: ClassVar[str]
     title: ClassVar[str]
     why: ClassVar[str]  # one sentence for reports: why this matters for a fine-tune
-    # Summary keys a policy may put conditions on (warn_if / fail_if); the contract test holds every
-    # check to them.
-    metrics: ClassVar[tuple[str, ...]] = ()
+    # Summary keys a policy may put rules on, each with its better direction: {"bad_rate": LOWER, ...}
+    # (LOWER, HIGHER, or None for a figure that is only described); a tuple of names means each is lower
+    # is better (a check counts problems). The contract test holds every check to them, and a policy rule
+    # must agree with the direction (harness/status.py).
+    metrics: ClassVar[dict[str, str | None] | tuple[str, ...]] = ()
     # The few summary figures worth a glance in a terminal table (the rest is in audit.json).
     key_figures: ClassVar[tuple[str, ...]] = ()
     # Where the check runs and is shown among the others (lower first); a plug-in's default is last.
@@ -53,6 +60,8 @@ class Check:
     # each finding's first row (a duplicate group's original), None keeps them (the finding is advice).
     # The audit writes it into each check's entry, so clean needs the audit.json alone.
     removes: ClassVar[str | None] = None
+    # What its findings cannot show, in a sentence each: the report's "known limitations" when it ran.
+    limitations: ClassVar[tuple[str, ...]] = ()
 
     def run(self, data: AuditData, params: dict[str, Any]) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from harness.output_kinds import parse_json
 from harness.text import normalize_loose
 
-from .base import CheckResult, GenerativeCheck, register, unlisted_rows
+from .base import CheckResult, GenerativeCheck, lower_is_better, register, unlisted_rows
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -24,8 +24,8 @@ class Boilerplate(GenerativeCheck):
     key_figures = ("refusal_rows", "repeated_phrases", "identical_answer_groups")
     title = "Boilerplate and refusals in completions"
     why = "Refusals, AI disclaimers, pasted signatures and one answer for many prompts are learned like any answer."
-    metrics = ("refusal_rows", "repeated_phrases", "repeated_phrase_rows", "identical_answer_groups",
-               "identical_answer_rows", "flagged_rows", "flagged_rate")
+    metrics = lower_is_better("refusal_rows", "repeated_phrases", "repeated_phrase_rows", "identical_answer_groups",
+                              "identical_answer_rows", "flagged_rows", "flagged_rate")
 
     def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
         n = len(rows)

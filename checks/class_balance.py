@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .base import Check, CheckResult, not_applicable, register
+from .base import HIGHER, LOWER, Check, CheckResult, not_applicable, register
 
 
 @register
@@ -15,7 +15,8 @@ class ClassBalance(Check):
     key_figures = ('classes', 'imbalance_ratio', 'label_shift_tvd')
     title = "Class balance and label shift"
     why = "Rare classes are learned poorly; a train/eval label shift makes the eval score misleading."
-    metrics = ("imbalance_ratio", "rarest_share", "rare_classes", "label_shift_tvd", "eval_labels_unseen_in_train")
+    metrics = {"imbalance_ratio": LOWER, "rarest_share": HIGHER, "rare_classes": LOWER, "label_shift_tvd": LOWER,
+               "eval_labels_unseen_in_train": LOWER}
 
     def run(self, data, params):
         if data.label_source is None:

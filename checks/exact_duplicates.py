@@ -3,7 +3,7 @@ NFKC, case folding and whitespace collapsing; no word is ever dropped."""
 
 from __future__ import annotations
 
-from .base import Check, CheckResult, register
+from .base import Check, CheckResult, lower_is_better, register
 
 
 @register
@@ -14,7 +14,7 @@ class ExactDuplicates(Check):
     key_figures = ('duplicate_rows', 'groups')
     title = "Exact duplicates"
     why = "Each copy is one more gradient step on the same example: it overweights it and invites memorisation."
-    metrics = ("duplicate_rows", "duplicate_rate", "duplicate_pair_rows", "groups")
+    metrics = lower_is_better("duplicate_rows", "duplicate_rate", "duplicate_pair_rows", "groups")
 
     def run(self, data, params):
         rows = data.rows("train")

@@ -13,7 +13,7 @@ from harness.pairs import canonical_words, differing_words
 from harness.similarity import jaccard
 from harness.text import normalize_loose
 
-from .base import Check, CheckResult, not_applicable, register
+from .base import Check, CheckResult, lower_is_better, not_applicable, register
 
 
 @register
@@ -24,7 +24,7 @@ class LabelConflicts(Check):
     key_figures = ('conflicting_groups', 'conflicting_rows')
     title = "Conflicting labels"
     why = "One input with two answers teaches the model to be inconsistent; at least one row is wrong."
-    metrics = ("conflicting_groups", "conflicting_rows", "conflicting_rate")
+    metrics = lower_is_better("conflicting_groups", "conflicting_rows", "conflicting_rate")
 
     def run(self, data, params):
         rows = data.rows("train")
@@ -101,18 +101,28 @@ class LabelConflicts(Check):
             if pick is None:
                 continue
             i, j = pick
-            ra, rb = left[i][0], right[j][0]
+            refs = [left[i][0], right[j][0]]
+            if label_source is not None:
+                # The two labels named by content, not row order (which text comes first follows row order
+                # too), with every row of each text that carries its label: rows of one text and label are
+                # interchangeable, so the finding is the same whichever order the rows come in.
+                first_is_a = texts[a] <= texts[b]
+                x, y = min(((p, q) for p in set(la) for q in set(lb) if p != q),
+                           key=lambda pq: (*sorted((str(pq[0]), str(pq[1]))), str(pq[0] if first_is_a else pq[1])))
+                i, j = la.index(x), lb.index(y)
+                refs = ([r for (r, _, _), lab in zip(left, la) if lab == x]
+                        + [r for (r, _, _), lab in zip(right, lb) if lab == y])
             wa, wb = differing_words(canonical_words(texts[a]), canonical_words(texts[b]))
-            rows_in.update((r["split"], r["line"]) for r in (ra, rb))
-            finding = {"rows": [ra, rb], "kind": "near", "similarity": round(float(sim), 4),
+            rows_in.update((r["split"], r["line"]) for r in refs)
+            finding = {"rows": refs, "kind": "near", "similarity": round(float(sim), 4),
                        "differs": [" ".join(wa), " ".join(wb)],
                        "message": "near-identical inputs" + (f" (differ: {' '.join(wa) or '-'} / {' '.join(wb) or '-'})"
                                                              if wa or wb else "")
                                   + (f", labelled {left[i][1]} / {right[j][1]}" if label_source
                                      else ", answered in materially different ways")}
             if label_source is not None:
-                finding.update(labels={left[i][1]: 1, right[j][1]: 1} if left[i][1] != right[j][1] else {left[i][1]: 2},
-                               row_labels=[left[i][1], right[j][1]], majority=None)
+                row_labels = [left[i][1]] * la.count(la[i]) + [right[j][1]] * lb.count(lb[j])
+                finding.update(labels=dict(Counter(row_labels)), row_labels=row_labels, majority=None)
             findings.append(finding)
         return CheckResult(summary={"rows": n, "conflicting_groups": len(findings), "conflicting_rows": len(rows_in),
                                     "conflicting_rate": len(rows_in) / n if n else 0.0},

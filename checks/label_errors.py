@@ -4,7 +4,10 @@ find_label_issues: out-of-fold probabilities from a fast TF-IDF + logistic regre
 (the mean self-confidence of the class), and a row is flagged when its given label falls out of
 confidence while another class is confidently predicted — and is implausible, not merely a sibling:
 two classes the classifier swaps both ways are reported once, as overlapping classes (cleanlab's
-find_overlapping_classes), and their rows are not flagged one by one."""
+find_overlapping_classes), and their rows are not flagged one by one. A dispute is then put to a
+second, independent view, the row's nearest labelled neighbours: none of them may carry the given
+label, most must carry the suggested one, and with sentence embeddings the closest row of the suggested
+label must be a near paraphrase, shown with the finding."""
 
 from __future__ import annotations
 
@@ -31,22 +34,28 @@ def content_folds(texts: list[str], labels: np.ndarray, folds: int, seed: int) -
     return fold
 
 
+def tfidf_vectors(texts: list[str]):
+    """Unit-length TF-IDF rows (word 1-2 grams, sparse). TF-IDF is unsupervised, so it is fitted once on
+    all rows: no label reaches a held-out row's score. Word 1-2 grams: adding character n-grams cost 5x
+    the memory and found no more flips on the planted ticket data; fitting per fold cost 5x the time for
+    0.02 more recall."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32).fit_transform(texts)
+
+
 def out_of_fold_probabilities(texts: list[str], labels: np.ndarray, folds: int, seed: int,
-                              features: np.ndarray | None = None) -> np.ndarray:
+                              features: np.ndarray | None = None, x=None) -> np.ndarray:
     """Out-of-fold class probabilities from TF-IDF + logistic regression; with `features` (sentence
     embeddings of the rows), the average with a second logistic regression on them. Measured on
     CLINC150 train (15,100 rows, 151 intents): out-of-fold accuracy 0.934 with TF-IDF alone, 0.770
     with embeddings alone, 0.962 averaged; the average also stops most one-word mistakes ("no thank
-    you" called thank_you) from becoming flags."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    you" called thank_you) from becoming flags. `x`: the rows' tfidf_vectors, when already made."""
     from sklearn.linear_model import LogisticRegression
 
     n_classes = int(labels.max()) + 1
     probs = np.zeros((len(texts), n_classes))
-    # TF-IDF is unsupervised, so it is fitted once on all rows: no label reaches a held-out row's score.
-    # Word 1-2 grams: adding character n-grams cost 5x the memory and found no more flips on the planted
-    # ticket data; fitting per fold cost 5x the time for 0.02 more recall.
-    x = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32).fit_transform(texts)
+    x = tfidf_vectors(texts) if x is None else x
     fold = content_folds(texts, labels, folds, seed)
     for k in range(folds):
         fit_idx, held_idx = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
@@ -99,6 +108,21 @@ def overlapping_classes(predicted: np.ndarray, labels: np.ndarray, k: int, min_r
     return out
 
 
+def neighbour_vote(vectors, row: int, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The row's k nearest other rows by cosine (unit vectors: dense embeddings or sparse TF-IDF), with
+    every row tied with the k-th included, so the vote does not depend on row order: (their indices,
+    their similarities to the row)."""
+    sims = vectors @ vectors[row].T
+    sims = np.asarray(sims.todense() if hasattr(sims, "todense") else sims, dtype=np.float64).ravel()
+    sims[row] = -np.inf
+    k = min(k, len(sims) - 1)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    kth = np.partition(sims, len(sims) - k)[len(sims) - k]
+    hood = np.flatnonzero(sims >= kth - 1e-6)
+    return hood, sims
+
+
 @register
 class LabelErrors(Check):
     name = "label_errors"
@@ -135,7 +159,8 @@ class LabelErrors(Check):
         texts = [data.normalized["train"][i] for i in usable]
         vectors, _why = data.embeddings if params.get("use_embeddings", True) else (None, "")
         features = vectors[data.text_ids["train"][usable]] if vectors is not None else None
-        probs = out_of_fold_probabilities(texts, y, folds, int(params["seed"]), features)
+        x = tfidf_vectors(texts)
+        probs = out_of_fold_probabilities(texts, y, folds, int(params["seed"]), features, x=x)
         flag, suggested = confident_learning(probs, y, float(params["threshold_scale"]),
                                              float(params["min_margin"]))
         predicted = probs.argmax(axis=1)
@@ -155,6 +180,13 @@ class LabelErrors(Check):
         # labelled otherwise is what makes a flag right (bench/real/RESULTS.md).
         min_similar = float(params["min_neighbour_similarity"]) if features is not None else 0.0
         min_margin_similar = float(params["min_neighbour_margin"])
+        # A second view: the row's nearest labelled rows (by sentence embedding, else by TF-IDF) vote. A row
+        # a person labels otherwise has rows of its given label about it ("someone took my card", beside
+        # "someone stole my card"), however sure the classifier is; a mislabelled one has none.
+        vote_k = int(params["vote_neighbours"])
+        max_given_votes = int(params["max_given_neighbours"])
+        min_suggested_share = float(params["min_suggested_share"])
+        space = features if features is not None else x
         findings, examples = [], {}
         for t in order:
             if not flag[t]:
@@ -170,14 +202,19 @@ class LabelErrors(Check):
             need = sibling_p if others >= sibling_rows else min_p_suggested
             if p_given > max_p_given or probs[t, sug] < need:
                 continue
+            hood, sims = neighbour_vote(space, int(t), y, vote_k)
+            given_votes, suggested_votes = int((y[hood] == g).sum()), int((y[hood] == sug).sum())
+            if given_votes > max_given_votes or suggested_votes < min_suggested_share * len(hood):
+                continue
             finding = {"rows": [rows[i].ref], "score": round(1.0 - p_given, 4), "given": classes[y[t]],
                        "suggested": classes[suggested[t]], "p_given": round(p_given, 4),
                        "p_suggested": round(float(probs[t, suggested[t]]), 4),
+                       "neighbours": len(hood), "neighbours_suggested": suggested_votes,
+                       "neighbours_given": given_votes,
                        "message": f"labelled {classes[y[t]]!r}, the classifier says {classes[suggested[t]]!r} "
-                                  f"({probs[t, suggested[t]]:.2f} vs {p_given:.2f})"}
+                                  f"({probs[t, suggested[t]]:.2f} vs {p_given:.2f}); {suggested_votes} of its "
+                                  f"{len(hood)} nearest rows are labelled {classes[sug]!r}, {given_votes} {classes[g]!r}"}
             if min_similar > 0:
-                sims = features @ features[t]
-                sims[t] = -1.0
                 same = np.flatnonzero(y == sug)
                 j = int(same[int(np.argmax(sims[same]))])
                 cosine = float(sims[j])

@@ -15,10 +15,11 @@ from __future__ import annotations
 import numpy as np
 
 from harness.output_kinds import same_answer
+from harness.shapes import get_shape
 from harness.similarity import mix64
 from harness.text import normalize_loose
 
-from .base import Check, CheckResult, register
+from .base import Check, CheckResult, lower_is_better, register
 
 
 class NgramIndex:
@@ -118,7 +119,7 @@ class Leakage(Check):
     key_figures = ('leaked_eval_rows', 'exact', 'near', 'ngram', 'leaked_probe_items')
     title = "Train/eval leakage and contamination"
     why = "An eval row the model trained on measures memory, not skill: every later score is inflated."
-    metrics = ("leaked_eval_rows", "leaked_rate", "exact", "near", "ngram", "leaked_probe_items")
+    metrics = lower_is_better("leaked_eval_rows", "leaked_rate", "exact", "near", "ngram", "leaked_probe_items")
 
     def run(self, data, params):
         train = data.rows("train")
@@ -354,6 +355,7 @@ class Leakage(Check):
                                     "same_input_other_answer": other_answer,
                                     "probe_items_checked": n_probes, "leaked_probe_items": len(probe_hits),
                                     "applicable": bool(n_eval or n_probes)},
+                           skipped=None if n_eval or n_probes else "no eval rows and no probe items to look for in train",
                            findings=findings,
                            info={"ngram": int(params["ngram"]), "min_coverage": float(params["min_coverage"]),
                                  "near_threshold": policy["similarity"]["threshold"]})
@@ -390,7 +392,7 @@ def _beyond_index(data, needed, n: int, max_rows: int):
     request (classification and plain-text rows)."""
     from pyspark.sql import functions as F
 
-    if data.shape in ("classification", "text"):
+    if not get_shape(data.shape).generative:
         return None
 
     def texts(batches):

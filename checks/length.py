@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Check, CheckResult, register
+from .base import LOWER, Check, CheckResult, register
 
 
 def longer(output: str | None, rejected: str | None) -> str | None:
@@ -23,7 +23,8 @@ class Length(Check):
     key_figures = ('truncated_rows', 'outlier_rows', 'empty_outputs', 'p95_tokens')
     title = "Length and truncation"
     why = "Rows past max_seq_len lose their ending (often the answer); empty outputs teach nothing."
-    metrics = ("truncated_rows", "empty_outputs", "outlier_rows", "max_tokens", "p95_tokens")
+    metrics = {"truncated_rows": LOWER, "empty_outputs": LOWER, "outlier_rows": LOWER,
+               "max_tokens": None, "p95_tokens": None}  # None: sizes, described (any bound may be put on them)
 
     def run(self, data, params):
         count, how = data.token_counter

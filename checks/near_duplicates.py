@@ -5,7 +5,7 @@ representative, so every reported row is a duplicate of the first one (harness/c
 
 from __future__ import annotations
 
-from .base import Check, CheckResult, register
+from .base import Check, CheckResult, lower_is_better, register
 
 
 @register
@@ -16,7 +16,7 @@ class NearDuplicates(Check):
     key_figures = ('duplicate_rows', 'clusters', 'largest_cluster')
     title = "Near duplicates"
     why = "Copies that differ by a typo or a greeting still overweight one example and hide from exact matching."
-    metrics = ("clusters", "duplicate_rows", "duplicate_rate", "largest_cluster")
+    metrics = lower_is_better("clusters", "duplicate_rows", "duplicate_rate", "largest_cluster")
 
     def run(self, data, params):
         rows = data.rows("train")

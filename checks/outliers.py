@@ -15,7 +15,7 @@ import numpy as np
 
 from harness.embeddings import embed_texts, nearest
 
-from .base import Check, CheckResult, not_applicable, register, unlisted_rows
+from .base import Check, CheckResult, lower_is_better, not_applicable, register, unlisted_rows
 
 
 # Measured on ATIS (voice requests -> JSON): without classes, every short abbreviation query ("what is
@@ -31,7 +31,7 @@ class Outliers(Check):
     key_figures = ("outlier_rows",)
     title = "Rows out of place"
     why = "A row that is no example of the task (a reply stored as a query, a question with no content) teaches its label on noise."
-    metrics = ("outlier_rows", "outlier_rate")
+    metrics = lower_is_better("outlier_rows", "outlier_rate")
 
     def run(self, data, params):
         if data.label_source is None:

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 
 from harness.output_kinds import family, final_line, final_line_pattern, parse_json, value_kind
 
-from .base import CheckResult, GenerativeCheck, register, unlisted_rows
+from .base import CheckResult, GenerativeCheck, lower_is_better, register, unlisted_rows
 
 
 @register
@@ -20,8 +20,9 @@ class OutputFormat(GenerativeCheck):
     key_figures = ("dominant_family", "dominant_share", "flagged_rows")
     title = "Output format consistency"
     why = "Answers in a minority format (prose among JSON, renamed keys, dates written two ways) teach the model to drift."
-    metrics = ("flagged_rows", "flagged_rate", "minority_format_rows", "final_line_rows", "key_drift_rows",
-               "type_drift_rows", "json_parse_rate")
+    metrics = {**lower_is_better("flagged_rows", "flagged_rate", "minority_format_rows", "final_line_rows",
+                                 "key_drift_rows", "type_drift_rows"),
+               "json_parse_rate": None}  # the share of outputs that are JSON: described, neither way is better
 
     def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
         """rows: (ref, input, output) of the training split."""

@@ -12,7 +12,7 @@ from harness.embeddings import nearest
 from harness.output_kinds import same_answer
 from harness.pairs import canonical_words, differing_words, numbers_in
 
-from .base import Check, CheckResult, not_applicable, register
+from .base import Check, CheckResult, lower_is_better, not_applicable, register
 
 
 @register
@@ -22,7 +22,7 @@ class Paraphrases(Check):
     key_figures = ("paraphrase_pairs", "paraphrased_eval_rows")
     title = "Paraphrases (same request, reworded)"
     why = "A reworded copy of an eval row in train measures memory, not skill, and n-gram matching misses it."
-    metrics = ("paraphrase_pairs", "paraphrase_rows", "paraphrased_eval_rows", "paraphrased_eval_rate")
+    metrics = lower_is_better("paraphrase_pairs", "paraphrase_rows", "paraphrased_eval_rows", "paraphrased_eval_rate")
 
     def run(self, data, params):
         vectors, why_not = data.embeddings

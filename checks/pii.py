@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from harness.redact import KINDS, find_pii, mask, redaction_tokens
 
-from .base import Check, CheckResult, register
+from .base import Check, CheckResult, lower_is_better, register
 
 
 @register
@@ -18,7 +18,9 @@ class PII(Check):
     key_figures = ('rows_with_pii', 'emails', 'phones', 'cards', 'ibans', 'ips', 'secrets')
     title = "Personal data and secrets"
     why = "A fine-tuned model can repeat what it was trained on: personal data and keys in rows can leak."
-    metrics = ("rows_with_pii", "matches", "secrets", "emails", "phones", "cards", "ibans", "ips")
+    limitations = ("Personal data is found by pattern (e-mail, phone, cards, IBAN, IP addresses, secrets), not names or "
+                   "street addresses.",)
+    metrics = lower_is_better("rows_with_pii", "matches", "secrets", "emails", "phones", "cards", "ibans", "ips")
 
     def run(self, data, params):
         kinds = tuple(params["kinds"])

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
+from harness.shapes import get_shape
 from harness.text import normalize
 
-from .base import Check, CheckResult, not_applicable, register, unlisted_rows
+from .base import Check, CheckResult, lower_is_better, not_applicable, register, unlisted_rows
 
 
 @register
@@ -20,10 +21,10 @@ class PreferencePairs(Check):
     key_figures = ("identical_pairs", "near_identical_pairs", "chosen_longer_share")
     title = "Preference pairs: chosen vs rejected"
     why = "A pair whose two answers barely differ teaches noise; chosen answers that are just longer teach length."
-    metrics = ("identical_pairs", "near_identical_pairs", "flagged_rate", "chosen_longer_share")
+    metrics = lower_is_better("identical_pairs", "near_identical_pairs", "flagged_rate", "chosen_longer_share")
 
     def run(self, data, params):
-        if data.shape != "preference":
+        if not get_shape(data.shape).paired:
             return not_applicable("not preference data (prompt, chosen, rejected)")
         pairs = data.answer_pairs("train")
         if not pairs:

@@ -3,7 +3,7 @@ left out of every other check; this check is where they surface, each with its l
 
 from __future__ import annotations
 
-from .base import Check, CheckResult, register
+from .base import Check, CheckResult, lower_is_better, register
 
 
 @register
@@ -14,7 +14,7 @@ class Schema(Check):
     key_figures = ('bad_rows', 'rows')
     title = "Schema and row validation"
     why = "Rows the trainer cannot use, or would use wrongly, should be fixed before anything else."
-    metrics = ("bad_rows", "bad_rate")
+    metrics = lower_is_better("bad_rows", "bad_rate")
 
     def run(self, data, params):
         findings, total, bad = [], 0, 0

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Check, CheckResult, not_applicable, register
+from .base import Check, CheckResult, lower_is_better, not_applicable, register
 
 
 # A label no two rows share cannot be predicted by anything the rows have in common (ids, free text
@@ -36,8 +36,9 @@ class Shortcuts(Check):
     key_figures = ('shortcut_tokens', 'affix_shortcuts', 'surface_shortcut', 'label_words')
     title = "Shortcuts (tokens that give the label away)"
     why = "A token that almost always comes with one label lets the model skip the task and break on new data."
-    metrics = ("shortcut_tokens", "affix_shortcuts", "surface_shortcut", "surface_lift", "label_words",
-               "label_name_rows", "label_name_rate")
+    metrics = {**lower_is_better("shortcut_tokens", "affix_shortcuts", "surface_shortcut", "surface_lift",
+                                 "label_name_rows", "label_name_rate"),
+               "label_words": None}  # words that define a class: described, neither way is better
 
     def run(self, data, params):
         if data.label_source is None:

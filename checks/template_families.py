@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .base import Check, CheckResult, not_applicable, register
+from .base import Check, CheckResult, lower_is_better, not_applicable, register
 
 
 @register
@@ -19,8 +19,9 @@ class TemplateFamilies(Check):
     title = "Template families"
     why = ("Rows filled in from a few templates teach the templates: the model learns their wording, and an "
            "eval set from the same templates measures only in-template generalisation.")
-    metrics = ("families", "family_rows", "family_coverage", "top10_coverage", "eval_in_family_rows",
-               "eval_in_family_rate")
+    metrics = {"families": None,  # how many: described, neither way is better
+               **lower_is_better("family_rows", "family_coverage", "top10_coverage", "eval_in_family_rows",
+                                 "eval_in_family_rate")}
 
     def run(self, data, params):
         if not data.rows("train"):

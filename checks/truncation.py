@@ -8,7 +8,7 @@ from collections import Counter
 
 from harness.output_kinds import family, final_line, final_line_pattern, unfenced
 
-from .base import CheckResult, GenerativeCheck, register, unlisted_rows
+from .base import CheckResult, GenerativeCheck, lower_is_better, register, unlisted_rows
 
 ENDINGS = tuple(".!?;:)]}\"'`*>\u2026\u3002")
 
@@ -21,7 +21,7 @@ class Truncation(GenerativeCheck):
     key_figures = ("truncated_rows", "usual_ending_share")
     title = "Truncated completions"
     why = "An answer cut off mid-way teaches the model to stop mid-thought or to emit broken JSON."
-    metrics = ("truncated_rows", "truncated_rate", "broken_json_rows", "unclosed_rows", "no_ending_rows")
+    metrics = lower_is_better("truncated_rows", "truncated_rate", "broken_json_rows", "unclosed_rows", "no_ending_rows")
 
     def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
         n = len(rows)

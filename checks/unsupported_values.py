@@ -13,7 +13,7 @@ from rapidfuzz import fuzz
 
 from harness.output_kinds import dates_in, leaves, numbers_in, parse_json, value_kind
 
-from .base import CheckResult, GenerativeCheck, not_applicable, register, unlisted_rows
+from .base import CheckResult, GenerativeCheck, lower_is_better, not_applicable, register, unlisted_rows
 
 
 @register
@@ -24,7 +24,7 @@ class UnsupportedValues(GenerativeCheck):
     key_figures = ("unsupported_values", "extracted_fields", "label_fields")
     title = "Output values not found in the input"
     why = "A value the input does not contain teaches the model to invent one (hallucination by example)."
-    metrics = ("unsupported_values", "unsupported_rows", "unsupported_rate")
+    metrics = lower_is_better("unsupported_values", "unsupported_rows", "unsupported_rate")
 
     def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
         objects = {i: parse_json(out) for i, (_, _, out) in enumerate(rows)}

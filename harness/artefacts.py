@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .io import json_text, write_files_atomic, write_json_atomic, write_text_atomic
+from .results import AUDIT_SCHEMAS
 from .reports.html import render_html
 
 
@@ -68,7 +69,7 @@ def adapter_documents(directory: Path, manifest: dict[str, Any]) -> None:
     write_text_atomic(directory / "README.md", render_model_card(manifest))
     docs: dict[str, Any] = {"manifest": manifest}
     audit = _read_json(Path(manifest["audit_path"])) if manifest.get("audit_path") else None
-    if isinstance(audit, dict) and audit.get("schema") == "harness.audit/1":
+    if isinstance(audit, dict) and audit.get("schema") in AUDIT_SCHEMAS:
         docs["audit"] = audit
     try:
         write_text_atomic(directory / "report.html", render_html(with_row_text(docs)))

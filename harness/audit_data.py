@@ -13,6 +13,7 @@ import numpy as np
 from .data import Example, Table
 from .clusters import cluster_rows, star_clusters
 from .pairs import canonical_words, same_request_mask, word_label_shares
+from .shapes import get_shape
 from .similarity import SimilarPairs, similar_pairs
 from .templates import Families, families
 from .text import normalize, normalize_loose
@@ -61,7 +62,9 @@ class AuditData(SplitView):
 
     def answer_pairs(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
         """(ref, chosen, rejected) of a preference split's rows."""
-        return [(ex.ref, ex.output or "", ex.rejected or "") for ex in self.rows(split) if self.shape == "preference"]
+        if not get_shape(self.shape).paired:
+            return []
+        return [(ex.ref, ex.output or "", ex.rejected or "") for ex in self.rows(split)]
 
     @cached_property
     def normalized(self) -> dict[str, list[str]]:
@@ -83,7 +86,7 @@ class AuditData(SplitView):
         """'label' for classification; 'completion' when a generative set's outputs are label-like
         (few distinct short answers, each repeated), so a chat copy of a classification set is judged
         the same way; None when there are no labels."""
-        if self.shape == "classification":
+        if get_shape(self.shape).labelled:
             return "label"
         rule = self.policy["label_like"]
         outs = self.normalized_output["train"]
@@ -145,13 +148,12 @@ class AuditData(SplitView):
         """What the near-duplicate index hashes for each distinct text (harness/candidate_keys.py): one key,
         or two when the text has an opening or closing clause that asks nothing."""
         from .candidate_keys import candidate_keys, spelling_corrections
-        from .pairs import Vocabulary
 
         conf = self.policy["similarity"]
         rare_rows = int(conf.get("rare_word_rows", 3))
         counts = self.word_counts
-        fixes = spelling_corrections(counts, rare_rows)
-        neutral = Vocabulary(counts, rare_rows, self.word_label_shares, float(conf.get("neutral_max_share", 0.5))).neutral
+        fixes = spelling_corrections(counts, rare_rows, misspelt_parts=True)
+        neutral = self.neutral
         slots, starts = self.label_source is not None, self.clause_starts
         words, inside = self.canonical, self.families.in_family
         # Texts inside template families are not searched: no key needed.
@@ -186,7 +188,7 @@ class AuditData(SplitView):
         """Where the clauses of each distinct text outside template families start (harness/pairs.py),
         read from the first row that has it: the candidate keys and the same-request rule read them (on
         200k templated rows, all texts cost ~6 s; family members are never compared)."""
-        from .pairs import clause_starts
+        from .pairs import clause_starts, closing_clauses, run_in_closings
 
         wanted = set(np.flatnonzero(~self.families.in_family).tolist())
         first: dict[int, str] = {}
@@ -194,7 +196,20 @@ class AuditData(SplitView):
             for tid, norm in zip(self.text_ids[s].tolist(), self.normalized[s]):
                 if tid in wanted:
                     first.setdefault(tid, norm)
-        return {t: clause_starts(norm) for t, norm in first.items()}
+        found = {t: clause_starts(norm) for t, norm in first.items()}
+        # Closings the data sets off elsewhere also end a row that runs them into its request.
+        neutral, slots, words = self.neutral, self.label_source is not None, self.canonical
+        closings = closing_clauses(((words[t], s) for t, s in found.items()), neutral, slots)
+        return {t: run_in_closings(words[t], s, closings) for t, s in found.items()}
+
+    @cached_property
+    def neutral(self):
+        """neutral(word): the word carries no label information here (harness/pairs.py's Vocabulary)."""
+        from .pairs import Vocabulary
+
+        conf = self.policy["similarity"]
+        return Vocabulary(self.word_counts, int(conf.get("rare_word_rows", 3)), self.word_label_shares,
+                          float(conf.get("neutral_max_share", 0.5))).neutral
 
     @cached_property
     def word_label_shares(self) -> dict[str, float] | None:

@@ -23,7 +23,7 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
     policy: a YAML path or a dict merged over the default policy. probes: probe items ({probe, id, text})
     that the leakage check looks for in the training data when its `probes` param is on (the application
     passes the shipped probe sets, `harness.suites.probe_items()`). Returns the dict that the CLI writes
-    as audit.json (schema harness.audit/1)."""
+    as audit.json (schema harness.audit/2)."""
     started = time.perf_counter()
     pol = load_policy(policy)
     if shape:
@@ -49,7 +49,7 @@ def audit(train: Any, eval: Any = None, policy: str | Mapping[str, Any] | None =
         from .eval_shapes import read_other_shapes
 
         train_labels = sorted({ex.label for ex in tables["train"].examples if ex.label is not None})
-        read_other_shapes(eval, tables["eval"], tables["train"].shape, train_labels)
+        read_other_shapes(eval, tables["eval"], tables["train"].shape, train_labels, cap)
     data = AuditData(tables["train"], tables.get("eval"), pol, probes)
     data.token_counter  # noqa: B018 - a bad tokenizer path is bad input (exit 2), not a crashed check
     return run_checks(data, pol, tables, started, {"name": "inprocess"}, on_check)

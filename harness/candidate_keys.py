@@ -3,9 +3,12 @@ rows: two typos and a greeting take "my pin is locked" below any usable Jaccard 
 never become candidates and no later rule can find them. The candidate key is the similarity key with
 misspellings put right from the data's own vocabulary (a rare word one edit from a frequent word is
 that word: "tihnk" -> "think", "ym" -> "my") and with greeting, sign-off, filler and function words and
-other rare words left out, and numbers masked: what is left is the request's content words. It only
-chooses which pairs are looked at; whether a pair is the same request is still decided on the rows'
-own words (harness/pairs.py)."""
+other rare words left out (a long one that misspells one of two frequent words is kept as written:
+most of its shingles still match), and numbers masked: what is left is the request's content words. A
+short request (under three content words) keeps its similarity key and is also looked up by its words
+with misspellings put right, function words kept ("hi my cardwasstolen" and "my card was stolen" share
+"my card was stolen"). It only chooses which pairs are looked at; whether a pair is the same
+request is still decided on the rows' own words (harness/pairs.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from collections.abc import Callable
 
 import regex
 
-from .pairs import _EDGE_WORDS, FUNCTION_WORDS, _cut_signature, canonical_words, edge_cuts
+from .pairs import _EDGE_WORDS, _EQUIVALENT, FUNCTION_WORDS, _cut_signature, canonical_words, edge_cuts
 
 _DIGITS = regex.compile(r"\d+")
 
@@ -22,11 +25,21 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
 
 
-def spelling_corrections(counts: dict[str, int], rare_rows: int, ratio: float = 10.0) -> dict[str, str]:
+class Corrections(dict):
+    """word -> the word or words it misspells; `ambiguous`: the rare words one edit from two or more
+    frequent words, left as written ("pack": "pick" or "back"?)."""
+
+    ambiguous: frozenset[str] = frozenset()
+
+
+def spelling_corrections(counts: dict[str, int], rare_rows: int, ratio: float = 10.0,
+                         misspelt_parts: bool = False) -> Corrections:
     """word -> the word it misspells: the one word one edit away that is frequent (in more than
     `rare_rows` texts) and `ratio` times as frequent as it ("caard" in 5 texts, "card" in 400); no
-    correction when two such words compete ("pack": "pick" or "back"?). Merged words ("butitfailed")
-    map to the frequent words they join. A symmetric-delete index (SymSpell's idea) over the frequent
+    correction when two such words compete ("pack": "pick" or "back"?; a long one is listed in
+    `ambiguous`). Merged words ("butitfailed") map to the frequent words they join; misspelt_parts: one
+    part may also be misspelt ("virtualcrad" -> "virtual card"), which guesses more (a rare "forward" is
+    "for card"), so only the candidate keys ask for it. A symmetric-delete index (SymSpell's idea) over the frequent
     words: a word's one-letter deletions meet those of every word within one insertion, deletion,
     substitution or transposition, so each word costs a few dictionary look-ups, not a scan of the
     vocabulary. Written by hand: it is a few lines, and the candidates are checked with rapidfuzz."""
@@ -37,39 +50,68 @@ def spelling_corrections(counts: dict[str, int], rare_rows: int, ratio: float = 
     for w in frequent:
         for d in _deletes(w) | {w}:
             index.setdefault(d, []).append(w)
-    out: dict[str, str] = {}
+
+    def near(w: str, n: int) -> list[str]:
+        found = {f for d in _deletes(w) | {w} for f in index.get(d, ()) if frequent[f] >= ratio * n}
+        return [f for f in found if f != w and DamerauLevenshtein.distance(w, f, score_cutoff=1) <= 1]
+
+    out, ambiguous = Corrections(), set()
     merged = []
     for w, n in counts.items():
         if len(w) < 2 or not w.isalpha():
             continue
-        found = {f for d in _deletes(w) | {w} for f in index.get(d, ()) if frequent[f] >= ratio * n}
-        found = [f for f in found if f != w and DamerauLevenshtein.distance(w, f, score_cutoff=1) <= 1]
+        found = near(w, n)
         if len(found) == 1 or (found and all(f in FUNCTION_WORDS for f in found)):
             out[w] = found[0] if len(found) == 1 else "the"   # "fo": "of" or "for", a function word either way
+        elif found and n <= rare_rows and len(w) >= 6:
+            ambiguous.add(w)                    # long enough that, kept, most of its shingles still match
         elif not found and n <= rare_rows and len(w) >= 5:
-            merged.append(w)
+            merged.append((w, misspelt_parts and not near(w, 0)))
+    out.ambiguous = frozenset(ambiguous)
+    for w, f in out.items():
+        out[w] = out.get(f, f)                  # "crads" -> "cards" -> "card": each step 10x more frequent
+
+    def misspelt(part: str) -> str | None:
+        """The one frequent word a part of four letters or more misspells by one edit, or a function word
+        when all the words a part misspells are function words ("fom": "from" or "for")."""
+        found = near(part, 0) if len(part) >= 3 else []
+        if found and all(f in FUNCTION_WORDS for f in found):
+            return found[0]
+        return found[0] if len(found) == 1 and len(part) >= 4 else None
+
     # Merged words: "butitfailed" -> "but it failed"; a part may be misspelt itself ("thewekend" -> "the
-    # weekend", "accountfom" -> "account from") when it is a corrected word of three letters or more.
+    # weekend", "accountfom" -> "account from", "virtualcrad" -> "virtual card"): a corrected word of three
+    # letters or more, or one part a word away from a single frequent word by one edit.
     known = dict(frequent, **{w: 0 for w, f in out.items() if len(w) >= 3 and " " not in f})
-    for w in merged:
-        parts = _split(w, known, 3)
+    for w, guess in merged:   # a word one edit from a frequent one ("agreed", "agree") is no guessed merge
+        parts = _split(w, known, 3, misspelt if guess else None)
         if parts:
             out[w] = " ".join(out.get(p, p) for p in parts)
     return out
 
 
-def _split(word: str, frequent: dict[str, int], parts: int) -> list[str] | None:
-    """`word` as up to `parts` frequent words written together, or None."""
-    if word in frequent:
-        return [word]
+def _split(word: str, frequent: dict[str, int], parts: int,
+           misspelt: Callable[[str], str | None] | None = None, whole: bool = False) -> list[str] | None:
+    """`word` as up to `parts` frequent words written together, or None; with `misspelt`, one part may
+    be the word it names (one misspelt part a word)."""
+    if whole:
+        if word in frequent:
+            return [word]
+        fixed = misspelt(word) if misspelt else None
+        if fixed:
+            return [fixed]
     if parts < 2:
         return None
     for i in range(len(word) - 1, 0, -1):
         head = word[:i]
         if head in frequent and (len(head) >= 2 or head in ("a", "i")):
-            rest = _split(word[i:], frequent, parts - 1)
-            if rest:
-                return [head, *rest]
+            rest = _split(word[i:], frequent, parts - 1, misspelt if len(head) >= 2 else None, True)
+        elif misspelt and (fixed := misspelt(head)):
+            head, rest = fixed, _split(word[i:], frequent, parts - 1, None, True)
+        else:
+            continue
+        if rest:
+            return [head, *rest]
     return None
 
 
@@ -78,12 +120,25 @@ def candidate_key(loose: str, corrections: dict[str, str], counts: dict[str, int
     """The similarity key as the index should see it (module docstring). A row left with fewer than three
     words keeps its similarity key, so short rows do not all collide on an empty key."""
     canonical = words if words is not None else canonical_words(loose)
+    fixed = _cut_signature(" ".join(corrections.get(w, w) for w in canonical).split())
+    ambiguous = getattr(corrections, "ambiguous", ())
     words = []
-    for w in _cut_signature(" ".join(corrections.get(w, w) for w in canonical).split()):
-        if w in _EDGE_WORDS or w in FUNCTION_WORDS or (counts.get(w, 0) <= rare_rows and w.isalpha()):
+    for w in fixed:
+        if w in _EDGE_WORDS or w in FUNCTION_WORDS or (counts.get(w, 0) <= rare_rows and w.isalpha()
+                                                       and w not in ambiguous):
             continue
         words.append(_DIGITS.sub("0", w))   # numbers as one mark: whether they matter is decided later
     return " ".join(words) if len(words) >= 3 else loose
+
+
+def short_key(canonical: list[str], corrections: dict[str, str]) -> str:
+    """A short request's words with its function and rare words kept and misspellings put right ("hi my
+    cardwasstolen" -> "my card was stolen"), its listed greeting, sign-off and filler words aside."""
+    out = []
+    for w in _cut_signature(canonical):
+        if w not in _EDGE_WORDS:
+            out += [_DIGITS.sub("0", _EQUIVALENT.get(p, p)) for p in corrections.get(w, w).split()]
+    return " ".join(out)
 
 
 def candidate_keys(loose: str, corrections: dict[str, str], counts: dict[str, int], rare_rows: int,
@@ -95,11 +150,15 @@ def candidate_keys(loose: str, corrections: dict[str, str], counts: dict[str, in
     clause only looks neutral ("Someone stole my card, what do I do?") is still found by its whole key."""
     canonical = words if words is not None else canonical_words(loose)
     keys = [candidate_key(loose, corrections, counts, rare_rows, canonical)]
+    if keys[0] == loose:                        # a short request: also its words with misspellings put right
+        short = short_key(canonical, corrections)
+        if short and short != loose:
+            keys.append(short)
     if starts and neutral is not None:
         k, m = min(edge_cuts(canonical, starts, neutral, slots), key=lambda c: c[1] - c[0])
         if (k, m) != (0, len(canonical)):
             core = canonical[k:m]
             trimmed = candidate_key(" ".join(core), corrections, counts, rare_rows, core)
-            if trimmed != keys[0]:
+            if trimmed not in keys:
                 keys.append(trimmed)
     return keys

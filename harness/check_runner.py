@@ -1,6 +1,6 @@
 """Running the registered checks over loaded data, shared by both audit engines (in-process and Spark):
-each enabled check runs, a crash becomes an `error` entry and the rest still run, the policy decides each
-status, and the audit.json dict comes out. Bad input met inside a check (a HarnessError) is the user's to
+each enabled check runs, a crash becomes an `error` entry and the rest still run, one that does not apply a
+`skipped` one, the policy decides each other status, and the audit.json dict comes out. Bad input met inside a check (a HarnessError) is the user's to
 fix, not a crash: it stops the audit with its one-line message, as it does in compare."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from .errors import HarnessError
 from .policy import decide, verdict
 from .redact import KINDS
 from .results import AUDIT_SCHEMA, audit_reasons, crashed
+from .status import SKIPPED
 from .version import __version__
 
 
@@ -61,7 +62,9 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
         try:
             runner = getattr(check, "run_spark", check.run) if spark else check.run
             res = runner(data, dict(conf.get("params") or {}))
-            status, reasons = decide(conf, res.summary)
+            # Does not apply: skipped, with why (a result of the first contract says it in its summary).
+            skipped = getattr(res, "skipped", None)
+            status, reasons = (SKIPPED, [skipped]) if skipped is not None else decide(conf, res.summary)
             entry = {"check": name, "status": status, "reasons": reasons, "error": None, "traceback": None,
                      "summary": res.summary, "findings": res.findings, "info": res.info}
             tokens |= getattr(res, "redact", frozenset())
@@ -72,7 +75,8 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
             entry = {"check": name, **failure, "summary": {}, "findings": [],
                      "info": {"traceback": failure["traceback"]}}
         seconds = round(time.perf_counter() - t0, 3)
-        entry.update(title=cls.title, key_figures=list(cls.key_figures), removes=cls.removes, seconds=seconds,
+        entry.update(title=cls.title, key_figures=list(cls.key_figures), removes=cls.removes,
+                     limitations=list(cls.limitations), seconds=seconds,
                      duration_s=seconds)
         results.append(entry)
         if on_check:

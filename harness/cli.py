@@ -43,9 +43,9 @@ def _github(args: argparse.Namespace, docs: dict) -> None:
 
 def _data_arguments(p: argparse.ArgumentParser) -> None:
     """--shape and --field, the same for audit, train and compare (compare: default from the manifest)."""
-    from .data import SHAPES, WRITTEN_AS
+    from .data import shape_choices
 
-    p.add_argument("--shape", choices=["auto", *SHAPES, *WRITTEN_AS],
+    p.add_argument("--shape", choices=["auto", *shape_choices()],
                    help="data shape (default: detected from the fields; compare: as the adapter was trained)")
     p.add_argument("--field", action="append", type=_field, default=[], metavar="NAME=COLUMN",
                    help="map a canonical field to your column, e.g. --field text=body (repeatable)")

@@ -1,8 +1,9 @@
 """`harness compare`: judge a tuned adapter against its base with the regression suites and the gate.
 
 One base in memory with the adapter attached (harness/paired.py); each suite scores its items on both
-sides and returns plain data; a suite that crashes becomes an `error` result and the rest still run;
-the gate policy decides pass or fail afterwards. Results are the versioned dict `harness.compare/1`
+sides and returns a SuiteResult; a suite that crashes becomes an `error` entry and the rest still run,
+one that does not apply a `skipped` one; the gate policy decides each other suite's status (pass, warn,
+fail) and the verdict afterwards. Results are the versioned dict `harness.compare/2`
 that the CLI, the Python API and the reports all read; writing them (results.json, JUnit, the report,
 the model card's results) is the application's (harness/artefacts.py).
 """
@@ -17,9 +18,11 @@ from .data import load_table
 from .eval_shapes import map_examples
 from .errors import HarnessError, InputError, UsageError
 from .gate import apply, load_gate
+from .params import build
 from .policy import default_policy
 from .results import COMPARE_SCHEMA, crashed, plain
-from .suites import REGISTRY, Context, get_suite
+from .status import PASS, SKIPPED
+from .suites import REGISTRY, Context, SuiteResult, get_suite
 from .train_config import TrainConfig
 from .version import __version__
 
@@ -87,7 +90,8 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
                       prompt_template=config.get("prompt_template") or DEFAULT_PROMPT, system=config.get("system"),
                       max_seq_len=trained_seq_len(config), seed=int(gate.get("seed", 0)),
                       extra_prompts=extra_prompts, extra_probes=[str(p) for p in probes or []],
-                      task_params=dict(gate["suites"].get("task", {}).get("params") or {}))
+                      params={name: build(get_suite(name).Params, conf.get("params"), f"suites.{name}.params")
+                              for name, conf in gate["suites"].items()})
         results: dict[str, Any] = {
             "schema": SCHEMA, "harness_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "base": pair.fingerprint.to_dict(),
@@ -99,26 +103,27 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
             "policy": gate, "fast": fast, "suites": {}, "verdict": None}
         for name in chosen:
             suite = get_suite(name)()
-            params = dict(gate["suites"].get(name, {}).get("params") or {})
             if on_suite:
                 on_suite(name, "start")
             t0 = time.perf_counter()
             pair.running = name
             try:
-                res = suite.run(ctx, params)
-                info = res.get("info", {})
-                status = "not_applicable" if info.get("applicable") is False else "ok"
-                entry = {"status": status, "reasons": [], "error": None, "traceback": None, **res}
+                res = suite_result(suite.run(ctx, ctx.params[name]))
+                # Measured: pass until the gate judges its metrics (harness/gate.py: apply).
+                entry = {"status": SKIPPED if res.skipped is not None else PASS,
+                         "reasons": [res.skipped] if res.skipped is not None else [], "error": None,
+                         "traceback": None, "metrics": res.metrics, "info": res.info, "rows": res.rows}
             except HarnessError:
                 raise  # bad input met inside a suite is the user's to fix: one line, exit 2 (as in the audit)
             except Exception as exc:  # a crashing suite is reported; the others still run (deepchecks)
                 entry = {**crashed(exc, frames=6), "metrics": {}, "info": {}, "rows": []}
             entry.update(title=suite.title, why=suite.why, version=suite.version,
-                         key_figures=list(suite.key_figures), seconds=round(time.perf_counter() - t0, 2),
+                         key_figures=list(suite.key_figures), limitations=list(suite.limitations),
+                         seconds=round(time.perf_counter() - t0, 2),
                          items=pair.items_of(name))
             results["suites"][name] = plain(entry)
             if on_suite:
-                on_suite(name, entry["status"])
+                on_suite(name, "measured" if entry["status"] == PASS else entry["status"])
         results["verdict"] = apply(results, gate)
         results["cache"] = {"hits": pair.cache.hits, "misses": pair.cache.misses,
                             "path": str(pair.cache.path) if pair.cache.path else None}
@@ -126,6 +131,19 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
     finally:
         pair.close()
     return results
+
+
+def suite_result(res: Any) -> SuiteResult:
+    """A suite's return as a SuiteResult; a plug-in written to the first contract returned a dict
+    ({metrics, info, rows}, `info.applicable: false` when it did not apply), read the same way."""
+    if isinstance(res, SuiteResult):
+        return res
+    if not isinstance(res, Mapping):
+        raise TypeError(f"a suite's run must return a SuiteResult, got {type(res).__name__}")
+    info = dict(res.get("info") or {})
+    skipped = (info.get("reason") or "does not apply") if info.get("applicable") is False else None
+    return SuiteResult(metrics=dict(res.get("metrics") or {}), info=info, rows=list(res.get("rows") or []),
+                       skipped=skipped)
 
 
 def _reading(data: Mapping[str, Any], shape: str | None, fields: Mapping[str, str] | None) -> dict[str, Any]:

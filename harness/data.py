@@ -4,9 +4,10 @@ Six shapes are recognised from their fields, and any field can be renamed throug
 classification {text, label}; instruction {prompt, completion}; alpaca {instruction, input, output};
 chat {messages: [{role, content}, ...]} (the OpenAI fine-tuning format, tool calls and per-turn weight
 included); preference {prompt, chosen, rejected}; text {text} (language modelling). ShareGPT and TRL's
-conversational rows are read as chat or preference rows (harness/row_formats.py). Every shape is
-reduced to the same view: `input` (what the model reads), `output` (what it should write) and `label`,
-so each check is written once and a chat copy of a classification set is audited the same way.
+conversational rows are read as chat or preference rows (harness/row_formats.py). Each shape is one
+registered description (harness/shapes.py), and every one is reduced to the same view: `input` (what
+the model reads), `output` (what it should write) and `label`, so each check is written once and a chat
+copy of a classification set is audited the same way.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .errors import HarnessError, InputError, UsageError, quoted
-from .formats import read_records
 from .hints import did_you_mean
 from .io import sha256_file
+from .readers import read_records
+from .row_formats import convert, options, row_format, row_formats, source_format
+from .shapes import check_field_names, detection_order, get_shape, is_shape, shape_names
 
-from .row_formats import convert, kept_turn, source_format, turn_text
-from .shapes import CHAT_ROLES, DETECT_ORDER, OPTIONAL_FIELDS, SHAPES, check_field_names  # noqa: F401  (re-exported: data.SHAPES)
 
-# `--shape` values that name a format the rows are written in, and the harness shape they are read as.
-WRITTEN_AS = {"sharegpt": ("sharegpt", "chat"), "conversational": ("trl_conversational", "chat")}
+def shape_choices() -> list[str]:
+    """Every `--shape` value: the harness shapes, then the row formats named by an option (sharegpt,
+    conversational), read as the shape they convert to."""
+    return [*shape_names(), *options()]
 
 
 @dataclass(slots=True)
@@ -99,7 +102,7 @@ def load_table(source: Any, split: str, shape: str | None = None, fields: Mappin
         digest = _records_digest(records)
     records, fields, shape, written_as = read_as(records, fields, shape)
     shape = detect_shape(records, fields, shape, name)
-    mapping = {c: fields.get(c, c) for c in SHAPES[shape]}
+    mapping = field_mapping(shape, fields)
     from .schema import validate  # pandera import is slow; only pay for it when data is loaded
 
     good, bad = validate(records, lines, shape, mapping, labels)
@@ -115,23 +118,36 @@ def _records_digest(records: list[Any]) -> str:
     return hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def field_mapping(shape: str, fields: Mapping[str, str]) -> dict[str, str]:
+    """The shape's canonical fields -> the columns that hold them."""
+    return {c: fields.get(c, c) for c in get_shape(shape).fields}
+
+
 def read_with(shape: str, written_as: str | None, fields: Mapping[str, str]) -> dict[str, Any]:
     """The `shape` and `fields` that read a file again as this table read it (train, then compare)."""
-    named = {v[0]: k for k, v in WRITTEN_AS.items()}
-    return {"shape": named.get(written_as or "", shape), "fields": dict(fields)}
+    option = row_format(written_as).option if written_as else None
+    return {"shape": option or shape, "fields": dict(fields)}
+
+
+def written_as_for(records: list[Any], fields: Mapping[str, str], shape: str | None) -> tuple[str | None, str | None]:
+    """(the ecosystem format the records are read from or None, the harness shape asked for): a --shape
+    naming a row format reads as that, a harness shape reads as itself, and auto or a shape some row
+    format converts to looks at the rows (a chat shape never takes preference rows, and back)."""
+    named = options().get(shape or "")
+    if named is not None:
+        return named.name, named.reads_as
+    if shape in (None, "auto") or any(f.reads_as == shape for f in row_formats()):
+        written_as = source_format(records, fields)
+        if written_as and shape not in (None, "auto") and row_format(written_as).reads_as != shape:
+            written_as = None
+        return written_as, shape
+    return None, shape
 
 
 def read_as(records: list[Any], fields: Mapping[str, str], shape: str | None) -> tuple[list[Any], dict[str, str], str | None, str | None]:
     """Records written in an ecosystem format (ShareGPT, TRL conversational) converted to a harness
     shape: (records, field mapping, shape, the format they were written in or None)."""
-    if shape in WRITTEN_AS:
-        written_as, shape = WRITTEN_AS[shape]
-    elif shape in (None, "auto", "chat", "preference"):
-        written_as = source_format(records, fields)
-        if shape == "chat" and written_as == "trl_preference" or shape == "preference" and written_as != "trl_preference":
-            written_as = None
-    else:
-        written_as = None
+    written_as, shape = written_as_for(records, fields, shape)
     converted, fields = convert(records, written_as, fields)
     return converted, fields, shape, written_as
 
@@ -165,21 +181,15 @@ def _records_from_object(source: Any) -> list[Any]:
 
 def detect_shape(records: list[Any], fields: Mapping[str, str], shape: str | None, name: str) -> str:
     if shape and shape != "auto":
-        if shape not in SHAPES:
-            raise UsageError(f"unknown shape {shape!r}{did_you_mean(shape, [*SHAPES, *WRITTEN_AS])}")
+        if not is_shape(shape):
+            raise UsageError(f"unknown shape {shape!r}{did_you_mean(shape, shape_choices())}")
         return shape
     seen: set[str] = set()
-    counts = {}
     sample = [rec for rec in records[:1000] if isinstance(rec, dict)]
     for rec in sample:
         seen.update(rec)
-    for candidate in DETECT_ORDER:
-        required = [fields.get(f, f) for f in SHAPES[candidate] if f not in OPTIONAL_FIELDS.get(candidate, ())]
-        # A text row is one with a text and nothing else of a shape: a classification row missing its
-        # label is a bad classification row, not a language-modelling one.
-        counts[candidate] = sum(all(f in rec for f in required)
-                                and not (candidate == "text" and fields.get("label", "label") in rec) for rec in sample)
-    best = max(counts, key=counts.get)  # the shape most rows fit; dict order breaks ties
+    counts = {candidate.name: sum(candidate.fits(rec, fields) for rec in sample) for candidate in detection_order()}
+    best = max(counts, key=counts.get)  # the shape most rows fit; detection order breaks ties
     if counts[best] > 0:
         return best
     names = sorted(map(str, seen))  # a CSV without a header row makes a row's cells its field names
@@ -198,34 +208,4 @@ def to_example(rec: dict, line: int, split: str, shape: str, mapping: Mapping[st
 
 
 def _to_example(rec: dict, line: int, split: str, shape: str, mapping: Mapping[str, str]) -> Example:
-    get = lambda c: rec.get(mapping[c])  # noqa: E731
-    if shape == "classification":
-        text, label = get("text"), get("label")
-        return Example(split, line, text, None, str(label), {mapping["text"]: text})
-    if shape == "instruction":
-        prompt, completion = get("prompt"), get("completion")
-        return Example(split, line, prompt, completion, None,
-                       {mapping["prompt"]: prompt, mapping["completion"]: completion})
-    if shape == "alpaca":
-        instruction, extra, output = get("instruction"), get("input") or "", get("output")
-        texts = {mapping["instruction"]: instruction, mapping["output"]: output}
-        if extra:
-            texts[mapping["input"]] = extra
-        return Example(split, line, instruction + ("\n\n" + extra if extra else ""), output, None, texts)
-    if shape == "preference":
-        prompt, chosen, rejected = get("prompt"), get("chosen"), get("rejected")
-        texts = {mapping["prompt"]: prompt, mapping["chosen"]: chosen, mapping["rejected"]: rejected}
-        return Example(split, line, prompt, chosen, None, texts, rejected=rejected)
-    if shape == "text":
-        text = get("text")
-        return Example(split, line, text, None, None, {mapping["text"]: text})
-    messages = get("messages")
-    key = mapping["messages"]
-    # A tool call's name and arguments are text the model learns to write: audited like any content.
-    texts = {f"{key}[{i}].content": turn_text(m) for i, m in enumerate(messages) if turn_text(m)}
-    # The system prompt is usually shared by every row: leaving it out of `input` keeps duplicate and
-    # similarity checks about what differs between rows.
-    prompt_turns = [turn_text(m) for m in messages[:-1] if m["role"] != "system"]
-    turns = [kept_turn(m) for m in messages]
-    tools = rec.get("tools") if isinstance(rec.get("tools"), list) else None
-    return Example(split, line, "\n".join(prompt_turns), turn_text(messages[-1]), None, texts, turns, tools=tools)
+    return Example(split, line, **get_shape(shape).view(rec, mapping))

@@ -11,11 +11,16 @@ answer that is no label) are counted and named, not guessed.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from .data import Example
+from .data import Example, field_mapping, to_example, written_as_for
 from .errors import InputError
+from .row_formats import convert
+from .shapes import get_shape
 from .text import normalize_loose
+
+# The shapes an eval row that does not fit the training shape is read again in, in this order.
+READ_AGAIN_AS = ("classification", "chat", "instruction")
 
 
 def map_examples(examples: Sequence[Example], own: str, target: str, labels: Sequence[str],
@@ -25,7 +30,8 @@ def map_examples(examples: Sequence[Example], own: str, target: str, labels: Seq
         return list(examples), {}
     out: list[Example] = []
     dropped: list[dict[str, Any]] = []
-    if target == "classification":
+    labelled, own_labelled = get_shape(target).labelled, get_shape(own).labelled
+    if labelled:
         lookup = {normalize_loose(lab): lab for lab in labels}
         for ex in examples:
             label = lookup.get(normalize_loose(ex.output or ""))
@@ -40,12 +46,12 @@ def map_examples(examples: Sequence[Example], own: str, target: str, labels: Seq
                              + (f" (line {dropped[0]['line']})" if dropped else ""))
     else:
         for ex in examples:
-            answer = ex.output if own != "classification" else ex.label
+            answer = ex.label if own_labelled else ex.output
             # A chat row keeps its own turns for a chat adapter; other shapes ask its question plainly.
-            out.append(replace(ex, output=answer, label=None, messages=ex.messages if target == "chat" else None))
+            out.append(replace(ex, output=answer, label=None, messages=ex.messages if get_shape(target).turns else None))
     return out, {"own_shape": own, "mapped_to": target, "rows": len(out), "dropped": len(dropped),
                  "dropped_examples": dropped[:5],
-                 "how": ("each answer matched to one of the adapter's labels" if target == "classification" else
+                 "how": ("each answer matched to one of the adapter's labels" if labelled else
                          "each row's question as the user's turn, its label or answer as the expected reply")}
 
 
@@ -61,25 +67,50 @@ def frequent_outputs(examples: Sequence[Example], max_words: int = 5, min_count:
     return [k for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_count][:limit]
 
 
-def read_other_shapes(source: Any, table, target: str, labels: Sequence[str]) -> None:
+def read_in_own_shapes(records: Sequence[Any], lines: Sequence[int], split: str, target: str, labels: Sequence[str],
+                       written_as: Mapping[str, str | None]) -> list[tuple[str, Example]]:
+    """Rows that do not fit the `target` shape, read in each shape of READ_AGAIN_AS in turn and mapped onto
+    the target task where they can be: (own shape, mapped Example) per row, shape by shape. Each row is
+    read on its own, so both engines share this (in-process on the whole file, Spark per partition).
+    written_as: per shape, the ecosystem format the file's rows are read from (data.written_as_for)."""
+    from .schema import validate  # pandera import is slow; only pay for it when rows are read again
+
+    left = list(range(len(records)))
+    out: list[tuple[str, Example]] = []
+    for shape in READ_AGAIN_AS:
+        if shape == target or not left:
+            continue
+        converted, fields = convert([records[i] for i in left], written_as.get(shape), {})
+        mapping = field_mapping(shape, fields)
+        good, _ = validate(converted, [lines[i] for i in left], shape, mapping, None)
+        examples = [to_example(converted[j], lines[left[j]], split, shape, mapping) for j in good]
+        try:
+            mapped, _ = map_examples(examples, shape, target, labels)
+        except InputError:   # none maps (no answer is one of the labels): none read this way
+            continue
+        out += [(shape, ex) for ex in mapped]
+        done = {ex.line for ex in mapped}
+        left = [i for i in left if lines[i] not in done]
+    return out
+
+
+def read_other_shapes(source: Any, table, target: str, labels: Sequence[str],
+                      max_expanded_bytes: int | None = None) -> None:
     """Eval rows that do not fit the training shape, read again in each other shape and mapped onto the
     training task where they can be (a chat copy of a labelled row becomes that labelled row), added to
     `table` so the audit's leakage and balance checks see them; `table.other_shapes` counts them per
-    shape. The rows stay listed as bad rows of the training shape (they are written another way)."""
-    from .data import load_table
+    shape. The rows stay listed as bad rows of the training shape (they are written another way).
+    max_expanded_bytes: the audit policy's cap on a compressed file's expanded size, as the first read."""
+    from .readers import read_records
 
     missing = {b["line"] for b in table.bad_rows}
     if not missing or not isinstance(source, (str, bytes)) and not hasattr(source, "__fspath__"):
         return
-    for shape in ("classification", "chat", "instruction"):
-        if shape == target or not missing:
-            continue
-        try:
-            other = load_table(source, "eval", shape=shape)
-            mapped, _ = map_examples([ex for ex in other.examples if ex.line in missing], shape, target, labels)
-        except InputError:
-            continue
-        if mapped:
-            table.examples = sorted(table.examples + mapped, key=lambda ex: ex.line)
-            table.other_shapes[shape] = len(mapped)
-            missing -= {ex.line for ex in mapped}
+    records, lines, _ = read_records(source, None, max_expanded_bytes)
+    written_as = {shape: written_as_for(records, {}, shape)[0] for shape in READ_AGAIN_AS}
+    keep = [i for i, line in enumerate(lines) if line in missing]
+    found = read_in_own_shapes([records[i] for i in keep], [lines[i] for i in keep], "eval", target, labels, written_as)
+    if found:
+        table.examples = sorted(table.examples + [ex for _, ex in found], key=lambda ex: ex.line)
+        for shape, _ in found:
+            table.other_shapes[shape] = table.other_shapes.get(shape, 0) + 1

@@ -1,8 +1,9 @@
-"""Reading JSONL, JSON arrays, CSV and Parquet (JSONL also gzip- or zstd-compressed), and Hugging Face
-datasets (a `save_to_disk` directory, or a dataset in the local cache by name: `hf:NAME[#CONFIG][:SPLIT]`)
-into records that remember their 1-based line in the file (a dataset's row index + 1).
+"""Parsing JSONL, JSON arrays, CSV and Parquet (the text formats also gzip- or zstd-compressed), and
+Hugging Face datasets (a `save_to_disk` directory, or a dataset in the local cache by name:
+`hf:NAME[#CONFIG][:SPLIT]`) into records that remember their 1-based line in the file (a dataset's row
+index + 1). Which parser reads a file is the format registry's business (harness/readers.py).
 
-Every finding points back at a file line, so the readers keep line numbers themselves instead of
+Every finding points back at a file line, so the parsers keep line numbers themselves instead of
 handing the file to pandas, which forgets them. Files are only ever opened for reading.
 """
 
@@ -18,67 +19,11 @@ from typing import Any
 
 from .errors import InputError
 
-FORMATS = ("jsonl", "json", "csv", "parquet")  # and hf-dataset, read from a directory or the cache
-_EXT = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "csv",
-        ".parquet": "parquet", ".pq": "parquet"}
-
-
 HF_PREFIX = "hf:"
 
 
-def read_records(path: str | os.PathLike, fmt: str | None = None,
-                 max_expanded_bytes: int | None = None) -> tuple[list[Any], list[int], str]:
-    """Return (records, 1-based lines, format). Raises InputError for anything unusable.
-    max_expanded_bytes: the audit policy's input.max_expanded_bytes (None: its default)."""
-    if str(path).startswith(HF_PREFIX):
-        return (*read_hf_cache(str(path)[len(HF_PREFIX):]), "hf-dataset")
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "no such file")
-    if path.is_dir():
-        if any((path / marker).is_file() for marker in ("dataset_info.json", "state.json", "dataset_dict.json")):
-            return (*read_hf_disk(path), "hf-dataset")
-        raise InputError(path, "is a directory, expected a data file (or a Hugging Face `save_to_disk` directory)")
-    if path.stat().st_size == 0:
-        raise InputError(path, "file is empty")
-    suffixes = [x.lower() for x in path.suffixes[-2:]]
-    compressed = suffixes[-1] if suffixes and suffixes[-1] in _COMPRESSED else None
-    inner = suffixes[0] if compressed and len(suffixes) == 2 else (None if compressed else path.suffix.lower())
-    fmt = fmt or _EXT.get(inner or "")
-    if compressed and fmt == "parquet":
-        raise InputError(path, _COMPRESSED_PARQUET)
-    if not compressed and (fmt == "parquet" or (fmt is None and _is_parquet(path))):
-        return (*_read_parquet(path), "parquet")
-    data = _decompress(path, compressed, max_expanded_bytes) if compressed else path.read_bytes()
-    if compressed and data[:4] == b"PAR1":
-        raise InputError(path, _COMPRESSED_PARQUET)
-    text = _decode(path, data)
-    del data
-    if not text.strip():
-        raise InputError(path, "file is empty (whitespace only)")
-    if fmt is None or fmt == "json":
-        first = text.lstrip()[:1]
-        fmt = "json" if first == "[" else "jsonl" if first == "{" else "csv" if fmt is None else "json"
-    if fmt == "jsonl":
-        records, lines = _read_jsonl(path, text)
-    elif fmt == "json":
-        records, lines = _read_json_array(path, text)
-    elif fmt == "csv":   # the dialect from the suffix before any compression suffix: .tsv.zst is TSV
-        records, lines = _read_csv(path, text, tsv=inner == ".tsv")
-    else:
-        raise InputError(path, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if not records:
-        raise InputError(path, "file holds no rows")
-    return records, lines, fmt
-
-
-def _is_parquet(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(4) == b"PAR1"
-
-
-_COMPRESSED = (".gz", ".zst")
-_COMPRESSED_PARQUET = ("a compressed Parquet file is not read: Parquet compresses internally (by column); "
+COMPRESSED = (".gz", ".zst")
+COMPRESSED_PARQUET = ("a compressed Parquet file is not read: Parquet compresses internally (by column); "
                        "decompress it (gunzip / zstd -d) and give the .parquet file")
 
 
@@ -95,11 +40,11 @@ def check_compressed(path: Path) -> None:
     """Read a .gz or .zst file through without keeping it: a cut-off or corrupt stream is an InputError
     with the in-process reader's reason (the Spark engine checks a local file before Spark reads it)."""
     kind = path.suffix.lower()
-    if kind in _COMPRESSED:
-        _decompress(path, kind, limit=-1, keep=False)
+    if kind in COMPRESSED:
+        decompress(path, kind, limit=-1, keep=False)
 
 
-def _decompress(path: Path, kind: str, limit: int | None = None, keep: bool = True) -> bytearray:
+def decompress(path: Path, kind: str, limit: int | None = None, keep: bool = True) -> bytearray:
     """A compressed file's bytes (line numbers are those of the decompressed text), read in chunks so a
     bomb is stopped at `limit` (-1: no limit) and a cut-off stream is an error, never a silently shorter
     file. keep=False only checks the stream (nothing is held; an empty buffer is returned)."""
@@ -151,7 +96,7 @@ def _decompress(path: Path, kind: str, limit: int | None = None, keep: bool = Tr
         raise InputError(path, f"cannot decompress: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
 
 
-def _decode(path: Path, data: bytes) -> str:
+def decode(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -249,7 +194,7 @@ def _lines(text: str):
         start = end + 1
 
 
-def _read_jsonl(path: Path, text: str) -> tuple[list[Any], list[int]]:
+def read_jsonl(path: Path, text: str) -> tuple[list[Any], list[int]]:
     records, lines = [], []
     for number, raw in enumerate(_lines(text), start=1):
         if not raw.strip():
@@ -259,7 +204,7 @@ def _read_jsonl(path: Path, text: str) -> tuple[list[Any], list[int]]:
     return records, lines
 
 
-def _read_json_array(path: Path, text: str) -> tuple[list[Any], list[int]]:
+def read_json_array(path: Path, text: str) -> tuple[list[Any], list[int]]:
     """Parse a top-level array element by element so each record keeps the line it starts on."""
     decoder = json.JSONDecoder()
     records, lines = [], []
@@ -313,7 +258,7 @@ class _Tsv(csv.excel_tab):
     quotechar = None
 
 
-def _read_csv(path: Path, text: str, tsv: bool = False) -> tuple[list[Any], list[int]]:
+def read_csv(path: Path, text: str, tsv: bool = False) -> tuple[list[Any], list[int]]:
     dialect = _Tsv if tsv else csv.excel
     # The csv module refuses cells over 128 KiB by default; JSONL takes a 50 MB line, so CSV does too.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 28))
@@ -360,7 +305,7 @@ def _read_csv(path: Path, text: str, tsv: bool = False) -> tuple[list[Any], list
     return records, lines
 
 
-def _read_parquet(path: Path) -> tuple[list[Any], list[int]]:
+def read_parquet(path: Path) -> tuple[list[Any], list[int]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 

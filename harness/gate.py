@@ -1,11 +1,12 @@
 """The deploy gate: suites report figures, this file decides pass or fail from the gate policy
-(harness/default_gate.yaml merged with the user's), so no threshold lives in a suite."""
+(harness/default_gate.yaml merged with the user's), so no threshold lives in a suite. A rule is the one
+rule format of harness/status.py (the audit policy's too), with the `field` of the metric it tests; each
+suite's status becomes the worst of its metrics' (pass / warn / fail)."""
 
 from __future__ import annotations
 
 import copy
 import fnmatch
-import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
@@ -16,13 +17,15 @@ from .config_schema import check_tree
 from .errors import UsageError
 from .hints import did_you_mean
 from .io import read_yaml_mapping
+from .params import check as check_params, defaults as param_defaults
 from .results import compare_reasons
 from .stats import LEVEL, paired_binary_interval
+from .status import (ERROR, FAIL, INFO, PASS, SKIPPED, WARN, as_rules, check_rules, describe, directions, entry_status,
+                     measured, meets, severity, skip_reason, worst)
 
 DEFAULT_GATE = Path(__file__).with_name("default_gate.yaml")
 FAST_GATE = Path(__file__).with_name("fast_gate.yaml")
 FIELDS = ("tuned", "base", "delta", "lower", "upper")
-_RULE_KEYS = ("field", "above", "below", "severity")
 _TOP = ("on_error", "seed", "multiplicity", "required", "suites", "task_gates", "gates")
 OUTPUT_KINDS = ("classification", "label", "json", "final_answer", "free_text", "text", "preference")
 _PATTERN = "*?["
@@ -51,7 +54,10 @@ def load_gate(policy: str | Path | Mapping[str, Any] | None, fast: bool = False)
 
     merged = default_gate()
     for suite in REGISTRY.names():  # a plug-in suite the default gate does not name runs, with no rules
-        merged["suites"].setdefault(suite, {"enabled": True, "params": {}})
+        conf = merged["suites"].setdefault(suite, {"enabled": True})
+        # Every parameter, from the suite's own declaration (harness/params.py), the policy's over it:
+        # the results then record what ran.
+        conf["params"] = {**param_defaults(REGISTRY[suite].Params), **(conf.get("params") or {})}
     if fast:
         merged = _merge(merged, yaml.safe_load(FAST_GATE.read_text(encoding="utf-8")), str(FAST_GATE))
     if policy is None:
@@ -80,7 +86,10 @@ def _merge(merged: dict[str, Any], user: Mapping[str, Any], name: str) -> dict[s
                 target = merged["suites"].setdefault(suite, {"enabled": True, "params": {}})
                 if "enabled" in conf:
                     target["enabled"] = conf["enabled"]   # checked below: "no" is not false
-                target["params"] = {**(target.get("params") or {}), **(conf.get("params") or {})}
+                given = conf.get("params") or {}
+                if not isinstance(given, dict):
+                    raise UsageError(f"{name}: suites.{suite}.params: expected a mapping of parameter to value, got {given!r:.60}")
+                target["params"] = {**(target.get("params") or {}), **given}
         elif key == "gates":
             if not isinstance(value, dict):
                 raise UsageError(f"{name}: gates must be a mapping of metric to rule")
@@ -114,7 +123,12 @@ def _merge(merged: dict[str, Any], user: Mapping[str, Any], name: str) -> dict[s
 def _validate(gate: dict[str, Any], name: str) -> None:
     from .suites import REGISTRY
 
-    check_tree({k: v for k, v in gate.items() if k not in ("gates", "task_gates")}, default_gate(), gate_rules(), name)
+    tree = {k: v for k, v in gate.items() if k not in ("gates", "task_gates")}
+    # A suite's parameters are checked by its own declaration (type and range of each, unknown keys).
+    tree["suites"] = {s: {k: v for k, v in (c or {}).items() if k != "params"} for s, c in gate["suites"].items()}
+    check_tree(tree, default_gate(), gate_rules(), name)
+    for suite, conf in gate["suites"].items():
+        check_params(REGISTRY[suite].Params, conf.get("params"), f"{name}: suites.{suite}.params")
     required = gate.get("required") or []
     for suite in required:
         if suite not in REGISTRY:
@@ -130,25 +144,11 @@ def _validate_rule(metric: str, rule: Any, name: str, where: str) -> None:
     suite, _, rest = metric.partition(".")
     if suite not in REGISTRY:
         raise UsageError(f"{name}: {where}: unknown suite {suite!r} in {metric!r}{did_you_mean(suite, REGISTRY)}")
-    known = REGISTRY[suite].metrics
+    known = directions(REGISTRY[suite].metrics, None)
     last = rest.rsplit(".", 1)[-1]
     if not rest or (known and last not in known and not any(ch in rest for ch in "*?[")):
         raise UsageError(f"{name}: {where}: unknown metric {metric!r}{did_you_mean(last, known)}")
-    if not isinstance(rule, dict):
-        raise UsageError(f"{name}: {where}.{metric} must be a mapping like {{field: lower, above: 0}}")
-    for k in rule:
-        if k not in _RULE_KEYS:
-            raise UsageError(f"{name}: {where}.{metric}: unknown key {k!r}{did_you_mean(k, _RULE_KEYS)}")
-    if rule.get("field") not in FIELDS:
-        raise UsageError(f"{name}: {where}.{metric}.field must be one of {', '.join(FIELDS)}")
-    if rule.get("severity", "fail") not in ("fail", "warn"):
-        raise UsageError(f"{name}: {where}.{metric}.severity must be 'fail' or 'warn'")
-    if not ("above" in rule or "below" in rule):
-        raise UsageError(f"{name}: {where}.{metric} needs `above` or `below`")
-    for k in ("above", "below"):
-        if k in rule and (isinstance(rule[k], bool) or not isinstance(rule[k], (int, float))
-                          or not math.isfinite(rule[k])):
-            raise UsageError(f"{name}: {where}.{metric}.{k} must be a finite number, got {rule[k]!r}")
+    check_rules(rule, f"{name}: {where}.{metric}", metric, known.get(last), FIELDS, "{field: lower, above: 0}")
 
 
 def figure(m: Mapping[str, Any], field: str) -> float | None:
@@ -188,12 +188,13 @@ def adjust_families(results: dict[str, Any], gates: Mapping[str, Any], method: s
         for name, m in suite.get("metrics", {}).items():
             m.pop("simultaneous", None)
             key = rule_key(gates, f"{suite_name}.{name}")
-            if key is not None and any(ch in key for ch in _PATTERN) and suite.get("status") == "ok":
+            if key is not None and any(ch in key for ch in _PATTERN) and measured(suite):
                 members.setdefault(key, []).append((suite_name, name))
     families = {}
     for pattern, found in members.items():
-        field, size = gates[pattern]["field"], len(found)
-        if method == "none" or size < 2 or field not in ("lower", "upper"):
+        fields, size = {r["field"] for r in as_rules(gates[pattern])}, len(found)
+        field = next(iter(fields)) if len(fields) == 1 else " / ".join(sorted(fields))
+        if method == "none" or size < 2 or not fields <= {"lower", "upper"}:
             why = ("multiplicity: none" if method == "none" else "one metric" if size < 2
                    else f"a rule on `{field}` is not an interval end")
             families[pattern] = {"members": [f"{s}.{n}" for s, n in found], "method": f"not adjusted ({why})"}
@@ -214,37 +215,53 @@ def adjust_families(results: dict[str, Any], gates: Mapping[str, Any], method: s
     return families
 
 
-def judge(metric: dict[str, Any], rule: Mapping[str, Any] | None) -> None:
-    """Fill metric['status'] (pass / fail / warn / info / skipped) and metric['gate'] (the rule and why).
-    A broken rule of severity `warn` flags the metric without failing the gate."""
+def judge(metric: dict[str, Any], rule: Mapping[str, Any] | list | None) -> None:
+    """Fill metric['status'] and metric['gate'] (the rule and why): pass, or the severity of a broken rule
+    (a broken rule of severity `warn` flags the metric without failing the gate); skipped when the figure
+    its rule tests is missing; `info` when it has no rule (reported, not judged: not a Status).
+    With several rules, the worst outcome is the metric's."""
     if rule is None:
-        metric["status"] = "info"
+        metric["status"] = INFO
+        metric.pop("gate", None)
         return
+    outcomes = [_judge_one(metric, r) for r in as_rules(rule)]
+    status = worst(o[0] for o in outcomes)
+    if status == PASS and any(o[0] == SKIPPED for o in outcomes):
+        status = SKIPPED if all(o[0] == SKIPPED for o in outcomes) else PASS
+    _, gate = next((o for o in outcomes if o[0] == status), outcomes[0])
+    if len(outcomes) > 1:
+        gate = {"rules": list(as_rules(rule)), **{k: v for k, v in gate.items() if k in ("value", "reason")},
+                "rule": "; ".join(o[1]["rule"] for o in outcomes)}
+    metric.update(status=status, gate=gate)
+
+
+def _judge_one(metric: Mapping[str, Any], rule: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     value = figure(metric, rule["field"])
-    text = " and ".join(f"{rule['field']} {'>' if k == 'above' else '<'} {rule[k]:g}" for k in ("above", "below") if k in rule)
+    text = describe(rule, rule["field"])
     if value is None:
-        metric.update(status="skipped", gate={**rule, "rule": text, "reason": f"no {rule['field']} figure"})
-        return
-    ok = ("above" not in rule or value > rule["above"]) and ("below" not in rule or value < rule["below"])
+        return SKIPPED, {**rule, "rule": text, "reason": f"no {rule['field']} figure"}
+    ok = meets(rule, value)
     joint = metric.get("simultaneous") or {}
     of = (f" (of the {joint['level']:.1%} interval, {LEVEL:.0%} simultaneous over {joint['size']})"
           if joint.get("adjusted") and rule["field"] in ("lower", "upper") else "")
-    metric.update(status="pass" if ok else rule.get("severity", "fail"),
-                  gate={**rule, "rule": text, "value": value,
-                        "reason": f"{rule['field']} = {value:.4g}{of}: {'meets' if ok else 'breaks'} {text}"})
+    return (PASS if ok else severity(rule),
+            {**rule, "rule": text, "value": value,
+             "reason": f"{rule['field']} = {value:.4g}{of}: {'meets' if ok else 'breaks'} {text}"})
 
 
 def output_kind(results: Mapping[str, Any]) -> str | None:
     """The kind of output the task asks for, as the task suite found it (None: the task did not run)."""
     task = results["suites"].get("task") or {}
     info = task.get("info") or {}
-    if task.get("status") != "ok":
+    if not measured(task):
         return None
     return "classification" if info.get("shape") == "classification" else info.get("output_kind")
 
 
 def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
-    """Judge every metric of every suite in place; return the verdict."""
+    """Judge every metric of every suite in place, each measured suite's status the worst of its metrics'
+    (pass / warn / fail; a crashed suite stays `error`, one that did not apply `skipped`); return the
+    verdict, pass or fail (a warn rule flags without failing the gate)."""
     failed = errored = False
     warnings: list[str] = []
     kind = output_kind(results)
@@ -253,33 +270,36 @@ def apply(results: dict[str, Any], gate: Mapping[str, Any]) -> str:
     results["task_rules"] = {"output_kind": kind, "rules": sorted(task_rules)}
     results["multiplicity"] = adjust_families(results, gates, gate.get("multiplicity", "bonferroni"))
     for suite_name, suite in results["suites"].items():
-        if suite["status"] == "error":
+        suite.pop("verdict", None)  # harness.compare/1 kept the decision there; the status says it now
+        status = entry_status(suite)
+        if status == ERROR:
+            suite["status"] = ERROR
             errored = True
             continue
-        if suite["status"] == "not_applicable":
-            suite["verdict"] = "not_applicable"
-            suite["reasons"] = []
+        if status == SKIPPED:
+            suite.update(status=SKIPPED, reasons=[skip_reason(suite)])
             continue
         statuses = []
         for name, m in suite.get("metrics", {}).items():
             judge(m, rule_for(gates, f"{suite_name}.{name}"))
             statuses.append(m["status"])
-        suite["verdict"] = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+        suite["status"] = worst(s for s in statuses if s in (PASS, WARN, FAIL))
+        # Why this status: its broken rules of that severity (a passing suite has none).
         suite["reasons"] = [f"{name}: {m['gate']['reason']}" for name, m in suite.get("metrics", {}).items()
-                            if m["status"] == "fail"]
-        failed |= "fail" in statuses
+                            if m["status"] == suite["status"] != PASS]
+        failed |= FAIL in statuses
         warnings += [f"{suite_name}.{name}: {m['gate']['reason']}" for name, m in suite.get("metrics", {}).items()
-                     if m["status"] == "warn"]
+                     if m["status"] == WARN]
     reasons = []
     for suite_name in gate.get("required") or []:
         suite = results["suites"].get(suite_name)  # a suite left out on purpose (--suites) is not required
-        if suite is not None and (suite["status"] != "ok" or not suite.get("metrics")):
+        if suite is not None and (not measured(suite) or not suite.get("metrics")):
             why = suite.get("error") or suite.get("info", {}).get("reason") or suite["status"]
             reasons.append(f"required suite {suite_name} measured nothing: {why}")
     results["gate_reasons"] = reasons
     results["warnings"] = warnings
     results.pop("reasons", None)
     results["reasons"] = compare_reasons(results)  # every line of why, written once, read by every renderer
-    if failed or reasons or (errored and gate["on_error"] == "fail"):
-        return "fail"
-    return "pass"
+    if failed or reasons or (errored and gate["on_error"] == FAIL):
+        return FAIL
+    return PASS

@@ -9,9 +9,13 @@ a date word). Words added to one row at its very start or end (greetings, sign-o
 phone") are superficial when none of them carries label information in this data set: each is
 a listed greeting or sign-off word, a rare word, or (classification) a word whose rows spread over the
 labels instead of pointing to one (`word_label_shares`), so the data, not a hand list, decides what an
-opening or closing may hold. Words changed there ("tell me the time" / "... the date", "read me" /
-"order") decide like any other. Any other differing word makes a different request, and the pair is not
-reported as a duplicate, a leak or a conflict.
+opening or closing may hold. An opening or closing is set off from the request by punctuation, or
+(closings) is one the data sets off after other requests ("... arrive? Talk soon." makes "Talk soon" a
+closing of "my card has not arrived yet Talk soon": `closing_clauses`). Words changed there ("tell me the
+time" / "... the date", "read me" / "order") decide like any other, and so do filler words that point to a
+label here ("why thank you" / "why hello"); a row of such words only is a request of its own. Any other
+differing word makes a different request, and the pair is not reported as a duplicate, a leak or a
+conflict.
 
 Works on similarity keys (harness.text.normalize_loose: casefolded, punctuation gone)."""
 
@@ -58,6 +62,9 @@ def canonical_words(key: str) -> list[str]:
         if w in _NEGATED and nxt == "t":
             out.append(_NEGATED[w])
             continue
+        if nxt == "t" and len(w) >= 3 and w.endswith("n") and w.isalpha():
+            out.append(w[:-1])                  # "haasn't": a misspelt "hasn't" is "haas not", a typo of "has not"
+            continue
         if w in _CONTRACTED and i > 0:
             out.append(_CONTRACTED[w])
             continue
@@ -88,6 +95,8 @@ def is_typo(a: str, b: str, rare: Callable[[str], bool]) -> bool:
         return True
     if len(short) < 2 or not (a.isalpha() and b.isalpha()):
         return False                            # "👍" / "👎" and one-letter words are never typos
+    if (a in NEGATIONS) != (b in NEGATIONS):
+        return False                            # "not" / "lot": a negation turns the request round
     limit = 2 if len(short) >= 8 else 1
     if DamerauLevenshtein.distance(a, b, score_cutoff=limit) > limit:
         return False
@@ -107,10 +116,28 @@ for _w, _c in _EQUIVALENT.items():
     _SPELLED.setdefault(_c, []).append(_w)
 
 
+def _deciding(words: list[str], rare: Callable[[str], bool]) -> list[str]:
+    """The listed filler words among `words` that point to a label in this data: "hello" and "thank you"
+    are fillers in banking requests, and the request itself in a greeting or thank-you intent."""
+    return [w for w in words if w in FILLERS and isinstance(rare, Vocabulary) and rare.decides(w)]
+
+
+def _fillers_swapped(a: list[str], b: list[str], rare: Callable[[str], bool]) -> bool:
+    """Both sides hold filler words, and one that points to a label has no counterpart (the same word
+    up to a typo) on the other side: "why thank you" / "why hello" is a thank-you and a greeting; "thank
+    you" / "thanks" is one request, and so is "i do not really mind" / "i do not mind"."""
+    fa, fb = [w for w in a if w in FILLERS], [w for w in b if w in FILLERS]
+    if not (fa and fb):
+        return False
+    return (any(not any(x == y or is_typo(x, y, rare) for y in fb) for x in _deciding(fa, rare))
+            or any(not any(x == y or is_typo(x, y, rare) for x in fa) for y in _deciding(fb, rare)))
+
+
 def _pair_ok(x: str, y: str, rare: Callable[[str], bool], slots: bool) -> bool:
     """One word against its aligned counterpart; a misspelling is judged against the word as written
     ("wll" / "will", which canonical_words spells "can")."""
-    return (x == y or is_typo(x, y, rare) or (slots and is_slot(x, y)) or (x in FILLERS and y in FILLERS)
+    return (x == y or is_typo(x, y, rare) or (slots and is_slot(x, y))
+            or (x in FILLERS and y in FILLERS and not _fillers_swapped([x], [y], rare))
             or any(is_typo(o, y, rare) for o in _SPELLED.get(x, ())) or any(is_typo(x, o, rare) for o in _SPELLED.get(y, ())))
 
 
@@ -130,6 +157,8 @@ def _superficial_segment(a: list[str], b: list[str], rare: Callable[[str], bool]
         return True                             # typos ("pease" / "please"), slot values, filler swaps
     if a and b and ("".join(a) == "".join(b) or _respelled(a, b, rare)):
         return True                             # spacing ("top up" / "topup"), merged misspellings
+    if _fillers_swapped(a, b, rare):
+        return False
     a = [w for w in a if w not in FILLERS]
     b = [w for w in b if w not in FILLERS]
     if not a and not b:
@@ -218,12 +247,15 @@ def clause_starts(normalized: str) -> frozenset[int]:
     row's words (then no opening or closing is accepted beyond the listed words)."""
     from .text import normalize_loose
 
-    starts, n = set(), 0
+    starts, n, last = set(), 0, ""
     for clause in _CLAUSE_END.split(normalized):
         words = canonical_words(normalize_loose(clause))
+        if words and words[0] == last and last.isalpha():
+            words = words[1:]                   # typed twice across the stop, kept once: "thanks. thanks a lot"
         if words and n:
             starts.add(n)
         n += len(words)
+        last = words[-1] if words else last
     return frozenset(starts) if n == len(canonical_words(normalize_loose(normalized))) else frozenset()
 
 
@@ -289,6 +321,15 @@ def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots:
     cuts when already made)."""
     if a == b:
         return True
+    if not (_asks(a) and _asks(b)):
+        # A row of greeting, filler and function words only ("thank you", "are you well", "let us do it
+        # again") is a request of its own, not a request with fillers around it: typos, spacing and added
+        # listed words ("... again please") are superficial there, changed words are not.
+        return all((len(a[i1:i2]) == len(b[j1:j2]) and all(x == y or is_typo(x, y, rare)
+                                                          for x, y in zip(a[i1:i2], b[j1:j2])))
+                   or (i1 < i2 and j1 < j2 and _respelled(a[i1:i2], b[j1:j2], rare))
+                   or ((i1 == i2 or j1 == j2) and all(w in _EDGE_WORDS for w in a[i1:i2] + b[j1:j2]))
+                   for i1, i2, j1, j2 in _segments(a, b))
     neutral = neutral or getattr(rare, "neutral", rare)
     failed = _same_words(a, b, rare, slots, neutral, starts)
     if failed is None:
@@ -305,8 +346,9 @@ def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots:
             # have lost what they ask ("Hello, I lost my card" / "Hello, where is my card?").
             if (ka, ma, kb, mb) == (0, len(a), 0, len(b)) or (ka and kb) or (ma < len(a) and mb < len(b)):
                 continue
-            if not (i1 < ka or i2 > ma or j1 < kb or j2 > mb):
-                continue                        # the stretch that decided is left whole: it decides again
+            if ((i1 > ka if ka else True) and (j1 > kb if kb else True) and (i2 < ma if ma < len(a) else True)
+                    and (j2 < mb if mb < len(b) else True)):
+                continue                        # the stretch that decided is inside both cores: it decides again
             core_a, core_b = a[ka:ma], b[kb:mb]
             if core_a and core_b and _same_words(core_a, core_b, rare, slots, neutral,
                                                  (_shifted(starts[0], ka, ma), _shifted(starts[1], kb, mb)),
@@ -315,8 +357,14 @@ def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots:
     return False
 
 
+def _asks(words: list[str]) -> bool:
+    """The row holds a word that is no greeting, sign-off, filler or function word."""
+    return any(w not in FUNCTION_WORDS and w not in _EDGE_WORDS for w in words)
+
+
 def _shifted(starts: frozenset[int], k: int, m: int) -> frozenset[int]:
-    return frozenset(s - k for s in starts if k < s < m)
+    """The starts inside words[k:m], counted from k (a closing-only start, written -m, stays one)."""
+    return frozenset(s - k if s > 0 else s + k for s in starts if k < abs(s) < m)
 
 
 # An opening or closing clause is short ("Sorry to bother you", "Looking forward to your reply"): a longer
@@ -335,13 +383,75 @@ def edge_cuts(words: list[str], starts: frozenset[int], neutral: Callable[[str],
     opens = [0] + sorted(k for k in starts if 0 < k <= MAX_EDGE_WORDS and k < n
                          and _edge_filler(words[:k], neutral, slots))
     closes = {n: 0}                             # where the closing starts -> its words, signature aside
-    for m in sorted((m for m in starts if 0 < m < n), reverse=True):
+    for m in sorted({abs(m) for m in starts if 0 < abs(m) < n}, reverse=True):
         closing = _cut_signature(words[m:])
         if len(closing) <= MAX_EDGE_WORDS and _edge_filler(closing, neutral, slots):
             closes[m] = len(closing)
     return [(k, m) for k in opens for m in closes
             if (k, m) == (0, n) or (m - k > k + closes[m] and m - k >= 3
                                     and any(w not in FUNCTION_WORDS and w not in _EDGE_WORDS for w in words[k:m]))]
+
+
+def closing_candidates(texts, neutral: Callable[[str], bool], slots: bool) -> set[tuple[str, ...]]:
+    """The closing clauses that some text sets off and `edge_cuts` would cut ("... arrive? Warmly, Ana",
+    "... abroad. Talk soon."), e-mail signatures aside. texts: (canonical words, clause starts) of each
+    text."""
+    out: set[tuple[str, ...]] = set()
+    for words, starts in texts:
+        if not starts:
+            continue
+        for m in {m for _, m in edge_cuts(words, starts, neutral, slots) if m < len(words)}:
+            closing = tuple(_cut_signature(words[m:]))
+            if closing:
+                out.add(closing)
+    return out
+
+
+def _endings(words: list[str], closings) -> list[tuple[str, ...]]:
+    body = _cut_signature(words)
+    n = len(body)
+    return [tuple(body[n - size:]) for size in range(1, min(MAX_EDGE_WORDS, n - 1) + 1)
+            if tuple(body[n - size:]) in closings]
+
+
+def closing_counts(texts, candidates) -> dict[tuple[str, ...], list[int]]:
+    """For each candidate closing: [texts that end with it after other words, of those the texts that
+    set it off with a stop]. texts: (canonical words, clause starts)."""
+    out: dict[tuple[str, ...], list[int]] = {}
+    for words, starts in texts:
+        n = len(_cut_signature(words))
+        for closing in _endings(words, candidates):
+            got = out.setdefault(closing, [0, 0])
+            got[0] += 1
+            got[1] += (n - len(closing)) in starts
+    return out
+
+
+def detachable(counts: dict[tuple[str, ...], list[int]]) -> frozenset[tuple[str, ...]]:
+    """The closings the data sets off at least as often as it runs them into a request: a sign-off
+    ("Talk soon", "Warmly, Ana") is written after a stop as often as not; a request's own last words
+    ("the exchange rate was wrong"), set off once, are run in far more often."""
+    return frozenset(c for c, (ends, set_off) in counts.items() if 2 * set_off >= ends)
+
+
+def closing_clauses(texts, neutral: Callable[[str], bool], slots: bool) -> frozenset[tuple[str, ...]]:
+    """The closings this data sets off (`closing_candidates`) at least as often as it runs them in
+    (`detachable`). texts: (canonical words, clause starts) of each text, read twice."""
+    texts = list(texts)
+    return detachable(closing_counts(texts, closing_candidates(texts, neutral, slots)))
+
+
+def run_in_closings(words: list[str], starts: frozenset[int], closings) -> frozenset[int]:
+    """The row's clause starts, plus where it ends with a closing that the data sets off elsewhere
+    (`closing_clauses`) but this row runs into its request without a stop ("... this time Warmly, Ana"
+    beside "... arrive? Warmly, Ana"): the data, not punctuation, says that such an ending asks nothing.
+    Such a start, written -m, begins a closing only (no opening ends there); whether the closing may
+    be cut is still `edge_cuts`' decision."""
+    if not closings:
+        return starts
+    n = len(_cut_signature(words))
+    found = {-(n - len(c)) for c in _endings(words, closings) if (n - len(c)) not in starts}
+    return starts | frozenset(found) if found else starts
 
 
 def _same_words(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool,
@@ -356,6 +466,8 @@ def _same_words(a: list[str], b: list[str], rare: Callable[[str], bool], slots: 
         seg_a, seg_b = a[i1:i2], b[j1:j2]
         if _superficial_segment(seg_a, seg_b, rare, slots):
             continue
+        if _fillers_swapped(seg_a, seg_b, rare):
+            return i1, i2, j1, j2                   # "thank you" / "hello" where each decides a label
         edge = False
         # at the end (only closing words after it): a sign-off added or changed
         if all(w in _EDGE_WORDS for w in a[i2:]) and all(w in _EDGE_WORDS for w in b[j2:]):
@@ -369,10 +481,14 @@ def _same_words(a: list[str], b: list[str], rare: Callable[[str], bool], slots: 
         if (len(seg_a), len(seg_b)) != (i2 - i1, j2 - j1) and _superficial_segment(seg_a, seg_b, rare, slots):
             continue
         # an opening or closing added to one row only, set off from the request by punctuation; a changed
-        # one ("tell me" / "advise sam of") or one run into the request ("did i put ...") decides
-        added, (lo, hi), row_starts = (b[j1:j2], (j1, j2), starts[1]) if j2 > j1 else (a[i1:i2], (i1, i2), starts[0])
+        # one ("tell me" / "advise sam of") or one run into the request ("did i put ...") decides. The row
+        # whose words are left once listed greetings and sign-offs are cut is the one that added them
+        # ("from abroad" / "thank you": "from abroad" is what must be set off and ask nothing).
+        side_b = bool(seg_b) if (seg_a or seg_b) else j2 > j1
+        added, (lo, hi), row_starts = (b[j1:j2], (j1, j2), starts[1]) if side_b else (a[i1:i2], (i1, i2), starts[0])
         set_off = ((lo == 0 and hi in row_starts and open_edges[0])
-                   or (hi == (len(b) if j2 > j1 else len(a)) and lo in row_starts and open_edges[1]))
+                   or (hi == (len(b) if side_b else len(a)) and (lo in row_starts or -lo in row_starts)
+                       and open_edges[1]))
         if not (edge and not (seg_a and seg_b) and set_off and _edge_filler(added, neutral, slots)):
             return i1, i2, j1, j2
     return None
@@ -395,6 +511,11 @@ class Vocabulary:
         rows spread over the labels, none holding more than `neutral_max_share` of them ("hello",
         "again", "card" across fifteen card intents; not "refund" or "phone")."""
         return self(word) or self.shares.get(word, 1.0) <= self.limit
+
+    def decides(self, word: str) -> bool:
+        """The word points to a label here: in more than `max_rows` texts, its commonest label surely
+        (`word_label_shares`) over `neutral_max_share` of them ("hello" in a greeting intent)."""
+        return not self(word) and self.shares.get(word, 0.0) > self.limit
 
     def misspelt(self, a: str, b: str) -> bool:
         """One of two near-identical words is a variant far rarer than the other (`misspelt_ratio` times)

@@ -1,5 +1,12 @@
 """The audit policy: thresholds and severities per check, kept out of the checks (deepchecks'
-conditions). A user policy is merged over harness/default_policy.yaml and validated key by key."""
+conditions). A user policy is merged over harness/default_policy.yaml and validated key by key.
+
+A check's rules are the gate's format (harness/status.py): `rules: {metric: {below|at_most|...: x,
+severity: warn|fail}}`, a list of such rules where a metric has two. `warn_if: {metric: x}` and
+`fail_if: {metric: x}` are its shorthand, kept for the many policies written with them: each entry is
+`{metric: {at_most: x, severity: warn}}` (fail), i.e. the status when summary[metric] > x. A check's
+`rules` in a user policy replace all of that check's rules; its `warn_if` (`fail_if`) replaces those of
+severity warn (fail), as the mapping it was always merged as. The policy as loaded holds `rules` alone."""
 
 from __future__ import annotations
 
@@ -10,15 +17,18 @@ from typing import Any, Mapping
 
 import yaml
 
-from .config_schema import check_tree
+from .config_schema import check_tree, check_value
 from .errors import UsageError
 from .hints import did_you_mean
 from .io import read_yaml_mapping
+from .status import FAIL, LOWER, SKIPPED, WARN, as_rules, check_rules, directions, judge_rules, skip_reason
+from .status import verdict as _verdict
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.yaml")
 POLICY_SCHEMA = Path(__file__).with_name("policy_schema.yaml")
-STATUSES = ("pass", "warn", "fail", "error")
-_CHECK_KEYS = ("enabled", "params", "warn_if", "fail_if")
+_SHORTHAND = {"warn_if": WARN, "fail_if": FAIL}
+_RULE_KEYS = ("rules", *_SHORTHAND)
+_CHECK_KEYS = ("enabled", "params", *_RULE_KEYS)
 
 
 @lru_cache(maxsize=1)
@@ -39,16 +49,23 @@ def default_policy() -> dict[str, Any]:
 
 
 def load_policy(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
-    """Merge a policy (path, dict or None) over the defaults and validate it."""
+    """Merge a policy (path, dict or None) over the defaults and validate it; each check's rules in the one
+    rule format (`rules`), its shorthand converted."""
     base = default_policy()
+    # The defaults' rules, converted before the user's are merged: what a user gives replaces them.
+    defaults = {check: _check_rules(check, {k: conf.pop(k) for k in _RULE_KEYS if k in conf}, {}, str(DEFAULT_POLICY))
+                for check, conf in base["checks"].items()}
     if policy is None:
-        return base
-    if isinstance(policy, Mapping):
+        user, name = {}, "<defaults>"
+    elif isinstance(policy, Mapping):
         user, name = dict(policy), "<policy>"
     else:
         name, user = str(policy), read_yaml_mapping(policy, "policy")
     merged = _merge(base, user, name, "")
-    _validate_conditions(merged, name)
+    check_tree(merged, base, policy_rules(), name)
+    for check, conf in merged["checks"].items():
+        given = {k: conf.pop(k) for k in _RULE_KEYS if k in conf}   # only a user's: the base has none left
+        conf["rules"] = _check_rules(check, given, defaults.get(check, {}), name)
     return merged
 
 
@@ -71,9 +88,9 @@ def _merge(base: Any, user: Any, name: str, where: str) -> Any:
             raise UsageError(f"{name}: unknown key {path!r}{did_you_mean(key, _CHECK_KEYS)}")
         if key not in base and not (where.startswith("checks.") and key in _CHECK_KEYS):
             raise UsageError(f"{name}: unknown policy key {path!r}{did_you_mean(key, base)}")
-        if key in ("warn_if", "fail_if", "fields"):
+        if key in ("warn_if", "fail_if", "fields", "rules"):
             if value is not None and not isinstance(value, dict):
-                raise UsageError(f"{name}: {path} must be a mapping of metric to limit")
+                raise UsageError(f"{name}: {path} must be a mapping of metric to {'rule' if key == 'rules' else 'limit'}")
             out[key] = dict(value or {})
         elif isinstance(base.get(key), dict):
             out[key] = _merge(base[key], value or {}, name, path + ".")
@@ -82,41 +99,63 @@ def _merge(base: Any, user: Any, name: str, where: str) -> Any:
     return out
 
 
-def _validate_conditions(policy: dict[str, Any], name: str) -> None:
+def _check_rules(check: str, given: Mapping[str, Any], current: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A check's rules ({metric: rule or [rules]}) after the `given` keys of one policy (rules, warn_if,
+    fail_if) over `current`, each validated against the check's declared metrics and their direction."""
     from .checks import REGISTRY
 
-    check_tree(policy, default_policy(), policy_rules(), name)
-    for check, conf in policy["checks"].items():
-        metrics = REGISTRY[check].metrics if check in REGISTRY else ()
-        for kind in ("warn_if", "fail_if"):
-            for metric in (conf.get(kind) or {}):
-                if metrics and metric not in metrics:
-                    raise UsageError(f"{name}: checks.{check}.{kind}: unknown metric {metric!r}"
-                                     f"{did_you_mean(metric, metrics)}")
+    declared = directions(REGISTRY[check].metrics, LOWER) if check in REGISTRY else {}
+    where = f"{name}: checks.{check}"
+    if "rules" in given and any(k in given for k in _SHORTHAND):
+        raise UsageError(f"{where}: give `rules` or its shorthand warn_if / fail_if, not both")
+
+    def known(metric: Any, key: str) -> None:
+        if declared and metric not in declared:
+            raise UsageError(f"{where}.{key}: unknown metric {metric!r}{did_you_mean(str(metric), declared)}")
+
+    if "rules" in given:
+        rules: dict[str, list[dict[str, Any]]] = {}
+        for metric, value in (given["rules"] or {}).items():
+            known(metric, "rules")
+            if value is not None:  # `metric: null`: no rule for it
+                check_rules(value, f"{where}.rules.{metric}", metric, declared.get(metric))
+                rules[metric] = copy.deepcopy(as_rules(value))
+    else:
+        rules = {m: copy.deepcopy(as_rules(v)) for m, v in current.items()}
+    for key, severity in _SHORTHAND.items():
+        if key not in given:
+            continue
+        rules = {m: [r for r in rs if r.get("severity", FAIL) != severity] for m, rs in rules.items()}
+        for metric, limit in (given[key] or {}).items():
+            known(metric, key)
+            at = f"{where}.{key}.{metric}"
+            check_value(limit, "float", at)
+            if declared.get(metric) not in (LOWER, None):
+                raise UsageError(f"{at}: {key} fires when {metric} rises, but higher is better; write a rule "
+                                 f"under `rules`, e.g. {metric}: {{at_least: x, severity: {severity}}}")
+            rules.setdefault(metric, []).append({"at_most": limit, "severity": severity})
+    # One rule is written as a mapping, several as a list: the form a user writes them in.
+    return {m: rs[0] if len(rs) == 1 else rs for m, rs in rules.items() if rs}
+
+
+def rules_of(conf: Mapping[str, Any]) -> dict[str, Any]:
+    """A check's rules from its policy entry: `rules` as loaded, or (an entry not loaded through
+    load_policy) its shorthand converted."""
+    rules = dict(conf.get("rules") or {})
+    for key, severity in _SHORTHAND.items():
+        for metric, limit in (conf.get(key) or {}).items():
+            rules[metric] = as_rules(rules.get(metric)) + [{"at_most": limit, "severity": severity}]
+    return rules
 
 
 def decide(conf: Mapping[str, Any], summary: Mapping[str, Any]) -> tuple[str, list[str]]:
-    """Status of one check from its summary: fail if a fail_if limit is crossed, else warn, else pass."""
+    """Status of one check from its summary: skipped when it does not apply, fail when a rule of severity
+    fail breaks, else warn when a warn rule does, else pass; with the reasons."""
     if summary.get("applicable") is False:
-        return "pass", []
-    for status in ("fail", "warn"):
-        reasons = []
-        for metric, limit in (conf.get(f"{status}_if") or {}).items():
-            value = summary.get(metric)
-            if isinstance(value, (int, float)) and value > limit:
-                reasons.append(f"{metric} = {_fmt(value)} > {_fmt(limit)}")
-        if reasons:
-            return status, reasons
-    return "pass", []
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.4g}" if isinstance(x, float) else str(x)
+        return SKIPPED, [skip_reason({"summary": summary})]
+    return judge_rules((metric, rules, summary.get(metric)) for metric, rules in rules_of(conf).items())
 
 
 def verdict(statuses: list[str], on_error: str = "fail") -> str:
-    if "fail" in statuses or (on_error == "fail" and "error" in statuses):
-        return "fail"
-    if "warn" in statuses or "error" in statuses:
-        return "warn"
-    return "pass"
+    """The audit's verdict from its checks' statuses (harness/status.py: the worst wins)."""
+    return _verdict(statuses, on_error)

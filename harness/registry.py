@@ -8,7 +8,10 @@ suite by declaring one in its own pyproject.toml:
     [project.entry-points."finetune_harness.checks"]
     my_check = "my_package.my_check"          # a module holding @register'd classes, or a class
 
-Nothing is imported before something asks for a name, so loading the checks does not load torch."""
+Nothing is imported before something asks for a name, so loading the checks does not load torch.
+
+A registry without a package (input formats, row shapes: harness/readers.py, harness/shapes.py) holds
+the plug-ins its own module registers, then its group's entry points."""
 
 from __future__ import annotations
 
@@ -24,9 +27,9 @@ T = TypeVar("T", bound=type)
 
 
 class Registry:
-    def __init__(self, kind: str, package: str, group: str) -> None:
-        self.kind = kind          # "check" / "suite", for messages
-        self.package = package    # whose modules are discovered
+    def __init__(self, kind: str, package: str | None, group: str) -> None:
+        self.kind = kind          # "check" / "suite" / "format" / "shape", for messages
+        self.package = package    # whose modules are discovered (None: the registering module alone)
         self.group = group        # the entry point group of other packages' plug-ins
         self._items: dict[str, type] = {}
         self._state = "empty"     # empty -> loading -> loaded
@@ -46,8 +49,8 @@ class Registry:
             return
         self._state = "loading"
         try:
-            package = importlib.import_module(self.package)
-            for module in pkgutil.iter_modules(package.__path__):
+            package = importlib.import_module(self.package) if self.package else None
+            for module in pkgutil.iter_modules(package.__path__) if package else ():
                 if not module.name.startswith("_") and module.name != "base" and not module.ispkg:
                     importlib.import_module(f"{self.package}.{module.name}")
             for ep in entry_points(group=self.group):

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 from .data import Example
 from .errors import UsageError
+from .shapes import get_shape
 
 DEFAULT_PROMPT = "Classify the following text into one of these categories: {labels}.\nAnswer with the category only.\n\nText: {text}"
 IGNORE = -100
@@ -35,9 +36,10 @@ class Encoded:
 
 def to_messages(ex: Example, shape: str, prompt_template: str = DEFAULT_PROMPT,
                 labels: Sequence[str] = (), system: str | None = None) -> list[dict[str, str]]:
-    if shape == "chat" and ex.messages:
+    described = get_shape(shape)
+    if described.turns and ex.messages:
         msgs = list(ex.messages)
-    elif shape == "classification":
+    elif described.labelled:
         prompt = prompt_template.format(text=ex.input, labels=", ".join(labels))
         msgs = [{"role": "user", "content": prompt}, {"role": "assistant", "content": ex.label}]
     else:
@@ -171,7 +173,7 @@ def encode_text(text: str, tokenizer: Any, max_len: int, line: int = 0) -> Encod
 def encode_example(ex: Example, shape: str, tokenizer: Any, max_len: int, prompt_template: str = DEFAULT_PROMPT,
                    labels: Sequence[str] = (), system: str | None = None) -> Encoded:
     """One row as the trainer learns it, whatever its shape."""
-    if shape == "text":
+    if get_shape(shape).whole_text:
         return encode_text(ex.input, tokenizer, max_len, ex.line)
     return encode(to_messages(ex, shape, prompt_template, labels, system), tokenizer, max_len, ex.line, ex.tools)
 
@@ -179,7 +181,7 @@ def encode_example(ex: Example, shape: str, tokenizer: Any, max_len: int, prompt
 def encode_all(examples: list[Example], shape: str, tokenizer: Any, max_len: int, prompt_template: str = DEFAULT_PROMPT,
                labels: Sequence[str] = (), system: str | None = None) -> tuple[list[Encoded], list[dict[str, Any]]]:
     """(encoded rows, refused rows): a row left with no supervised token after truncation is refused."""
-    if shape == "preference":
+    if not get_shape(shape).trainable:
         raise UsageError("preference data (prompt, chosen, rejected) is audited, not trained: the trainer does "
                          "supervised fine-tuning; train on the chosen answers as prompt/completion rows")
     kept, refused = [], []

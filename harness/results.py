@@ -1,10 +1,15 @@
 """One results vocabulary for the audit and the comparison: what a check entry and a suite entry hold,
 named the same way (`status`, `reasons`, `error`, `traceback`, `seconds`), and the one place where the
 "why did it fail" lines are built. Stages write `reasons` once; every renderer reads them (and, for a
-results file written before they were, builds them here, the same way).
+results file written before they were, builds them here, the same way). The status words are
+harness/status.py's: pass, warn, fail, error, skipped.
 
-audit.json is `harness.audit/1`; within a version a field is only ever added, so a check entry also keeps
-`duration_s` (= `seconds`) and `info.traceback` for readers of the first release."""
+audit.json is `harness.audit/2` and results.json `harness.compare/2`: version 2 says `skipped` where
+version 1 said `not_applicable` (a suite) or `pass` with `summary.applicable: false` (a check), and a
+suite's status is the gate's decision (pass/warn/fail) where version 1 said `ok` and kept the decision in
+`verdict`. Readers take both (harness/status.py: entry_status). Within a version a field is only ever
+added, so a check entry also keeps `duration_s` (= `seconds`), `info.traceback` and a skipped check's
+`summary.applicable`/`reason` for readers of the first release."""
 
 from __future__ import annotations
 
@@ -12,8 +17,11 @@ import math
 import traceback as tb
 from typing import Any, Literal, TypedDict
 
-AUDIT_SCHEMA = "harness.audit/1"
-COMPARE_SCHEMA = "harness.compare/1"
+AUDIT_SCHEMA = "harness.audit/2"
+COMPARE_SCHEMA = "harness.compare/2"
+# Every version a reader takes (the first in the words of harness/status.py's OLD_WORDS).
+AUDIT_SCHEMAS = (AUDIT_SCHEMA, "harness.audit/1")
+COMPARE_SCHEMAS = (COMPARE_SCHEMA, "harness.compare/1")
 ADAPTER_SCHEMA = "harness.adapter/1"
 PIPELINE_SCHEMA = "harness.pipeline/1"
 
@@ -21,8 +29,8 @@ PIPELINE_SCHEMA = "harness.pipeline/1"
 class Entry(TypedDict, total=False):
     """What a check entry and a suite entry share."""
 
-    status: str                 # check: pass/warn/fail/error; suite: ok/not_applicable/error
-    reasons: list[str]          # why this status (empty when it passed); a crash: [error]
+    status: str                 # pass / warn / fail / error / skipped (harness/status.py)
+    reasons: list[str]          # why this status (empty when it passed); a crash: [error]; skipped: [why]
     error: str | None           # "Type: message" when it crashed, else None
     traceback: str | None       # the last frames of a crash, else None
     seconds: float              # how long it ran
@@ -45,7 +53,8 @@ class Metric(TypedDict, total=False):
     interval: list[float] | None
     p: float | None
     n: int | None
-    status: str                 # pass / fail / warn / info / skipped, set by the gate
+    status: str                 # pass / warn / fail / skipped (its rule's figure is missing), or info (no rule:
+                                # reported, not judged), set by the gate
     gate: dict[str, Any]        # the rule, the value tested and the reason
 
 
@@ -53,13 +62,12 @@ class SuiteEntry(Entry, total=False):
     why: str
     version: int
     items: dict[str, int]       # items scored per side (base, tuned, joint) and how many the cache held
-    verdict: str                # set by the gate
     metrics: dict[str, Metric]
     rows: list[dict[str, Any]]
 
 
 class AuditResults(TypedDict, total=False):
-    schema: Literal["harness.audit/1"]
+    schema: Literal["harness.audit/2"]
     harness_version: str
     created: str
     verdict: str
@@ -74,7 +82,7 @@ class AuditResults(TypedDict, total=False):
 
 
 class CompareResults(TypedDict, total=False):
-    schema: Literal["harness.compare/1"]
+    schema: Literal["harness.compare/2"]
     harness_version: str
     created: str
     verdict: str | None

@@ -5,13 +5,17 @@ prompt-completion (`prompt` and `completion` as lists of messages) and conversat
 and OpenAI chat with tools (`tool_calls`, `tool` turns, `tools`, per-message `weight`) are recognised
 from their fields and turned into chat or preference rows before validation, so a row that is wrong
 in its own format gets the same line-accurate schema error as any other. A row's fields are read,
-never written: each converted record is a new dict.
+never written: each converted record is a new dict. Each format is one registered RowFormat (its
+fields, the shape it reads as, its conversion); detection asks them in turn.
 """
 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, Mapping
+
+from .registry import Registry
 
 # ShareGPT speakers -> chat roles (the names axolotl, LLaMA-Factory and FastChat write). A speaker not
 # listed stays as written, and validation names it as an unknown role.
@@ -26,20 +30,100 @@ def is_turn_list(value: Any, keys: tuple[str, str] = ("role", "content")) -> boo
     return isinstance(value, list) and bool(value) and all(isinstance(m, dict) and keys[0] in m for m in value)
 
 
+class RowFormat:
+    """One ecosystem format: which harness shape its rows read as, how a row is told to be in it, and how
+    rows are converted. Another package adds one under the entry point group `finetune_harness.row_formats`."""
+
+    name = ""                   # Table.written_as
+    option: str | None = None   # the --shape value that names it (None: detected only)
+    reads_as = "chat"           # the harness shape (harness/shapes.py) its rows become
+    order = 1000                # a row that fits several formats votes for the first
+
+    def fits(self, rec: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
+        raise NotImplementedError
+
+    def convert(self, records: list[Any], fields: Mapping[str, str]) -> tuple[list[Any], dict[str, str]]:
+        """(records in the harness shape, the field mapping to read them with)."""
+        raise NotImplementedError
+
+
+REGISTRY = Registry("row format", None, "finetune_harness.row_formats")
+register = REGISTRY.register
+
+
+@register
+class ShareGpt(RowFormat):
+    """`conversations: [{from, value}]` (axolotl, LLaMA-Factory, FastChat), under another column with
+    --field messages=COLUMN; a `system` column becomes the system turn."""
+
+    name, option, order = "sharegpt", "sharegpt", 10
+
+    def fits(self, rec, fields):
+        return is_turn_list(rec.get(fields.get("messages") or "conversations"), ("from", "value"))
+
+    def convert(self, records, fields):
+        key = fields.get("messages") or "conversations"
+        return [_sharegpt(r, key) for r in records], {k: v for k, v in fields.items() if k != "messages"}
+
+
+@register
+class TrlPreference(RowFormat):
+    """TRL's conversational preference rows (`chosen`/`rejected` as turns, with or without `prompt`)."""
+
+    name, reads_as, order = "trl_preference", "preference", 20
+
+    def fits(self, rec, fields):
+        return "chosen" in rec and "rejected" in rec and (is_turn_list(rec.get("chosen"))
+                                                          or is_turn_list(rec.get("prompt")))
+
+    def convert(self, records, fields):
+        return [_preference(r) for r in records], {}
+
+
+@register
+class TrlConversational(RowFormat):
+    """TRL's conversational prompt-completion: `prompt` and `completion` as lists of messages."""
+
+    name, option, order = "trl_conversational", "conversational", 30
+
+    def fits(self, rec, fields):
+        p, c = fields.get("prompt", "prompt"), fields.get("completion", "completion")
+        return is_turn_list(rec.get(p)) and is_turn_list(rec.get(c))
+
+    def convert(self, records, fields):
+        p, c = fields.get("prompt", "prompt"), fields.get("completion", "completion")
+        return [_prompt_completion(r, p, c) for r in records], {}
+
+
+@lru_cache(maxsize=None)
+def _instance(cls: type) -> RowFormat:
+    return cls()
+
+
+def row_format(name: str) -> RowFormat:
+    return _instance(REGISTRY.lookup(name))
+
+
+def row_formats() -> list[RowFormat]:
+    return [_instance(cls) for cls in REGISTRY.values()]
+
+
+def options() -> dict[str, RowFormat]:
+    """The --shape values that name a row format, and the format each names."""
+    return {f.option: f for f in row_formats() if f.option}
+
+
 def source_format(records: list[Any], fields: Mapping[str, str]) -> str | None:
     """The ecosystem format most of the first rows are written in, or None (the harness's own shapes)."""
     sample = [r for r in records[:200] if isinstance(r, dict)]
     if not sample:
         return None
-    conversations = fields.get("messages") or "conversations"
-    votes = {"sharegpt": 0, "trl_conversational": 0, "trl_preference": 0}
+    formats = row_formats()
+    votes = {f.name: 0 for f in formats}
     for r in sample:
-        if is_turn_list(r.get(conversations), ("from", "value")):
-            votes["sharegpt"] += 1
-        elif "chosen" in r and "rejected" in r and (is_turn_list(r.get("chosen")) or is_turn_list(r.get("prompt"))):
-            votes["trl_preference"] += 1
-        elif is_turn_list(r.get(fields.get("prompt", "prompt"))) and is_turn_list(r.get(fields.get("completion", "completion"))):
-            votes["trl_conversational"] += 1
+        voted = next((f for f in formats if f.fits(r, fields)), None)
+        if voted is not None:
+            votes[voted.name] += 1
     best = max(votes, key=votes.get)
     return best if votes[best] * 2 > len(sample) else None
 
@@ -49,13 +133,7 @@ def convert(records: list[Any], fmt: str | None, fields: Mapping[str, str]) -> t
     not in the format pass through unchanged, for validation to report."""
     if fmt is None:
         return records, dict(fields)
-    if fmt == "sharegpt":
-        key = fields.get("messages") or "conversations"
-        return [_sharegpt(r, key) for r in records], {k: v for k, v in fields.items() if k != "messages"}
-    if fmt == "trl_conversational":
-        p, c = fields.get("prompt", "prompt"), fields.get("completion", "completion")
-        return [_prompt_completion(r, p, c) for r in records], {}
-    return [_preference(r) for r in records], {}
+    return row_format(fmt).convert(records, fields)
 
 
 def _sharegpt(rec: Any, key: str) -> Any:

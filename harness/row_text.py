@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .data import SHAPES, read_as, to_example
+from .data import read_as, to_example
 from .errors import HarnessError
-from .formats import read_records
 from .io import sha256_file
+from .readers import read_records
 from .redact import mask_text
+from .shapes import is_shape
 
 MAX_CHARS = 240
 
@@ -42,7 +43,7 @@ def row_texts(audit: dict[str, Any], wanted: set[tuple[str, int]] | None = None,
     for split in sorted({s for s, _ in refs}):
         card = (audit.get("inputs") or {}).get(split) or {}
         path, digest = card.get("path"), card.get("sha256")
-        if not path or not digest or path.startswith("<") or card.get("shape") not in SHAPES:
+        if not path or not digest or path.startswith("<") or not is_shape(card.get("shape")):
             continue  # rows given as objects: nothing to read back
         try:
             if sha256_file(path) != digest:

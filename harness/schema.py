@@ -8,7 +8,7 @@ from typing import Any, Iterable, Mapping
 import pandas as pd
 import pandera.pandas as pa
 
-from .shapes import CHAT_ROLES, OPTIONAL_FIELDS, SHAPES
+from .shapes import CHAT_ROLES, get_shape
 from .text import normalize
 
 
@@ -80,31 +80,42 @@ def _text_column(optional: bool = False) -> pa.Column:
 
 
 def build_schema(shape: str, mapping: Mapping[str, str], labels: Iterable[str] | None) -> pa.DataFrameSchema:
+    """Each of the shape's fields checked by its kind (harness/shapes.py): a text, a label, chat turns."""
+    described = get_shape(shape)
     columns: dict[str, pa.Column] = {}
-    for canonical in SHAPES[shape]:
-        optional = canonical in OPTIONAL_FIELDS.get(shape, ())
-        columns[mapping[canonical]] = _text_column(optional)
-    if shape == "classification":
-        checks = [pa.Check(_scalar_label, element_wise=True, error="must be a non-empty string or integer")]
-        if labels is not None:
-            allowed = {str(x) for x in labels}
-            checks.append(pa.Check(lambda v: not _scalar_label(v) or str(v) in allowed, element_wise=True,
-                                   error=f"is not one of the allowed labels ({', '.join(sorted(allowed))})"))
-        columns[mapping["label"]] = pa.Column(None, nullable=False, checks=checks)
-    if shape == "chat":
-        columns[mapping["messages"]] = pa.Column(None, nullable=False, checks=[
-            pa.Check(_messages_list, element_wise=True, error="must be a non-empty list of {role, content} strings "
-                                                              "(content may be null only in a turn with tool_calls)"),
-            pa.Check(_tool_calls_well_formed, element_wise=True,
-                     error="has a tool call without {function: {name, arguments}}"),
-            pa.Check(_weights_zero_or_one, element_wise=True, error="has a turn whose weight is not 0 or 1"),
-            pa.Check(_some_turn_learned, element_wise=True, error="has every assistant turn at weight 0 (nothing to learn)"),
-            pa.Check(_known_roles, element_wise=True, error=f"has an unknown role (known: {', '.join(CHAT_ROLES)})"),
-            pa.Check(_no_empty_content, element_wise=True, error="has a turn with empty content"),
-            pa.Check(_has_user, element_wise=True, error="has no user turn"),
-            pa.Check(_ends_with_assistant, element_wise=True, error="does not end with an assistant turn"),
-        ])
+    for canonical in described.fields:   # texts first: a label or turns column mapped onto the same name wins
+        columns[mapping[canonical]] = _text_column(canonical in described.optional)
+    for canonical in described.fields:
+        kind = described.kind(canonical)
+        if kind == "label":
+            columns[mapping[canonical]] = _label_column(labels)
+        elif kind == "turns":
+            columns[mapping[canonical]] = _turns_column()
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
+
+
+def _label_column(labels: Iterable[str] | None) -> pa.Column:
+    checks = [pa.Check(_scalar_label, element_wise=True, error="must be a non-empty string or integer")]
+    if labels is not None:
+        allowed = {str(x) for x in labels}
+        checks.append(pa.Check(lambda v: not _scalar_label(v) or str(v) in allowed, element_wise=True,
+                               error=f"is not one of the allowed labels ({', '.join(sorted(allowed))})"))
+    return pa.Column(None, nullable=False, checks=checks)
+
+
+def _turns_column() -> pa.Column:
+    return pa.Column(None, nullable=False, checks=[
+        pa.Check(_messages_list, element_wise=True, error="must be a non-empty list of {role, content} strings "
+                                                          "(content may be null only in a turn with tool_calls)"),
+        pa.Check(_tool_calls_well_formed, element_wise=True,
+                 error="has a tool call without {function: {name, arguments}}"),
+        pa.Check(_weights_zero_or_one, element_wise=True, error="has a turn whose weight is not 0 or 1"),
+        pa.Check(_some_turn_learned, element_wise=True, error="has every assistant turn at weight 0 (nothing to learn)"),
+        pa.Check(_known_roles, element_wise=True, error=f"has an unknown role (known: {', '.join(CHAT_ROLES)})"),
+        pa.Check(_no_empty_content, element_wise=True, error="has a turn with empty content"),
+        pa.Check(_has_user, element_wise=True, error="has no user turn"),
+        pa.Check(_ends_with_assistant, element_wise=True, error="does not end with an assistant turn"),
+    ])
 
 
 def validate(records: list[Any], lines: list[int], shape: str, mapping: Mapping[str, str],
@@ -131,9 +142,11 @@ def validate(records: list[Any], lines: list[int], shape: str, mapping: Mapping[
             check = str(case.check)
             reason = "is missing" if check == "not_nullable" else check
             reasons.setdefault(int(idx), []).append(f"{case.column} {reason}")
-    if shape == "chat":  # name the role that is not known (pandera's messages are fixed strings)
+    described = get_shape(shape)
+    for canonical in (f for f in described.fields if described.kind(f) == "turns"):
+        # name the role that is not known (pandera's messages are fixed strings)
         for i, r in reasons.items():
-            turns = records[i].get(mapping["messages"]) if isinstance(records[i], dict) else None
+            turns = records[i].get(mapping[canonical]) if isinstance(records[i], dict) else None
             unknown = [m["role"] for m in turns or [] if isinstance(m, dict) and isinstance(m.get("role"), str)
                        and m["role"] not in CHAT_ROLES] if _messages_list(turns) else []
             if unknown:

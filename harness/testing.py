@@ -13,6 +13,8 @@ import json
 import sys
 from typing import Any, Sequence
 
+from .status import DIRECTIONS, ERROR, FAIL, PASS, SKIPPED, WARN
+
 # A small classification set with something for most checks to find: a duplicate, a row with an e-mail
 # address, an eval row copied from train.
 SAMPLE_TRAIN = [{"text": f"ticket {i} about {'billing charge' if i % 2 else 'parcel delivery'} number {i % 7}",
@@ -41,22 +43,50 @@ def _declares(cls: type, kind: str) -> None:
         assert isinstance(value, str) and value.strip(), f"{kind} {name}: `{attr}` must be a non-empty sentence"
     assert sys.modules[cls.__module__].__doc__, f"{kind} {name}: its module's docstring says why it exists"
     metrics = getattr(cls, "metrics", ())
-    assert isinstance(metrics, tuple) and all(isinstance(m, str) for m in metrics), \
-        f"{kind} {name}: `metrics` must be a tuple of names"
+    assert (isinstance(metrics, tuple) and all(isinstance(m, str) for m in metrics)) or \
+        (isinstance(metrics, dict) and all(isinstance(m, str) and d in DIRECTIONS for m, d in metrics.items())), \
+        f"{kind} {name}: `metrics` must map each name to its better direction (LOWER, HIGHER or None), or be a tuple of names"
     assert isinstance(getattr(cls, "order", None), int), f"{kind} {name}: `order` must be an int"
     figures = getattr(cls, "key_figures", ())
     assert isinstance(figures, tuple), f"{kind} {name}: `key_figures` must be a tuple of names"
+    limits = getattr(cls, "limitations", ())
+    assert isinstance(limits, tuple) and all(isinstance(x, str) and x.strip() for x in limits), \
+        f"{kind} {name}: `limitations` must be a tuple of sentences (the report's known limitations)"
+    if kind == "suite":
+        _declares_params(cls, kind, name)
     if kind == "check":
         assert getattr(cls, "removes", None) in (None, "all", "all_but_first"), \
             f"check {name}: `removes` must be None, 'all' or 'all_but_first' (what harness clean does with its rows)"
 
 
+def _declares_params(cls: type, kind: str, name: str) -> None:
+    """Its parameters are a frozen dataclass of harness.params.Params whose every field has a type the
+    schema reads, a range its own default meets, and a line saying what it does."""
+    import dataclasses
+
+    from .params import Params, check, defaults, docs, specs
+
+    params = getattr(cls, "Params", None)
+    assert isinstance(params, type) and issubclass(params, Params) and dataclasses.is_dataclass(params) \
+        and params.__dataclass_params__.frozen, f"{kind} {name}: `Params` must be a frozen dataclass of harness.params.Params"
+    try:
+        rules = specs(params)
+        check(params, defaults(params), f"{kind} {name} params")
+    except Exception as exc:  # an unreadable type or a default outside its own range
+        raise AssertionError(f"{kind} {name}: its Params do not hold: {exc}") from None
+    assert "any" not in {r.split()[0].removeprefix("null|") for r in rules.values()}, \
+        f"{kind} {name}: every parameter needs a type the schema can check ({rules})"
+    undocumented = [k for k, doc in docs(params).items() if not doc.strip()]
+    assert not undocumented, f"{kind} {name}: parameters {undocumented} need a line saying what they do (param(..., doc=))"
+
+
 def check_check(check: Any, train: Sequence[dict] | None = None, eval: Sequence[dict] | None = None,
                 policy: dict[str, Any] | None = None) -> dict[str, Any]:
     """A check (class, instance or registered name) keeps the contract: it declares name, title, why,
-    metrics; on the data (default: a small sample) it does not crash, returns plain JSON-able data
-    (no NaN), reports every declared metric unless it says it does not apply, and each finding has a
-    message and rows that point at real lines of real splits, with similarities and scores in [0, 1]."""
+    metrics with their better direction; on the data (default: a small sample) it does not crash, returns
+    plain JSON-able data (no NaN), is `skipped` with a reason or reports every declared metric, and each
+    finding has a message and rows that point at real lines of real splits, with similarities and scores
+    in [0, 1]."""
     from . import audit
     from .checks import REGISTRY
 
@@ -70,14 +100,17 @@ def check_check(check: Any, train: Sequence[dict] | None = None, eval: Sequence[
     entries = [c for c in result["checks"] if c["check"] == cls.name]
     assert entries, f"check {cls.name}: did not run (is it disabled in the policy?)"
     entry = entries[0]
-    assert entry["status"] != "error", f"check {cls.name} crashed: {entry.get('error')}\n{entry.get('traceback')}"
-    assert entry["status"] in ("pass", "warn", "fail"), f"check {cls.name}: status {entry['status']!r}"
+    assert entry["status"] != ERROR, f"check {cls.name} crashed: {entry.get('error')}\n{entry.get('traceback')}"
+    assert entry["status"] in (PASS, WARN, FAIL, SKIPPED), f"check {cls.name}: status {entry['status']!r}"
     try:
         json.dumps(entry, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise AssertionError(f"check {cls.name}: its result is not plain JSON data ({exc})") from None
     summary = entry["summary"]
-    if summary.get("applicable") is not False:
+    if entry["status"] == SKIPPED:
+        assert entry["reasons"] and all(isinstance(r, str) and r for r in entry["reasons"]), \
+            f"check {cls.name}: skipped without saying why (return not_applicable(reason))"
+    else:
         missing = [m for m in cls.metrics if m not in summary]
         assert not missing, f"check {cls.name}: summary lacks declared metrics {missing}"
         unknown = [k for k in cls.key_figures if k not in summary]
@@ -97,7 +130,8 @@ def check_check(check: Any, train: Sequence[dict] | None = None, eval: Sequence[
 
 def check_suite(suite: Any, results: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """A suite (class, instance or registered name) keeps the contract: it declares name, title, why, a
-    version and its metrics; in a compare run's results (when given) it did not crash, reports only
+    version and its metrics with their better direction; in a compare run's results (when given) it did not
+    crash, has a status of the one vocabulary (skipped with a reason when it did not apply), reports only
     declared metrics, each paired (n, and an interval whenever there is a delta), as plain JSON data."""
     from .suites import REGISTRY
 
@@ -111,7 +145,9 @@ def check_suite(suite: Any, results: dict[str, Any] | None = None) -> dict[str, 
         return None
     entry = results.get("suites", {}).get(cls.name)
     assert entry is not None, f"suite {cls.name}: not in the results (was it enabled?)"
-    assert entry["status"] != "error", f"suite {cls.name} crashed: {entry.get('error')}\n{entry.get('traceback')}"
+    assert entry["status"] != ERROR, f"suite {cls.name} crashed: {entry.get('error')}\n{entry.get('traceback')}"
+    assert entry["status"] in (PASS, WARN, FAIL, SKIPPED), f"suite {cls.name}: status {entry['status']!r}"
+    assert entry["status"] != SKIPPED or entry["reasons"], f"suite {cls.name}: skipped without saying why"
     try:
         json.dumps(entry, allow_nan=False)
     except (TypeError, ValueError) as exc:

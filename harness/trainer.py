@@ -34,6 +34,7 @@ from .policy import default_policy
 from .render import Encoded, TemplateDropsContent, encode_all, prompt_messages
 from .results import ADAPTER_SCHEMA
 from .scoring import masked_loss, option_tokens, pad_batch, pad_token_id, score_items
+from .shapes import get_shape
 from .train_config import TrainConfig
 from .version import __version__
 
@@ -344,7 +345,7 @@ def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path) -> Ru
     eval_table = (load_table(eval, "eval", **train_table.read_with,
                              max_bad_share=float(default_policy()["eval_max_bad_share"])) if eval is not None else None)
     shape = train_table.shape
-    labels = sorted({ex.label for ex in train_table.examples}) if shape == "classification" else []
+    labels = sorted({ex.label for ex in train_table.examples}) if get_shape(shape).labelled else []
     eval_examples = eval_sample(eval_table.examples, cfg.eval_max_rows, cfg.seed) if eval_table is not None else []
     dtype = None if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
     base_model = load_base(base, dtype=dtype, device=dist.device, quantize=cfg.quantize)
@@ -476,7 +477,7 @@ def loop(run: Run, on_step: Callable[[dict], None] | None = None) -> None:
             if run.eval_rows:
                 stopping = lambda: interrupted["flag"]  # noqa: E731
                 t_eval = time.perf_counter()
-                if run.shape == "classification" and cfg.eval_accuracy:
+                if get_shape(run.shape).labelled and cfg.eval_accuracy:
                     accuracy, loss = classification_eval(model, run.tokenizer, run.eval_examples, run.shape, cfg,
                                                          run.labels, stopping)
                     record["eval_accuracy"], record["eval_loss"] = round(accuracy, 4), round(loss, 5)
@@ -521,7 +522,7 @@ def finish(run: Run, started: float, verdict: str | None, audit: str | Path | No
                  "shape": run.shape, "labels": run.labels, "refused_rows": run.refused,
                  "truncated_rows": sum(r.truncated for r in run.rows),
                  # a generative task's short repeated answers: compare measures collapse onto them without --train
-                 "outputs": [] if run.shape == "classification" else frequent_outputs(run.train_table.examples)},
+                 "outputs": [] if get_shape(run.shape).labelled else frequent_outputs(run.train_table.examples)},
         "audit_verdict": verdict, "audit_path": str(audit) if audit else None, "config": run.cfg.to_dict(),
         "chosen": run.chosen, "device": dist.device,
         "seed": run.cfg.seed, "versions": _versions(), "losses": state["losses"], "evals": state["evals"],

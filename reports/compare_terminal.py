@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.results import compare_reasons
+from harness.status import ERROR, INFO, SKIPPED, entry_status, skip_reason
 from harness.visible import visible, visible_tree
 
 from .compare_format import interval, n_of, num, per_side, signed, task_rules_line
@@ -27,20 +28,21 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
                       ("95% interval", "right"), ("p", "right"), ("n", "right"), ("gate", "left")):
         table.add_column(col, justify=just, no_wrap=col in ("metric", "95% interval"))
     for suite_name, suite in results["suites"].items():
-        if suite["status"] == "error":
+        status = entry_status(suite)   # results of the first schema say it in their old words
+        if status == ERROR:
             table.add_row(f"[bold]{suite_name}[/]", "", "", "", "", "", "",
-                          f"[{STYLE['error']}]error[/] {escape(suite.get('error', ''))[:80]}")
+                          f"[{STYLE['error']}]error[/] {escape(suite.get('error') or '')[:80]}")
             continue
-        if suite["status"] == "not_applicable":
+        if status == SKIPPED:
             table.add_row(f"[bold]{suite_name}[/]", "", "", "", "", "", "",
-                          f"[dim]n/a: {escape(suite['info'].get('reason', ''))}[/]")
+                          f"[dim]skipped: {escape(skip_reason(suite))}[/]")
             continue
         shown = suite.get("key_figures") or list(suite.get("metrics", {}))
         for name, m in suite.get("metrics", {}).items():
             if name not in shown and not any(name.endswith("." + k) for k in shown):
                 continue
-            status = m.get("status", "info")
-            rule = f" [dim]{escape(m['gate']['rule'])}[/]" if m.get("gate") and status != "info" else ""
+            status = m.get("status", INFO)
+            rule = f" [dim]{escape(m['gate']['rule'])}[/]" if m.get("gate") and status != INFO else ""
             table.add_row(f"{suite_name}.{name}", num(m.get("base")), num(m.get("tuned")), signed(m.get("delta")),
                           interval(m), "-" if m.get("p") is None else f"{m['p']:.3g}", n_of(m),
                           f"[{STYLE.get(status, '')}]{status}[/]{rule}")

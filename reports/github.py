@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from harness.status import ERROR, FAIL, WARN, entry_status
 from harness.visible import visible
 
 MAX_ANNOTATIONS = 10  # per kind (error, warning): GitHub shows no more per step
@@ -45,10 +46,10 @@ def audit_annotations(audit: dict[str, Any], limit: int = MAX_ANNOTATIONS) -> li
     """Findings of failed checks as errors, of warned checks as warnings; each at its first row's file and
     line; up to `limit` of each kind, then one line saying how many more audit.json holds."""
     paths = {split: (audit.get("inputs", {}).get(split) or {}).get("path") for split in ("train", "eval")}
-    kinds = {"fail": "error", "warn": "warning"}
+    kinds = {FAIL: "error", WARN: "warning"}
     out: list[str] = []
     for status, kind in kinds.items():
-        found = [(c["check"], f) for c in audit["checks"] if c["status"] == status for f in c.get("findings") or []]
+        found = [(c["check"], f) for c in audit["checks"] if entry_status(c) == status for f in c.get("findings") or []]
         for check, f in found[:limit]:
             ref = (f.get("rows") or [None])[0]
             path = paths.get(ref["split"]) if ref else None
@@ -58,7 +59,7 @@ def audit_annotations(audit: dict[str, Any], limit: int = MAX_ANNOTATIONS) -> li
             out.append(command("notice", f"{len(found) - limit} more {kind}-level findings in audit.json",
                                title="audit"))
     for c in audit["checks"]:
-        if c["status"] == "error":
+        if entry_status(c) == ERROR:
             out.append(command("error", c.get("error") or "crashed", title=f"audit: {c['check']} crashed"))
     return out
 
@@ -66,7 +67,7 @@ def audit_annotations(audit: dict[str, Any], limit: int = MAX_ANNOTATIONS) -> li
 def compare_annotations(results: dict[str, Any], limit: int = MAX_ANNOTATIONS) -> list[str]:
     """Broken gate rules (failures as errors, flagged rules as warnings); crashed suites as errors."""
     out: list[str] = []
-    for status, kind in (("fail", "error"), ("warn", "warning")):
+    for status, kind in ((FAIL, "error"), (WARN, "warning")):
         broken = [(s, name, m) for s, suite in results["suites"].items() for name, m in (suite.get("metrics") or {}).items()
                   if m.get("status") == status]
         for s, name, m in broken[:limit]:
@@ -76,7 +77,7 @@ def compare_annotations(results: dict[str, Any], limit: int = MAX_ANNOTATIONS) -
     for reason in results.get("gate_reasons") or []:
         out.append(command("error", reason, title="gate"))
     for s, suite in results["suites"].items():
-        if suite["status"] == "error":
+        if entry_status(suite) == ERROR:
             out.append(command("error", suite.get("error") or "crashed", title=f"compare: {s} crashed"))
     return out
 

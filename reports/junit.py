@@ -1,7 +1,7 @@
 """results.json and audit.json as JUnit XML, so any CI shows the gate and the audit next to its unit
 tests. Compare: one testcase per gated metric (a failed rule is a <failure>, a suite that crashed an
-<error>). Audit: one testcase per check (failed: <failure>; warned: flagged in <system-err>, the build
-stays green; crashed: <error>; not applicable: <skipped>). Inside a testcase the elements come in the
+<error>, one that did not apply a <skipped> case). Audit: one testcase per check (failed: <failure>;
+warned: flagged in <system-err>, the build stays green; crashed: <error>; skipped: <skipped>). Inside a testcase the elements come in the
 order the JUnit schema (junit-4.xsd, which Jenkins and GitLab read) requires: skipped, error, failure,
 then system-out and system-err."""
 
@@ -12,6 +12,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from harness.visible import escaped_char
+
+from harness.status import ERROR, FAIL, INFO, SKIPPED, WARN, entry_status, skip_reason
 
 from .compare_format import line
 from .view import where
@@ -76,18 +78,20 @@ def render_junit(results: dict[str, Any]) -> str:
     total = [0, 0, 0, 0]  # tests, failures, errors, skipped
     for suite_name, suite in results["suites"].items():
         cases: list[dict[str, Any]] = []
-        if suite["status"] == "error":
+        if entry_status(suite) == ERROR:
             cases.append({"name": "suite", "error": (suite.get("error") or "", suite.get("traceback") or "")})
+        elif entry_status(suite) == SKIPPED:
+            cases.append({"name": "suite", "skipped": skip_reason(suite)})
         for name, m in suite.get("metrics", {}).items():
             status = m.get("status")
-            if status in (None, "info"):
+            if status in (None, INFO):
                 continue
             case: dict[str, Any] = {"name": name, "out": line(suite_name, name, m)}
-            if status == "fail":
+            if status == FAIL:
                 case["failure"] = (m["gate"]["reason"], line(suite_name, name, m))
-            elif status == "warn":  # flagged, not failed: visible in the case's output, the build stays green
+            elif status == WARN:  # flagged, not failed: visible in the case's output, the build stays green
                 case["err"] = f"warning: {m['gate']['reason']}"
-            elif status == "skipped":
+            elif status == SKIPPED:
                 case["skipped"] = m["gate"]["reason"]
             cases.append(case)
         counts = _suite(root, suite_name, f"harness.{suite_name}", cases, suite.get("seconds", 0))
@@ -105,7 +109,7 @@ def render_audit_junit(audit: dict[str, Any]) -> str:
     root = ET.Element("testsuites", name="harness audit")
     cases: list[dict[str, Any]] = []
     for check in audit["checks"]:
-        status = check["status"]
+        status = entry_status(check)   # an audit of the first schema says it in its old words
         findings = check.get("findings") or []
         listed = [f"{', '.join(where(audit, r) for r in f.get('rows', [])[:4])}: {f.get('message', '')}"
                   for f in findings[:LISTED]]
@@ -113,13 +117,13 @@ def render_audit_junit(audit: dict[str, Any]) -> str:
         out = "\n".join(listed + ([f"... and {more} more in audit.json"] if more > 0 else [])) or None
         reasons = "; ".join(check.get("reasons") or [])
         case: dict[str, Any] = {"name": check["check"], "time": check.get("seconds"), "out": out}
-        if status == "fail":
+        if status == FAIL:
             case["failure"] = (reasons or "failed", out or reasons)
-        elif status == "warn":
+        elif status == WARN:
             case["err"] = f"warning: {reasons}"
-        elif status == "error":
+        elif status == ERROR:
             case["error"] = (check.get("error") or "crashed", check.get("traceback") or "")
-        elif status == "not_applicable":
-            case["skipped"] = (check.get("summary") or {}).get("reason") or "not applicable"
+        elif status == SKIPPED:
+            case["skipped"] = skip_reason(check)
         cases.append(case)
     return _finish(root, _suite(root, "audit", "harness.audit", cases, audit.get("seconds")))

@@ -7,6 +7,8 @@ from typing import Any
 
 import json
 
+from harness.results import COMPARE_SCHEMA
+
 from .compare_format import interval, n_of, num, signed
 from .markdown import md_escape
 
@@ -26,7 +28,7 @@ def results_markdown(results: dict[str, Any]) -> str:
             p = "-" if m.get("p") is None else f"{m['p']:.3g}"
             lines.append(f"| {md_escape(suite_name + '.' + name)} | {num(m.get('base'))} | {num(m.get('tuned'))} | "
                          f"{signed(m.get('delta'))} | {interval(m)} | {p} | {n_of(m)} | {m.get('status', 'info')} |")
-    lines += ["", "Figures from results.json (`harness.compare/1`); intervals are paired bootstrap intervals "
+    lines += ["", f"Figures from results.json (`{results.get('schema') or COMPARE_SCHEMA}`); intervals are paired bootstrap intervals "
               "(seeded), p-values exact McNemar where accuracy is paired.", ""]
     return "\n".join(lines)
 

@@ -7,10 +7,11 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from harness.status import PASS, SKIPPED, entry_status, skip_reason
 from harness.visible import visible, visible_tree
 from rich.table import Table
 
-STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "bold magenta"}
+STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "bold magenta", "skipped": "dim"}
 def where(result: dict[str, Any], ref: dict[str, Any]) -> str:
     path = result.get("inputs", {}).get(ref["split"], {}).get("path", ref["split"])
     return f"{path}:{ref['line']}"
@@ -18,8 +19,8 @@ def where(result: dict[str, Any], ref: dict[str, Any]) -> str:
 
 def _figures(check: dict[str, Any]) -> str:
     s = check.get("summary", {})
-    if s.get("applicable") is False:
-        return f"n/a: {s.get('reason', '')}"
+    if entry_status(check) == SKIPPED:
+        return "n/a"
     # Each check declares its key figures (Check.key_figures, copied into its entry); else the first few.
     keys = check.get("key_figures") or tuple(k for k, v in s.items() if isinstance(v, (int, float)))[:4]
     parts = []
@@ -52,15 +53,16 @@ def print_audit(result: dict[str, Any], console: Console | None = None, out_path
     table.add_column("figures")
     table.add_column("why this status")
     for check in result["checks"]:
-        st = check["status"]
-        table.add_row(check["check"], f"[{STATUS_STYLE[st]}]{st}[/]", escape(_figures(check)),
-                      escape("; ".join(check["reasons"])))
+        st = entry_status(check)   # an audit of the first schema says it in its old words
+        why = skip_reason(check) if st == SKIPPED else "; ".join(check["reasons"])
+        table.add_row(check["check"], f"[{STATUS_STYLE.get(st, '')}]{st}[/]", escape(_figures(check)), escape(why))
     console.print(table)
     # Example rows go below the table, one per line, so file:line references are never wrapped.
     for check in result["checks"]:
-        if check["status"] == "pass" or not check.get("findings"):
+        st = entry_status(check)
+        if st in (PASS, SKIPPED) or not check.get("findings"):
             continue
-        console.print(f"[bold]{check['check']}[/] [{STATUS_STYLE[check['status']]}]{check['status']}[/]")
+        console.print(f"[bold]{check['check']}[/] [{STATUS_STYLE.get(st, '')}]{st}[/]")
         for line in _examples(result, check):
             console.print("  " + escape(line), soft_wrap=True, highlight=False)
     rows = ", ".join(f"{s}: {c['rows']} rows ({c['bad_rows']} bad)" for s, c in result["inputs"].items())

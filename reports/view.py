@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
-from harness.results import audit_reasons, check_error, compare_reasons
+from harness.results import ADAPTER_SCHEMA, AUDIT_SCHEMAS, COMPARE_SCHEMAS, audit_reasons, check_error, compare_reasons
+from harness.status import ERROR, SKIPPED, entry_status, measured, rank, skip_reason
 
 from .compare_format import per_side, task_rules_line
 
-SCHEMAS = {"harness.audit/1": "audit", "harness.adapter/1": "manifest", "harness.compare/1": "compare"}
+# Every results version a report reads: the first one's status words are read as today's (harness/status.py).
+SCHEMAS = {**dict.fromkeys(AUDIT_SCHEMAS, "audit"), ADAPTER_SCHEMA: "manifest", **dict.fromkeys(COMPARE_SCHEMAS, "compare")}
 MAX_FINDINGS = 5
 MAX_ROWS_PER_FINDING = 6
-RANK = {"pass": 0, "warn": 1, "fail": 2, "error": 2}
 RESULT_FILES = ("audit.json", "results.json", "manifest.json")  # what a directory given is read for
 
 
@@ -60,7 +61,7 @@ def build(docs: dict[str, dict]) -> dict[str, Any]:
     if compare:
         verdicts.append(compare["verdict"])
         reasons += [f"gate · {line}" for line in compare_reasons(compare)]
-    verdict = max(verdicts, key=lambda v: RANK.get(v, 2)) if verdicts else "none"
+    verdict = max(verdicts, key=rank) if verdicts else "none"
     return {"verdict": verdict, "reasons": reasons, "audit": _audit(audit, docs.get("row_text") or {}) if audit else None,
             "training": _training(manifest) if manifest else None, "compare": _compare(compare) if compare else None,
             "checklist": _checklist(audit, manifest, compare), "limitations": _limitations(audit, compare)}
@@ -91,10 +92,11 @@ def _audit(a: dict, texts: dict[str, dict[str, str]]) -> dict[str, Any]:
                              "more_rows": max(0, len(refs) - MAX_ROWS_PER_FINDING),
                              "extra": {k: v for k, v in f.items() if k in ("similarity", "score", "token", "label", "kind", "preview")}})
         figures = {k: v for k, v in c.get("summary", {}).items() if isinstance(v, (int, float, str, bool)) or v is None}
-        checks.append({"name": c["check"], "title": c.get("title", c["check"]), "status": c["status"],
-                       "reasons": c.get("reasons", []), "figures": figures, "findings": findings,
-                       "total_findings": len(c.get("findings", [])),
-                       "error": check_error(c) if c["status"] == "error" else None})
+        status = entry_status(c)
+        checks.append({"name": c["check"], "title": c.get("title", c["check"]), "status": status,
+                       "reasons": [skip_reason(c)] if status == SKIPPED else c.get("reasons", []),
+                       "figures": figures, "findings": findings, "total_findings": len(c.get("findings", [])),
+                       "error": check_error(c) if status == ERROR else None})
     by = {c["check"]: c for c in a["checks"]}
     charts = {}
     balance = by.get("class_balance", {}).get("info", {})
@@ -131,8 +133,8 @@ def _training(m: dict) -> dict[str, Any]:
 def _compare(r: dict) -> dict[str, Any]:
     suites = []
     for name, s in r["suites"].items():
-        suites.append({"name": name, "title": s.get("title", name), "why": s.get("why", ""), "status": s["status"],
-                       "verdict": s.get("verdict"), "error": s.get("error"), "reason": s.get("info", {}).get("reason"),
+        suites.append({"name": name, "title": s.get("title", name), "why": s.get("why", ""), "status": entry_status(s),
+                       "error": s.get("error"), "reason": s.get("info", {}).get("reason"),
                        "metrics": s.get("metrics", {}), "rows": s.get("rows", [])[:20], "total_rows": len(s.get("rows", [])),
                        "cost": _cost(s), "headline": s.get("info", {}).get("headline")})
     charts = {}
@@ -225,7 +227,7 @@ def _checklist(audit: dict | None, manifest: dict | None, compare: dict | None) 
         add("Held-out evaluation, clean of leakage?", *_leakage_answer(audit, by))
     if compare:
         task = compare["suites"].get("task", {})
-        add("Evaluated against the base on held-out rows?", "yes" if task.get("status") == "ok" else "no",
+        add("Evaluated against the base on held-out rows?", "yes" if measured(task) else "no",
             ", ".join(f"{k} {m.get('base', 0):.3f} -> {m.get('tuned', 0):.3f}" for k, m in task.get("metrics", {}).items()
                       if m.get("base") is not None) or task.get("info", {}).get("reason", "task suite not run"))
         worth = (compare["suites"].get("baselines", {}).get("info") or {}).get("worth_it") or {}
@@ -235,9 +237,9 @@ def _checklist(audit: dict | None, manifest: dict | None, compare: dict | None) 
         else:
             add("Does it beat prompting (few-shot, retrieval)?", "unknown", "prompting baselines not measured")
         cal = compare["suites"].get("calibration", {})
-        add("Confident-but-wrong answers measured?", "yes" if cal.get("status") == "ok" else "no",
+        add("Confident-but-wrong answers measured?", "yes" if measured(cal) else "no",
             f"{cal.get('info', {}).get('confident_wrong', '?')} held-out rows wrong with confidence >= "
-            f"{cal.get('info', {}).get('confident_threshold', '?')}" if cal.get("status") == "ok" else "calibration not measured")
+            f"{cal.get('info', {}).get('confident_threshold', '?')}" if measured(cal) else "calibration not measured")
     if manifest or audit:
         documented = bool(manifest and manifest.get("data", {}).get("train", {}).get("sha256"))
         add("Training data documented?", "yes" if documented or audit else "no",
@@ -250,15 +252,11 @@ def _checklist(audit: dict | None, manifest: dict | None, compare: dict | None) 
 
 
 def _limitations(audit: dict | None, compare: dict | None) -> list[str]:
-    out = []
-    if audit:
-        out += ["Near duplicates are by wording, not meaning: paraphrases are not found.",
-                "Personal data detection is pattern-based (e-mail, phone, cards, IBAN, IP, secrets), not names or addresses.",
-                "Label errors are estimated by a bag-of-words classifier; treat flags as rows to review, not verdicts."]
-    if compare:
-        out += ["Probe sets have ~110 items each: per-set intervals are about +-0.05 to +-0.09 wide.",
-                "Refusals are detected by phrases; paraphrased refusals are missed.",
-                "Drift is measured on a fixed general prompt set with short greedy answers (32 tokens by default)."]
+    """What the checks and suites that ran say their figures cannot show (each plug-in declares its own)."""
+    entries = list((audit or {}).get("checks", [])) + list(((compare or {}).get("suites") or {}).values())
+    out: list[str] = []
+    for entry in entries:
+        out += [x for x in entry.get("limitations") or [] if measured(entry) and x not in out]
     return out
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from harness.params import Params
 from harness.registry import Registry
+from harness.status import HIGHER, LOWER, lower_is_better  # noqa: F401 - for suites to declare their metrics
 
 if TYPE_CHECKING:  # pragma: no cover
     from harness.data import Example
@@ -32,7 +34,21 @@ class Context:
     extra_prompts: list[dict[str, Any]] = field(default_factory=list)  # the user's --prompts, read
     extra_probes: list[str] = field(default_factory=list)  # the user's --probes files, as paths
     shared: dict[str, Any] = field(default_factory=dict)  # results one suite leaves for another
-    task_params: dict[str, Any] = field(default_factory=dict)  # the task suite's, for suites that extend it
+    # Every registered suite's parameters by name, whether or not it runs: a suite that extends another
+    # (baselines and slices score the task suite's rows) reads that one's.
+    params: dict[str, Params] = field(default_factory=dict)
+
+
+@dataclass
+class SuiteResult:
+    """What a suite's `run` returns. metrics: {name: metric(...)}; info: how it was computed; rows: rows
+    worth showing (each with split and line). The gate decides the suite's status from the metrics."""
+
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    # Why the suite does not apply to this run (then its status is `skipped`, this its reason); None: it applied.
+    skipped: str | None = None
 
 
 def metric(base: Any = None, tuned: Any = None, delta: Any = None, interval: Any = None, p: Any = None,
@@ -46,19 +62,26 @@ class Suite:
     title: ClassVar[str]
     why: ClassVar[str]
     version: ClassVar[int] = 1
-    # Metric names a gate may test; forgetting adds one per probe set ("forgetting.<probe>.accuracy").
-    metrics: ClassVar[tuple[str, ...]] = ()
+    # Metric names a gate may test, each with its better direction: {"accuracy": HIGHER, "kl": LOWER, ...}
+    # (None: neither, e.g. a ratio kept in a band); a gate rule must agree with it (harness/status.py). A
+    # tuple of names declares no direction. Forgetting adds one per probe set ("forgetting.<probe>.accuracy").
+    metrics: ClassVar[dict[str, str | None] | tuple[str, ...]] = ()
     # The metrics a terminal table shows (empty: all of them); results.json always has every one.
     key_figures: ClassVar[tuple[str, ...]] = ()
     # Where the suite runs and is shown among the others (lower first); a plug-in's default is last.
     order: ClassVar[int] = 1000
+    # Its parameters (harness/params.py): types, defaults and ranges; the gate policy's suites.<name>.params
+    # override them, and `run` gets the instance.
+    Params: ClassVar[type[Params]] = Params
+    # What its figures cannot show, in a sentence each: the report's "known limitations" when it ran.
+    limitations: ClassVar[tuple[str, ...]] = ()
 
     @property
     def key(self) -> str:
         return f"{self.name}:{self.version}"
 
-    def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover - interface
-        """-> {"metrics": {name: metric(...)}, "info": {...}, "rows": [...]}"""
+    def run(self, ctx: Context, params: Any) -> SuiteResult:  # pragma: no cover - interface
+        """-> SuiteResult(metrics={name: metric(...)}, info={...}, rows=[...]), or not_applicable(reason)."""
         raise NotImplementedError
 
 
@@ -68,5 +91,7 @@ get_suite = REGISTRY.lookup
 all_suites = REGISTRY.names
 
 
-def not_applicable(reason: str) -> dict[str, Any]:
-    return {"metrics": {}, "info": {"applicable": False, "reason": reason}, "rows": []}
+def not_applicable(reason: str, info: dict[str, Any] | None = None) -> SuiteResult:
+    """The result of a suite that does not apply to this run: status `skipped`, `reason` saying why; `info`:
+    what it found out first (its info keeps `applicable: false` and the reason for first-release readers)."""
+    return SuiteResult(info={**(info or {}), "applicable": False, "reason": reason}, skipped=reason)

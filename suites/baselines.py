@@ -14,6 +14,7 @@ Baselines need the base only: the one loaded model, adapter switched off, no sec
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,10 +23,11 @@ from harness.output_kinds import task_output_kind
 from harness.render import prompt_messages, to_messages
 from harness.scoring import pad_token_id, greedy_generate, option_tokens, score_items
 from harness.text import normalize, normalize_loose
+from harness.params import Params, param
 
-from .base import Context, Suite, not_applicable, register
+from .base import HIGHER, Context, Suite, SuiteResult, not_applicable, register
 from .task import (chat_prompt_ids, correctness, decoded, generation_prompt, headline_scores, max_new_tokens,
-                   paired_figure, plain_score, task_rows)
+                   paired_figure, plain_score, task_params, task_rows)
 
 METHODS = ("zero_shot", "few_shot", "retrieval")
 
@@ -140,6 +142,15 @@ def worth_it(table: list[dict[str, Any]], best: dict[str, Any] | None, metric_na
             "interval": best["interval"], "sentence": sentence + cost}
 
 
+@dataclass(frozen=True)
+class BaselinesParams(Params):
+    k: int = param(5, ">=0", "examples in the few-shot and the retrieval prompts")
+    max_prompt_tokens: int = param(2048, ">=1", "a prompt longer than this drops examples (counted in the results)")
+    exclude_similarity: float = param(0.6, "0..1", "a training row this similar to the query is never its example (no answer leaks in)")
+    max_items: int | None = param(50, ">=1", "a label-stratified sample of the task rows (null: all of them); 50 resolve a gap to about +-0.12")
+    max_rows_listed: int = param(50, ">=0", "rows listed where a baseline beats the adapter")
+
+
 @register
 class BaselinesSuite(Suite):
     name = "baselines"
@@ -148,18 +159,19 @@ class BaselinesSuite(Suite):
     why = ("Prompting the base with examples, or with retrieved similar examples, may do the job without a "
            "fine-tune; the adapter must be compared with the base used well, not only zero-shot.")
     version = 1
-    metrics = ("accuracy", "exact_match", "field_f1", "final_answer", "chrf")
+    metrics = dict.fromkeys(("accuracy", "exact_match", "field_f1", "final_answer", "chrf"), HIGHER)
+    Params = BaselinesParams
 
-    def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    def run(self, ctx: Context, params: BaselinesParams) -> SuiteResult:
         if ctx.shape in ("text", "preference"):
             return not_applicable(f"{ctx.shape} rows have no answer a prompted base could give instead")
         rows = task_rows(ctx)
         sampled = None
-        if params.get("max_items") and len(rows) > int(params["max_items"]):
+        if params.max_items and len(rows) > params.max_items:
             # A seeded, label-stratified subset of the task's rows (so still paired with the tuned side's
             # task scores): the few-shot and retrieval prompts are ~5x a zero-shot one, the costliest
             # scoring of a compare; 50 rows resolve a baseline's gap to the adapter to about +-0.12.
-            n = int(params["max_items"])
+            n = params.max_items
             pick = sorted(stratified_shots(rows, n, ctx.seed, set()))
             sampled = {"rows": len(pick), "of": len(rows),
                        "how": f"a label-stratified sample of {len(pick)} of the {len(rows)} task rows (seed {ctx.seed})"}
@@ -168,9 +180,7 @@ class BaselinesSuite(Suite):
             return not_applicable("no held-out rows (give --eval)")
         if not ctx.train:
             return not_applicable("no training rows to take examples from (give --train)")
-        k = int(params.get("k", 5))
-        max_prompt = int(params.get("max_prompt_tokens", 2048))
-        threshold = float(params.get("exclude_similarity", 0.6))
+        k, max_prompt, threshold = params.k, params.max_prompt_tokens, params.exclude_similarity
         queries = [ex.input for ex in rows]
         banned = duplicates_of(queries, [ex.input for ex in ctx.train], threshold)
         fixed = stratified_shots(ctx.train, k, ctx.seed, set().union(*banned) if banned else set())
@@ -205,7 +215,7 @@ class BaselinesSuite(Suite):
         flips = [{"split": rows[i].split, "line": rows[i].line, "retrieved_lines": [ctx.train[j].line for j in near[i]],
                   "retrieval_score": plain_score(ok["retrieval"][r]), "tuned_score": plain_score(ok["tuned"][r])}
                  for r, i in enumerate(index) if ok["retrieval"][r] != ok["tuned"][r]]
-        return {"metrics": out, "info": info, "rows": flips[: int(params.get("max_rows_listed", 50))]}
+        return SuiteResult(metrics=out, info=info, rows=flips[: params.max_rows_listed])
 
     def _classification(self, ctx: Context, rows: list, prompts: dict[str, list], max_prompt: int):
         done = correctness(ctx, rows)  # zero-shot base and tuned: the task suite's cached scores
@@ -248,7 +258,7 @@ class BaselinesSuite(Suite):
             truncated[method] = sum(len(a) > max_prompt for a in full)
             outs = ctx.pair.one("base", self.key, "greedy", ids, [[p, max_new] for p in ids],
                                 lambda model, ps: greedy_generate(model, tok, ps, max_new))
-            ok[method] = headline_scores(kind, decoded(tok, outs), refs, ctx.task_params)
+            ok[method] = headline_scores(kind, decoded(tok, outs), refs, task_params(ctx).final_answer_pattern)
             tokens[method] = float(np.mean([len(p) for p in ids]))
         return ok, tokens, truncated, list(range(len(rows))), done["metric"]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,11 @@ import torch
 
 from harness import stats
 from harness.eval_shapes import frequent_outputs
+from harness.params import Params, param
 from harness.scoring import pad_token_id, next_token_logprobs
 from harness.text import normalize_loose
 
-from .base import Context, Suite, metric, register
+from .base import HIGHER, LOWER, Context, Suite, SuiteResult, metric, register
 from .task import chat_prompt_ids, generate_both
 
 PROMPT_DIR = Path(__file__).with_name("prompts")
@@ -75,6 +77,12 @@ def task_vocabulary(ctx: Context) -> tuple[set[str], str]:
     return set(frequent_outputs(ctx.eval)), "eval rows"
 
 
+@dataclass(frozen=True)
+class DriftParams(Params):
+    max_items: int = param(200, ">=1", "prompts per shipped set (general, should-refuse, should-answer); the user's --prompts always run")
+    max_new_tokens: int = param(24, ">=1", "greedy answer length, tokens: KL, collapse and refusal are read from the first tokens")
+
+
 @register
 class DriftSuite(Suite):
     name = "drift"
@@ -82,15 +90,20 @@ class DriftSuite(Suite):
     title = "Drift on untargeted prompts"
     why = "A task adapter is deployed into a chat box that also gets every other kind of question."
     version = 1
-    metrics = ("kl", "collapse_rate", "answer_length", "refusal_should_refuse", "refusal_should_answer")
+    metrics = {"kl": LOWER, "collapse_rate": LOWER, "answer_length": None,  # length: neither way is better
+               "refusal_should_refuse": HIGHER, "refusal_should_answer": LOWER}
+    Params = DriftParams
+    limitations = ("Refusals are recognised by phrases; a paraphrased refusal is missed.",
+                   "Drift reads short greedy answers (max_new_tokens, in the results' policy) to a fixed general "
+                   "prompt set: changes that show only in long answers are not measured.")
 
-    def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    def run(self, ctx: Context, params: DriftParams) -> SuiteResult:
         tok = ctx.pair.tokenizer
         sets = {name: read_prompts(PROMPT_DIR / f"{name}.jsonl") for name in ("general", "should_refuse", "should_answer")}
-        limit = int(params.get("max_items", 200))
+        limit = params.max_items
         sets = {k: v[:limit] for k, v in sets.items()}
         sets["general"] = sets["general"] + list(ctx.extra_prompts)  # the user's own always run
-        max_new = int(params.get("max_new_tokens", 32))
+        max_new = params.max_new_tokens
         encoded = {k: [self._prompt_ids(ctx, p["prompt"]) for p in v] for k, v in sets.items()}
         gen = {k: generate_both(ctx, self.key, ids, max_new) for k, ids in encoded.items()}
         text = {k: {side: [tok.decode(g, skip_special_tokens=True).strip() for g in gen[k][side]] for side in gen[k]}
@@ -123,12 +136,11 @@ class DriftSuite(Suite):
         rows = [{"prompt": sets["general"][i]["prompt"], "id": sets["general"][i]["id"], "kl": round(float(kl[i]), 4),
                  "base": text["general"]["base"][i][:200], "tuned": text["general"]["tuned"][i][:200],
                  **({"collapsed": bool(col["tuned"][i])} if vocab else {})} for i in list(order)[:20]]
-        return {"metrics": out,
-                "info": {"prompts": {k: len(v) for k, v in sets.items()}, "user_prompts": len(ctx.extra_prompts),
-                         "kl_by_set": kl_by_set,
-                         "task_vocabulary": sorted(vocab)[:50], "task_vocabulary_from": vocab_source if vocab else None,
-                         "max_new_tokens": max_new},
-                "rows": rows}
+        return SuiteResult(metrics=out,
+                           info={"prompts": {k: len(v) for k, v in sets.items()}, "user_prompts": len(ctx.extra_prompts),
+                                 "kl_by_set": kl_by_set, "task_vocabulary": sorted(vocab)[:50],
+                                 "task_vocabulary_from": vocab_source if vocab else None, "max_new_tokens": max_new},
+                           rows=rows)
 
     def _prompt_ids(self, ctx: Context, prompt: str) -> list[int]:
         msgs = ([{"role": "system", "content": ctx.system}] if ctx.system else []) + [{"role": "user", "content": prompt}]

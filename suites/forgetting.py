@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
 from harness import stats
 from harness.errors import InputError
 from harness.scoring import pad_token_id, continuation_tokens, option_tokens, score_items
+from harness.params import Params, param
 
-from .base import Context, Suite, metric, register
+from .base import HIGHER, Context, Suite, SuiteResult, metric, register
 
 PROBE_DIR = Path(__file__).with_name("probes")
 
@@ -61,6 +63,13 @@ def probe_sets(extra: list[str | Path] | None = None) -> dict[str, Path]:
     return found
 
 
+@dataclass(frozen=True)
+class ForgettingParams(Params):
+    format: Literal["text", "chat"] = param("text", "", "probe items as plain continuations, or as a user turn in the chat template")
+    max_items: int = param(1000, ">=1", "items per probe set")
+    probes: list[str] | None = param(None, "", "only these probe sets (by name); null: all shipped and given")
+
+
 @register
 class ForgettingSuite(Suite):
     name = "forgetting"
@@ -68,14 +77,15 @@ class ForgettingSuite(Suite):
     title = "Forgotten abilities"
     why = "A narrow fine-tune can quietly cost the general abilities the base was chosen for."
     version = 1
-    metrics = ("accuracy", "accuracy_norm")  # per probe set and pooled: forgetting.<probe>.accuracy, forgetting.all.accuracy
+    limitations = ("Probe sets have ~110 items each: per-set intervals are about +-0.05 to +-0.09 wide; the pooled "
+                   "figure is the tighter one.",)
+    metrics = {"accuracy": HIGHER, "accuracy_norm": HIGHER}  # per probe set and pooled: forgetting.<probe>.accuracy, forgetting.all.accuracy
+    Params = ForgettingParams
 
-    def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    def run(self, ctx: Context, params: ForgettingParams) -> SuiteResult:
         tok = ctx.pair.tokenizer
         pad = pad_token_id(tok)
-        fmt = params.get("format", "text")
-        limit = int(params.get("max_items", 1000))
-        only = params.get("probes")
+        fmt, limit, only = params.format, params.max_items, params.probes
         sets = probe_sets(ctx.extra_probes or None)
         if only:
             sets = {k: v for k, v in sets.items() if k in set(only)}
@@ -124,7 +134,7 @@ class ForgettingSuite(Suite):
             for variant, data in pooled.items():
                 metrics[f"all.{variant}"] = self._paired(np.asarray(data["base"]), np.asarray(data["tuned"]),
                                                          data["chance"], ctx.seed)
-        return {"metrics": metrics, "info": info, "rows": rows}
+        return SuiteResult(metrics=metrics, info=info, rows=rows)
 
     @staticmethod
     def _paired(base_ok: np.ndarray, tuned_ok: np.ndarray, chance: list[float], seed: int) -> dict[str, Any]:

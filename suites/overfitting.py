@@ -14,16 +14,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from harness import stats
 from harness.output_kinds import task_output_kind
+from harness.params import Params, param
 
-from .base import Context, Suite, metric, not_applicable, register
+from .base import Context, Suite, SuiteResult, lower_is_better, metric, not_applicable, register
 from .task import (HEADLINE, TASK_KEY, classification_scores, decoded, generate_both, generation_prompt,
-                   headline_scores, row_losses, sample)
+                   headline_scores, row_losses, sample, task_params)
+
+
+@dataclass(frozen=True)
+class OverfittingParams(Params):
+    max_items: int = param(100, ">=1", "training rows and held-out rows compared (a seeded sample of each)")
+    extraction_items: int = param(64, ">=0", "rows a side whose completions are generated to test verbatim reproduction")
 
 
 @register
@@ -33,10 +41,11 @@ class OverfittingSuite(Suite):
     title = "Overfitting and memorisation"
     why = "An adapter that memorised its rows leaks them and scores well only on what it has seen."
     version = 1
-    metrics = ("loss_gap", "accuracy_gap", "score_gap", "extraction_gap", "membership_auc")
+    metrics = lower_is_better("loss_gap", "accuracy_gap", "score_gap", "extraction_gap", "membership_auc")
+    Params = OverfittingParams
 
-    def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-        n = int(params.get("max_items", 100))
+    def run(self, ctx: Context, params: OverfittingParams) -> SuiteResult:
+        n = params.max_items
         train, held = sample(ctx.train, n, ctx.seed), sample(ctx.eval, n, ctx.seed)
         if not train or not held:
             return not_applicable("needs training rows and held-out rows")
@@ -73,11 +82,11 @@ class OverfittingSuite(Suite):
             out["accuracy_gap"] = metric(acc["base"]["delta"], acc["tuned"]["delta"],
                                          acc["tuned"]["delta"] - acc["base"]["delta"], acc["tuned"]["interval"], None,
                                          acc["tuned"]["n"], interval_of="tuned", higher_is_better=False)
-        m = int(params.get("extraction_items", 64))
+        m = params.extraction_items
         if ctx.shape == "text":  # no completion to reproduce: the loss gap and membership above say it
-            return {"metrics": out, "info": {"train_rows": len(train), "heldout_rows": len(held),
-                                             "extraction": "not measured: language-modelling rows have no completion"},
-                    "rows": self._listed(score_t, lt)}
+            return SuiteResult(metrics=out, info={"train_rows": len(train), "heldout_rows": len(held),
+                                                  "extraction": "not measured: language-modelling rows have no completion"},
+                               rows=self._listed(score_t, lt))
         if ctx.shape == "classification":
             # A classifier's completion is a label: it reproduces a row's completion when it ranks that
             # label first, read from the option scores above (greedy decoding would cost a generation
@@ -101,9 +110,9 @@ class OverfittingSuite(Suite):
         out["extraction_gap"] = metric(eb["delta"], e["delta"], None if e["delta"] is None else e["delta"] - eb["delta"],
                                        e["interval"], None, e["n"], interval_of="tuned", higher_is_better=False,
                                        train_rate=float(np.mean(ext_t["tuned"])), heldout_rate=float(np.mean(ext_h["tuned"])))
-        return {"metrics": out, "info": {"train_rows": len(train), "heldout_rows": len(held),
-                                         "extraction_rows": [len(ext_t["tuned"]), len(ext_h["tuned"])]},
-                "rows": self._listed(score_t, lt)}
+        return SuiteResult(metrics=out, info={"train_rows": len(train), "heldout_rows": len(held),
+                                              "extraction_rows": [len(ext_t["tuned"]), len(ext_h["tuned"])]},
+                           rows=self._listed(score_t, lt))
 
     @staticmethod
     def _listed(score_t: np.ndarray, lt: dict[str, Any]) -> list[dict[str, Any]]:
@@ -123,6 +132,6 @@ class OverfittingSuite(Suite):
         text = {side: decoded(tok, gen[side]) for side in gen}
         norm = lambda s: " ".join(s.split()).casefold()
         kind = task_output_kind(refs)
-        scores = {side: headline_scores(kind, text[side], refs, ctx.task_params).astype(float).tolist() for side in text}
+        scores = {side: headline_scores(kind, text[side], refs, task_params(ctx).final_answer_pattern).astype(float).tolist() for side in text}
         return ({side: [int(norm(t) == norm(r)) for t, r in zip(text[side], refs)] for side in text},
                 {"name": HEADLINE[kind], **scores})

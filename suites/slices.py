@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from harness.errors import UsageError
+from harness.params import Params, param
 
-from .base import Context, Suite, not_applicable, register
+from .base import HIGHER, Context, Suite, SuiteResult, not_applicable, register
 from .task import correctness, paired_figure, task_rows
 
 
@@ -49,6 +51,14 @@ def slice_members(examples: list, spec: dict[str, Any], max_values: int) -> dict
     return {f"{prefix}={v}": [i for i, x in enumerate(values) if x is not None and str(x) == v] for v in wanted}
 
 
+@dataclass(frozen=True)
+class SlicesParams(Params):
+    by_label: bool = param(True, "", "one slice per label (classification)")
+    slices: list[dict] = param([], "", "more slices: {field: channel} (one per value) or {name: x, regex: \"...\"} on the input")
+    min_n: int = param(10, ">=1", "a slice with fewer rows is listed, not tested")
+    max_values: int = param(20, ">=1", "a field slices into at most this many values (the most frequent)")
+
+
 @register
 class SlicesSuite(Suite):
     name = "slices"
@@ -56,23 +66,24 @@ class SlicesSuite(Suite):
     title = "Slices"
     why = "A better average can hide a kind of request that got worse; per-slice deltas show it before users do."
     version = 1
-    metrics = ("accuracy", "exact_match", "field_f1", "final_answer", "chrf", "preference_accuracy")
+    metrics = dict.fromkeys(("accuracy", "exact_match", "field_f1", "final_answer", "chrf", "preference_accuracy"), HIGHER)
+    Params = SlicesParams
 
-    def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    def run(self, ctx: Context, params: SlicesParams) -> SuiteResult:
         if ctx.shape == "text":
             return not_applicable("language-modelling rows: the task figure is the held-out loss, not sliced")
         rows = task_rows(ctx)
         if not rows:
             return not_applicable("no held-out rows (give --eval)")
-        min_n = int(params.get("min_n", 10))
+        min_n = params.min_n
         done = correctness(ctx, rows)
         examples, name = done["examples"], done["metric"]
         groups: dict[str, list[int]] = {}
-        if params.get("by_label", True) and ctx.shape == "classification":
+        if params.by_label and ctx.shape == "classification":
             for lab in ctx.labels:
                 groups[f"label={lab}"] = [i for i, ex in enumerate(examples) if ex.label == lab]
-        for spec in params.get("slices") or []:
-            groups.update(slice_members(examples, spec, int(params.get("max_values", 20))))
+        for spec in params.slices:
+            groups.update(slice_members(examples, spec, params.max_values))
         overall = paired_figure(done["base"], done["tuned"], ctx.seed)
         metrics: dict[str, Any] = {}
         table = []
@@ -95,6 +106,5 @@ class SlicesSuite(Suite):
                 "slices": table, "regressed": regressed,
                 "too_small": [e["slice"] for e in table if e.get("measured") is False]}
         if not metrics:
-            return not_applicable(f"no slice has {min_n} or more held-out rows") | {"info": {**info, "applicable": False,
-                                  "reason": f"no slice has {min_n} or more held-out rows"}}
-        return {"metrics": metrics, "info": info, "rows": []}
+            return not_applicable(f"no slice has {min_n} or more held-out rows", info)
+        return SuiteResult(metrics=metrics, info=info)

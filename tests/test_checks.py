@@ -81,6 +81,18 @@ def test_label_conflicts_on_near_same_input():
     assert f["labels"] == {"delivery": 1, "billing": 1} and f["majority"] is None
 
 
+def test_a_near_conflict_is_the_same_whatever_the_row_order():
+    """Rows of one text and one label are interchangeable: a near conflict lists all of them, and names
+    its two labels by content, so shuffling the rows changes no finding (tests/test_properties.py)."""
+    texts = ["my parcel is late", "hi team my parcel is late thanks"]
+    rows = cls((texts[0], "a"), (texts[0], "b"), (texts[1], "a"), (texts[0], "b"), *BASE)
+    near = [f for f in check(run(rows), "label_conflicts")["findings"] if f["kind"] == "near"]
+    again = [f for f in check(run(rows[::-1]), "label_conflicts")["findings"] if f["kind"] == "near"]
+    assert [sorted(r["line"] for r in f["rows"]) for f in near] == [[2, 3, 4]]
+    assert [sorted(len(rows) + 1 - r["line"] for r in f["rows"]) for f in again] == [[2, 3, 4]]
+    assert near[0]["labels"] == {"b": 2, "a": 1}
+
+
 def test_generative_conflicts_compare_completions():
     rows = [{"prompt": "What is the capital of France?", "completion": "Paris is the capital of France."},
             {"prompt": "what is the capital of france", "completion": "Paris is the capital of France!"},
@@ -117,7 +129,7 @@ def test_label_errors_finds_a_flip():
 def test_label_errors_not_applicable_to_free_text():
     rows = [{"prompt": f"question {i}", "completion": f"a long free answer number {i} with words"} for i in range(20)]
     res = check(run(rows), "label_errors")
-    assert res["status"] == "pass" and res["summary"]["applicable"] is False
+    assert res["status"] == "skipped" and res["reasons"] and res["summary"]["applicable"] is False
 
 
 def test_leakage_exact_near_and_embedded():

@@ -53,7 +53,7 @@ def test_audit_junit_has_a_case_per_check_in_schema_order(audited):
     for name, case in cases.items():
         kinds = [child.tag for child in case]
         assert ("failure" in kinds) == (by_status[name] == "fail"), name
-        assert ("skipped" in kinds) == (by_status[name] == "not_applicable"), name
+        assert ("skipped" in kinds) == (by_status[name] == "skipped"), name
     dup = cases["exact_duplicates"].find("system-out").text
     assert "train.jsonl:3" in dup and "train.jsonl:4" in dup
     assert int(root.get("failures")) == sum(s == "fail" for s in by_status.values())
@@ -66,7 +66,7 @@ def test_a_crashed_check_is_a_junit_error_and_compare_junit_keeps_the_order():
     text = render_audit_junit(audit)
     validate_junit(text)
     assert "<error message=\"boom\">" in text
-    results = {"suites": {"task": {"status": "ok", "seconds": 1.0, "metrics": {
+    results = {"suites": {"task": {"status": "fail", "seconds": 1.0, "metrics": {
         "accuracy": {"status": "fail", "gate": {"reason": "lower -0.1 not above 0"}, "base": 0.5, "tuned": 0.4,
                      "delta": -0.1, "interval": [-0.2, 0.0], "n": 50},
         "macro_f1": {"status": "warn", "gate": {"reason": "flagged"}, "base": 0.5, "tuned": 0.5, "delta": 0.0,
@@ -142,7 +142,7 @@ def test_github_commands_escape_their_text():
     assert escape_data("50%\nnext") == "50%25%0Anext"
     assert command("warning", "a: b", file="data, v2.jsonl", line=3, title="x") == \
         "::warning file=data%2C v2.jsonl,line=3,title=x::a: b"
-    results = {"suites": {"task": {"status": "ok", "metrics": {f"m{i}": {"status": "fail", "gate": {"reason": f"r{i}"}}
+    results = {"suites": {"task": {"status": "fail", "metrics": {f"m{i}": {"status": "fail", "gate": {"reason": f"r{i}"}}
                                                                for i in range(12)}}}}
     notes = compare_annotations(results)
     assert len([n for n in notes if n.startswith("::error")]) == 10 and notes[10].startswith("::notice")

@@ -26,7 +26,7 @@ def test_audit_writes_json_and_exits_by_verdict(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["audit", str(train), "--out", str(out)])
     result = json.loads((out / "audit.json").read_text())
-    assert result["schema"] == "harness.audit/1"
+    assert result["schema"] == "harness.audit/2"
     assert code == (1 if result["verdict"] == "fail" else 0)
     assert hashlib.sha256(train.read_bytes()).hexdigest() == before  # input never modified
     assert sorted(p.name for p in out.iterdir()) == ["audit.json", "report.html"]  # no temp files left behind

@@ -50,9 +50,9 @@ def status(results, suite, metric):
 def test_results_junit_and_model_card(made, tmp_path):
     out = tmp_path / "out"
     r = compare(made["tiny"], made["root"] / "light", made["train"], made["eval"], policy=SMALL, out=out, cache="")
-    assert r["schema"] == "harness.compare/1" and r["verdict"] in ("pass", "fail")
+    assert r["schema"] == "harness.compare/2" and r["verdict"] in ("pass", "fail")
     assert list(r["suites"]) == ["task", "baselines", "slices", "calibration", "overfitting", "forgetting", "drift"]
-    assert all(s["status"] == "ok" for s in r["suites"].values())
+    assert all(s["status"] in ("pass", "warn", "fail") for s in r["suites"].values())
     for suite in r["suites"].values():
         for m in suite["metrics"].values():
             assert {"base", "tuned", "delta", "interval", "n", "status"} <= set(m)
@@ -148,7 +148,7 @@ def test_a_crashing_suite_is_an_error_and_the_rest_still_run(made, monkeypatch):
     r = compare(made["tiny"], made["root"] / "light", made["train"], made["eval"], policy=SMALL, cache="",
                 suites=["task", "drift"])
     assert r["suites"]["drift"]["status"] == "error" and "probe file vanished" in r["suites"]["drift"]["error"]
-    assert r["suites"]["task"]["status"] == "ok" and r["verdict"] == "fail"
+    assert r["suites"]["task"]["status"] in ("pass", "warn", "fail") and r["verdict"] == "fail"
 
 
 def test_mismatched_base_is_refused(made, tmp_path):
@@ -194,7 +194,7 @@ def test_builtin_model_generative_extraction_end_to_end(tmp_path):
     r = compare("smollm2-135m-instruct", tmp_path / "adapter", None, read("eval_chat.jsonl", 4), policy=policy,
                 suites=["task"], cache=tmp_path / "cache.sqlite")
     task = r["suites"]["task"]
-    assert task["status"] == "ok" and task["info"]["output_kind"] == "json"
+    assert task["status"] in ("pass", "warn", "fail") and task["info"]["output_kind"] == "json"
     assert all(task["metrics"][k]["n"] == 4 for k in ("json_validity", "schema_match", "field_f1", "exact_match"))
     assert r["task_rules"] == {"output_kind": "json", "rules": ["task.field_f1", "task.json_validity", "task.schema_match"]}
     # Both sides answer every row (the base in prose, as measured in bench/RESULTS_generative.md).
@@ -218,7 +218,7 @@ def test_builtin_model_compare_end_to_end(tmp_path):
                          "drift": {"params": {"max_items": 4, "max_new_tokens": 8}}, "slices": {"params": {"min_n": 2}}}}
     r = compare("smollm2-135m-instruct", tmp_path / "adapter", data, data[:8], policy=policy, out=tmp_path / "out",
                 cache=tmp_path / "cache.sqlite")
-    assert all(s["status"] == "ok" for s in r["suites"].values()), {k: s.get("error") for k, s in r["suites"].items()}
+    assert all(s["status"] in ("pass", "warn", "fail") for s in r["suites"].values()), {k: s.get("error") for k, s in r["suites"].items()}
     know = r["suites"]["forgetting"]["metrics"]["knowledge.accuracy"]
     assert know["n"] == 24 and know["base"] > know["chance"] + 0.3
     assert r["base"]["source"] == "builtin" and r["suites"]["drift"]["metrics"]["kl"]["tuned"] >= 0
@@ -302,7 +302,7 @@ def test_generative_task_with_json_outputs_and_user_probes_and_prompts(made, tmp
     r = compare(made["tiny"], made["root"] / "collapsed", rows, rows[:6], probes=[probes], prompts=[prompts],
                 policy=policy, cache="", suites=["task", "forgetting", "drift"])
     task = r["suites"]["task"]
-    assert task["status"] == "ok" and {"exact_match", "json_validity", "field_f1"} <= set(task["metrics"])
+    assert task["status"] in ("pass", "warn", "fail") and {"exact_match", "json_validity", "field_f1"} <= set(task["metrics"])
     assert task["metrics"]["exact_match"]["n"] == 6 and task["info"]["evaluate"]["json_validity"]["tuned"]
     assert set(r["suites"]["forgetting"]["metrics"]) == {"mine.accuracy", "mine.accuracy_norm"}
     drift = r["suites"]["drift"]
@@ -313,7 +313,7 @@ def test_generative_task_with_json_outputs_and_user_probes_and_prompts(made, tmp
 def test_a_gate_without_held_out_rows_fails_instead_of_passing(made, tmp_path):
     r = compare(made["tiny"], made["root"] / "light", made["train"], None, out=tmp_path / "o", cache="",
                 suites=["task", "drift"], policy=SMALL)
-    assert r["suites"]["task"]["status"] == "not_applicable" and r["verdict"] == "fail"
+    assert r["suites"]["task"]["status"] == "skipped" and r["verdict"] == "fail"
     assert "give --eval" in r["gate_reasons"][0]
     root = ET.parse(tmp_path / "o" / "junit.xml").getroot()
     assert root.find(".//testsuite[@name='gate']/testcase/failure") is not None

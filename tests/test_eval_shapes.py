@@ -59,3 +59,40 @@ def test_the_audit_reads_eval_rows_of_another_shape_in_their_own(tmp_path):
     assert sorted(f["rows"][0]["line"] for f in leak["findings"] if f["kind"] == "exact") == list(range(1, 16))
     by = {c["check"]: c for c in result["checks"]}
     assert _leakage_answer(result, by)[0] == "no"
+
+
+def _leaky_eval(tmp_path, pad_lines: int = 0):
+    """Train: labelled rows; eval: 15 chat copies of training rows and 15 new labelled rows, gzip'd, after
+    `pad_lines` blank lines (which only make the file expand further)."""
+    import gzip
+    import json
+
+    train = [{"text": f"question {i} about my parcel number {i * 7} that never arrived at the depot",
+              "label": ["delivery", "billing"][i % 2]} for i in range(60)]
+    ev = [{"messages": [{"role": "user", "content": train[i]["text"]}, {"role": "assistant", "content": train[i]["label"]}]}
+          for i in range(15)]
+    ev += [{"text": f"completely new question {i} regarding an invoice for plan {i}", "label": "billing"} for i in range(15)]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train))
+    path = tmp_path / "eval.jsonl.gz"
+    path.write_bytes(gzip.compress(("\n" * pad_lines + "".join(json.dumps(r) + "\n" for r in ev)).encode()))
+    return tmp_path / "train.jsonl", path
+
+
+def test_eval_rows_of_another_shape_are_read_again_under_the_policy_cap(tmp_path, monkeypatch):
+    """Issue 29: the second read (rows in their own shape) used the default decompression cap, not the
+    policy's input.max_expanded_bytes: with a policy cap above the default, the eval set was read and its
+    rows of another shape silently were not (their leaks unseen); below it, the cap holds for both reads."""
+    import harness
+    from harness import formats
+    from harness.data import load_table
+    from harness.eval_shapes import read_other_shapes
+
+    train, ev = _leaky_eval(tmp_path, pad_lines=2 << 20)
+    monkeypatch.setattr(formats, "MAX_EXPANDED_BYTES", 1 << 20)   # the default cap, below this file's size
+    result = harness.audit(str(train), str(ev), {"input": {"max_expanded_bytes": 8 << 20}})
+    assert result["inputs"]["eval"]["read_in_own_shape"] == {"chat": 15}
+    assert next(c for c in result["checks"] if c["check"] == "leakage")["summary"]["leaked_eval_rows"] == 15
+    table = load_table(ev, "eval", shape="classification", max_expanded_bytes=8 << 20)
+    with pytest.raises(InputError, match="expands past the limit of 2,097,152 bytes"):
+        read_other_shapes(ev, table, "classification", ["billing", "delivery"], max_expanded_bytes=2 << 20)
+    assert table.other_shapes == {}

@@ -123,16 +123,16 @@ def test_a_cut_off_compressed_file_is_an_error_not_fewer_rows(tmp_path, kind, ca
 def test_a_decompression_bomb_is_refused_at_the_cap(tmp_path, kind, monkeypatch):
     """Issue 30.4: a small file of blank lines expanded to gigabytes; expansion stops at the cap with a
     one-line reason, and blank lines are never held as a list."""
-    from harness import formats
+    from harness import formats, readers
     from harness.errors import InputError
 
     path = tmp_path / f"train.jsonl{kind}"
     path.write_bytes(packed(b"\n" * (8 << 20) + b'{"text": "a", "label": "b"}\n', kind))
-    records, lines, _ = formats.read_records(path)          # under the cap: read, blank lines skipped
+    records, lines, _ = readers.read_records(path)          # under the cap: read, blank lines skipped
     assert lines == [(8 << 20) + 1]
     monkeypatch.setattr(formats, "MAX_EXPANDED_BYTES", 1 << 20)
     with pytest.raises(InputError, match="expands past the limit of 1,048,576 bytes"):
-        formats.read_records(path)
+        readers.read_records(path)
 
 
 @pytest.mark.parametrize("as_string", [False, True])

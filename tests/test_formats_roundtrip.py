@@ -129,7 +129,7 @@ def test_train_then_compare_reads_the_format_as_training_did(tiny, tiny_with_too
     assert all(0 <= done <= total for _, _, done, total in progress)
     assert any(done == total > 0 for _, _, done, total in progress) and any(done == 0 for _, _, done, _ in progress)
     task = r["suites"]["task"]
-    assert task["status"] == "ok", task.get("info")
+    assert task["status"] in ("pass", "warn", "fail"), task.get("info")
     if kind == "text":
         assert reading["shape"] == "text" and r["task_rules"]["output_kind"] == "text"
         assert task["metrics"]["loss"]["n"] == len(rows) and "task.loss" in r["task_rules"]["rules"]

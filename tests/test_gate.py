@@ -75,7 +75,7 @@ def _probe(n, r2w, w2r, interval):
 def _forgetting(**sets):
     metrics = {f"{k}.accuracy": v for k, v in sets.items()}
     metrics["all.accuracy"] = {**_probe(550, 30, 28, [-0.03, 0.02])}
-    return {"suites": {"forgetting": {"status": "ok", "metrics": metrics}}}
+    return {"suites": {"forgetting": {"status": "pass", "metrics": metrics}}}
 
 
 def test_a_family_is_judged_on_simultaneous_intervals():
@@ -119,14 +119,15 @@ def test_a_family_member_without_counts_keeps_its_own_interval():
 
 def test_a_crashed_suite_fails_the_gate_unless_on_error_is_warn():
     results = {"suites": {"task": {"status": "error", "metrics": {}},
-                          "drift": {"status": "ok", "metrics": {"kl": {"tuned": 0.01, "interval": [0, 0.02]}}}}}
+                          "drift": {"status": "pass", "metrics": {"kl": {"tuned": 0.01, "interval": [0, 0.02]}}}}}
     assert apply(results, load_gate(None)) == "fail"
     assert results["suites"]["drift"]["metrics"]["kl"]["status"] == "pass"
     assert apply(results, load_gate({"on_error": "warn", "required": []})) == "pass"
     # A required suite that ran but measured nothing fails the gate, whatever on_error says.
     assert apply(results, load_gate({"on_error": "warn"})) == "fail"
     assert results["gate_reasons"] == ["required suite task measured nothing: error"]
-    results["suites"]["task"] = {"status": "not_applicable", "metrics": {}, "info": {"reason": "no held-out rows (give --eval)"}}
+    results["suites"]["task"] = {"status": "skipped", "reasons": ["no held-out rows (give --eval)"], "metrics": {},
+                                 "info": {"reason": "no held-out rows (give --eval)"}}
     assert apply(results, load_gate(None)) == "fail" and "give --eval" in results["gate_reasons"][0]
     del results["suites"]["task"]
     assert apply(results, load_gate(None)) == "pass"  # left out on purpose: not required
@@ -144,7 +145,7 @@ def test_the_fast_preset_sits_between_the_defaults_and_the_user_policy():
 
 def _task_results(kind, metrics):
     info = {"shape": "classification"} if kind == "classification" else {"shape": "instruction", "output_kind": kind}
-    return {"suites": {"task": {"status": "ok", "info": info, "metrics": metrics}}}
+    return {"suites": {"task": {"status": "pass", "info": info, "metrics": metrics}}}
 
 
 def _m(lower, upper=0.3, tuned=0.5, n=100):
@@ -182,3 +183,46 @@ def test_task_rules_are_overridden_or_removed_from_the_user_policy():
         load_gate({"task_gates": {"freetext": {}}})
     with pytest.raises(UsageError, match="task_gates.json: unknown metric 'task.field_f2'"):
         load_gate({"task_gates": {"json": {"task.field_f2": {"field": "lower", "above": 0}}}})
+
+
+def test_a_suites_status_is_the_gates_decision_in_the_one_vocabulary():
+    """Issue 31.4: a measured suite's status is pass / warn / fail (no `ok`), one that did not apply is
+    `skipped` with its reason, a crashed one `error`; results of the first schema (`ok` + verdict,
+    `not_applicable`) are read in the same words."""
+    gate = load_gate({"required": []})
+    results = {"suites": {
+        "drift": {"status": "pass", "metrics": {"kl": {"tuned": 3.0, "interval": [2.5, 3.5]}}},
+        "slices": {"status": "pass", "metrics": {"worst.accuracy": {"delta": -0.2, "interval": [-0.3, -0.1]}}},
+        "calibration": {"status": "skipped", "reasons": ["needs label probabilities"], "metrics": {}, "info": {}},
+        "overfitting": {"status": "ok", "verdict": "pass", "metrics": {"membership_auc": {"tuned": 0.5}}},
+        "forgetting": {"status": "not_applicable", "metrics": {}, "info": {"reason": "no probe sets"}}}}
+    assert apply(results, gate) == "fail"
+    s = results["suites"]
+    assert s["drift"]["status"] == "fail" and s["drift"]["reasons"][0].startswith("kl: tuned = 3")
+    assert s["slices"]["status"] == "warn" and s["slices"]["reasons"] and results["warnings"]
+    assert s["calibration"]["status"] == "skipped" and s["calibration"]["reasons"] == ["needs label probabilities"]
+    assert s["overfitting"]["status"] == "pass" and "verdict" not in s["overfitting"]
+    assert s["forgetting"]["status"] == "skipped" and s["forgetting"]["reasons"] == ["no probe sets"]
+    assert {m.get("status") for x in s.values() for m in x["metrics"].values()} <= {"pass", "warn", "fail", "skipped", "info"}
+
+
+@pytest.mark.parametrize("rule, message", [
+    ({"field": "tuned", "above": 0.5}, "gates.drift.kl: `above` passes when drift.kl rises, but lower is better"),
+    ({"field": "delta", "at_least": 0.0}, "`at_least` passes when drift.kl rises"),
+])
+def test_a_rule_must_agree_with_the_metrics_better_direction(rule, message):
+    with pytest.raises(UsageError, match=message):
+        load_gate({"gates": {"drift.kl": rule}})
+    with pytest.raises(UsageError, match="passes when task.accuracy falls, but higher is better"):
+        load_gate({"gates": {"task.accuracy": {"field": "lower", "below": 0.0}}})
+    load_gate({"gates": {"task.length_ratio": {"field": "tuned", "above": 0.8, "below": 1.2}}})  # no direction: a band
+
+
+def test_a_metric_may_carry_a_warn_and_a_fail_rule_and_inclusive_bounds():
+    rules = [{"field": "tuned", "at_most": 1.0, "severity": "warn"}, {"field": "tuned", "below": 2.0}]
+    gate = load_gate({"required": [], "gates": {"drift.kl": rules}})
+    for kl, status in ((1.0, "pass"), (1.5, "warn"), (2.0, "fail")):
+        m = {"tuned": kl}
+        judge(m, gate["gates"]["drift.kl"])
+        assert m["status"] == status, (kl, m)
+    assert m["gate"]["rule"] == "tuned <= 1; tuned < 2" and "breaks tuned < 2" in m["gate"]["reason"]

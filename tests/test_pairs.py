@@ -130,6 +130,123 @@ def test_added_or_changed_words_that_decide_make_a_different_request(a, b):
     assert not _vocab_same(a, b, counts, shares)
 
 
+@pytest.mark.parametrize("a, b", [
+    ("Why haasn't my transfer come through?", "Why hasn't my transfer come through?"),     # typo'd negation
+    ("I lost my card. Thanks. Thanks a million!!", "I lost my card. Thanks."),          # "thanks" typed twice
+    ("Hey hey, my PIN is blocked for my friend Tuanks. Thanks a million!!",            # a typo beside a cut
+     "my PIN is blocked for my friend Thanks."),                                         #   closing
+])
+def test_typos_beside_openings_and_closings_are_the_same_request(a, b):
+    counts = {**COMMON, "has": 100, "transfer": 60, "come": 40, "through": 40, "lost": 60, "my": 900,
+              "thanks": 300, "blocked": 30, "for": 300, "friend": 40, "is": 300}
+    assert _vocab_same(a, b, counts, {"thanks": 0.1, "friend": 0.1, "million": 0.1})
+
+
+def test_a_sign_off_cut_from_one_row_does_not_excuse_the_other_rows_added_words():
+    """"... declined from abroad" / "... declined. Thank you!": once the thank-you is cut, what is left
+    ("from abroad") is the first row's, run into its request: it decides, however the thank-you is set off."""
+    counts = {**COMMON, "declined": 60, "payment": 60, "from": 200, "abroad": 40, "thank": 200, "you": 300}
+    shares = {"from": 0.1, "abroad": 0.1, "thank": 0.1, "you": 0.1}
+    assert not _vocab_same("the card payment was declined from abroad", "the card payment was declined. Thank you!",
+                           counts, shares)
+    assert _vocab_same("the card payment was declined", "the card payment was declined. Thank you!", counts, shares)
+
+
+def _with_closings(texts: list[str], counts: dict, shares: dict):
+    """Each text's canonical words and clause starts, with the closings the texts set off (pairs.py)."""
+    from harness.pairs import Vocabulary, clause_starts, closing_clauses, run_in_closings
+    from harness.text import normalize
+
+    vocab = Vocabulary(counts, 3, shares)
+    rows = [(canonical_words(normalize_loose(t)), clause_starts(normalize(t))) for t in texts]
+    closings = closing_clauses(rows, vocab.neutral, True)
+    return vocab, closings, [(w, run_in_closings(w, s, closings)) for w, s in rows]
+
+
+def test_a_closing_the_data_sets_off_elsewhere_ends_a_row_that_runs_it_in():
+    """"Talk soon" set off after one request is a closing after another too, with no stop before it
+    ("My card has not arrived yet Talk soon"); an ending the data never sets off ("... in London") and one
+    that holds a word pointing to a label ("... with a cheque") stay part of the request."""
+    counts = {**COMMON, "my": 900, "has": 100, "not": 200, "arrived": 60, "yet": 40, "talk": 6, "soon": 6,
+              "is": 300, "blocked": 60, "in": 200, "london": 6, "with": 200, "a": 400, "cheque": 40}
+    shares = {"talk": 0.1, "soon": 0.1, "london": 0.1, "cheque": 0.9, "with": 0.1}
+    texts = ["my pin is blocked. Talk soon.", "top up failed, with a cheque",
+             "my card has not arrived yet Talk soon", "my card has not arrived yet",
+             "my pin is blocked in London", "my pin is blocked",
+             "top up failed with a cheque", "top up failed"]
+    vocab, closings, rows = _with_closings(texts, counts, shares)
+    assert ("talk", "soon") in closings and ("with", "a", "cheque") not in closings
+
+    def same_rows(i, j):
+        return same_request(rows[i][0], rows[j][0], vocab, True, vocab.neutral, (rows[i][1], rows[j][1]))
+
+    assert same_rows(2, 3)
+    assert not same_rows(4, 5) and not same_rows(6, 7)
+
+
+def test_filler_words_that_decide_a_label_are_not_swapped_and_negations_are_no_typos():
+    """"thank you" points to a thank-you intent in this data: "why thank you" is not "why hello"; "thank
+    you" / "thanks" is still one request, and "really" added is still a filler. "not" one letter from a
+    rarer "lot" is no typo of it."""
+    from harness.pairs import Vocabulary
+
+    counts = {**COMMON, "why": 80, "thank": 60, "thanks": 60, "you": 300, "hello": 60, "i": 900, "do": 300,
+              "not": 300, "really": 40, "mind": 40, "lot": 8, "a": 500}
+    vocab = Vocabulary(counts, 3, {"thank": 0.9, "thanks": 0.9, "hello": 0.4, "really": 0.8, "why": 0.2, "you": 0.2})
+
+    def same_(a, b):
+        return same_request(canonical_words(normalize_loose(a)), canonical_words(normalize_loose(b)), vocab, True)
+
+    assert not same_("why thank you", "why hello")
+    assert same_("oh thank you", "oh thanks")
+    assert same_("i do not really mind", "i do not mind")
+    assert not same_("not really", "thanks a lot")
+    # Rows of filler, greeting and function words only are requests of their own (a thank-you, a greeting).
+    assert not same_("you're the best!", "are you well")
+    assert same_("thank you", "thnak you") and same_("let us do it again please", "let's do it again")
+
+
+def test_a_request_s_own_last_words_are_no_closing_and_end_no_opening():
+    """"the exchange rate was wrong" set off once ("I bought something, the exchange rate was wrong") but
+    run into requests more often is no closing; and where a closing may begin is no place for an opening
+    to end: "When I got cash the exchange rate was wrong" is not "The exchange rate was wrong?"."""
+    from harness.pairs import closing_counts, detachable, edge_cuts, run_in_closings
+
+    words = canonical_words(normalize_loose("When I got cash the exchange rate was wrong"))
+    phrase = ("the", "exchange", "rate", "was", "wrong")
+    texts = [(canonical_words(normalize_loose(t)), st) for t, st in (
+        ("I bought something the exchange rate was wrong", frozenset({3})),
+        ("When I got cash the exchange rate was wrong", frozenset()),
+        ("after my trip the exchange rate was wrong", frozenset()))]
+    assert closing_counts(texts, {phrase}) == {phrase: [3, 1]} and not detachable(closing_counts(texts, {phrase}))
+    starts = run_in_closings(words, frozenset(), {phrase})
+    assert starts == {-4}                                  # a closing may begin at "the", no opening ends there
+    neutral = lambda w: True  # noqa: E731
+    assert all(k == 0 for k, _ in edge_cuts(words, starts, neutral, True))
+    vocab = rare_words({**COMMON, "exchange": 60, "rate": 60, "was": 300, "wrong": 60, "got": 60, "when": 60}, 3)
+    assert not same_request(words, canonical_words(normalize_loose("The exchange rate was wrong?")), vocab, True,
+                            neutral, (starts, frozenset()))
+
+
+def test_misspelt_merged_words_and_ambiguous_long_words_in_candidate_keys():
+    from harness.candidate_keys import candidate_key, candidate_keys, spelling_corrections
+
+    counts = {"virtual": 40, "card": 400, "cards": 30, "crads": 1, "virtualcrad": 1, "exchange": 90, "change": 70,
+              "echange": 1, "the": 900, "weekend": 30, "thewekend": 1, "hi": 300, "my": 900, "was": 300,
+              "stolen": 50, "cardwasstolen": 1, "rate": 90, "what": 200, "is": 400}
+    plain = spelling_corrections(counts, 3)
+    fixes = spelling_corrections(counts, 3, misspelt_parts=True)
+    assert "virtualcrad" not in plain                      # a misspelt part is a guess: only the keys ask for it
+    assert fixes["virtualcrad"] == "virtual card" and fixes["thewekend"] == "the weekend"
+    assert fixes["crads"] == "card"                        # "crads" -> "cards" -> "card"
+    assert "echange" not in fixes and "echange" in fixes.ambiguous   # "exchange" or "change": kept as written
+    assert candidate_key("what is the echange rate", fixes, counts, 3) == "what echange rate"
+    # A short request is also looked up by its words, misspellings put right: "hi my cardwasstolen" is found.
+    assert candidate_keys("hi my cardwasstolen", fixes, counts, 3) == ["hi my cardwasstolen",
+                                                                      "my card was stolen"]
+    assert "my card was stolen" in candidate_keys("hi my card was stolen", fixes, counts, 3)
+
+
 def test_look_alike_letters_fold_and_emoji_stay_words():
     assert normalize_loose("Hеllo, hоw dо I requеst a refund?") == "hello how do i request a refund"  # Cyrillic е, о
     assert normalize_loose("the parcel👍") == "the parcel 👍"
@@ -150,9 +267,9 @@ def test_spelling_corrections_come_from_the_data():
 
 def test_planted_banking_copies_are_found_without_false_findings(tmp_path):
     """examples/make_banking.py: unlisted greetings and sign-offs, several typos, short typo'd words,
-    look-alike letters, among sibling intents that differ in one deciding word. Measured on seeds 0-3:
-    near-duplicate recall 0.80-1.00, conflicts 0.87-1.00, leakage 1.00, precision 1.00 (issue 29's
-    target of 0.95 is not met on every seed: bench/real/RESULTS.md)."""
+    look-alike letters, among sibling intents that differ in one deciding word. Measured on seeds 0-7
+    (bench/planted_copies.py): near-duplicate pair recall 0.983-1.00, conflicts 0.967-1.00, leakage
+    1.00, precision 1.00 (issue 29's target, recall >= 0.95 on every seed, is met)."""
     import sys
 
     import harness
@@ -165,7 +282,8 @@ def test_planted_banking_copies_are_found_without_false_findings(tmp_path):
     make_banking.write(tmp_path, made)
     result = harness.audit(str(tmp_path / "train.jsonl"), str(tmp_path / "eval.jsonl"))
     got = score_planted.score(result, made["truth"])
-    assert got["near_duplicates.recall"] >= 0.85 and got["label_conflicts.recall"] >= 0.9
+    assert got["near_duplicates.recall"] >= 0.95 and got["label_conflicts.recall"] >= 0.95
+    assert got["near_duplicates.row_recall"] >= 0.95 and got["label_conflicts.row_recall"] >= 0.95
     assert got["leakage.recall"] >= 0.95
     for check in ("near_duplicates", "label_conflicts", "leakage"):
         assert got[f"{check}.precision"] >= 0.98, (check, got)

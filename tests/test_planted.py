@@ -13,10 +13,13 @@ TARGETS = {  # (metric, minimum)
     "exact_duplicates.recall": 0.99,
     "near_duplicates.recall": 0.95, "near_duplicates.precision": 0.90,
     "label_conflicts.recall": 0.95,
-    # The default policy flags a row only when the classifier is sure (p_given <= 0.02, p_suggested >= 0.7):
-    # judged on real intent data that kept 0.90 of flags right where the looser 0.1 / 0.5 kept 0.62, and
-    # it finds 0.68 of these planted flips - the trade is made for real data.
-    "label_errors.recall": 0.65, "label_errors.precision": 0.95,
+    # The default policy flags a row only when the classifier is sure (p_given <= 0.02, p_suggested >= 0.7)
+    # and the row's neighbours agree (none of its 10 nearest rows carries the given label, half carry the
+    # suggested one, the closest of them at cosine >= 0.7): judged on real intent data that kept 16 of 18
+    # flags right (issue 29 item 7), and it finds 14 of these 25 planted flips (0.56; 0.68 before the
+    # neighbour vote): long tickets sit further apart than a reworded intent, and a product name pulls
+    # rows of other labels near - the trade is made for real data.
+    "label_errors.recall": 0.55, "label_errors.precision": 0.95,
     "leakage.recall": 0.95, "leakage.precision": 0.90,
     "pii.recall": 0.95,
     "shortcuts.found": 1.0,

@@ -138,3 +138,52 @@ def test_markdown_and_model_card_keep_data_inert():
                 "evals": []}
     card = render_model_card(manifest)
     assert "\x1b" not in card and "<img" not in card and "](javascript" not in card and "@team" not in card
+
+
+def test_reports_read_results_of_the_first_schema_in_todays_words(hostile_audit, tmp_path):
+    """Issue 31.4: audit.json and results.json written before the one vocabulary (`harness.audit/1`: a check
+    that did not apply said `pass` with summary.applicable false; `harness.compare/1`: a suite said `ok`
+    with its decision in `verdict`, or `not_applicable`) still render, in today's words."""
+    import copy
+
+    from rich.console import Console
+
+    from harness.cli import main
+    from harness.reports.compare_terminal import print_compare
+    from harness.reports.junit import render_audit_junit, render_junit
+    from harness.reports.terminal import print_audit
+    from harness.reports.view import build
+
+    skipped = [c for c in hostile_audit["checks"] if c["status"] == "skipped"]
+    assert hostile_audit["schema"] == "harness.audit/2" and skipped and all(c["reasons"] for c in skipped)
+    old = copy.deepcopy(hostile_audit)
+    old["schema"] = "harness.audit/1"
+    for c in old["checks"]:
+        if c["status"] == "skipped":
+            c.update(status="pass", reasons=[])
+    assert [c["status"] for c in build({"audit": old})["audit"]["checks"]] == \
+        [c["status"] for c in hostile_audit["checks"]]
+    assert render_audit_junit(old).count("<skipped") == len(skipped)
+    console = Console(record=True, width=200)
+    print_audit(old, console)
+    assert "skipped" in console.export_text()
+    (tmp_path / "audit.json").write_text(json.dumps(old))
+    assert main(["report", str(tmp_path / "audit.json"), "--out", str(tmp_path / "r.html")]) == 0
+
+    metric = {"base": 0.5, "tuned": 0.4, "delta": -0.1, "interval": [-0.2, 0.0], "n": 50, "status": "fail",
+              "gate": {"field": "lower", "above": 0.0, "rule": "lower > 0", "value": -0.2, "reason": "lower = -0.2: breaks lower > 0"}}
+    results = {"schema": "harness.compare/1", "verdict": "fail", "created": "t", "seconds": 1.0,
+               "base": {"name": "b"}, "adapter": {"path": "a", "sha256": "0" * 64},
+               "cache": {"hits": 0, "misses": 0}, "reasons": ["task.accuracy: lower = -0.2: breaks lower > 0"],
+               "suites": {"task": {"status": "ok", "verdict": "fail", "metrics": {"accuracy": metric}},
+                          "calibration": {"status": "not_applicable", "metrics": {}, "info": {"reason": "no labels"}}}}
+    suites = {s["name"]: s for s in build({"compare": results})["compare"]["suites"]}
+    assert suites["task"]["status"] == "fail" and suites["calibration"]["status"] == "skipped"
+    text = render_junit(results)
+    assert '<skipped message="no labels"' in text and "<failure" in text
+    console = Console(record=True, width=200)
+    print_compare(results, console)
+    assert "skipped: no labels" in console.export_text()
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    assert main(["report", str(tmp_path / "results.json"), "--out", str(tmp_path / "c.html")]) == 0
+    assert 'class="tag fail">fail</span></h3>' in (tmp_path / "c.html").read_text()

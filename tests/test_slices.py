@@ -10,7 +10,7 @@ import harness.suites.slices as slices_mod
 from harness.data import Example
 from harness.errors import UsageError
 from harness.gate import apply, load_gate
-from harness.suites.base import Context
+from harness.suites.base import Context, SuiteResult
 from harness.suites.slices import SlicesSuite, slice_members
 
 
@@ -24,7 +24,11 @@ def run_slices(examples, base_ok, tuned_ok, params, monkeypatch, labels=("a", "b
                   prompt_template="{text}", system=None, max_seq_len=64)
     monkeypatch.setattr(slices_mod, "correctness", lambda c, rows: {
         "examples": list(rows), "metric": "accuracy", "base": np.asarray(base_ok, bool), "tuned": np.asarray(tuned_ok, bool)})
-    return SlicesSuite().run(ctx, params)
+    from harness.params import build
+
+    res = SlicesSuite().run(ctx, build(SlicesSuite.Params, params))
+    assert isinstance(res, SuiteResult)
+    return {"metrics": res.metrics, "info": res.info, "rows": res.rows}
 
 
 def test_slice_members_by_field_value_and_regex():
@@ -59,12 +63,12 @@ def test_a_better_average_with_one_worse_slice_is_flagged_and_gated_on_request(m
     assert m["worst.accuracy"]["slice"] == "channel=phone" and m["worst.accuracy"]["n"] == 12
     assert res["info"]["overall"]["delta"] == pytest.approx((40 - 12) / 52)
     assert res["info"]["regressed"] == ["channel=phone"]
-    results = {"suites": {"slices": {"status": "ok", **res}}}
+    results = {"suites": {"slices": {"status": "pass", **res}}}
     assert apply(results, load_gate(None)) == "pass"  # default: flagged, not failed
     assert results["suites"]["slices"]["metrics"]["worst.accuracy"]["status"] == "warn"
     assert results["warnings"] and "slices.worst.accuracy" in results["warnings"][0]
     strict = load_gate({"gates": {"slices.worst.accuracy": {"field": "delta", "above": -0.1, "severity": "fail"}}})
-    results = {"suites": {"slices": {"status": "ok", **res}}}
+    results = {"suites": {"slices": {"status": "pass", **res}}}
     assert apply(results, strict) == "fail"
 
     from harness.reports.view import build

@@ -250,3 +250,62 @@ def test_a_spark_read_failure_names_the_file_and_the_reason():
                                                        "IOException: not a gzip file")
     assert read_failure(other) == ("/data/t.jsonl.gz", "Spark cannot read it (IOException: not a gzip file)")
     assert read_failure("Python worker exited unexpectedly (crashed)\nCaused by: java.io.EOFException") is None
+
+
+def test_eval_rows_of_another_shape_are_read_in_their_own_on_spark_too(spark, tmp_path):
+    """Issue 29: eval rows written in another shape than the training rows are read in their own and
+    mapped onto the training task on Spark as in-process (harness/eval_shapes.py), so a chat copy of a
+    labelled training row is a leak on both engines and the checklist says so, not "unknown"; an eval set
+    of another shape that copies nothing is clean on both."""
+    from conftest import write_jsonl
+    from reports.view import _leakage_answer
+
+    train = [{"text": f"question {i} about my parcel number {i * 7} that never arrived at the depot",
+              "label": ["delivery", "billing"][i % 2]} for i in range(60)]
+    ev = [{"messages": [{"role": "user", "content": train[i]["text"]}, {"role": "assistant", "content": train[i]["label"]}]}
+          for i in range(15)]
+    ev += [{"text": f"completely new question {i} regarding an invoice for plan {i}", "label": "billing"} for i in range(15)]
+    a, b = both(write_jsonl(tmp_path / "train.jsonl", train), write_jsonl(tmp_path / "eval.jsonl", ev), None, spark)
+    assert_same(a, b)
+    for result in (a, b):
+        assert result["inputs"]["eval"]["read_in_own_shape"] == {"chat": 15}
+        by = {c["check"]: c for c in result["checks"]}
+        assert by["leakage"]["summary"]["leaked_eval_rows"] == 15
+        assert _leakage_answer(result, by)[0] == "no"
+    # The other way round: chat training rows, an eval set that is half labelled rows, none copied.
+    chats = [{"messages": [{"role": "user", "content": f"where is parcel {i} headed after the depot {i * 3}"},
+                           {"role": "assistant", "content": f"Parcel {i} goes to the hub in town {i % 9} next."}]}
+             for i in range(40)]
+    fresh = [{"text": f"a brand new request {i} about a refund for subscription tier {i}", "label": "refund"}
+             for i in range(10)] + [
+        {"messages": [{"role": "user", "content": f"totally different ask {i} about invoices"},
+                      {"role": "assistant", "content": f"Invoice {i} is sent monthly."}]} for i in range(10)]
+    a, b = both(write_jsonl(tmp_path / "chat.jsonl", chats), write_jsonl(tmp_path / "fresh.jsonl", fresh), None, spark)
+    assert_same(a, b)
+    for result in (a, b):
+        assert result["inputs"]["eval"]["read_in_own_shape"] == {"classification": 10}
+        by = {c["check"]: c for c in result["checks"]}
+        assert _leakage_answer(result, by)[0] == "yes"
+
+
+def test_run_in_closings_and_misspelt_merged_words_are_found_in_both_engines(spark, tmp_path):
+    """Issue 29: a closing the data sets off after other requests ("... Talk soon.") is one when run into a
+    request too, and a short row with merged words ("hi my cardwasstolen") is a copy; the same in both
+    engines (the closings are collected from the texts, the candidate keys made where the texts are)."""
+    rows = [{"text": "My card has not arrived yet. Talk soon.", "label": "card_arrival"},
+            {"text": "My PIN is blocked? Talk soon.", "label": "pin_blocked"},
+            {"text": "I want to close my account. Talk soon.", "label": "close"},
+            {"text": "where is the refund for my order Talk soon", "label": "refund"},
+            {"text": "where is the refund for my order", "label": "refund"},
+            {"text": "hi my cardwasstolen", "label": "lost"},
+            {"text": "hi my card was stolen", "label": "lost"},
+            {"text": "my card was declined at the shop", "label": "declined"},
+            {"text": "the card is frozen", "label": "frozen"}]
+    rows += [{"text": f"my {thing} was stolen", "label": "lost"} for thing in ("phone", "bike", "bag", "wallet")]
+    rows += [{"text": f"question number {k} about something else entirely", "label": "other"} for k in range(30)]
+    (tmp_path / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    pair_checks = {"checks": {"label_errors": {"enabled": False}}}   # not what this is about, and slow
+    a, b = both(tmp_path / "train.jsonl", None, pair_checks, spark)
+    assert_same(a, b)
+    near = next(c for c in a["checks"] if c["check"] == "near_duplicates")["findings"]
+    assert [sorted(r["line"] for r in f["rows"]) for f in near] == [[4, 5], [6, 7]]

@@ -35,7 +35,12 @@ def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, probes: li
                                     "driver_memory": conf.get("driver_memory", "2g"), "spark": conf.get("conf") or {}})
     tables = {"train": load_split(spark, str(train), "train", pol["shape"], pol["fields"], pol["labels"])}
     if eval is not None:
-        tables["eval"] = load_split(spark, str(eval), "eval", tables["train"].shape, pol["fields"], pol["labels"])
+        # Eval is read in train's shape; its rows written in another shape are read in their own and
+        # mapped onto train's task (a chat copy of a training row is a leak however it is written).
+        train_labels = sorted(r.label for r in tables["train"].frame.select("label").where("label IS NOT NULL")
+                              .distinct().collect())
+        tables["eval"] = load_split(spark, str(eval), "eval", tables["train"].shape, pol["fields"], pol["labels"],
+                                    train_labels=train_labels)
         ev = tables["eval"]
         if ev.total_rows and len(ev.bad_rows) > float(pol["eval_max_bad_share"]) * ev.total_rows:
             raise InputError(ev.source, unreadable_eval(len(ev.bad_rows), ev.total_rows, ev.shape, ev.bad_rows[0], None))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..audit_data import SplitView
+from ..shapes import get_shape
 from .load import SparkTable
 
 MAX_BUCKET_PAIRS = 64
@@ -49,7 +50,7 @@ class SparkAuditData(SplitView):
 
     def answer_pairs(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
         """As AuditData.answer_pairs, collected to the driver."""
-        if self.shape != "preference" or (self.train if split == "train" else self.eval) is None:
+        if not get_shape(self.shape).paired or (self.train if split == "train" else self.eval) is None:
             return []
         rows = self.frame(split).select("line", "output", "rejected").orderBy("line").collect()
         return [({"split": split, "line": r.line}, r.output or "", r.rejected or "") for r in rows]
@@ -78,7 +79,7 @@ class SparkAuditData(SplitView):
         """As AuditData.label_source, from aggregates: 'label', 'completion' (label-like outputs) or None."""
         from pyspark.sql import functions as F
 
-        if self.shape == "classification":
+        if get_shape(self.shape).labelled:
             return "label"
         rule = self.policy["label_like"]
         outs = self.frame("train").groupBy("norm_out").count()
@@ -171,13 +172,12 @@ class SparkAuditData(SplitView):
         label shares come from collected counts (one entry per word), the keys are made where the texts
         are."""
         from ..candidate_keys import candidate_keys, spelling_corrections
-        from ..pairs import Vocabulary
 
         conf = self.policy["similarity"]
         rare_rows = int(conf.get("rare_word_rows", 3))
         counts = self.word_counts
-        fixes = spelling_corrections(counts, rare_rows)
-        neutral = Vocabulary(counts, rare_rows, self.word_label_shares, float(conf.get("neutral_max_share", 0.5))).neutral
+        fixes = spelling_corrections(counts, rare_rows, misspelt_parts=True)
+        neutral = self.neutral
         slots = self.label_source is not None
 
         def keys(texts, starts):
@@ -187,10 +187,23 @@ class SparkAuditData(SplitView):
         return keys
 
     @cached_property
+    def neutral(self):
+        """neutral(word), as AuditData.neutral, from the collected counts and label shares."""
+        from ..pairs import Vocabulary
+
+        conf = self.policy["similarity"]
+        return Vocabulary(self.word_counts, int(conf.get("rare_word_rows", 3)), self.word_label_shares,
+                          float(conf.get("neutral_max_share", 0.5))).neutral
+
+    @cached_property
     def text_starts(self):
         """(tid, starts): each distinct text's clause starts (harness/pairs.py), comma-joined, read from the
-        first row that has it, as AuditData.clause_starts."""
+        first row that has it, plus where it ends with a closing that texts outside template families set
+        off at least as often as it runs them in (collected: a few hundred phrases), as
+        AuditData.clause_starts."""
         from pyspark.sql import functions as F
+
+        from ..pairs import detachable
 
         first = (self.rows_all.groupBy("loose").agg(F.min(F.struct("split_order", "idx", "norm")).alias("f"))
                  .select("loose", F.col("f.norm").alias("norm")).join(self.texts, "loose"))
@@ -204,7 +217,51 @@ class SparkAuditData(SplitView):
                 yield pd.DataFrame({"tid": pdf["tid"], "starts": [",".join(map(str, sorted(clause_starts(t))))
                                                                   for t in pdf["norm"]]})
 
-        return first.select("tid", "norm").mapInPandas(starts, "tid long, starts string").cache()
+        raw = first.select("tid", "norm").mapInPandas(starts, "tid long, starts string").cache()
+        neutral, slots = self.neutral, self.label_source is not None
+
+        def parse(x):
+            return frozenset(int(v) for v in x.split(",") if v)
+
+        def candidates_of(batches):
+            import pandas as pd
+
+            from ..pairs import canonical_words, closing_candidates
+
+            for pdf in batches:
+                found = closing_candidates(((canonical_words(t), parse(s)) for t, s in zip(pdf["loose"], pdf["starts"])),
+                                           neutral, slots)
+                yield pd.DataFrame({"c": [" ".join(c) for c in found]}, dtype=object)
+
+        searched = self.search_texts.join(raw, "tid")
+        candidates = {tuple(r.c.split(" ")) for r in searched.mapInPandas(candidates_of, "c string").distinct().collect()}
+
+        def counts_of(batches):
+            import pandas as pd
+
+            from ..pairs import canonical_words, closing_counts
+
+            for pdf in batches:
+                got = closing_counts(((canonical_words(t), parse(s)) for t, s in zip(pdf["loose"], pdf["starts"])),
+                                     candidates)
+                yield pd.DataFrame({"c": [" ".join(c) for c in got], "ends": [v[0] for v in got.values()],
+                                    "set_off": [v[1] for v in got.values()]}).astype({"c": object})
+
+        counted = (searched.mapInPandas(counts_of, "c string, ends long, set_off long").groupBy("c")
+                   .agg(F.sum("ends").alias("ends"), F.sum("set_off").alias("set_off")).collect()) if candidates else []
+        closings = detachable({tuple(r.c.split(" ")): [int(r.ends), int(r.set_off)] for r in counted})
+
+        def with_closings(batches):
+            import pandas as pd
+
+            from ..pairs import canonical_words, run_in_closings
+
+            for pdf in batches:
+                yield pd.DataFrame({"tid": pdf["tid"], "starts": [
+                    ",".join(map(str, sorted(run_in_closings(canonical_words(t), parse(s), closings))))
+                    for t, s in zip(pdf["loose"], pdf["starts"])]})
+
+        return raw.join(self.texts, "tid").mapInPandas(with_closings, "tid long, starts string").cache()
 
     @cached_property
     def word_label_shares(self) -> dict[str, float] | None:
