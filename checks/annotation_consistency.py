@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 from harness.output_kinds import leaves, parse_json
 from harness.pairs import FUNCTION_WORDS, NUMBER_WORDS
 from harness.text import fold_confusables, normalize, normalize_loose
 
-from .base import CheckResult, GenerativeCheck, lower_is_better, not_applicable, register
+from .base import CheckResult, GenerativeCheck, Params, lower_is_better, not_applicable, param, register
 
 QUESTION_WORDS = frozenset("how what when where which who whom whose why".split())
 # U+FFFD, and UTF-8 read as Latin-1 or cp1252 ("Ã©" for "é", "â€™" for "’").
@@ -113,13 +114,22 @@ class AnnotationConsistency(GenerativeCheck):
     metrics = lower_is_better("flagged_rows", "flagged_rate", "phrase_typed_differently", "missing_annotation",
                               "function_word_values", "encoding_damage")
 
-    def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
+    @dataclass(frozen=True)
+    class Params(Params):
+        min_json_share: float = param(0.5, "0..1", "applies when at least this share of outputs are JSON objects")
+        min_rows: int = param(10, ">=1", "and at least this many")
+        min_support: int = param(3, ">=1", "a majority counts from this many rows")
+        majority_share: float = param(0.8, "0..1", "holding this share of the rows concerned; the rest are flagged")
+        max_group_values: int = param(100, ">=2", "a top-level field with at most this many values names the row's kind (intent)")
+        max_findings: int = param(500, ">=0", "findings listed (all are counted)")
+
+    def judge(self, rows: list[tuple[dict, str, str]], params: AnnotationConsistency.Params, count=None) -> CheckResult:
         objects = {i: parse_json(out) for i, (_, _, out) in enumerate(rows)}
         objects = {i: v for i, v in objects.items() if isinstance(v, dict)}
-        if len(objects) < max(int(params["min_rows"]), float(params["min_json_share"]) * len(rows)):
+        if len(objects) < max(params.min_rows, params.min_json_share * len(rows)):
             return not_applicable(f"{len(objects)} of {len(rows)} outputs are JSON objects: not extraction data")
-        support, share = int(params["min_support"]), float(params["majority_share"])
-        group_key = _group_field(objects, int(params["max_group_values"]), support)
+        support, share = params.min_support, params.majority_share
+        group_key = _group_field(objects, params.max_group_values, support)
         group = {i: str(obj.get(group_key)) if group_key else "" for i, obj in objects.items()}
         inputs = {i: f" {normalize_loose(rows[i][1])} " for i in objects}
         # (row, key, value as a similarity key) for every string value but the group field
@@ -249,7 +259,7 @@ class AnnotationConsistency(GenerativeCheck):
                 add(i, "encoding_damage", f"encoding damage (a replacement character or mis-decoded UTF-8) in "
                                           f"\"{damaged[0][:60]}\"", phrase=damaged[0][:60])
         rows_hit = {(f["rows"][0]["split"], f["rows"][0]["line"]) for f in findings}
-        limit = int(params["max_findings"])
+        limit = params.max_findings
         return CheckResult(
             summary={"outputs": len(rows), "flagged_rows": len(rows_hit), "flagged_rate": len(rows_hit) / len(rows),
                      "phrase_typed_differently": flagged["phrase_typed_differently"],

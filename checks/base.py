@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from harness.params import Params, param  # noqa: F401 - for checks to declare their parameters
+from harness.declarations import Answer, Chart  # noqa: F401 - for checks to declare what the report shows
 from harness.registry import Registry
 from harness.status import HIGHER, LOWER, lower_is_better  # noqa: F401 - for checks to declare metrics
 
@@ -62,8 +64,15 @@ class Check:
     removes: ClassVar[str | None] = None
     # What its findings cannot show, in a sentence each: the report's "known limitations" when it ran.
     limitations: ClassVar[tuple[str, ...]] = ()
+    # What the report shows of its results beyond its own table (harness/declarations.py), copied into its
+    # entry: charts drawn from its entry by path, and the checklist questions its figures answer.
+    charts: ClassVar[tuple[Chart, ...]] = ()
+    answers: ClassVar[tuple[Answer, ...]] = ()
+    # Its parameters, declared once (harness/params.py): type, default, range and meaning of each. The
+    # policy's `checks.<name>.params` override the defaults; `run` gets the built instance.
+    Params: ClassVar[type[Params]] = Params
 
-    def run(self, data: AuditData, params: dict[str, Any]) -> CheckResult:  # pragma: no cover - interface
+    def run(self, data: AuditData, params: Params) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -73,7 +82,7 @@ class GenerativeCheck(Check):
 
     skip_empty: ClassVar[bool] = True  # empty outputs are the length check's finding
 
-    def run(self, data: AuditData, params: dict[str, Any]) -> CheckResult:
+    def run(self, data: AuditData, params: Params) -> CheckResult:
         if data.label_source is not None:
             return not_applicable("the outputs are labels (the class checks cover them)")
         rows = [r for r in data.generations("train") if r[2].strip() or not self.skip_empty]
@@ -81,10 +90,10 @@ class GenerativeCheck(Check):
             return not_applicable("no training rows with an output")
         return self.judge(rows, params, data.token_counter[0])
 
-    def run_spark(self, data: AuditData, params: dict[str, Any]) -> CheckResult:
+    def run_spark(self, data: AuditData, params: Params) -> CheckResult:
         return self.run(data, params)  # generations() collects the text columns to the driver
 
-    def judge(self, rows: list[tuple[dict[str, Any], str, str]], params: dict[str, Any],
+    def judge(self, rows: list[tuple[dict[str, Any], str, str]], params: Params,
               count: Any = None) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError
 

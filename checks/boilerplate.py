@@ -7,13 +7,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 from harness.output_kinds import parse_json
 from harness.text import normalize_loose
 
-from .base import CheckResult, GenerativeCheck, lower_is_better, register, unlisted_rows
+from .base import CheckResult, GenerativeCheck, Params, lower_is_better, param, register, unlisted_rows
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+REFUSAL_PATTERNS = [
+    r"as an ai(?: language)? model",
+    r"as a (?:large )?language model",
+    r"i(?:'m| am) (?:just )?an ai\b",
+    r"i(?:'m| am) sorry,? (?:but )?i (?:can(?:not|'t)|am (?:not able|unable)|won't)",
+    r"i (?:can(?:not|'t)|am unable to|won't) (?:help|assist|comply|provide|fulfil+)(?: you)?(?: with)? (?:that|this|your)",
+    r"i don't have (?:access to|the ability to) (?:real-time|personal|browse)",
+]
 
 
 @register
@@ -27,10 +36,22 @@ class Boilerplate(GenerativeCheck):
     metrics = lower_is_better("refusal_rows", "repeated_phrases", "repeated_phrase_rows", "identical_answer_groups",
                               "identical_answer_rows", "flagged_rows", "flagged_rate")
 
-    def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
+    @dataclass(frozen=True)
+    class Params(Params):
+        min_rows: int = param(5, ">=2", "an opening or closing shared by this many answers (to different prompts)")
+        min_words: int = param(3, ">=1", "with at least this many words is boilerplate")
+        # A house sign-off is listed in the check's info, not flagged.
+        house_style_share: float = param(0.5, "0..1", "unless this share of all answers has it: the set's own voice")
+        min_answer_words: int = param(4, ">=1", "one answer given to different prompts counts from this many words")
+        # Two customers asking about one product may rightly get one reply.
+        grounded_share: float = param(0.25, "0..1", "unless it names a word all its prompts name and at most this share of answers do")
+        max_findings: int = param(500, ">=0", "findings listed (all are counted)")
+        refusal_patterns: list[str] = param(REFUSAL_PATTERNS, "", "refusals and AI disclaimers, case-insensitive regular expressions")
+
+    def judge(self, rows: list[tuple[dict, str, str]], params: Boilerplate.Params, count=None) -> CheckResult:
         n = len(rows)
-        phrases = [re.compile(p, re.I) for p in params["refusal_patterns"]]
-        min_rows, min_words = int(params["min_rows"]), int(params["min_words"])
+        phrases = [re.compile(p, re.I) for p in params.refusal_patterns]
+        min_rows, min_words = params.min_rows, params.min_words
         findings: list[dict] = []
         flagged: set[int] = set()
         refusals = 0
@@ -58,7 +79,7 @@ class Boilerplate(GenerativeCheck):
             prompts = {normalize_loose(rows[i][1]) for i in members}
             if len(members) < min_rows or len(prompts) < min_rows or len(re.findall(r"[^\W\d_]{2,}", phrase)) < min_words:
                 continue
-            if len(members) >= float(params["house_style_share"]) * n:
+            if len(members) >= params.house_style_share * n:
                 # Most answers carry it: the voice the set teaches (a house sign-off), not text pasted
                 # onto some answers. Said in the info; a reviewer decides whether it is wanted.
                 house.append({"where": where, "phrase": phrase, "rows": len(members), "share": round(len(members) / n, 4)})
@@ -74,7 +95,7 @@ class Boilerplate(GenerativeCheck):
         by_answer: dict[str, list[int]] = defaultdict(list)
         for i, (_, _, out) in enumerate(rows):
             key = normalize_loose(out)
-            if parse_json(out) is None and len(re.findall(r"[^\W\d_]{2,}", key)) >= int(params["min_answer_words"]):
+            if parse_json(out) is None and len(re.findall(r"[^\W\d_]{2,}", key)) >= params.min_answer_words:
                 by_answer[key].append(i)
         groups = grouped = 0
         words_of = lambda text: set(re.findall(r"[^\W\d_]{3,}", text.casefold()))  # noqa: E731
@@ -85,7 +106,7 @@ class Boilerplate(GenerativeCheck):
                 continue  # the same prompt twice: a duplicate, the duplicate checks' finding
             # The answer names something every one of its prompts names and few answers do (the same
             # product, in at most `grounded_share` of the answers): it read the questions, which deserve one reply.
-            rare = {w for w in words_of(rows[members[0]][2]) if answer_words[w] <= float(params["grounded_share"]) * n}
+            rare = {w for w in words_of(rows[members[0]][2]) if answer_words[w] <= params.grounded_share * n}
             if rare and all(rare & words_of(rows[i][1]) for i in members):
                 continue
             groups += 1
@@ -93,13 +114,13 @@ class Boilerplate(GenerativeCheck):
             flagged.update(members)
             findings.append({"rows": [rows[i][0] for i in members], "kind": "identical_answer",
                              "message": f"the same answer to {len(prompts)} different prompts: \"{_short(rows[members[0]][2])}\""})
-        limit = int(params["max_findings"])
+        limit = params.max_findings
         return CheckResult(
             summary={"outputs": n, "refusal_rows": refusals, "repeated_phrases": repeated,
                      "repeated_phrase_rows": repeated_rows, "identical_answer_groups": groups,
                      "identical_answer_rows": grouped, "flagged_rows": len(flagged), "flagged_rate": len(flagged) / n},
             findings=findings[:limit],
-            info={"refusal_patterns": list(params["refusal_patterns"]), **unlisted_rows(findings, limit), "house_style": house,
+            info={"refusal_patterns": list(params.refusal_patterns), **unlisted_rows(findings, limit), "house_style": house,
                   "repeated": "an opening (first sentence) or closing (last line) shared by at least "
                               f"{min_rows} answers to different prompts, with at least {min_words} words"})
 

@@ -4,8 +4,9 @@ makes eval scores misleading."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
-from .base import HIGHER, LOWER, Check, CheckResult, not_applicable, register
+from .base import HIGHER, LOWER, Answer, Chart, Check, CheckResult, Params, not_applicable, param, register
 
 
 @register
@@ -13,10 +14,17 @@ class ClassBalance(Check):
     name = "class_balance"
     order = 100
     key_figures = ('classes', 'imbalance_ratio', 'label_shift_tvd')
+    charts = (Chart("bars", "Label distribution (train)", "info.train", alt="label distribution", order=10,
+                    largest_first=True),)
+    answers = (Answer("task_defined"), Answer("per_class"))  # read from the label counts in info.train
     title = "Class balance and label shift"
     why = "Rare classes are learned poorly; a train/eval label shift makes the eval score misleading."
     metrics = {"imbalance_ratio": LOWER, "rarest_share": HIGHER, "rare_classes": LOWER, "label_shift_tvd": LOWER,
                "eval_labels_unseen_in_train": LOWER}
+
+    @dataclass(frozen=True)
+    class Params(Params):
+        min_class_rows: int = param(10, ">=1", "a label with fewer training rows is a rare class")
 
     def run(self, data, params):
         if data.label_source is None:
@@ -34,11 +42,11 @@ class ClassBalance(Check):
         return self._result(count("train"), ev, params, data.label_source)
 
     @staticmethod
-    def _result(train: Counter, ev: Counter | None, params: dict, label_source: str) -> CheckResult:
+    def _result(train: Counter, ev: Counter | None, params: ClassBalance.Params, label_source: str) -> CheckResult:
         n = sum(train.values())
         if n == 0:
             return not_applicable("no valid training rows")
-        min_rows = int(params["min_class_rows"])
+        min_rows = params.min_class_rows
         most, least = max(train.values()), min(train.values())
         rarest = min(train, key=lambda c: (train[c], c))
         findings = []

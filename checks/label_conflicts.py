@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 
 from harness.output_kinds import leaves, parse_json
 from harness.pairs import canonical_words, differing_words
 from harness.similarity import jaccard
 from harness.text import normalize_loose
 
-from .base import Check, CheckResult, lower_is_better, not_applicable, register
+from .base import Answer, Check, CheckResult, Params, lower_is_better, not_applicable, param, register
 
 
 @register
@@ -22,9 +23,14 @@ class LabelConflicts(Check):
     removes = "all"
     order = 40
     key_figures = ('conflicting_groups', 'conflicting_rows')
+    answers = (Answer("labelling", "summary.conflicting_groups", "conflicting groups"),)
     title = "Conflicting labels"
     why = "One input with two answers teaches the model to be inconsistent; at least one row is wrong."
     metrics = lower_is_better("conflicting_groups", "conflicting_rows", "conflicting_rate")
+
+    @dataclass(frozen=True)
+    class Params(Params):
+        output_similarity: float = param(0.5, "0..1", "generative: completions below this Jaccard are materially different answers")
 
     def run(self, data, params):
         rows = data.rows("train")
@@ -61,11 +67,11 @@ class LabelConflicts(Check):
 
     @staticmethod
     def _result(links: list, text_rows: dict, texts: dict, n: int, label_source: str | None, policy: dict,
-                params: dict) -> CheckResult:
+                params: LabelConflicts.Params) -> CheckResult:
         """links: duplicate pairs of train texts (a, b, similarity); text_rows: text id -> [(ref, label,
         normalised output)] in row order; texts: text id -> similarity key."""
         ngram = int(policy["similarity"]["ngram"])
-        threshold = float(params["output_similarity"])
+        threshold = float(params.output_similarity)
 
         def answers(items: list) -> list:
             return ([lab for _, lab, _ in items] if label_source is not None

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
 from harness.pairs import canonical_words, negation_differs
 
-from .base import Check, CheckResult, not_applicable, register
+from .base import Answer, Check, CheckResult, Params, not_applicable, param, register
 
 
 def content_folds(texts: list[str], labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
@@ -129,9 +130,47 @@ class LabelErrors(Check):
     removes = "all"
     order = 50
     key_figures = ('flagged_rows', 'overlapping_class_pairs', 'out_of_fold_accuracy')
+    answers = (Answer("labelling", "summary.flagged_rows", "likely label errors"),)
     title = "Likely label errors"
     why = "A wrong label is a wrong lesson; confident learning finds the rows a classifier trained on the rest disputes."
     metrics = ("flagged_rows", "flagged_rate", "overlapping_class_pairs")
+
+    @dataclass(frozen=True)
+    class Params(Params):
+        folds: int = param(5, ">=2", "k-fold out-of-fold probabilities")
+        seed: int = param(0, "", "seed of the folds and of the stratified sample")
+        min_class_rows: int = param(5, ">=1", "classes rarer than this are left out of the classifier")
+        max_rows: int = param(300000, ">=2", "above this, a stratified sample is scored (said in the result)")
+        threshold_scale: float = param(0.8, ">0 <=1", "another class must reach this share of its confidence threshold (1.0 = cleanlab)")
+        min_margin: float = param(0.0, "0..1", "flag only when the other class beats the given label by this much")
+        # A flag needs the given label implausible and another likely: on 102 disputes judged on real data
+        # (Banking77, CLINC150; bench/real/RESULTS.md) p_given <= 0.02 and p_suggested >= 0.7 kept 21 at 0.90
+        # right, where 0.1 and 0.5 kept 68 at 0.62 (most of the rest: sibling intents a reviewer would not
+        # decide); and then the row's neighbours to agree (below).
+        max_p_given: float = param(0.02, "0..1", "flag a row only when its given label is this implausible (probability <=)")
+        min_p_suggested: float = param(0.7, "0..1", "and another label this likely (>=)")
+        sibling_min_rows: int = param(2, ">=0", "two classes the classifier confuses on this many other rows are siblings")
+        sibling_min_p_suggested: float = param(0.8, "0..1", "a flag between siblings needs the other label this likely")
+        use_embeddings: bool = param(True, "", "average with a classifier on sentence embeddings when they are available")
+        # A second view: the row's vote_neighbours nearest training rows (sentence embeddings, else TF-IDF;
+        # rows tied with the last one count too). At most max_given_neighbours may carry the given label and
+        # at least min_suggested_share the suggested one: a row a person would label as given has rows of
+        # that label about it ("someone took my card" beside "someone stole my card"). Setting
+        # max_given_neighbours to vote_neighbours and min_suggested_share to 0 turns the vote off.
+        vote_neighbours: int = param(10, ">=1", "nearest training rows that vote on a flag")
+        max_given_neighbours: int = param(0, ">=0", "at most this many of them may carry the given label")
+        min_suggested_share: float = param(0.5, "0..1", "at least this share of them must carry the suggested label")
+        # With embeddings, a flag also needs a row that carries the suggested label, is this close (cosine)
+        # and this much closer than any row of the given label, and is not its negation; 0 = no such row
+        # needed. 0.7 is a reworded request for all-MiniLM-L6-v2 on short texts; of the flags judged on
+        # real intent data whose closest such row was under 0.7, most were keyword pulls ("what do i set the
+        # timer for if i'm making gyoza" -> timer at 0.68, "i hate how long the traffic jams get" ->
+        # transport_traffic at 0.64). Long texts sit further apart: on the planted tickets two of 25 flips
+        # are under 0.7 and are missed.
+        min_neighbour_similarity: float = param(0.7, "0..1", "with embeddings: a row of the suggested label this close (cosine; 0: none needed)")
+        min_neighbour_margin: float = param(0.1, "0..2", "and this much closer than any row of the given label")
+        overlap_min_rows: int = param(3, ">=1", "two classes overlap when the classifier swaps at least this many rows")
+        overlap_min_share: float = param(0.03, "0..1", "and this share of each class, both ways; their rows are then not flagged")
 
     def run(self, data, params):
         if data.label_source is None:
@@ -139,53 +178,50 @@ class LabelErrors(Check):
         rows = data.rows("train")
         labels = data.labels["train"]
         counts = Counter(labels)
-        min_rows = int(params["min_class_rows"])
-        folds = int(params["folds"])
+        min_rows = params.min_class_rows
+        folds = params.folds
         usable = [i for i, lab in enumerate(labels) if counts[lab] >= max(min_rows, folds)]
         classes = sorted({labels[i] for i in usable})
         if len(classes) < 2:
             return not_applicable(f"fewer than two classes with at least {max(min_rows, folds)} rows")
         sampled = False
-        max_rows = int(params["max_rows"])
+        max_rows = params.max_rows
         if len(usable) > max_rows:
             from sklearn.model_selection import train_test_split
 
-            usable, _ = train_test_split(usable, train_size=max_rows, random_state=int(params["seed"]),
+            usable, _ = train_test_split(usable, train_size=max_rows, random_state=params.seed,
                                          stratify=[labels[i] for i in usable])
             usable = sorted(usable)
             sampled = True
         code = {c: j for j, c in enumerate(classes)}
         y = np.array([code[labels[i]] for i in usable])
         texts = [data.normalized["train"][i] for i in usable]
-        vectors, _why = data.embeddings if params.get("use_embeddings", True) else (None, "")
+        vectors, _why = data.embeddings if params.use_embeddings else (None, "")
         features = vectors[data.text_ids["train"][usable]] if vectors is not None else None
         x = tfidf_vectors(texts)
-        probs = out_of_fold_probabilities(texts, y, folds, int(params["seed"]), features, x=x)
-        flag, suggested = confident_learning(probs, y, float(params["threshold_scale"]),
-                                             float(params["min_margin"]))
+        probs = out_of_fold_probabilities(texts, y, folds, params.seed, features, x=x)
+        flag, suggested = confident_learning(probs, y, params.threshold_scale, params.min_margin)
         predicted = probs.argmax(axis=1)
-        pairs = overlapping_classes(predicted, y, len(classes), int(params["overlap_min_rows"]),
-                                    float(params["overlap_min_share"]))
+        pairs = overlapping_classes(predicted, y, len(classes), params.overlap_min_rows, params.overlap_min_share)
         sibling = {(a, b) for a, b, _, _ in pairs} | {(b, a) for a, b, _, _ in pairs}
-        max_p_given = float(params["max_p_given"])
-        min_p_suggested = float(params["min_p_suggested"])
+        max_p_given, min_p_suggested = params.max_p_given, params.min_p_suggested
         # Classes the classifier also mixes up on other rows are siblings ("reminder" / "reminder_update"):
         # a flag between them needs stronger evidence than a flag to an unrelated class.
         confusion = np.zeros((len(classes), len(classes)), dtype=np.int64)
         np.add.at(confusion, (y, predicted), 1)
-        sibling_rows, sibling_p = int(params["sibling_min_rows"]), float(params["sibling_min_p_suggested"])
+        sibling_rows, sibling_p = params.sibling_min_rows, params.sibling_min_p_suggested
         order = np.argsort(probs[np.arange(len(y)), y])
         # Evidence a reviewer can check: the most similar row that carries the suggested label. A classifier
         # alone disputes clear rows ("do i have a reminder" -> reminder_update); a near-identical row
         # labelled otherwise is what makes a flag right (bench/real/RESULTS.md).
-        min_similar = float(params["min_neighbour_similarity"]) if features is not None else 0.0
-        min_margin_similar = float(params["min_neighbour_margin"])
+        min_similar = params.min_neighbour_similarity if features is not None else 0.0
+        min_margin_similar = params.min_neighbour_margin
         # A second view: the row's nearest labelled rows (by sentence embedding, else by TF-IDF) vote. A row
         # a person labels otherwise has rows of its given label about it ("someone took my card", beside
         # "someone stole my card"), however sure the classifier is; a mislabelled one has none.
-        vote_k = int(params["vote_neighbours"])
-        max_given_votes = int(params["max_given_neighbours"])
-        min_suggested_share = float(params["min_suggested_share"])
+        vote_k = params.vote_neighbours
+        max_given_votes = params.max_given_neighbours
+        min_suggested_share = params.min_suggested_share
         space = features if features is not None else x
         findings, examples = [], {}
         for t in order:
@@ -258,18 +294,18 @@ class LabelErrors(Check):
         from harness.data import Example, Table
 
         n = data.train.good_rows
-        cap = int(params["max_rows"])
+        cap = params.max_rows
         frame = data.with_labels(data.frame("train"))
         picked = None
         if n > cap:
             labels = [r.lab for r in frame.select("idx", "lab").orderBy("idx").collect()]
             counts = Counter(labels)
-            floor = max(int(params["min_class_rows"]), int(params["folds"]))
+            floor = max(params.min_class_rows, params.folds)
             usable = [i for i, lab in enumerate(labels) if counts[lab] >= floor]
             if len(usable) > cap:
                 from sklearn.model_selection import train_test_split
 
-                usable, _ = train_test_split(usable, train_size=cap, random_state=int(params["seed"]),
+                usable, _ = train_test_split(usable, train_size=cap, random_state=params.seed,
                                              stratify=[labels[i] for i in usable])
             picked = sorted(int(i) for i in usable)
             frame = frame.join(data.spark.createDataFrame([(i,) for i in picked], "idx long"), "idx")

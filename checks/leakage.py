@@ -12,6 +12,8 @@ common n-gram."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from harness.output_kinds import same_answer
@@ -19,7 +21,7 @@ from harness.shapes import get_shape
 from harness.similarity import mix64
 from harness.text import normalize_loose
 
-from .base import Check, CheckResult, lower_is_better, register
+from .base import Answer, Check, CheckResult, Params, lower_is_better, param, register
 
 
 class NgramIndex:
@@ -117,20 +119,29 @@ class Leakage(Check):
     removes = "all"
     order = 60
     key_figures = ('leaked_eval_rows', 'exact', 'near', 'ngram', 'leaked_probe_items')
+    answers = (Answer("clean_eval", "summary.leaked_eval_rows", "eval rows found in train"),)
     title = "Train/eval leakage and contamination"
     why = "An eval row the model trained on measures memory, not skill: every later score is inflated."
     metrics = lower_is_better("leaked_eval_rows", "leaked_rate", "exact", "near", "ngram", "leaked_probe_items")
 
+    @dataclass(frozen=True)
+    class Params(Params):
+        ngram: int = param(8, ">=1", "word n-gram length for contamination (GPT-3 used 13; rows here are short)")
+        min_coverage: float = param(0.9, ">0 <=1", "flag when one train row holds a contiguous span covering this share of the eval row")
+        common_ngram_rows: int = param(10, ">=1", "a train row is a candidate only if it shares an n-gram held by at most this many rows")
+        answer_similarity: float = param(0.8, "0..1", "a leak needs the same answer: labels equal, free text at this character Jaccard")
+        probes: bool = param(True, "", "also look for the regression suites' probe items in train")
+
     def run(self, data, params):
         train = data.rows("train")
-        n = int(params["ngram"])
-        min_cov = float(params["min_coverage"])
-        probes = data.probes if params["probes"] else []
+        n = params.ngram
+        min_cov = params.min_coverage
+        probes = data.probes if params.probes else []
         queries = ((data.loose["eval"] if data.eval is not None else [])
                    + [normalize_loose(item["text"]) for item in probes])
-        index = NgramIndex(data.loose["train"], n, int(params["common_ngram_rows"]), queries=queries)
+        index = NgramIndex(data.loose["train"], n, params.common_ngram_rows, queries=queries)
         docs, holders = beyond_request_docs(train)
-        beyond = NgramIndex(docs, n, int(params["common_ngram_rows"]), queries=queries) if docs else None
+        beyond = NgramIndex(docs, n, params.common_ngram_rows, queries=queries) if docs else None
 
         def span(loose: str) -> tuple[float, list[int], str | None]:
             """(coverage, train rows, where): the longest span in a request, else in the text beyond one."""
@@ -166,7 +177,7 @@ class Leakage(Check):
                     ride = sorted({r for r, _ in cands} - set(train_exact[key]))
                     if answers["eval"][j] is not None:
                         ride = [r for r in ride if same_answer(answers["eval"][j], answers["train"][r],
-                                                               float(params["answer_similarity"]))]
+                                                               params.answer_similarity)]
                     matches = train_exact[key] + ride
                 else:
                     if cands:
@@ -202,15 +213,15 @@ class Leakage(Check):
         in the training requests and then in the distinct texts beyond them."""
         from pyspark.sql import functions as F
 
-        n = int(params["ngram"])
-        min_cov = float(params["min_coverage"])
-        max_rows = int(params["common_ngram_rows"])
+        n = params.ngram
+        min_cov = params.min_coverage
+        max_rows = params.common_ngram_rows
         answer = _answer_column(data)
         train = data.with_labels(data.frame("train")).select("idx", "line", "norm", "loose", "lab", answer).cache()
         leaks = []
         n_eval = data.eval.good_rows if data.eval is not None else 0
         spark = data.spark
-        probes = data.probes if params["probes"] else []
+        probes = data.probes if params.probes else []
         items = (spark.createDataFrame([(k, normalize_loose(p["text"])) for k, p in enumerate(probes)], "q long, loose string")
                  if probes else None)
         ev = (data.with_labels(data.frame("eval")).select("idx", "line", "norm", "loose", "lab", answer)
@@ -276,7 +287,7 @@ class Leakage(Check):
             wanted = sorted({r for f in found for r in list(f.rows) + list(f.ride or [])})
             info = {r.idx: r for r in train.join(spark.createDataFrame([(int(i),) for i in wanted] or [(-1,)], "idx long"),
                                                  "idx").select("idx", "line", "lab", "ans").collect()}
-            sim_answer = float(params["answer_similarity"])
+            sim_answer = params.answer_similarity
 
             def rows_of(f) -> list[int]:
                 if f.kind != "exact" or not f.ride:
@@ -315,7 +326,8 @@ class Leakage(Check):
         return self._result(leaks, probe_hits, n_eval, len(probes), data.policy, params)
 
     @staticmethod
-    def _result(leaks: list, probe_hits: list, n_eval: int, n_probes: int, policy: dict, params: dict) -> CheckResult:
+    def _result(leaks: list, probe_hits: list, n_eval: int, n_probes: int, policy: dict,
+                params: Leakage.Params) -> CheckResult:
         findings: list[dict] = []
         kinds = {"exact": 0, "near": 0, "ngram": 0}
         other_answer = 0
@@ -325,7 +337,7 @@ class Leakage(Check):
             # Text found beyond a training row's request (its system prompt, its answer) is not a request
             # that row answers: the eval item itself is in what the model reads or writes.
             if kind != "exact" and eval_answer is not None and where is None:
-                matches = [m for m in matches if same_answer(eval_answer, m[2], float(params["answer_similarity"]))]
+                matches = [m for m in matches if same_answer(eval_answer, m[2], params.answer_similarity)]
                 if not matches:
                     other_answer += 1
                     continue
@@ -357,7 +369,7 @@ class Leakage(Check):
                                     "applicable": bool(n_eval or n_probes)},
                            skipped=None if n_eval or n_probes else "no eval rows and no probe items to look for in train",
                            findings=findings,
-                           info={"ngram": int(params["ngram"]), "min_coverage": float(params["min_coverage"]),
+                           info={"ngram": params.ngram, "min_coverage": float(params.min_coverage),
                                  "near_threshold": policy["similarity"]["threshold"]})
 
 

@@ -6,9 +6,11 @@ preference row is as long as its prompt with the longer of its two answers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from .base import LOWER, Check, CheckResult, register
+from .base import LOWER, Chart, Check, CheckResult, Params, param, register
 
 
 def longer(output: str | None, rejected: str | None) -> str | None:
@@ -21,10 +23,16 @@ class Length(Check):
     name = "length"
     order = 90
     key_figures = ('truncated_rows', 'outlier_rows', 'empty_outputs', 'p95_tokens')
+    charts = (Chart("histogram", "Length in tokens (train)", "info.splits.train.histogram", alt="length histogram",
+                    order=20, marker="summary.max_seq_len"),)
     title = "Length and truncation"
     why = "Rows past max_seq_len lose their ending (often the answer); empty outputs teach nothing."
     metrics = {"truncated_rows": LOWER, "empty_outputs": LOWER, "outlier_rows": LOWER,
                "max_tokens": None, "p95_tokens": None}  # None: sizes, described (any bound may be put on them)
+
+    @dataclass(frozen=True)
+    class Params(Params):
+        outlier_iqr: float = param(3.0, ">0", "long tail (info, not warned on): more than Q3 + k * IQR tokens, under max_seq_len")
 
     def run(self, data, params):
         count, how = data.token_counter
@@ -36,8 +44,8 @@ class Length(Check):
             per_split_tokens[split] = np.array([row_tokens(count, ex.input, longer(ex.output, ex.rejected), ex.label)
                                                 for ex in rows], dtype=np.int64)
         values = {s: np.unique(t, return_counts=True) for s, t in per_split_tokens.items()}
-        limits = {s: _limit(v, c, float(params["outlier_iqr"])) for s, (v, c) in values.items() if len(v)}
-        max_len = int(data.policy["max_seq_len"])
+        limits = {s: _limit(v, c, params.outlier_iqr) for s, (v, c) in values.items() if len(v)}
+        max_len = int(data.spec.max_seq_len)
         flagged = {}
         for split, tokens in per_split_tokens.items():
             flagged[split] = [(ex.ref, int(tokens[i]), ex.output is not None and _empty(ex.output))
@@ -65,7 +73,7 @@ class Length(Check):
                 empty = [o is not None and _empty(o) for o in outputs]
                 yield pd.DataFrame({"line": pdf["line"], "tokens": t, "empty": empty})
 
-        max_len = int(data.policy["max_seq_len"])
+        max_len = int(data.spec.max_seq_len)
         values, limits, flagged = {}, {}, {}
         for split in data.splits:
             frame = (data.frame(split).select("line", "input", "output", "label", "rejected")
@@ -75,7 +83,7 @@ class Length(Check):
             c = np.array([r["count"] for r in table], dtype=np.int64)
             values[split] = (v, c)
             if len(v):
-                limits[split] = _limit(v, c, float(params["outlier_iqr"]))
+                limits[split] = _limit(v, c, params.outlier_iqr)
             cond = (F.col("tokens") > max_len) | F.col("empty")
             if split in limits:
                 cond = cond | (F.col("tokens") > float(limits[split]))

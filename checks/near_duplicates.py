@@ -5,7 +5,7 @@ representative, so every reported row is a duplicate of the first one (harness/c
 
 from __future__ import annotations
 
-from .base import Check, CheckResult, lower_is_better, register
+from .base import Chart, Check, CheckResult, lower_is_better, register
 
 
 @register
@@ -14,6 +14,8 @@ class NearDuplicates(Check):
     removes = "all_but_first"
     order = 30
     key_figures = ('duplicate_rows', 'clusters', 'largest_cluster')
+    charts = (Chart("bars", "Near-duplicate cluster sizes", "findings", alt="near-duplicate clusters", order=30,
+                    sizes="rows"),)
     title = "Near duplicates"
     why = "Copies that differ by a typo or a greeting still overweight one example and hide from exact matching."
     metrics = lower_is_better("clusters", "duplicate_rows", "duplicate_rate", "largest_cluster")

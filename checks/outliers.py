@@ -11,11 +11,13 @@ with its misspellings corrected from the data's own vocabulary and kept only if 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from harness.embeddings import embed_texts, nearest
 
-from .base import Check, CheckResult, lower_is_better, not_applicable, register, unlisted_rows
+from .base import Check, CheckResult, Params, lower_is_better, not_applicable, param, register, unlisted_rows
 
 
 # Measured on ATIS (voice requests -> JSON): without classes, every short abbreviation query ("what is
@@ -32,6 +34,17 @@ class Outliers(Check):
     title = "Rows out of place"
     why = "A row that is no example of the task (a reply stored as a query, a question with no content) teaches its label on noise."
     metrics = lower_is_better("outlier_rows", "outlier_rate")
+
+    @dataclass(frozen=True)
+    class Params(Params):
+        neighbours: int = param(5, ">=1", "a text's isolation: its mean cosine to this many nearest training texts")
+        min_z: float = param(5.0, ">=0", "out of place: isolation this many robust deviations (MAD) below the set's median")
+        min_class_z: float = param(5.0, ">=0", "and below its own class's median (classes of min_class_rows texts or more)")
+        min_class_rows: int = param(10, ">=2", "a class of fewer texts is judged against the whole set alone")
+        vote_neighbours: int = param(10, ">=1", "and under max_own_label_share of this many nearest texts carry its label")
+        max_own_label_share: float = param(0.5, "0..1", "see vote_neighbours")
+        min_rows: int = param(50, ">=2", "fewer distinct training texts: not applicable")
+        max_findings: int = param(100, ">=0", "outliers listed, most isolated first (all are counted)")
 
     def run(self, data, params):
         if data.label_source is None:
@@ -77,14 +90,14 @@ def robust_z(values: np.ndarray, floor: float = 1e-6) -> tuple[np.ndarray, float
 
 
 def find_outliers(texts: list[str], vectors: np.ndarray, labels: list | None, refs: list[list[dict]],
-                  word_counts: dict[str, int], policy: dict, params: dict, model: str | None) -> CheckResult:
+                  word_counts: dict[str, int], policy: dict, params: Outliers.Params, model: str | None) -> CheckResult:
     """texts: the distinct training texts (similarity keys), their unit vectors, each one's label (None:
     no labels) and rows."""
     n = len(texts)
-    k = int(params["neighbours"])
-    if n < max(int(params["min_rows"]), k + 2):
+    k = params.neighbours
+    if n < max(params.min_rows, k + 2):
         return not_applicable(f"{n} distinct training texts: too few to tell what is out of place")
-    idx, sim = nearest(vectors, vectors, k=max(k, int(params["vote_neighbours"])), exclude_self=True)
+    idx, sim = nearest(vectors, vectors, k=max(k, params.vote_neighbours), exclude_self=True)
     isolation = sim[:, :k].mean(axis=1)
     z, scale = robust_z(isolation)
     # Within each class of enough texts, against the class's own spread (floored at half the whole
@@ -96,13 +109,13 @@ def find_outliers(texts: list[str], vectors: np.ndarray, labels: list | None, re
         for i, lab in enumerate(labels):
             by_class.setdefault(lab, []).append(i)
         for members in by_class.values():
-            if len(members) >= int(params["min_class_rows"]):
+            if len(members) >= params.min_class_rows:
                 m = np.array(members)
                 class_z[m] = robust_z(isolation[m], scale / 2)[0]
-        vote_k = int(params["vote_neighbours"])
+        vote_k = params.vote_neighbours
         votes = np.array([sum(labels[j] == labels[i] for j in idx[i, :vote_k]) / vote_k for i in range(n)])
-    min_z, min_class_z = float(params["min_z"]), float(params["min_class_z"])
-    cand = np.flatnonzero((z >= min_z) & (class_z >= min_class_z) & (votes < float(params["max_own_label_share"])))
+    min_z, min_class_z = params.min_z, params.min_class_z
+    cand = np.flatnonzero((z >= min_z) & (class_z >= min_class_z) & (votes < params.max_own_label_share))
     kept, typos = _still_isolated(cand, texts, vectors, word_counts, policy, scale, float(np.median(isolation)),
                                   k, min_z)
     findings = []
@@ -121,7 +134,7 @@ def find_outliers(texts: list[str], vectors: np.ndarray, labels: list | None, re
         findings.append(f)
     flagged = sum(len(f["rows"]) for f in findings)
     total = sum(len(r) for r in refs)
-    cap = int(params["max_findings"])
+    cap = params.max_findings
     return CheckResult(summary={"outlier_rows": flagged, "outlier_rate": flagged / total if total else 0.0,
                                 "texts_scored": n},
                        findings=findings[:cap],

@@ -6,10 +6,11 @@ from it is a finding, with the share that makes it a minority."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 from harness.output_kinds import family, final_line, final_line_pattern, parse_json, value_kind
 
-from .base import CheckResult, GenerativeCheck, lower_is_better, register, unlisted_rows
+from .base import CheckResult, GenerativeCheck, Params, lower_is_better, param, register, unlisted_rows
 
 
 @register
@@ -24,11 +25,19 @@ class OutputFormat(GenerativeCheck):
                                  "key_drift_rows", "type_drift_rows"),
                "json_parse_rate": None}  # the share of outputs that are JSON: described, neither way is better
 
-    def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
+    # Measured on examples/orders (examples/make_orders.py) and GSM8K (bench/real/, judged samples).
+    @dataclass(frozen=True)
+    class Params(Params):
+        dominant_share: float = param(0.8, "0..1", "a format (or a key's value kind) is the set's when this share of outputs has it")
+        rare_share: float = param(0.05, "0..1", "a JSON key in fewer than this share of objects is unusual; in more than 1 - this, usual")
+        min_rows: int = param(10, ">=1", "fewer outputs of a format than this: no format is learned from them")
+        max_findings: int = param(500, ">=0", "flagged rows listed (all are counted)")
+
+    def judge(self, rows: list[tuple[dict, str, str]], params: OutputFormat.Params, count=None) -> CheckResult:
         """rows: (ref, input, output) of the training split."""
         n = len(rows)
-        dominant_share = float(params["dominant_share"])
-        rare = float(params["rare_share"])
+        dominant_share = params.dominant_share
+        rare = params.rare_share
         fams = [family(out) for _, _, out in rows]
         counts = Counter(fams)
         top, top_n = counts.most_common(1)[0]
@@ -54,7 +63,7 @@ class OutputFormat(GenerativeCheck):
         # A final line most prose answers share (GSM8K's "#### <num>"): answers without it.
         prose = [i for i, f in enumerate(fams) if f in TEXT]
         pattern = None
-        if top in TEXT and len(prose) >= int(params["min_rows"]):
+        if top in TEXT and len(prose) >= params.min_rows:
             pattern, pattern_share = final_line_pattern([rows[i][2] for i in prose], dominant_share)
             if pattern is not None:
                 for i in prose:
@@ -65,7 +74,7 @@ class OutputFormat(GenerativeCheck):
         # JSON objects: key sets and the kind of each key's values.
         objects = {i: parse_json(rows[i][2]) for i, f in enumerate(fams) if f == "json object"}
         key_info: dict[str, dict] = {}
-        if len(objects) >= int(params["min_rows"]) and top == "json object":
+        if len(objects) >= params.min_rows and top == "json object":
             key_counts = Counter(k for obj in objects.values() for k in obj)
             m = len(objects)
             usual = {k for k, c in key_counts.items() if c / m >= 1 - rare}
@@ -101,7 +110,7 @@ class OutputFormat(GenerativeCheck):
                         type_rows += 1
                         flag(i, "type_drift", f"{k} is {value_kind(obj[k])} ({_short(obj[k])}) where "
                                               f"{main_n / total:.0%} of its values are {main}", key=k)
-        limit = int(params["max_findings"])
+        limit = params.max_findings
         findings.sort(key=lambda f: f["rows"][0]["line"])
         return CheckResult(
             summary={"outputs": n, "dominant_family": top, "dominant_share": round(share, 4),

@@ -6,13 +6,15 @@ identical nor duplicates; reported apart from them, with a lower default severit
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from harness.embeddings import nearest
 from harness.output_kinds import same_answer
 from harness.pairs import canonical_words, differing_words, numbers_in
 
-from .base import Check, CheckResult, lower_is_better, not_applicable, register
+from .base import Answer, Check, CheckResult, Params, lower_is_better, not_applicable, param, register
 
 
 @register
@@ -20,9 +22,18 @@ class Paraphrases(Check):
     name = "paraphrases"
     order = 65
     key_figures = ("paraphrase_pairs", "paraphrased_eval_rows")
+    answers = (Answer("clean_eval", "summary.paraphrased_eval_rows",
+                      "eval rows reworded from train rows (paraphrases)"),)
     title = "Paraphrases (same request, reworded)"
     why = "A reworded copy of an eval row in train measures memory, not skill, and n-gram matching misses it."
     metrics = lower_is_better("paraphrase_pairs", "paraphrase_rows", "paraphrased_eval_rows", "paraphrased_eval_rate")
+
+    @dataclass(frozen=True)
+    class Params(Params):
+        min_cosine: float = param(0.9, "0..1", "sentence-embedding cosine for the same request, reworded")
+        neighbours: int = param(5, ">=1", "nearest training texts looked at per training text")
+        max_findings: int = param(200, ">=0", "training pairs listed (all are counted)")
+        answer_similarity: float = param(0.8, "0..1", "generative data: a paraphrase needs the same answer (free text at this Jaccard)")
 
     def run(self, data, params):
         vectors, why_not = data.embeddings
@@ -72,7 +83,8 @@ class Paraphrases(Check):
                        {"model": name}, answers)
 
 
-def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, slots, how, answers=None) -> CheckResult:
+def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params: Paraphrases.Params, slots, how,
+            answers=None) -> CheckResult:
     """texts: distinct similarity keys (text id = position) and their unit vectors; by_split: split ->
     text id -> row positions; refs / labels: split -> row position -> ref / label; duplicate: the
     (a, b) text-id pairs already reported as duplicates; slots: numbers are slot values (classification
@@ -80,8 +92,8 @@ def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, s
     split -> row position -> normalised output. Two requests whose answers differ are no paraphrase, however
     alike they read: on ATIS, 23 of 40 "paraphrases" swapped the origin and the destination or changed
     the day, and their JSON answers said so (bench/real/RESULTS.md)."""
-    threshold = float(params["min_cosine"])
-    agree = float(params.get("answer_similarity", 0.8))
+    threshold = float(params.min_cosine)
+    agree = params.answer_similarity
 
     def other_numbers(a: int, b: int) -> bool:
         return not slots and numbers_in(texts[a]) != numbers_in(texts[b])
@@ -93,7 +105,7 @@ def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, s
     train_ids = np.array(sorted(by_split["train"]), dtype=np.int64)
     pairs = []
     if len(train_ids) > 1:
-        idx, sim = nearest(vectors[train_ids], vectors[train_ids], k=int(params["neighbours"]), exclude_self=True)
+        idx, sim = nearest(vectors[train_ids], vectors[train_ids], k=params.neighbours, exclude_self=True)
         seen = set()
         for q, (row_idx, row_sim) in enumerate(zip(idx.tolist(), sim.tolist())):
             for j, c in zip(row_idx, row_sim):
@@ -119,7 +131,7 @@ def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, s
         findings.append(_finding("eval_paraphrase", [refs["eval"][i] for i in ev] + [refs["train"][tr[0]]],
                                  texts[a], texts[b], c, labels["eval"][ev[0]], labels["train"][tr[0]],
                                  f"eval row reworded in train (cosine {c:.2f})"))
-    listed = sorted(pairs, key=lambda t: (-round(t[2], 4), t[0], t[1]))[: int(params["max_findings"])]
+    listed = sorted(pairs, key=lambda t: (-round(t[2], 4), t[0], t[1]))[: params.max_findings]
     for a, b, c in listed:
         ra, rb = by_split["train"][a][0], by_split["train"][b][0]
         findings.append(_finding("train_pair", [refs["train"][ra], refs["train"][rb]], texts[a], texts[b], c,

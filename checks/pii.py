@@ -5,9 +5,12 @@ scanned, chat turns included; reports see masked text."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from harness.redact import KINDS, find_pii, mask, redaction_tokens
 
-from .base import Check, CheckResult, lower_is_better, register
+from .base import Answer, Check, CheckResult, Params, lower_is_better, param, register
 
 
 @register
@@ -16,14 +19,20 @@ class PII(Check):
     removes = "all"
     order = 80
     key_figures = ('rows_with_pii', 'emails', 'phones', 'cards', 'ibans', 'ips', 'secrets')
+    answers = (Answer("personal_data", "summary.rows_with_pii", "rows with PII or secrets (pattern-based)"),)
     title = "Personal data and secrets"
     why = "A fine-tuned model can repeat what it was trained on: personal data and keys in rows can leak."
     limitations = ("Personal data is found by pattern (e-mail, phone, cards, IBAN, IP addresses, secrets), not names or "
                    "street addresses.",)
     metrics = lower_is_better("rows_with_pii", "matches", "secrets", "emails", "phones", "cards", "ibans", "ips")
 
+    @dataclass(frozen=True)
+    class Params(Params):
+        # Literal[KINDS]: the recognisers harness/redact.py has, so a kind it lacks is refused by name.
+        kinds: list[Literal[KINDS]] = param(list(KINDS), "", "kinds of personal data and secrets looked for (and masked)")
+
     def run(self, data, params):
-        kinds = tuple(params["kinds"])
+        kinds = tuple(params.kinds)
         found = [(ex.ref, row_findings(with_label(ex.texts, ex.label, ex.output), kinds))
                  for split in data.splits for ex in data.rows(split)]
         return self._result([(ref, f) for ref, f in found if f], kinds)
@@ -32,7 +41,7 @@ class PII(Check):
         """The same scanner in every partition; only rows with a match reach the driver."""
         import json
 
-        kinds = tuple(params["kinds"])
+        kinds = tuple(params.kinds)
 
         def scan(batches):
             from harness.spark import pandas_frame

@@ -5,12 +5,14 @@ length, not quality (the length bias of preference data)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rapidfuzz import fuzz
 
 from harness.shapes import get_shape
 from harness.text import normalize
 
-from .base import Check, CheckResult, lower_is_better, not_applicable, register, unlisted_rows
+from .base import Check, CheckResult, Params, lower_is_better, not_applicable, param, register, unlisted_rows
 
 
 @register
@@ -23,13 +25,18 @@ class PreferencePairs(Check):
     why = "A pair whose two answers barely differ teaches noise; chosen answers that are just longer teach length."
     metrics = lower_is_better("identical_pairs", "near_identical_pairs", "flagged_rate", "chosen_longer_share")
 
+    @dataclass(frozen=True)
+    class Params(Params):
+        near_similarity: float = param(0.95, "0..1", "chosen vs rejected this similar (rapidfuzz ratio, 0-1) are near-identical")
+        max_findings: int = param(500, ">=0", "pairs listed (all are counted)")
+
     def run(self, data, params):
         if not get_shape(data.shape).paired:
             return not_applicable("not preference data (prompt, chosen, rejected)")
         pairs = data.answer_pairs("train")
         if not pairs:
             return not_applicable("no valid preference rows")
-        near = float(params["near_similarity"])
+        near = float(params.near_similarity)
         findings, identical, close, longer = [], 0, 0, 0
         for ref, chosen, rejected in pairs:
             a, b = normalize(chosen), normalize(rejected)
@@ -48,8 +55,8 @@ class PreferencePairs(Check):
         return CheckResult(
             summary={"pairs": n, "identical_pairs": identical, "near_identical_pairs": close,
                      "flagged_rate": (identical + close) / n, "chosen_longer_share": round(longer / n, 4)},
-            findings=findings[:int(params["max_findings"])],
-            info={"near_similarity": near, **unlisted_rows(findings, int(params["max_findings"])),
+            findings=findings[:params.max_findings],
+            info={"near_similarity": near, **unlisted_rows(findings, params.max_findings),
                   "length_bias": "share of pairs whose chosen answer is longer than the rejected one "
                                  "(near 1.0: the preference may be length)"})
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from .base import Check, CheckResult, lower_is_better, not_applicable, register
+from .base import Check, CheckResult, Params, lower_is_better, not_applicable, param, register
 
 
 # A label no two rows share cannot be predicted by anything the rows have in common (ids, free text
@@ -40,6 +41,16 @@ class Shortcuts(Check):
                                  "label_name_rows", "label_name_rate"),
                "label_words": None}  # words that define a class: described, neither way is better
 
+    @dataclass(frozen=True)
+    class Params(Params):
+        min_count: int = param(10, ">=1", "a token must occur in at least this many rows")
+        min_precision: float = param(0.85, "0..1", "p(label | token) at least this")
+        alpha: float = param(0.001, ">0 <=1", "family-wise significance (Bonferroni over tested tokens)")
+        max_findings: int = param(50, ">=0", "artefact tokens listed")
+        max_label_words: int = param(50, ">=0", "rows of the informational table of words that define a class")
+        min_surface_lift: float = param(0.2, "0..1", "surface features alone must close this share of the gap from prior to 100%")
+        max_surface_rows: int = param(50000, ">=1", "rows sampled for the surface-feature test")
+
     def run(self, data, params):
         if data.label_source is None:
             return not_applicable("no labels: the data is generative with free-form completions")
@@ -53,7 +64,7 @@ class Shortcuts(Check):
             return not_applicable("only one label")
         if len(classes) == len(labels):
             return not_applicable(EVERY_LABEL_UNIQUE.format(rows=len(labels)))
-        min_count = int(params["min_count"])
+        min_count = params.min_count
         try:
             vec = CountVectorizer(**VECTORIZER, min_df=min_count)
             x = vec.fit_transform(texts)
@@ -80,7 +91,7 @@ class Shortcuts(Check):
         refs = [ex.ref for ex in rows]
         inputs = [ex.input for ex in rows]
         affix_counts = count_affixes(inputs, labels, refs)
-        pick = surface_sample(len(rows), int(params["max_surface_rows"]))
+        pick = surface_sample(len(rows), params.max_surface_rows)
         surface = surface_test(np.array([surface_features(inputs[i]) for i in pick]).reshape(len(pick), -1),
                                [labels[i] for i in pick], [refs[i] for i in pick], params)
         return self._result(classes, Counter(labels), vocab, joint, column, name_hits, len(rows), params,
@@ -101,7 +112,7 @@ class Shortcuts(Check):
             return not_applicable("only one label")
         if max(label_counts.values()) < 2:
             return not_applicable(EVERY_LABEL_UNIQUE.format(rows=sum(label_counts.values())))
-        min_count = int(params["min_count"])
+        min_count = params.min_count
         analyze = CountVectorizer(**VECTORIZER).build_analyzer()
 
         def partial_counts(batches):
@@ -193,7 +204,7 @@ class Shortcuts(Check):
                             F.count("*").alias("k"),
                             F.slice(F.sort_array(F.collect_list(F.struct("idx", "line"))), 1, 20).alias("first"))
                         .collect()}
-        pick = surface_sample(n, int(params["max_surface_rows"]))
+        pick = surface_sample(n, params.max_surface_rows)
         wanted = data.spark.createDataFrame([(int(i),) for i in pick] or [(-1,)], "idx long")
         got = raw.join(wanted, "idx").orderBy("idx").collect()
         surface = surface_test(np.array([surface_features(r.input) for r in got]).reshape(len(got), -1),
@@ -205,22 +216,22 @@ class Shortcuts(Check):
         return result
 
     @staticmethod
-    def _result(classes, label_counts, vocab, joint, column, name_hits, n_rows, params, affix_counts=None,
-                surface=None) -> CheckResult:
+    def _result(classes, label_counts, vocab, joint, column, name_hits, n_rows, params: Shortcuts.Params,
+                affix_counts=None, surface=None) -> CheckResult:
         """joint: tokens (sorted) x classes, rows holding both; column([(t, label)]) -> per pair (row-set
         key, first 20 refs of the token's rows with that label, how many); name_hits: label -> (refs,
         rows, present); affix_counts: (kind, affix, label) -> [rows, first refs] (count_affixes);
         surface: the surface-feature test (surface_test)."""
-        min_count = int(params["min_count"])
-        min_prec = float(params["min_precision"])
-        alpha = float(params["alpha"])
+        min_count = params.min_count
+        min_prec = float(params.min_precision)
+        alpha = float(params.alpha)
         prior = np.array([label_counts[c] for c in classes], float) / n_rows
         affixes = affix_findings(affix_counts or {}, classes, prior, min_count, min_prec, alpha)
         tokens, tested = _token_findings(classes, prior, vocab, joint, column, min_count, min_prec, alpha)
         artefacts = [f for f in tokens if is_artefact(f)]
         words = [f for f in tokens if not is_artefact(f)]
         findings = []
-        for f in artefacts[: int(params["max_findings"])]:
+        for f in artefacts[: params.max_findings]:
             f["kind"] = "artefact_token"
             f["message"] = (f"{f['token']!r} (not a word about the request) comes with {f['label']!r} in "
                             f"{f['precision']:.0%} of its {f['count']} rows (prior {f['prior']:.0%})")
@@ -229,7 +240,7 @@ class Shortcuts(Check):
         if surface and surface.get("flagged"):
             findings.append(surface["finding"])
         label_words = [{k: f[k] for k in ("token", "label", "count", "precision", "prior", "z")}
-                       for f in words[: int(params["max_label_words"])]]
+                       for f in words[: params.max_label_words]]
         n_name = 0
         label_names = []
         for lab in classes:
@@ -487,7 +498,7 @@ def surface_features(text: str) -> list[float]:
             sum(1 for c in text if ord(c) > 127) / n, sum(1 for c in text if c.isdigit()) / n]
 
 
-def surface_test(features: np.ndarray, labels: list[str], refs: list[dict], params: dict) -> dict:
+def surface_test(features: np.ndarray, labels: list[str], refs: list[dict], params: Shortcuts.Params) -> dict:
     """Out-of-fold accuracy of a shallow tree on the surface features alone against always answering the
     most common label. lift = (accuracy - prior) / (1 - prior); flagged when the lift reaches
     min_surface_lift and a one-sided binomial test beats the prior at alpha."""
@@ -518,7 +529,7 @@ def surface_test(features: np.ndarray, labels: list[str], refs: list[dict], para
     top = [SURFACE_FEATURES[i] for i in np.argsort(-importances)[:3] if importances[i] >= 0.1]
     out = {"tested": True, "rows": int(len(y)), "accuracy": round(accuracy, 4), "prior": round(prior, 4),
            "lift": round(float(lift), 4), "p_value": pval, "features": top,
-           "flagged": bool(lift >= float(params["min_surface_lift"]) and pval < float(params["alpha"]))}
+           "flagged": bool(lift >= params.min_surface_lift and pval < params.alpha)}
     if out["flagged"]:
         wrong_free = [refs[i] for i in np.flatnonzero(pred == y)[:20]]
         out["finding"] = {"kind": "surface", "token": ", ".join(top), "features": top,

@@ -7,8 +7,9 @@ search does not run (harness/audit_data.py), exact copies are still reported."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
-from .base import Check, CheckResult, lower_is_better, not_applicable, register
+from .base import Check, CheckResult, Params, lower_is_better, not_applicable, param, register
 
 
 @register
@@ -22,6 +23,10 @@ class TemplateFamilies(Check):
     metrics = {"families": None,  # how many: described, neither way is better
                **lower_is_better("family_rows", "family_coverage", "top10_coverage", "eval_in_family_rows",
                                  "eval_in_family_rate")}
+
+    @dataclass(frozen=True)
+    class Params(Params):
+        max_findings: int = param(20, ">=0", "families listed, largest first (all are counted)")
 
     def run(self, data, params):
         if not data.rows("train"):
@@ -67,13 +72,14 @@ class TemplateFamilies(Check):
         return result
 
 
-def _result(counts: dict[tuple[str, str], int], n: dict[str, int], examples, params, info: dict) -> CheckResult:
+def _result(counts: dict[tuple[str, str], int], n: dict[str, int], examples, params: TemplateFamilies.Params,
+            info: dict) -> CheckResult:
     """counts: (split, family skeleton) -> rows; n: rows per split; examples([(split, skeleton)]) -> refs."""
     n_train, n_eval = n.get("train", 0), n.get("eval", 0)
     fams = sorted(((k, sk) for (s, sk), k in counts.items() if s == "train"), key=lambda t: (-t[0], t[1]))
     fam_rows = sum(k for k, _ in fams)
     eval_in = sum(k for (s, _), k in counts.items() if s == "eval")
-    listed = fams[: int(params["max_findings"])]
+    listed = fams[: params.max_findings]
     ex = examples([("train", sk) for _, sk in listed] + [("eval", sk) for _, sk in listed])
     findings = []
     if n_eval and eval_in:

@@ -5,10 +5,11 @@ own habits: a missing full stop is a finding only where nearly every answer has 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from harness.output_kinds import family, final_line, final_line_pattern, unfenced
 
-from .base import CheckResult, GenerativeCheck, lower_is_better, register, unlisted_rows
+from .base import CheckResult, GenerativeCheck, Params, lower_is_better, param, register, unlisted_rows
 
 ENDINGS = tuple(".!?;:)]}\"'`*>\u2026\u3002")
 
@@ -23,15 +24,22 @@ class Truncation(GenerativeCheck):
     why = "An answer cut off mid-way teaches the model to stop mid-thought or to emit broken JSON."
     metrics = lower_is_better("truncated_rows", "truncated_rate", "broken_json_rows", "unclosed_rows", "no_ending_rows")
 
-    def judge(self, rows: list[tuple[dict, str, str]], params: dict, count=None) -> CheckResult:
+    @dataclass(frozen=True)
+    class Params(Params):
+        usual_share: float = param(0.9, "0..1", "a missing ending is a finding only where this share of answers has one")
+        min_family_rows: int = param(20, ">=1", "among answers of one format family (prose, lists) with this many rows")
+        min_rows_at_limit: int = param(3, ">=2", "this many cut answers of exactly one length: named as a length limit")
+        max_findings: int = param(500, ">=0", "truncated rows listed (all are counted)")
+
+    def judge(self, rows: list[tuple[dict, str, str]], params: Truncation.Params, count=None) -> CheckResult:
         n = len(rows)
-        usual = float(params["usual_share"])
+        usual = params.usual_share
         outs = [out.strip() for _, _, out in rows]
         fams = [family(o) for o in outs]
         # The set's habit, per format family (prose, lists): answers end in punctuation, or in a final
         # line most of them share. A family too rare to have a habit (a few bullet lists among prose
         # replies) is output_format's finding, not a cut-off.
-        min_family = int(params["min_family_rows"])
+        min_family = params.min_family_rows
         by_family = {f: [i for i, g in enumerate(fams) if g == f] for f in ("prose", "list")}
         prose = {i for members in by_family.values() if len(members) >= min_family for i in members}
         patterns = {f: final_line_pattern([outs[i] for i in members], usual)[0] for f, members in by_family.items()}
@@ -59,7 +67,7 @@ class Truncation(GenerativeCheck):
                 findings.append({"rows": [rows[i][0]], "kind": reason[0], "tokens": tokens, "message": reason[1]})
         # Several cut answers of exactly one length: an export or generation limit.
         limit, at = (lengths.most_common(1)[0] if lengths else (0, 0))
-        if at >= int(params["min_rows_at_limit"]):
+        if at >= params.min_rows_at_limit:
             for f in findings:
                 if f["tokens"] == limit:
                     f["message"] += f"; {at} cut answers are exactly {limit} tokens long (a length limit?)"
@@ -67,9 +75,9 @@ class Truncation(GenerativeCheck):
             summary={"outputs": n, "truncated_rows": len(findings), "truncated_rate": len(findings) / n,
                      "broken_json_rows": kinds["broken_json"], "unclosed_rows": kinds["unclosed"],
                      "no_ending_rows": kinds["no_ending"], "usual_ending_share": round(ending_share, 4)},
-            findings=findings[:int(params["max_findings"])],
-            info={"final_line": pattern, "prose_rows": len(prose), "length_limit": limit if at >= int(params["min_rows_at_limit"]) else None,
-                  **unlisted_rows(findings, int(params["max_findings"]))})
+            findings=findings[:params.max_findings],
+            info={"final_line": pattern, "prose_rows": len(prose), "length_limit": limit if at >= params.min_rows_at_limit else None,
+                  **unlisted_rows(findings, params.max_findings)})
 
 
 def _has_line(text: str, line: str | None) -> bool:

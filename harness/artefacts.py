@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .declarations import declarations
 from .io import json_text, write_files_atomic, write_json_atomic, write_text_atomic
 from .results import AUDIT_SCHEMAS
 from .reports.html import render_html
@@ -22,6 +23,25 @@ def with_row_text(docs: dict[str, Any], row_text: bool = True) -> dict[str, Any]
 
         return {**docs, "row_text": row_texts(docs["audit"], _shown_rows(docs["audit"]))}
     return docs
+
+
+def declared(docs: dict[str, Any]) -> dict[str, Any]:
+    """Results written before each entry carried its plug-in's declarations (charts, answers, feeds:
+    harness/declarations.py) take them from the installed plug-in of the entry's name, so an older
+    audit.json or results.json still draws its charts and answers its checklist."""
+    out = dict(docs)
+    audit, compare = docs.get("audit"), docs.get("compare")
+    if isinstance(audit, dict) and any("charts" not in c for c in audit.get("checks") or []):
+        from .checks import REGISTRY as CHECKS
+
+        out["audit"] = {**audit, "checks": [c if "charts" in c or c.get("check") not in CHECKS else
+                                            {**declarations(CHECKS[c["check"]]), **c} for c in audit["checks"]]}
+    if isinstance(compare, dict) and any("charts" not in s for s in (compare.get("suites") or {}).values()):
+        from .suites import REGISTRY as SUITES
+
+        out["compare"] = {**compare, "suites": {n: s if "charts" in s or n not in SUITES else
+                                                {**declarations(SUITES[n]), **s} for n, s in compare["suites"].items()}}
+    return out
 
 
 def _shown_rows(audit: dict[str, Any]) -> set[tuple[str, int]]:
@@ -72,7 +92,7 @@ def adapter_documents(directory: Path, manifest: dict[str, Any]) -> None:
     if isinstance(audit, dict) and audit.get("schema") in AUDIT_SCHEMAS:
         docs["audit"] = audit
     try:
-        write_text_atomic(directory / "report.html", render_html(with_row_text(docs)))
+        write_text_atomic(directory / "report.html", render_html(with_row_text(declared(docs))))
     except Exception as exc:  # noqa: BLE001
         print(f"harness: warning: the training report could not be written ({type(exc).__name__}: {exc})",
               file=sys.stderr)
@@ -80,6 +100,7 @@ def adapter_documents(directory: Path, manifest: dict[str, Any]) -> None:
 
 def write_report(docs: dict[str, Any], out: str | Path, fmt: str = "html", row_text: bool = True) -> Path:
     """One report from loaded results (`harness report`): self-contained HTML, or Markdown."""
+    docs = declared(docs)
     if fmt == "md":
         from .reports.markdown import render_markdown
 
@@ -91,7 +112,7 @@ def write_summary(directory: str | Path, name: str, summary: dict[str, Any], doc
     """A pipeline's (or demo's) DIR/report.html from every stage's results, then DIR/<name> with the
     summary and the report's path."""
     directory = Path(directory)
-    write_text_atomic(directory / "report.html", render_html(with_row_text(docs)))
+    write_text_atomic(directory / "report.html", render_html(with_row_text(declared(docs))))
     summary["report"] = str(directory / "report.html")
     write_json_atomic(directory / name, summary)
     return summary

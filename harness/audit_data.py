@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .data import Example, Table
+from .data_spec import DataSpec
 from .clusters import cluster_rows, star_clusters
 from .pairs import canonical_words, same_request_mask, word_label_shares
 from .shapes import get_shape
@@ -36,12 +37,18 @@ class SplitView:
         return self.train.shape
 
     @cached_property
+    def spec(self) -> DataSpec:
+        """The data spec (harness/data_spec.py: shape, fields, max_seq_len, tokenizer, ...) the data was
+        read with: the policy's `data` section, as the audit stage resolved it."""
+        return DataSpec.of_policy(self.policy)
+
+    @cached_property
     def token_counter(self):
-        """(count function, description): the configured tokenizer, or the fast estimate (a plain
+        """(count function, description): the spec's tokenizer, or the fast estimate (a plain
         function, so the Spark engine ships it to the executors)."""
         from .tokens import token_counter
 
-        return token_counter(self.policy.get("tokenizer"))
+        return token_counter(self.spec.tokenizer)
 
 
 @dataclass

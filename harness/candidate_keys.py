@@ -61,6 +61,9 @@ def spelling_corrections(counts: dict[str, int], rare_rows: int, ratio: float = 
         if len(w) < 2 or not w.isalpha():
             continue
         found = near(w, n)
+        swapped = [f for f in found if sorted(f) == sorted(w)]
+        if len(found) > 1 and len(swapped) == 1:
+            found = swapped                     # "hwo": "how" (two letters swapped), not "two"
         if len(found) == 1 or (found and all(f in FUNCTION_WORDS for f in found)):
             out[w] = found[0] if len(found) == 1 else "the"   # "fo": "of" or "for", a function word either way
         elif found and n <= rare_rows and len(w) >= 6:
@@ -155,10 +158,16 @@ def candidate_keys(loose: str, corrections: dict[str, str], counts: dict[str, in
         if short and short != loose:
             keys.append(short)
     if starts and neutral is not None:
-        k, m = min(edge_cuts(canonical, starts, neutral, slots), key=lambda c: c[1] - c[0])
-        if (k, m) != (0, len(canonical)):
-            core = canonical[k:m]
-            trimmed = candidate_key(" ".join(core), corrections, counts, rare_rows, core)
-            if trimmed not in keys:
-                keys.append(trimmed)
+        n = len(canonical)
+        cuts = edge_cuts(canonical, starts, neutral, slots)
+        # The shortest request left, and the one with only the opening cut: when the closing looks like
+        # filler too ("..., what's wrong again? Thanks."), a copy that only adds a greeting is found by
+        # the second.
+        wanted = [min(cuts, key=lambda c: c[1] - c[0]), max((c for c in cuts if c[1] == n), key=lambda c: c[0])]
+        for k, m in wanted:
+            if (k, m) != (0, n):
+                core = canonical[k:m]
+                trimmed = candidate_key(" ".join(core), corrections, counts, rare_rows, core)
+                if trimmed not in keys:
+                    keys.append(trimmed)
     return keys

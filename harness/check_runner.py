@@ -10,7 +10,9 @@ import time
 from typing import Any, Callable
 
 from .checks import REGISTRY
+from .declarations import declarations
 from .errors import HarnessError
+from .params import Params, build
 from .policy import decide, verdict
 from .redact import KINDS
 from .results import AUDIT_SCHEMA, audit_reasons, crashed
@@ -46,6 +48,11 @@ def masked(obj: Any, kinds: tuple, tokens: frozenset[str] = frozenset()) -> Any:
     return obj
 
 
+def built_params(name: str, conf: dict[str, Any]) -> Params:
+    """A check's parameters as its `run` gets them: its declaration's defaults, the policy entry's over them."""
+    return build(REGISTRY[name].Params, conf.get("params"), f"policy: checks.{name}.params")
+
+
 def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: float, engine: dict[str, Any],
                on_check: Callable[[str, dict], None] | None = None) -> dict[str, Any]:
     """Every enabled check on `data` (a check's `run_spark` when it has one and the engine is Spark's)."""
@@ -59,9 +66,10 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
         t0 = time.perf_counter()
         cls = REGISTRY[name]
         check = cls()
+        params = built_params(name, conf)  # a value the declaration refuses is the user's to fix, not a crash
         try:
             runner = getattr(check, "run_spark", check.run) if spark else check.run
-            res = runner(data, dict(conf.get("params") or {}))
+            res = runner(data, params)
             # Does not apply: skipped, with why (a result of the first contract says it in its summary).
             skipped = getattr(res, "skipped", None)
             status, reasons = (SKIPPED, [skipped]) if skipped is not None else decide(conf, res.summary)
@@ -76,13 +84,13 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
                      "info": {"traceback": failure["traceback"]}}
         seconds = round(time.perf_counter() - t0, 3)
         entry.update(title=cls.title, key_figures=list(cls.key_figures), removes=cls.removes,
-                     limitations=list(cls.limitations), seconds=seconds,
+                     limitations=list(cls.limitations), **declarations(cls), seconds=seconds,
                      duration_s=seconds)
         results.append(entry)
         if on_check:
             on_check(name, entry)
     # Masking holds whether or not the pii check ran: its policy entry only chooses the kinds.
-    kinds = tuple((pol["checks"].get("pii", {}).get("params") or {}).get("kinds") or KINDS)
+    kinds = tuple(built_params("pii", pol["checks"].get("pii", {})).kinds or KINDS)
     results = [masked_entry(entry, kinds, tokens) if entry["check"] != "pii" else entry for entry in results]
     seconds = round(time.perf_counter() - started, 3)
     doc = {
@@ -92,6 +100,7 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
         "verdict": verdict([r["status"] for r in results], pol["on_error"]),
         "inputs": {split: t.card() for split, t in tables.items()},
         "label_source": data.label_source,
+        "data_spec": data.spec.to_dict(),   # how the data was read: shape, fields, max_seq_len, ... (harness/data_spec.py)
         "policy": pol,
         "engine": engine,
         "checks": results,

@@ -283,6 +283,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     from . import audit
     from .artefacts import write_audit
+    from .data_spec import DataSpec
     from .policy import load_policy
     from .reports.terminal import print_audit
 
@@ -301,12 +302,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     writable_dir(args.out, ("audit.json", "report.html"), inputs)
     for _, extra in extras:
         writable_file(extra, inputs)
-    if args.labels:
-        policy["labels"] = [x.strip() for x in args.labels.split(",") if x.strip()]
-    if args.max_seq_len:
-        policy["max_seq_len"] = args.max_seq_len
-    if args.tokenizer:
-        policy["tokenizer"] = args.tokenizer
+    # The data spec (harness/data_spec.py): the policy's `data`, the flags over it, checked here (exit 2).
+    spec = DataSpec.of_policy(policy).override(
+        "flags", labels=[x.strip() for x in args.labels.split(",") if x.strip()] if args.labels else None,
+        max_seq_len=args.max_seq_len, tokenizer=args.tokenizer or None)
     if args.engine:
         policy["engine"] = args.engine
     if args.spark_master:
@@ -323,7 +322,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
             status.update(f"auditing... {name} {entry['status']} ({len(done)} checks done, {rows[0]:,} rows, "
                           f"{elapsed:.0f} s{rate})")
 
-        result = audit(args.train, args.eval_path, policy, shape=args.shape, fields=dict(args.field), on_check=on_check)
+        result = audit(args.train, args.eval_path, policy, shape=args.shape, fields=dict(args.field), spec=spec,
+                       on_check=on_check)
         out = write_audit(args.out, result, row_text=not args.no_row_text)
         if args.junit:
             from .io import write_text_atomic

@@ -10,29 +10,46 @@ the model card's results) is the application's (harness/artefacts.py).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from .data import load_table
+from .data_spec import DataSpec
+from .declarations import declarations
 from .eval_shapes import map_examples
 from .errors import HarnessError, InputError, UsageError
 from .gate import apply, load_gate
 from .params import build
-from .policy import default_policy
 from .results import COMPARE_SCHEMA, crashed, plain
+from .shapes import get_shape
 from .status import PASS, SKIPPED
 from .suites import REGISTRY, Context, SuiteResult, get_suite
-from .train_config import TrainConfig
 from .version import __version__
 
 SCHEMA = COMPARE_SCHEMA
 
 
-def trained_seq_len(config: Mapping[str, Any]) -> int:
-    """The adapter's max_seq_len from its train config; an adapter whose config lacks it was trained with
-    the trainer's default (the audit policy's default is the same: tests/test_policy.py)."""
-    return int(config.get("max_seq_len") or TrainConfig.max_seq_len)
+def trained_seq_len(manifest: Mapping[str, Any]) -> int:
+    """The max_seq_len the adapter was trained with: its manifest's recorded data spec, else its train
+    config (adapters made before the spec was recorded), else the one default (harness/data_spec.py), which
+    an adapter whose config lacks it was trained with. A bare train config is read as its `config`."""
+    if "config" not in manifest and "data_spec" not in manifest:
+        manifest = {"config": manifest}
+    return int((manifest.get("data_spec") or {}).get("max_seq_len")
+               or (manifest.get("config") or {}).get("max_seq_len") or DataSpec.max_seq_len)
+
+
+def compare_spec(manifest: Mapping[str, Any], shape: str | None = None,
+                 fields: Mapping[str, str] | None = None) -> DataSpec:
+    """The data spec compare reads and encodes with: the adapter's recorded one (its max_seq_len as
+    trained_seq_len finds it), the user's `shape` and `fields` over it."""
+    known = {f.name for f in dataclasses.fields(DataSpec)}
+    recorded = {k: v for k, v in (manifest.get("data_spec") or {}).items() if k in known}
+    spec = DataSpec.from_mapping(recorded, "adapter manifest: data_spec") if recorded else DataSpec()
+    spec = spec.override("adapter manifest", max_seq_len=trained_seq_len(manifest))
+    return spec.override("compare", shape=shape, fields={**spec.fields, **fields} if fields else None)
 
 
 def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None, *,
@@ -70,9 +87,12 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         manifest = pair.manifest
         data = manifest.get("data") or {}
         config = manifest.get("config") or {}
+        spec = compare_spec(manifest, shape, fields)
         reading = _reading(data, shape, fields)
         train_table = load_table(train, "train", **reading) if train is not None else None
-        eval_table = _read_eval(eval, reading if reading.get("shape") else None) if eval is not None else None
+        eval_reading = {**reading, "fields": spec.eval_fields} if spec.eval_fields is not None else reading
+        eval_table = (_read_eval(eval, eval_reading if reading.get("shape") else None, spec.eval_max_bad_share)
+                      if eval is not None else None)
         read = train_table or eval_table
         # The shape the user named is the one the data was read as; else the manifest's.
         shape = (read.shape if shape and read else None) or data.get("shape") or (read.shape if read else None)
@@ -80,7 +100,7 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         if shape is None:
             raise UsageError("give --train or --eval (or an adapter whose manifest names its data shape)")
         labels = list(data.get("labels") or [])
-        if shape == "classification" and not labels:
+        if get_shape(shape).labelled and not labels:
             labels = sorted({ex.label for t in (train_table, eval_table) if t for ex in t.examples})
         eval_examples = eval_table.examples if eval_table else []
         if eval_table is not None and eval_table.shape != shape:
@@ -88,7 +108,7 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
         ctx = Context(pair=pair, shape=shape, labels=labels,
                       train=train_table.examples if train_table else [], eval=eval_examples,
                       prompt_template=config.get("prompt_template") or DEFAULT_PROMPT, system=config.get("system"),
-                      max_seq_len=trained_seq_len(config), seed=int(gate.get("seed", 0)),
+                      max_seq_len=spec.max_seq_len, seed=int(gate.get("seed", 0)),
                       extra_prompts=extra_prompts, extra_probes=[str(p) for p in probes or []],
                       params={name: build(get_suite(name).Params, conf.get("params"), f"suites.{name}.params")
                               for name, conf in gate["suites"].items()})
@@ -100,6 +120,7 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
                         "manifest": bool(manifest)},
             "data": {"shape": shape, "labels": labels,
                      "train": _table_info(train_table), "eval": _table_info(eval_table, mapped)},
+            "data_spec": spec.to_dict(),
             "policy": gate, "fast": fast, "suites": {}, "verdict": None}
         for name in chosen:
             suite = get_suite(name)()
@@ -119,6 +140,7 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
                 entry = {**crashed(exc, frames=6), "metrics": {}, "info": {}, "rows": []}
             entry.update(title=suite.title, why=suite.why, version=suite.version,
                          key_figures=list(suite.key_figures), limitations=list(suite.limitations),
+                         **declarations(type(suite)),
                          seconds=round(time.perf_counter() - t0, 2),
                          items=pair.items_of(name))
             results["suites"][name] = plain(entry)
@@ -153,11 +175,10 @@ def _reading(data: Mapping[str, Any], shape: str | None, fields: Mapping[str, st
     return {"shape": shape or reading.get("shape"), "fields": {**(reading.get("fields") or {}), **(fields or {})}}
 
 
-def _read_eval(eval: Any, reading: dict[str, Any] | None) -> Any:
+def _read_eval(eval: Any, reading: dict[str, Any] | None, limit: float = DataSpec.eval_max_bad_share) -> Any:
     """The eval set in the adapter's shape (and field mapping) when it reads as such; else in its own
     shape (mapped onto the adapter's task afterwards, harness/eval_shapes.py). Neither: the first
     reading's one-line reason."""
-    limit = float(default_policy()["eval_max_bad_share"])
     try:
         return load_table(eval, "eval", **(reading or {}), max_bad_share=limit)
     except InputError as first:

@@ -31,7 +31,7 @@ def run_demo(out: str | Path = "demo-out", rows: int = 300, base: str = "smollm2
              on_progress: Callable[[str, str], None] | None = None) -> dict[str, Any]:
     from . import audit
     from .clean import clean
-    from .pipeline import PipelineConfig, audit_policy, run
+    from .pipeline import PipelineConfig, data_spec, run
 
     out = Path(out)
     say = on_stage or (lambda name, status: None)
@@ -39,11 +39,11 @@ def run_demo(out: str | Path = "demo-out", rows: int = 300, base: str = "smollm2
     # the 200 eval rows to keep the demo within minutes.
     train_config = {"max_seq_len": 192, "eval_max_rows": 100}
     say("raw audit", "running")
-    # The raw audit measures length as the pipeline's audit and the trainer do: the base's tokenizer
-    # against the training max_seq_len.
-    policy = audit_policy(PipelineConfig(base=base, train="", audit_policy=str(EXAMPLE / "policy.yaml"),
-                                         train_config=train_config))
-    raw = audit(str(EXAMPLE / "train.jsonl"), str(EXAMPLE / "eval.jsonl"), policy)
+    # The raw audit measures length as the pipeline's audit and the trainer do: the pipeline's one data
+    # spec (the base's tokenizer, the training max_seq_len).
+    spec = data_spec(PipelineConfig(base=base, train="", audit_policy=str(EXAMPLE / "policy.yaml"),
+                                    train_config=train_config))
+    raw = audit(str(EXAMPLE / "train.jsonl"), str(EXAMPLE / "eval.jsonl"), str(EXAMPLE / "policy.yaml"), spec=spec)
     write_audit(out / "raw-audit", raw)
     say("raw audit", raw["verdict"])
     cleaned = clean(EXAMPLE / "train.jsonl", raw, out / "clean")

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import yaml
 
 from .config_schema import check_tree
+from .declarations import feeding
 from .errors import UsageError
 from .hints import did_you_mean
 from .io import read_yaml_mapping
@@ -250,8 +251,9 @@ def _judge_one(metric: Mapping[str, Any], rule: Mapping[str, Any]) -> tuple[str,
 
 
 def output_kind(results: Mapping[str, Any]) -> str | None:
-    """The kind of output the task asks for, as the task suite found it (None: the task did not run)."""
-    task = results["suites"].get("task") or {}
+    """The kind of output the task asks for, as the suite that feeds `output_kind` found it (None: none
+    ran, or it measured nothing)."""
+    task = feeding(results["suites"].values(), "output_kind")
     info = task.get("info") or {}
     if not measured(task):
         return None

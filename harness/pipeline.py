@@ -18,9 +18,12 @@ from typing import Any, Callable
 
 from .artefacts import write_audit, write_compare, write_summary
 from .config_schema import check_tree
+from .data_spec import TRAIN_CONFIG_KEYS, DataSpec
+from .data_spec import resolve as resolve_spec
 from .errors import InputError, UsageError
 from .hints import did_you_mean
 from .io import read_yaml_mapping, sha256_file, write_json_atomic
+from .policy import load_policy
 from .results import PIPELINE_SCHEMA, audit_reasons, compare_reasons
 from .version import __version__
 
@@ -47,12 +50,13 @@ class PipelineConfig:
     prompts: list[str] = field(default_factory=list)  # extra general prompts for drift
     suites: list[str] | None = None         # default: every suite the gate policy enables
     fast_compare: bool = False              # compare on harness/fast_gate.yaml's samples (`compare --fast`)
+    source: str | None = field(default=None, repr=False)  # the YAML file read (for messages)
 
     @classmethod
     def load(cls, path: str | Path) -> "PipelineConfig":
         path = Path(path)
         data = read_yaml_mapping(path, "pipeline config")
-        names = {f.name: f for f in dataclasses.fields(cls)}
+        names = {f.name: f for f in dataclasses.fields(cls) if f.name != "source"}
         for key in data:
             if key not in names:
                 raise UsageError(f"{path}: unknown key {key!r}{did_you_mean(key, names)}")
@@ -63,6 +67,7 @@ class PipelineConfig:
         here = path.resolve().parent
         resolve = lambda p: str((here / p).resolve()) if p and not Path(p).is_absolute() and not p.startswith("hf:") else p  # noqa: E731
         cfg = cls(**data)
+        cfg.source = str(path)
         cfg.train, cfg.eval, cfg.out = resolve(cfg.train), resolve(cfg.eval), resolve(cfg.out)
         cfg.audit_policy, cfg.gate_policy = resolve(cfg.audit_policy), resolve(cfg.gate_policy)
         cfg.probes, cfg.prompts = [resolve(p) for p in cfg.probes], [resolve(p) for p in cfg.prompts]
@@ -82,39 +87,34 @@ class PipelineConfig:
         # Unknown or mistyped train keys and bad policies fail before anything runs, not after the audit.
         TrainConfig.load(None, cfg.train_config)
         from .gate import load_gate
-        from .policy import load_policy
 
         load_policy(cfg.audit_policy)
         load_gate(cfg.gate_policy)
+        data_spec(cfg, local_tokenizer=False)  # the audit policy and the train config agree on the data spec
         return cfg
 
 
-def audit_policy(cfg: PipelineConfig) -> dict[str, Any]:
-    """The audit policy as this pipeline's training will see the data: the user's policy, lengths
-    against the trainer's max_seq_len, counted with the base model's own tokenizer (when the base is
-    local; a hub id keeps the estimate rather than reach for the hub)."""
-    from .models import resolve
-    from .policy import load_policy
-    from .train_config import TrainConfig
+def data_spec(cfg: PipelineConfig, local_tokenizer: bool = True) -> DataSpec:
+    """The one data spec of this job (harness/data_spec.py), read once and handed to every stage: the audit
+    policy's `data` (or its older top-level keys) and the train config's max_seq_len / shape / fields; the
+    two setting one key to two values is a usage error naming both files. Lengths are counted with the
+    base model's own tokenizer when the spec names none and the base is local (a hub id keeps the
+    estimate rather than reach for the hub)."""
+    from .models import resolve as resolve_model
 
-    pol = load_policy(cfg.audit_policy)
-    pol["max_seq_len"] = int(cfg.train_config.get("max_seq_len") or TrainConfig.max_seq_len)
-    if not pol.get("tokenizer"):
-        source, where = resolve(cfg.base)
+    written = read_yaml_mapping(cfg.audit_policy, "policy") if cfg.audit_policy else {}
+    spec = resolve_spec(written, cfg.train_config, policy_name=f"audit policy {cfg.audit_policy}",
+                        config_name=f"train_config of {cfg.source or 'the pipeline config'}")
+    if local_tokenizer and spec.tokenizer is None:
+        source, where = resolve_model(cfg.base)
         if source != "hub":
-            pol["tokenizer"] = str(where)
-    return pol
+            spec = spec.override("pipeline", tokenizer=str(where))
+    return spec
 
 
-def train_settings(cfg: PipelineConfig, policy: dict[str, Any]) -> dict[str, Any]:
-    """The train config with the audit policy's shape and field mapping (unless it names its own), so
-    training reads the rows the audit judged."""
-    settings = dict(cfg.train_config)
-    if policy.get("shape") not in (None, "auto"):
-        settings.setdefault("shape", policy["shape"])
-    if policy.get("fields"):
-        settings.setdefault("fields", dict(policy["fields"]))
-    return settings
+def train_settings(cfg: PipelineConfig) -> dict[str, Any]:
+    """The train config without the data spec's keys: training takes those from the spec."""
+    return {k: v for k, v in cfg.train_config.items() if k not in TRAIN_CONFIG_KEYS}
 
 
 def _digest(*parts: Any) -> str:
@@ -165,12 +165,13 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
 
     # ---- audit ----------------------------------------------------------------------------------------
     audit_json = out / "audit" / "audit.json"
-    policy = audit_policy(cfg)
-    audit_key = _digest("audit", __version__, cfg.train, cfg.eval, cfg.audit_policy, policy)
-    settings = train_settings(cfg, policy)
+    spec = data_spec(cfg)   # read once; each stage below gets this one
+    policy = load_policy(cfg.audit_policy)
+    audit_key = _digest("audit", __version__, cfg.train, cfg.eval, cfg.audit_policy, policy, spec.to_dict())
+    settings = train_settings(cfg)
 
     def do_audit() -> None:
-        write_audit(audit_json.parent, audit(cfg.train, cfg.eval, policy))
+        write_audit(audit_json.parent, audit(cfg.train, cfg.eval, policy, spec=spec))
 
     stage("audit", audit_key, audit_json, do_audit)
     audit_result = json.loads(audit_json.read_text(encoding="utf-8"))
@@ -183,7 +184,7 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
 
     # ---- train ----------------------------------------------------------------------------------------
     adapter = out / "adapter"
-    train_key = _digest("train", __version__, cfg.base, cfg.train, cfg.eval, settings)
+    train_key = _digest("train", __version__, cfg.base, cfg.train, cfg.eval, settings, spec.to_dict())
 
     partial = adapter.with_name(adapter.name + ".partial")
 
@@ -198,7 +199,7 @@ def run(config: str | Path | PipelineConfig, on_stage: Callable[[str, str], None
         write_json_atomic(keys_path, done)
         train(cfg.base, cfg.train, cfg.eval, out=adapter, audit=audit_json, allow_failed_audit=cfg.allow_failed_audit,
               overwrite=True, on_step=lambda s: tell("train", f"step {s['step']}/{s['total_steps']}  loss {s['loss']:.4f}"),
-              **settings)
+              spec=spec, **settings)
 
     stage("train", train_key, adapter / "manifest.json", do_train)
     docs["manifest"] = json.loads((adapter / "manifest.json").read_text(encoding="utf-8"))

@@ -6,7 +6,15 @@ severity: warn|fail}}`, a list of such rules where a metric has two. `warn_if: {
 `fail_if: {metric: x}` are its shorthand, kept for the many policies written with them: each entry is
 `{metric: {at_most: x, severity: warn}}` (fail), i.e. the status when summary[metric] > x. A check's
 `rules` in a user policy replace all of that check's rules; its `warn_if` (`fail_if`) replaces those of
-severity warn (fail), as the mapping it was always merged as. The policy as loaded holds `rules` alone."""
+severity warn (fail), as the mapping it was always merged as. The policy as loaded holds `rules` alone.
+
+A check's parameters are declared once, by the check (its `Params`, harness/params.py): the policy as
+loaded holds every one of them under `checks.<name>.params`, the declared default where the user gave
+none, checked against the declaration's types and ranges.
+
+How the data is read (shape, field mapping, labels, max_seq_len, tokenizer) is not a threshold: it is the
+data spec (harness/data_spec.py), given under `data:` (or, in older policies, at the top). The policy as
+loaded holds the whole spec under `data`; DataSpec.of_policy reads it back."""
 
 from __future__ import annotations
 
@@ -18,9 +26,13 @@ from typing import Any, Mapping
 import yaml
 
 from .config_schema import check_tree, check_value
+from .data_spec import POLICY_KEYS, DataSpec, policy_settings
 from .errors import UsageError
 from .hints import did_you_mean
 from .io import read_yaml_mapping
+from .params import Params
+from .params import check as check_params
+from .params import defaults as param_defaults
 from .status import FAIL, LOWER, SKIPPED, WARN, as_rules, check_rules, directions, judge_rules, skip_reason
 from .status import verdict as _verdict
 
@@ -37,14 +49,24 @@ def policy_rules() -> dict[str, str]:
     return yaml.safe_load(POLICY_SCHEMA.read_text(encoding="utf-8"))
 
 
+def params_of(check: str) -> type[Params]:
+    """A check's parameter declaration (none for a name no check is registered under)."""
+    from .checks import REGISTRY
+
+    return REGISTRY[check].Params if check in REGISTRY else Params
+
+
 def default_policy() -> dict[str, Any]:
     """harness/default_policy.yaml, plus an entry with no limits for every plug-in check it does not name
-    (another package's check runs and reports; the user's policy gives it limits)."""
+    (another package's check runs and reports; the user's policy gives it limits); each check's params
+    are its declared defaults."""
     from .checks import REGISTRY
 
     policy = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
     for name in REGISTRY.names():
-        policy["checks"].setdefault(name, {"enabled": True, "params": {}, "warn_if": {}, "fail_if": {}})
+        policy["checks"].setdefault(name, {"enabled": True, "warn_if": {}, "fail_if": {}})
+    for name, conf in policy["checks"].items():
+        conf["params"] = param_defaults(params_of(name))
     return policy
 
 
@@ -61,8 +83,17 @@ def load_policy(policy: str | Path | Mapping[str, Any] | None) -> dict[str, Any]
         user, name = dict(policy), "<policy>"
     else:
         name, user = str(policy), read_yaml_mapping(policy, "policy")
+    # The data spec (harness/data_spec.py) is not a threshold: its `data` section, and the older form's keys
+    # at the top (shape, fields, labels, max_seq_len, tokenizer, eval_max_bad_share), are read by DataSpec.
+    spec = DataSpec.from_mapping(policy_settings(user, name), f"{name}: data")
+    user = {k: v for k, v in user.items() if k != "data" and k not in POLICY_KEYS}
     merged = _merge(base, user, name, "")
-    check_tree(merged, base, policy_rules(), name)
+    # A check's parameters are checked by its own declaration (type and range of each, unknown keys).
+    check_tree({**merged, "checks": {c: {k: v for k, v in conf.items() if k != "params"}
+                                     for c, conf in merged["checks"].items()}}, base, policy_rules(), name)
+    merged["data"] = spec.to_dict()
+    for check, conf in merged["checks"].items():
+        check_params(params_of(check), conf.get("params"), f"{name}: checks.{check}.params")
     for check, conf in merged["checks"].items():
         given = {k: conf.pop(k) for k in _RULE_KEYS if k in conf}   # only a user's: the base has none left
         conf["rules"] = _check_rules(check, given, defaults.get(check, {}), name)
@@ -86,8 +117,13 @@ def _merge(base: Any, user: Any, name: str, where: str) -> Any:
             raise UsageError(f"{name}: unknown check {key!r} under checks{did_you_mean(key, REGISTRY)}")
         if where.startswith("checks.") and where.count(".") == 2 and key not in _CHECK_KEYS:
             raise UsageError(f"{name}: unknown key {path!r}{did_you_mean(key, _CHECK_KEYS)}")
+        if where.startswith("checks.") and where.count(".") == 2 and key == "params":
+            # Over the declared defaults; load_policy checks the result against the declaration.
+            out[key] = value if value is not None and not isinstance(value, dict) else {**out.get(key, {}), **(value or {})}
+            continue
         if key not in base and not (where.startswith("checks.") and key in _CHECK_KEYS):
-            raise UsageError(f"{name}: unknown policy key {path!r}{did_you_mean(key, base)}")
+            known = [*base, "data", *POLICY_KEYS] if where == "" else base
+            raise UsageError(f"{name}: unknown policy key {path!r}{did_you_mean(key, known)}")
         if key in ("warn_if", "fail_if", "fields", "rules"):
             if value is not None and not isinstance(value, dict):
                 raise UsageError(f"{name}: {path} must be a mapping of metric to {'rule' if key == 'rules' else 'limit'}")

@@ -15,7 +15,6 @@ The parsing itself (line numbers, decompression limits, hostile JSON) stays in h
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -167,19 +166,14 @@ class HfDataset(Reader):
 
 # ---- lookup ----------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
-def _instance(cls: type) -> Reader:
-    return cls()
-
-
 def readers() -> list[Reader]:
     """Every registered reader, in `order`."""
-    return [_instance(cls) for cls in REGISTRY.values()]
+    return REGISTRY.instances()
 
 
 def reader(name: str) -> Reader:
     """The reader registered as `name` (an unknown name: a usage error with a did-you-mean)."""
-    return _instance(REGISTRY.lookup(name))
+    return REGISTRY.instance(name)
 
 
 def file_formats() -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any, Iterator, TypeVar
 
@@ -98,5 +99,19 @@ class Registry:
     def items(self) -> list[tuple[str, Any]]:
         return [(n, self._items[n]) for n in self.names()]
 
+    # Stateless plug-ins (shapes, row formats) are used as one shared instance each.
+    def instance(self, name: str) -> Any:
+        """The one instance of the class registered as `name` (unknown: a usage error, as lookup)."""
+        return _one(self.lookup(name))
+
+    def instances(self) -> list[Any]:
+        """One instance of every registered class, in listing order."""
+        return [_one(cls) for cls in self.values()]
+
     def values(self) -> list[Any]:
         return [self._items[n] for n in self.names()]
+
+
+@lru_cache(maxsize=None)
+def _one(cls: type) -> Any:
+    return cls()

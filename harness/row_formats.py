@@ -12,7 +12,6 @@ fields, the shape it reads as, its conversion); detection asks them in turn.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any, Mapping
 
 from .registry import Registry
@@ -95,17 +94,12 @@ class TrlConversational(RowFormat):
         return [_prompt_completion(r, p, c) for r in records], {}
 
 
-@lru_cache(maxsize=None)
-def _instance(cls: type) -> RowFormat:
-    return cls()
-
-
 def row_format(name: str) -> RowFormat:
-    return _instance(REGISTRY.lookup(name))
+    return REGISTRY.instance(name)
 
 
 def row_formats() -> list[RowFormat]:
-    return [_instance(cls) for cls in REGISTRY.values()]
+    return REGISTRY.instances()
 
 
 def options() -> dict[str, RowFormat]:

@@ -10,7 +10,6 @@ decorated with `register`); rows written in an ecosystem format that read as one
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Mapping
 
 from .registry import Registry
@@ -144,19 +143,14 @@ class Text(Shape):
 
 # ---- lookup ----------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
-def _instance(cls: type) -> Shape:
-    return cls()
-
-
 def get_shape(name: str) -> Shape:
     """The shape registered as `name` (unknown: a usage error with a did-you-mean)."""
-    return _instance(REGISTRY.lookup(name))
+    return REGISTRY.instance(name)
 
 
 def shapes() -> list[Shape]:
     """Every shape, in listing order."""
-    return [_instance(cls) for cls in REGISTRY.values()]
+    return REGISTRY.instances()
 
 
 def detection_order() -> list[Shape]:

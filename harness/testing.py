@@ -52,8 +52,7 @@ def _declares(cls: type, kind: str) -> None:
     limits = getattr(cls, "limitations", ())
     assert isinstance(limits, tuple) and all(isinstance(x, str) and x.strip() for x in limits), \
         f"{kind} {name}: `limitations` must be a tuple of sentences (the report's known limitations)"
-    if kind == "suite":
-        _declares_params(cls, kind, name)
+    _declares_params(cls, kind, name)
     if kind == "check":
         assert getattr(cls, "removes", None) in (None, "all", "all_but_first"), \
             f"check {name}: `removes` must be None, 'all' or 'all_but_first' (what harness clean does with its rows)"
@@ -83,10 +82,10 @@ def _declares_params(cls: type, kind: str, name: str) -> None:
 def check_check(check: Any, train: Sequence[dict] | None = None, eval: Sequence[dict] | None = None,
                 policy: dict[str, Any] | None = None) -> dict[str, Any]:
     """A check (class, instance or registered name) keeps the contract: it declares name, title, why,
-    metrics with their better direction; on the data (default: a small sample) it does not crash, returns
-    plain JSON-able data (no NaN), is `skipped` with a reason or reports every declared metric, and each
-    finding has a message and rows that point at real lines of real splits, with similarities and scores
-    in [0, 1]."""
+    metrics with their better direction, and its parameters (`Params`: each typed, ranged, documented); on
+    the data (default: a small sample) it does not crash, returns plain JSON-able data (no NaN), is
+    `skipped` with a reason or reports every declared metric, and each finding has a message and rows that
+    point at real lines of real splits, with similarities and scores in [0, 1]."""
     from . import audit
     from .checks import REGISTRY
 

@@ -46,7 +46,7 @@ RULES = {
     "lora_r": "int >=1", "lora_alpha": "int >=1", "lora_dropout": "float >=0 <1",
     "target_modules": "null|list[str]", "lr": "null|float >0 <1", "schedule": "enum " + "|".join(SCHEDULES),
     "warmup_ratio": "float 0..1", "weight_decay": "float >=0", "epochs": "int >=1", "max_steps": "null|int >=1",
-    "batch_size": "int >=1", "grad_accum": "int >=1", "max_seq_len": "int >=1", "seed": "int >=0",
+    "batch_size": "int >=1", "grad_accum": "int >=1", "max_seq_len": "null|int >=1", "seed": "int >=0",
     "early_stopping_patience": "int >=0", "checkpoint_every": "int >=1", "prompt_template": "str",
     "system": "null|str", "threads": "null|int >=1", "gradient_checkpointing": "bool", "trim_memory": "bool",
     "device": "enum auto|cpu|cuda|mps", "dtype": "enum auto|float32|bfloat16|float16", "quantize": "null|enum 4bit",
@@ -69,7 +69,8 @@ class TrainConfig:
     max_steps: int | None = None       # stop after this many optimizer steps (overrides epochs when reached)
     batch_size: int = 8
     grad_accum: int = 1
-    max_seq_len: int = 256
+    max_seq_len: int | None = None     # None: the data spec's (harness/data_spec.py; 256 unless set); training
+                                       # fills in the value it used, so a saved config always names it
     seed: int = 0
     early_stopping_patience: int = 2   # epochs without a better eval loss before stopping
     checkpoint_every: int = 50         # optimizer steps between resumable checkpoints

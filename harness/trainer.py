@@ -10,6 +10,7 @@ RNG state and data position.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -30,7 +31,7 @@ from .eval_shapes import frequent_outputs
 from .io import write_json_atomic
 from .models import load_base
 from .outputs import input_paths, replaceable_adapter, writable_dir
-from .policy import default_policy
+from .data_spec import DataSpec, for_training
 from .render import Encoded, TemplateDropsContent, encode_all, prompt_messages
 from .results import ADAPTER_SCHEMA
 from .scoring import masked_loss, option_tokens, pad_batch, pad_token_id, score_items
@@ -258,6 +259,7 @@ class Run:
     state: dict[str, Any] = field(default_factory=lambda: {
         "step": 0, "epoch": 0, "batch": 0, "losses": [], "evals": [], "best": None, "bad_epochs": 0,
         "tokens": 0, "body_tokens": 0, "train_seconds": 0.0})
+    spec: DataSpec | None = None       # the data spec trained with (harness/data_spec.py), kept in the manifest
     best_lora: dict[str, torch.Tensor] | None = None
 
     @property
@@ -298,20 +300,26 @@ class Run:
 def train(base: str, train: Any, eval: Any = None, out: str | Path = "adapter", config: str | Path | None = None,
           audit: str | Path | None = None, allow_failed_audit: bool = False, overwrite: bool = False,
           on_step: Callable[[dict], None] | None = None, documents: Callable[[Path, dict], None] | None = None,
-          **overrides: Any) -> dict[str, Any]:
+          spec: DataSpec | None = None, **overrides: Any) -> dict[str, Any]:
     """Train a LoRA adapter on `train` for `base`; returns the manifest written to OUT/manifest.json.
+
+    spec: the data spec (harness/data_spec.py: shape, field mapping, max_seq_len, ...) the job's other
+    stages use; the train config's own max_seq_len / shape / fields (its file, or `overrides`) go over it.
+    The spec as trained with is recorded in the manifest (`data_spec`) and the config agrees with it.
 
     documents(directory, manifest), when given, adds files to the adapter directory before it is moved
     into place (the application's model card and report); the stage itself writes the adapter alone."""
     started = time.perf_counter()
     cfg = TrainConfig.load(config, overrides)
+    spec = for_training(spec, cfg.to_dict())
+    cfg = dataclasses.replace(cfg, max_seq_len=spec.max_seq_len, shape=spec.detected, fields=dict(spec.fields) or None)
     out = Path(out)
     if out.exists() and not overwrite:
         raise InputError(out, "output directory exists (use --overwrite to replace it)")
     replaceable_adapter(out, input_paths(train, eval, config, audit, base))
     writable_dir(out.parent)
     verdict = _audit_verdict(audit, allow_failed_audit)
-    run = prepare(base, train, eval, cfg, out)
+    run = prepare(base, train, eval, cfg, out, spec)
     run.resume()
     loop(run, on_step)
     return finish(run, started, verdict, audit, overwrite, documents)
@@ -329,7 +337,7 @@ def _audit_verdict(audit: str | Path | None, allow_failed_audit: bool) -> str | 
     return verdict
 
 
-def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path) -> Run:
+def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path, spec: DataSpec | None = None) -> Run:
     """Seeds, data as token rows (rows with nothing to learn refused), the base with LoRA attached, the
     optimizer and the schedule."""
     dist = Dist(cfg.device)
@@ -342,8 +350,11 @@ def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path) -> Ru
     # ---- data ---------------------------------------------------------------------------------------
     train_table = load_table(train, "train", shape=cfg.shape, fields=cfg.fields)
     # An eval set that mostly cannot be read in the training data's shape is refused, as in the audit.
-    eval_table = (load_table(eval, "eval", **train_table.read_with,
-                             max_bad_share=float(default_policy()["eval_max_bad_share"])) if eval is not None else None)
+    spec = spec or DataSpec.from_mapping({"max_seq_len": cfg.max_seq_len, "shape": cfg.shape or "auto",
+                                          "fields": cfg.fields or {}}, "train config")
+    eval_reading = {**train_table.read_with, **({"fields": spec.eval_fields} if spec.eval_fields is not None else {})}
+    eval_table = (load_table(eval, "eval", **eval_reading, max_bad_share=spec.eval_max_bad_share)
+                  if eval is not None else None)
     shape = train_table.shape
     labels = sorted({ex.label for ex in train_table.examples}) if get_shape(shape).labelled else []
     eval_examples = eval_sample(eval_table.examples, cfg.eval_max_rows, cfg.seed) if eval_table is not None else []
@@ -397,7 +408,7 @@ def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path) -> Ru
     return Run(cfg=cfg, out=out, dist=dist, base_model=base_model, model=model, tokenizer=tokenizer,
                train_table=train_table, eval_table=eval_table, eval_examples=eval_examples, chosen=chosen,
                shape=shape, labels=labels, rows=rows, eval_rows=eval_rows, refused=refused, pad_id=pad_id,
-               params=params, optimizer=optimizer, scheduler=scheduler, total_steps=total_steps)
+               params=params, optimizer=optimizer, scheduler=scheduler, total_steps=total_steps, spec=spec)
 
 
 def _stop_at_safe_points(interrupted: dict[str, bool]) -> dict[int, Any]:
@@ -523,6 +534,7 @@ def finish(run: Run, started: float, verdict: str | None, audit: str | Path | No
                  "truncated_rows": sum(r.truncated for r in run.rows),
                  # a generative task's short repeated answers: compare measures collapse onto them without --train
                  "outputs": [] if get_shape(run.shape).labelled else frequent_outputs(run.train_table.examples)},
+        "data_spec": (run.spec or DataSpec()).to_dict(),
         "audit_verdict": verdict, "audit_path": str(audit) if audit else None, "config": run.cfg.to_dict(),
         "chosen": run.chosen, "device": dist.device,
         "seed": run.cfg.seed, "versions": _versions(), "losses": state["losses"], "evals": state["evals"],

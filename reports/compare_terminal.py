@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.declarations import feeding
 from harness.results import compare_reasons
 from harness.status import ERROR, INFO, SKIPPED, entry_status, skip_reason
 from harness.visible import visible, visible_tree
@@ -62,7 +63,8 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
     for family in (results.get("multiplicity") or {}).values():
         if family.get("level"):
             console.print(f"  [dim]multiplicity: {escape(family['method'])}[/]", highlight=False)
-    sentence = (results["suites"].get("baselines", {}).get("info") or {}).get("worth_it", {}).get("sentence")
+    # The worth-it sentence of the suite that feeds it (harness/declarations.py: FEEDS).
+    sentence = (feeding(results["suites"].values(), "worth_it").get("info") or {}).get("worth_it", {}).get("sentence")
     if sentence:
         console.print(escape(sentence), highlight=False)
     style = "bold green" if results["verdict"] == "pass" else "bold red"

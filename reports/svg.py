@@ -152,3 +152,15 @@ def cost_bars(rows: Sequence[dict], title: str, metric: str = "accuracy") -> Mar
         body.append(f'<rect x="{x0}" y="{y + 2}" width="{w:.1f}" height="{ROW - 5}" fill="{color}" opacity="0.6"/>'
                     f'<text x="{x0 + w + 4:.1f}" y="{y + 12}" class="val">{tokens:,.0f}</text>')
     return _svg(W, 24 + ROW * len(rows), body, title)
+
+
+def draw(chart: dict) -> Markup:
+    """A chart a plug-in declared (reports/view.py: charts), drawn by its kind."""
+    kind, data, title = chart["kind"], chart["data"], chart["alt"]
+    if kind == "bars":
+        return bars(data, title, chart.get("color") or BAR_C)
+    if kind == "histogram":
+        return histogram(data["counts"], data["edges"], title, data["marker"], data["marker_label"])
+    if kind == "intervals":
+        return intervals(data, title)
+    return reliability(data, title)

@@ -1,6 +1,8 @@
 """From the JSON results alone (audit.json, an adapter's manifest.json, compare's results.json) to one
 plain view dict that the HTML and Markdown renderers share: verdict and reasons, data card,
-checklist, checks, training, suites. No computation reaches back into the harness."""
+checklist, checks, training, suites. No computation reaches back into the harness, and no check or
+suite is looked up by name: each entry carries what its plug-in declared (harness/declarations.py):
+the charts it feeds, the checklist questions it answers, the parts that read its info in their layout."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from harness.declarations import QUESTIONS, answering, at, feeding
 from harness.errors import InputError
 from harness.results import ADAPTER_SCHEMA, AUDIT_SCHEMAS, COMPARE_SCHEMAS, audit_reasons, check_error, compare_reasons
 from harness.status import ERROR, SKIPPED, entry_status, measured, rank, skip_reason
@@ -97,23 +100,7 @@ def _audit(a: dict, texts: dict[str, dict[str, str]]) -> dict[str, Any]:
                        "reasons": [skip_reason(c)] if status == SKIPPED else c.get("reasons", []),
                        "figures": figures, "findings": findings, "total_findings": len(c.get("findings", [])),
                        "error": check_error(c) if status == ERROR else None})
-    by = {c["check"]: c for c in a["checks"]}
-    charts = {}
-    balance = by.get("class_balance", {}).get("info", {})
-    if isinstance(balance.get("train"), dict):
-        charts["labels"] = sorted(balance["train"].items(), key=lambda kv: -kv[1])
-    length = by.get("length", {})
-    hist = length.get("info", {}).get("splits", {}).get("train", {}).get("histogram")
-    if hist:
-        charts["length"] = {"counts": hist["counts"], "edges": hist["edges"],
-                            "max_seq_len": length.get("summary", {}).get("max_seq_len")}
-    clusters = [len(f.get("rows", [])) for f in by.get("near_duplicates", {}).get("findings", [])]
-    if clusters:
-        sizes: dict[int, int] = {}
-        for n in clusters:
-            sizes[n] = sizes.get(n, 0) + 1
-        charts["clusters"] = [(f"{n} rows", sizes[n]) for n in sorted(sizes)]
-    return {"inputs": a.get("inputs", {}), "checks": checks, "charts": charts, "verdict": a["verdict"],
+    return {"inputs": a.get("inputs", {}), "checks": checks, "charts": charts(a["checks"]), "verdict": a["verdict"],
             "row_text": bool(texts),
             "created": a.get("created"), "version": a.get("harness_version")}
 
@@ -137,36 +124,18 @@ def _compare(r: dict) -> dict[str, Any]:
                        "error": s.get("error"), "reason": s.get("info", {}).get("reason"),
                        "metrics": s.get("metrics", {}), "rows": s.get("rows", [])[:20], "total_rows": len(s.get("rows", [])),
                        "cost": _cost(s), "headline": s.get("info", {}).get("headline")})
-    charts = {}
-    forgetting = r["suites"].get("forgetting", {}).get("metrics", {})
-    probes = []
-    for k, m in forgetting.items():
-        if k.endswith(".accuracy") and m.get("base") is not None:
-            iv = m.get("interval") or [None, None]
-            probes.append({"label": k.rsplit(".", 1)[0], "base": m["base"], "tuned": m["tuned"],
-                           "low": None if iv[0] is None else m["base"] + iv[0],
-                           "high": None if iv[1] is None else m["base"] + iv[1]})
-    if probes:
-        charts["probes"] = probes
-    rel = r["suites"].get("calibration", {}).get("info", {}).get("reliability")
-    if rel:
-        charts["reliability"] = rel
-    kl = [(row.get("prompt", ""), row["kl"]) for row in r["suites"].get("drift", {}).get("rows", []) if "kl" in row]
-    if kl:
-        charts["kl"] = kl[:20]
-    by_set = r["suites"].get("drift", {}).get("info", {}).get("kl_by_set") or {}
-    if any(v is not None for v in by_set.values()):
-        charts["kl_sets"] = [(k, v) for k, v in by_set.items() if v is not None]
-    baselines = r["suites"].get("baselines", {}).get("info") or {}
+    entries = list(r["suites"].values())
+    # The worth-it layout (harness/declarations.py: FEEDS): info.table, info.worth_it, info.metric, info.k.
+    baselines = feeding(entries, "worth_it").get("info") or {}
     worth = None
     if baselines.get("table"):
         worth = {"sentence": (baselines.get("worth_it") or {}).get("sentence"), "table": baselines["table"],
                  "metric": baselines.get("metric", "accuracy"), "k": baselines.get("k")}
     return {"verdict": r["verdict"], "base": r["base"], "adapter": r["adapter"], "data": r.get("data", {}),
-            "suites": suites, "charts": charts, "created": r.get("created"), "seconds": r.get("seconds"),
+            "suites": suites, "charts": charts(entries), "created": r.get("created"), "seconds": r.get("seconds"),
             "gate_reasons": r.get("gate_reasons", []), "warnings": r.get("warnings", []), "worth": worth,
             "multiplicity": [f["method"] for f in (r.get("multiplicity") or {}).values() if f.get("level")],
-            "task_rules": task_rules_line(r), "hidden_regression": _hidden_regression(r)}
+            "task_rules": task_rules_line(r), "hidden_regression": _hidden_regression(feeding(entries, "hidden_regression"))}
 
 
 def _cost(s: dict) -> str | None:
@@ -183,9 +152,60 @@ def _cost(s: dict) -> str | None:
     return text
 
 
-def _hidden_regression(r: dict) -> str | None:
-    """'The average rose while a slice fell' in words, when the gate flagged a slice."""
-    slices = r["suites"].get("slices", {})
+def charts(entries: list[dict]) -> list[dict[str, Any]]:
+    """Every chart the entries' plug-ins declare (harness/declarations.py: Chart) that has data to draw,
+    in the charts' declared order: {kind, title, alt, data, color}."""
+    out = []
+    for entry in entries:
+        for spec in entry.get("charts") or []:
+            data = _chart_data(entry, spec)
+            if data:
+                out.append({"kind": spec["kind"], "title": spec["title"], "alt": spec.get("alt") or spec["title"],
+                            "data": data, "color": spec.get("color"), "order": spec.get("order", 1000)})
+    return sorted(out, key=lambda c: c["order"])
+
+
+def _chart_data(entry: dict, spec: dict) -> Any:
+    """A declared chart's figures read from its entry, in the form its kind draws (None: nothing to draw)."""
+    data, kind = at(entry, spec["data"]), spec["kind"]
+    if kind == "bars":
+        if spec.get("sizes"):
+            sizes: dict[int, int] = {}
+            for item in data if isinstance(data, list) else []:
+                n = len(item.get(spec["sizes"]) or [])
+                sizes[n] = sizes.get(n, 0) + 1
+            bars = [(f"{n} {spec['sizes']}", sizes[n]) for n in sorted(sizes)]
+        elif isinstance(data, dict):
+            bars = [(k, v) for k, v in data.items() if v is not None]
+        elif isinstance(data, list) and spec.get("value"):
+            bars = [(row.get(spec.get("label", ""), ""), row[spec["value"]]) for row in data
+                    if isinstance(row, dict) and spec["value"] in row]
+        else:
+            return None
+        if spec.get("largest_first"):
+            bars.sort(key=lambda kv: -kv[1])
+        return bars[:spec["limit"]] if spec.get("limit") else bars
+    if kind == "histogram":
+        if not isinstance(data, dict) or not data:
+            return None
+        marker = spec.get("marker") or ""
+        return {"counts": data["counts"], "edges": data["edges"], "marker": at(entry, marker) if marker else None,
+                "marker_label": marker.rsplit(".", 1)[-1]}
+    if kind == "intervals":
+        suffix, rows = spec.get("suffix", ""), []
+        for k, m in (data if isinstance(data, dict) else {}).items():
+            if k.endswith(suffix) and isinstance(m, dict) and m.get("base") is not None:
+                iv = m.get("interval") or [None, None]
+                rows.append({"label": k[:len(k) - len(suffix)], "base": m["base"], "tuned": m["tuned"],
+                             "low": None if iv[0] is None else m["base"] + iv[0],
+                             "high": None if iv[1] is None else m["base"] + iv[1]})
+        return rows
+    return data  # reliability: the curves as the plug-in wrote them
+
+
+def _hidden_regression(slices: dict) -> str | None:
+    """'The average rose while a slice fell' in words, when the gate flagged a slice. The slices layout
+    (harness/declarations.py: FEEDS): metrics worst.* and per slice, info.overall.delta."""
     overall = (slices.get("info") or {}).get("overall") or {}
     flagged = [m for k, m in (slices.get("metrics") or {}).items() if not k.startswith("worst.")
                and m.get("status") in ("warn", "fail")]
@@ -200,44 +220,50 @@ def _hidden_regression(r: dict) -> str | None:
 
 
 def _checklist(audit: dict | None, manifest: dict | None, compare: dict | None) -> list[dict[str, str]]:
-    """The questions a careful team asks before fine-tuning, answered from the results where they can be."""
-    by = {c["check"]: c for c in audit["checks"]} if audit else {}
+    """The questions a careful team asks before fine-tuning (harness/declarations.py: QUESTIONS), each
+    answered by the checks and suites whose entries declare they answer it; a question in a plug-in's
+    own words comes last, answered by its figure."""
+    checks = list(audit["checks"]) if audit else []
+    suites = list(compare["suites"].values()) if compare else []
     out = []
 
     def add(q: str, answer: str, evidence: str) -> None:
-        out.append({"question": q, "answer": answer, "evidence": evidence})
+        out.append({"question": QUESTIONS.get(q, q), "answer": answer, "evidence": evidence})
 
-    if "class_balance" in by:
-        info, s = by["class_balance"].get("info", {}), by["class_balance"].get("summary", {})
-        counts = info.get("train") or {}
-        low = min(counts.values()) if counts else 0
-        add("Is the task narrow and well defined?", "yes" if counts else "unknown",
-            f"{s.get('classes', len(counts))} labels" if counts else "not a classification set; read the data card")
-        add("Enough examples per class?", "yes" if low >= 50 else "no",
-            f"rarest class {s.get('rarest_label')!s} has {low} rows (50+ is a common floor)")
+    # task_defined and per_class read a label-count layout: info.train {label: rows}, summary.classes and
+    # summary.rarest_label (what a check that counts labels writes).
+    defined = _first(checks, "task_defined")
+    if defined is not None:
+        counts = defined.get("info", {}).get("train") or {}
+        add("task_defined", "yes" if counts else "unknown",
+            f"{defined.get('summary', {}).get('classes', len(counts))} labels" if counts
+            else "not a classification set; read the data card")
     elif audit:
-        add("Is the task narrow and well defined?", "unknown", f"{audit['inputs'].get('train', {}).get('shape', '?')} data")
-    if "label_conflicts" in by or "label_errors" in by:
-        conf = by.get("label_conflicts", {}).get("summary", {}).get("conflicting_groups")
-        flagged = by.get("label_errors", {}).get("summary", {}).get("flagged_rows")
-        ok = (conf in (0, None)) and (flagged in (0, None))
-        add("Is the labelling consistent?", "yes" if ok else "no",
-            f"{conf if conf is not None else '?'} conflicting groups, {flagged if flagged is not None else '?'} likely label errors")
+        add("task_defined", "unknown", f"{audit['inputs'].get('train', {}).get('shape', '?')} data")
+    per_class = _first(checks, "per_class")
+    if per_class is not None:
+        counts = per_class.get("info", {}).get("train") or {}
+        low = min(counts.values()) if counts else 0
+        add("per_class", "yes" if low >= 50 else "no",
+            f"rarest class {per_class.get('summary', {}).get('rarest_label')!s} has {low} rows (50+ is a common floor)")
+    if answering(checks, "labelling"):
+        add("labelling", *_counted(answering(checks, "labelling")))
     if audit:
-        add("Held-out evaluation, clean of leakage?", *_leakage_answer(audit, by))
+        add("clean_eval", *_leakage_answer(audit, {c["check"]: c for c in checks}))
     if compare:
-        task = compare["suites"].get("task", {})
-        add("Evaluated against the base on held-out rows?", "yes" if measured(task) else "no",
+        task = _first(suites, "evaluated") or {}
+        add("evaluated", "yes" if measured(task) else "no",
             ", ".join(f"{k} {m.get('base', 0):.3f} -> {m.get('tuned', 0):.3f}" for k, m in task.get("metrics", {}).items()
                       if m.get("base") is not None) or task.get("info", {}).get("reason", "task suite not run"))
-        worth = (compare["suites"].get("baselines", {}).get("info") or {}).get("worth_it") or {}
+        # The worth-it layout: info.worth_it {beats_best_baseline, sentence}.
+        worth = ((_first(suites, "beats_prompting") or {}).get("info") or {}).get("worth_it") or {}
         if worth.get("beats_best_baseline") is not None:
-            add("Does it beat prompting (few-shot, retrieval)?", "yes" if worth["beats_best_baseline"] else "no",
-                worth.get("sentence", ""))
+            add("beats_prompting", "yes" if worth["beats_best_baseline"] else "no", worth.get("sentence", ""))
         else:
-            add("Does it beat prompting (few-shot, retrieval)?", "unknown", "prompting baselines not measured")
-        cal = compare["suites"].get("calibration", {})
-        add("Confident-but-wrong answers measured?", "yes" if measured(cal) else "no",
+            add("beats_prompting", "unknown", "prompting baselines not measured")
+        # info.confident_wrong rows at or above info.confident_threshold.
+        cal = _first(suites, "confident_wrong") or {}
+        add("confident_wrong", "yes" if measured(cal) else "no",
             f"{cal.get('info', {}).get('confident_wrong', '?')} held-out rows wrong with confidence >= "
             f"{cal.get('info', {}).get('confident_threshold', '?')}" if measured(cal) else "calibration not measured")
     if manifest or audit:
@@ -245,10 +271,26 @@ def _checklist(audit: dict | None, manifest: dict | None, compare: dict | None) 
         add("Training data documented?", "yes" if documented or audit else "no",
             "the manifest records the data's sha256 and row counts" if documented else
             "the audit's data card records sources, sizes and hashes")
-    if audit and "pii" in by:
-        n = by["pii"].get("summary", {}).get("rows_with_pii", 0)
-        add("Free of personal data and secrets?", "yes" if n == 0 else "no", f"{n} rows with PII or secrets (pattern-based)")
+    if answering(checks + suites, "personal_data"):
+        add("personal_data", *_counted(answering(checks + suites, "personal_data")))
+    own = [a["question"] for e in checks + suites for a in e.get("answers") or [] if a.get("question") not in QUESTIONS]
+    for question in dict.fromkeys(own):
+        add(question, *_counted(answering(checks + suites, question)))
     return out
+
+
+def _first(entries: list[dict], question: str) -> dict | None:
+    """The first entry that answers `question` (None: none ran)."""
+    found = answering(entries, question)
+    return found[0][0] if found else None
+
+
+def _counted(answers: list[tuple[dict, dict]]) -> tuple[str, str]:
+    """(answer, evidence) from figures that count what stands against a yes: yes when each is 0 (or was not
+    measured: shown as ?), e.g. "12 conflicting groups, ? likely label errors"."""
+    parts = [(at(entry, a.get("figure", "")), a.get("says", "")) for entry, a in answers]
+    return ("yes" if all(n in (0, None) for n, _ in parts) else "no",
+            ", ".join(f"{'?' if n is None else n} {says}" for n, says in parts))
 
 
 def _limitations(audit: dict | None, compare: dict | None) -> list[str]:
@@ -261,22 +303,19 @@ def _limitations(audit: dict | None, compare: dict | None) -> list[str]:
 
 
 def _leakage_answer(audit: dict, by: dict) -> tuple[str, str]:
-    """(answer, evidence) for "clean of leakage?": every leak-like finding counts — exact, near and
-    n-gram leaks and reworded eval rows (paraphrases) — and eval rows that could not be read leave it
-    unknown rather than clean."""
+    """(answer, evidence) for "clean of leakage?" from the audit's check entries (`by`, by name) that
+    answer it: every leak-like figure counts — exact, near and n-gram leaks, reworded eval rows — and eval
+    rows that could not be read leave it unknown rather than clean."""
     inputs = audit.get("inputs", {})
     if "eval" not in inputs:
         return "no", "no eval set given"
-    leak = by.get("leakage", {}).get("summary", {})
-    parts = [(leak.get("leaked_eval_rows", 0) or 0, "eval rows found in train"),
-             (by.get("paraphrases", {}).get("summary", {}).get("paraphrased_eval_rows", 0) or 0,
-              "eval rows reworded from train rows (paraphrases)")]
-    found = [f"{n} {what}" for n, what in parts if n]
+    answers = answering(by.values(), "clean_eval")
+    found = [f"{n} {a.get('says', '')}" for n, a in ((at(e, a.get("figure", "")) or 0, a) for e, a in answers) if n]
     unread = (inputs["eval"].get("bad_rows", 0) or 0) - sum((inputs["eval"].get("read_in_own_shape") or {}).values())
     if found:
         return "no", "; ".join(found) + (f"; {unread} eval rows not read" if unread else "")
     if unread:
         return "unknown", f"{unread} eval rows could not be read in the training data's shape: not checked"
-    if "leakage" not in by:
+    if not answers:
         return "unknown", "the leakage check did not run"
     return "yes", "0 eval rows found in train or reworded from it"

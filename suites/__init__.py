@@ -30,8 +30,8 @@ def probe_items(directory: str | Path | None = None) -> list[dict]:
 
 # Suites are discovered like checks (harness/registry.py): every module here, then the
 # `finetune_harness.suites` entry points; REGISTRY loads them (and torch) only when first asked for a name.
-from .base import (HIGHER, LOWER, REGISTRY, Context, Suite, SuiteResult, all_suites, get_suite, metric,  # noqa: E402
-                   not_applicable, register)
+from .base import (HIGHER, LOWER, REGISTRY, Answer, Chart, Context, Suite, SuiteResult, all_suites,  # noqa: E402
+                   get_suite, metric, not_applicable, register)
 
-__all__ = ["HIGHER", "LOWER", "REGISTRY", "Context", "Suite", "SuiteResult", "all_suites", "get_suite", "metric",
-           "not_applicable", "probe_items", "register"]
+__all__ = ["HIGHER", "LOWER", "REGISTRY", "Answer", "Chart", "Context", "Suite", "SuiteResult", "all_suites",
+           "get_suite", "metric", "not_applicable", "probe_items", "register"]

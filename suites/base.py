@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from harness.declarations import Answer, Chart  # noqa: F401 - for suites to declare what the report shows
 from harness.params import Params
 from harness.registry import Registry
 from harness.status import HIGHER, LOWER, lower_is_better  # noqa: F401 - for suites to declare their metrics
@@ -37,6 +38,14 @@ class Context:
     # Every registered suite's parameters by name, whether or not it runs: a suite that extends another
     # (baselines and slices score the task suite's rows) reads that one's.
     params: dict[str, Params] = field(default_factory=dict)
+
+    @property
+    def form(self):
+        """What the task's shape is (harness/shapes.py: `labelled`, `paired`, `whole_text`...): suites
+        ask it, not the shape's name, so a registered shape gets the behaviour its declaration says."""
+        from harness.shapes import get_shape
+
+        return get_shape(self.shape)
 
 
 @dataclass
@@ -75,6 +84,12 @@ class Suite:
     Params: ClassVar[type[Params]] = Params
     # What its figures cannot show, in a sentence each: the report's "known limitations" when it ran.
     limitations: ClassVar[tuple[str, ...]] = ()
+    # What the report shows of its results beyond its own table (harness/declarations.py), copied into its
+    # entry: charts drawn from its entry by path, the checklist questions it answers, and the parts of the
+    # gate and report that read its info in their own layout ("output_kind", "worth_it", ...: FEEDS).
+    charts: ClassVar[tuple[Chart, ...]] = ()
+    answers: ClassVar[tuple[Answer, ...]] = ()
+    feeds: ClassVar[tuple[str, ...]] = ()
 
     @property
     def key(self) -> str:

@@ -25,7 +25,7 @@ from harness.scoring import pad_token_id, greedy_generate, option_tokens, score_
 from harness.text import normalize, normalize_loose
 from harness.params import Params, param
 
-from .base import HIGHER, Context, Suite, SuiteResult, not_applicable, register
+from .base import HIGHER, Answer, Context, Suite, SuiteResult, not_applicable, register
 from .task import (chat_prompt_ids, correctness, decoded, generation_prompt, headline_scores, max_new_tokens,
                    paired_figure, plain_score, task_params, task_rows)
 
@@ -155,6 +155,8 @@ class BaselinesParams(Params):
 class BaselinesSuite(Suite):
     name = "baselines"
     order = 20
+    answers = (Answer("beats_prompting"),)  # read from info.worth_it
+    feeds = ("worth_it",)
     title = "Was fine-tuning worth it?"
     why = ("Prompting the base with examples, or with retrieved similar examples, may do the job without a "
            "fine-tune; the adapter must be compared with the base used well, not only zero-shot.")
@@ -163,7 +165,7 @@ class BaselinesSuite(Suite):
     Params = BaselinesParams
 
     def run(self, ctx: Context, params: BaselinesParams) -> SuiteResult:
-        if ctx.shape in ("text", "preference"):
+        if (ctx.form.whole_text or ctx.form.paired):
             return not_applicable(f"{ctx.shape} rows have no answer a prompted base could give instead")
         rows = task_rows(ctx)
         sampled = None
@@ -193,7 +195,7 @@ class BaselinesSuite(Suite):
                                 "excluded_duplicates": int(sum(len(b) for b in banned)),
                                 "excluded_rows_with_duplicates": int(sum(1 for b in banned if b)),
                                 **({"sampled": sampled} if sampled else {})}
-        if ctx.shape == "classification":
+        if ctx.form.labelled:
             ok, tokens, truncated, index = self._classification(ctx, rows, prompts, max_prompt)
             name = "accuracy"
         else:

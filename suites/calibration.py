@@ -15,7 +15,7 @@ import numpy as np
 from harness import stats
 from harness.params import Params, param
 
-from .base import LOWER, Context, Suite, SuiteResult, metric, not_applicable, register
+from .base import LOWER, Answer, Chart, Context, Suite, SuiteResult, metric, not_applicable, register
 from .task import TaskSuite, classification_scores, softmax, task_rows
 
 
@@ -30,6 +30,8 @@ class CalibrationParams(Params):
 class CalibrationSuite(Suite):
     name = "calibration"
     order = 40
+    charts = (Chart("reliability", "Reliability diagram", "info.reliability", alt="reliability diagram", order=20),)
+    answers = (Answer("confident_wrong"),)  # read from info.confident_wrong and info.confident_threshold
     title = "Calibration"
     why = "Overconfident wrong answers break every threshold built on the model's confidence."
     version = 1
@@ -37,7 +39,7 @@ class CalibrationSuite(Suite):
     Params = CalibrationParams
 
     def run(self, ctx: Context, params: CalibrationParams) -> SuiteResult:
-        if ctx.shape != "classification":
+        if not ctx.form.labelled:
             return not_applicable("calibration needs label probabilities (classification rows)")
         rows = task_rows(ctx)  # the task suite's rows and cached scores, whether or not it ran first
         if not rows:

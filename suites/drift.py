@@ -27,7 +27,7 @@ from harness.params import Params, param
 from harness.scoring import pad_token_id, next_token_logprobs
 from harness.text import normalize_loose
 
-from .base import HIGHER, LOWER, Context, Suite, SuiteResult, metric, register
+from .base import HIGHER, LOWER, Chart, Context, Suite, SuiteResult, metric, register
 from .task import chat_prompt_ids, generate_both
 
 PROMPT_DIR = Path(__file__).with_name("prompts")
@@ -67,7 +67,7 @@ def task_vocabulary(ctx: Context) -> tuple[set[str], str]:
     """The task's own outputs and where they came from: a classifier's labels; a generative task's short,
     repeated answers from the training rows, else from the adapter's manifest (recorded by the trainer,
     so collapse is measured without --train), else from the eval rows."""
-    if ctx.shape == "classification":
+    if ctx.form.labelled:
         return {normalize_loose(x) for x in ctx.labels if normalize_loose(x)}, "labels"
     if ctx.train:
         return set(frequent_outputs(ctx.train)), "training rows"
@@ -87,6 +87,10 @@ class DriftParams(Params):
 class DriftSuite(Suite):
     name = "drift"
     order = 70
+    charts = (Chart("bars", "KL(base ‖ tuned) per prompt category, nats/token", "info.kl_by_set",
+                    alt="KL per prompt category", order=30, color="#d1242f"),
+              Chart("bars", "KL(base ‖ tuned) per prompt, largest first", "rows", alt="KL per prompt", order=40,
+                    label="prompt", value="kl", limit=20, color="#d1242f"))
     title = "Drift on untargeted prompts"
     why = "A task adapter is deployed into a chat box that also gets every other kind of question."
     version = 1

@@ -23,7 +23,7 @@ from harness.errors import InputError
 from harness.scoring import pad_token_id, continuation_tokens, option_tokens, score_items
 from harness.params import Params, param
 
-from .base import HIGHER, Context, Suite, SuiteResult, metric, register
+from .base import HIGHER, Chart, Context, Suite, SuiteResult, metric, register
 
 PROBE_DIR = Path(__file__).with_name("probes")
 
@@ -74,6 +74,8 @@ class ForgettingParams(Params):
 class ForgettingSuite(Suite):
     name = "forgetting"
     order = 60
+    charts = (Chart("intervals", "Probe accuracy, base (grey) vs tuned (blue, with 95% interval)", "metrics",
+                    alt="probe accuracy", order=10, suffix=".accuracy"),)
     title = "Forgotten abilities"
     why = "A narrow fine-tune can quietly cost the general abilities the base was chosen for."
     version = 1

@@ -50,7 +50,7 @@ class OverfittingSuite(Suite):
         if not train or not held:
             return not_applicable("needs training rows and held-out rows")
         out: dict[str, Any] = {}
-        if ctx.shape == "classification":
+        if ctx.form.labelled:
             # The answer's loss is minus its label's log-likelihood: the option scores give both the
             # losses and the accuracies from one pass.
             # Scored under the task suite's key: held-out rows the task suite already scored come from
@@ -73,7 +73,7 @@ class OverfittingSuite(Suite):
         out["membership_auc"] = metric(0.5, a, None if a is None else a - 0.5,
                                        stats.auc_interval(score_t, score_h, seed=ctx.seed), None,
                                        [len(score_t), len(score_h)], interval_of="tuned", higher_is_better=False)
-        if ctx.shape == "classification":
+        if ctx.form.labelled:
             acc = {}
             for side in ("base", "tuned"):
                 ok_t = [int(np.argmax(x)) == y for x, y in zip(st[side], st["truth"])]
@@ -83,11 +83,11 @@ class OverfittingSuite(Suite):
                                          acc["tuned"]["delta"] - acc["base"]["delta"], acc["tuned"]["interval"], None,
                                          acc["tuned"]["n"], interval_of="tuned", higher_is_better=False)
         m = params.extraction_items
-        if ctx.shape == "text":  # no completion to reproduce: the loss gap and membership above say it
+        if ctx.form.whole_text:  # no completion to reproduce: the loss gap and membership above say it
             return SuiteResult(metrics=out, info={"train_rows": len(train), "heldout_rows": len(held),
                                                   "extraction": "not measured: language-modelling rows have no completion"},
                                rows=self._listed(score_t, lt))
-        if ctx.shape == "classification":
+        if ctx.form.labelled:
             # A classifier's completion is a label: it reproduces a row's completion when it ranks that
             # label first, read from the option scores above (greedy decoding would cost a generation
             # per row and side for the same answer).

@@ -63,6 +63,7 @@ class SlicesParams(Params):
 class SlicesSuite(Suite):
     name = "slices"
     order = 30
+    feeds = ("hidden_regression",)
     title = "Slices"
     why = "A better average can hide a kind of request that got worse; per-slice deltas show it before users do."
     version = 1
@@ -70,7 +71,7 @@ class SlicesSuite(Suite):
     Params = SlicesParams
 
     def run(self, ctx: Context, params: SlicesParams) -> SuiteResult:
-        if ctx.shape == "text":
+        if ctx.form.whole_text:
             return not_applicable("language-modelling rows: the task figure is the held-out loss, not sliced")
         rows = task_rows(ctx)
         if not rows:
@@ -79,7 +80,7 @@ class SlicesSuite(Suite):
         done = correctness(ctx, rows)
         examples, name = done["examples"], done["metric"]
         groups: dict[str, list[int]] = {}
-        if params.by_label and ctx.shape == "classification":
+        if params.by_label and ctx.form.labelled:
             for lab in ctx.labels:
                 groups[f"label={lab}"] = [i for i, ex in enumerate(examples) if ex.label == lab]
         for spec in params.slices:

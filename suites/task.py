@@ -22,7 +22,7 @@ from harness.render import encode_example, prompt_messages
 from harness.scoring import masked_loss, pad_batch, pad_token_id, greedy_generate, option_tokens, score_items
 
 from . import metric_modules
-from .base import HIGHER, LOWER, Context, Suite, SuiteResult, metric, not_applicable, register
+from .base import HIGHER, LOWER, Answer, Context, Suite, SuiteResult, metric, not_applicable, register
 
 
 @dataclass(frozen=True)
@@ -150,12 +150,12 @@ def correctness(ctx: Context, rows: list) -> dict[str, Any]:
     classification right or wrong by label log-likelihood; generative by the headline figure of the
     kind of output (HEADLINE: exact or final-answer match, field F1 for JSON, chrF for free text)."""
     key = TASK_KEY
-    if ctx.shape == "classification":
+    if ctx.form.labelled:
         s = classification_scores(ctx, rows, key)
         truth = np.asarray(s["truth"])
         ok = {side: np.asarray([int(np.argmax(x)) for x in s[side]]) == truth for side in ("base", "tuned")}
         return {"examples": s["examples"], "metric": "accuracy", **ok}
-    if ctx.shape == "preference":
+    if ctx.form.paired:
         rows = [ex for ex in rows if ex.output and ex.rejected]
         scores = preference_scores(ctx, rows, key)
         return {"examples": rows, "metric": "preference_accuracy",
@@ -193,6 +193,8 @@ def _paired_accuracy(base_ok: np.ndarray, tuned_ok: np.ndarray, seed: int, **ext
 class TaskSuite(Suite):
     name = "task"
     order = 10
+    answers = (Answer("evaluated"),)
+    feeds = ("output_kind",)  # the gate's task rules follow the kind of output it found
     title = "Task gain"
     why = "An adapter is only worth deploying if it beats its base on the held-out task it was trained for."
     version = 1
@@ -207,11 +209,11 @@ class TaskSuite(Suite):
         rows = task_rows(ctx)
         if not rows:
             return not_applicable("no held-out rows (give --eval)")
-        if ctx.shape == "classification":
+        if ctx.form.labelled:
             return self._classification(ctx, rows, params)
-        if ctx.shape == "text":
+        if ctx.form.whole_text:
             return self._language_modelling(ctx, rows)
-        if ctx.shape == "preference":
+        if ctx.form.paired:
             return self._preference(ctx, rows)
         return self._generative(ctx, rows, params)
 

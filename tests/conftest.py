@@ -39,3 +39,20 @@ def ticket_audit(tickets, tickets_policy):
 
 def check(result, name):
     return next(c for c in result["checks"] if c["check"] == name)
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter(tmp_path_factory):
+    """A tiny random base and an adapter trained on it for one epoch, for suites that need a pair:
+    (base path, adapter path, labelled rows)."""
+    from harness import train
+    from tiny_model import build_tiny_model
+
+    root = tmp_path_factory.mktemp("tiny_adapter")
+    base = str(build_tiny_model(root / "base"))
+    rows = [{"text": t, "label": lab} for t, lab in [("where is my parcel", "delivery"), ("i was charged twice", "billing"),
+                                                      ("the app crashes on start", "technical_issue"),
+                                                      ("please cancel my plan", "cancellation")] * 4]
+    train(base, rows, None, out=root / "adapter", epochs=1, lr=1e-3, batch_size=8, max_seq_len=64,
+          prompt_template="{text}", lora_r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"])
+    return base, root / "adapter", rows

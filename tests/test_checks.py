@@ -307,13 +307,20 @@ def test_leakage_needs_the_same_answer():
 def test_checklist_is_not_clean_while_reworded_or_unread_eval_rows_stand():
     from reports.view import _leakage_answer
 
+    from harness.checks import REGISTRY
+    from harness.declarations import declarations
+
+    def entry(name, **summary):  # as the audit writes it: with what the check declares it answers
+        return {"summary": summary, **declarations(REGISTRY[name])}
+
     audit = {"inputs": {"eval": {"bad_rows": 0}}}
-    assert _leakage_answer(audit, {"leakage": {"summary": {"leaked_eval_rows": 0}}})[0] == "yes"
-    ans, why = _leakage_answer(audit, {"leakage": {"summary": {"leaked_eval_rows": 0}},
-                                       "paraphrases": {"summary": {"paraphrased_eval_rows": 19}}})
+    assert _leakage_answer(audit, {"leakage": entry("leakage", leaked_eval_rows=0)})[0] == "yes"
+    ans, why = _leakage_answer(audit, {"leakage": entry("leakage", leaked_eval_rows=0),
+                                       "paraphrases": entry("paraphrases", paraphrased_eval_rows=19)})
     assert ans == "no" and "19 eval rows reworded" in why
-    ans, why = _leakage_answer({"inputs": {"eval": {"bad_rows": 15}}}, {"leakage": {"summary": {"leaked_eval_rows": 0}}})
+    ans, why = _leakage_answer({"inputs": {"eval": {"bad_rows": 15}}}, {"leakage": entry("leakage", leaked_eval_rows=0)})
     assert ans == "unknown" and "15 eval rows" in why
+    assert _leakage_answer(audit, {})[0] == "unknown"  # nothing that looks for leaks ran
 
 
 def test_extraction_answers_that_copy_their_own_requests_do_not_conflict():

@@ -1,8 +1,6 @@
 """Contract tests over every registered check (scikit-learn style): plain JSON-able data, declared
 metrics present, rows that point at real lines, crash isolation, policy entries."""
 
-import sys
-
 import pytest
 
 from harness import checks
@@ -10,6 +8,7 @@ import harness
 from harness.checks.base import CheckResult
 from harness.policy import default_policy
 from harness.testing import SAMPLE_EVAL, SAMPLE_TRAIN, check_check
+from plugin_helpers import install, load_here
 
 ROWS, EVAL = SAMPLE_TRAIN, SAMPLE_EVAL
 
@@ -27,6 +26,31 @@ def test_check_contract(result, name):
     entry = next(c for c in result["checks"] if c["check"] == name)
     assert entry["status"] in ("pass", "warn", "fail", "skipped"), entry["reasons"]
     assert entry["key_figures"] == list(checks.REGISTRY[name].key_figures) and entry["key_figures"]
+
+
+@pytest.mark.parametrize("name", checks.all_checks())
+def test_what_a_check_shows_in_the_report_is_where_it_says(result, name):
+    """Issue 31.1: its declarations travel in its entry, and the figures its answers and charts name are
+    there when it ran."""
+    from harness.declarations import QUESTIONS, at
+
+    cls, entry = checks.REGISTRY[name], next(c for c in result["checks"] if c["check"] == name)
+    assert entry["charts"] == [c.plain() for c in cls.charts] and entry["answers"] == [a.plain() for a in cls.answers]
+    assert all(a.question in QUESTIONS or a.question.endswith("?") for a in cls.answers)
+    if entry["status"] != "skipped":
+        assert all(at(entry, path) is not None for path in [a.figure for a in cls.answers if a.figure] +
+                   [c.data for c in cls.charts]), entry
+
+
+def test_every_suite_declares_known_questions_and_parts():
+    from harness.declarations import FEEDS, QUESTIONS
+    from harness.suites import REGISTRY
+
+    for name, cls in REGISTRY.items():
+        assert set(cls.feeds) <= set(FEEDS), name
+        assert all(a.question in QUESTIONS or a.question.endswith("?") for a in cls.answers), name
+    fed = [part for cls in REGISTRY.values() for part in cls.feeds]
+    assert sorted(fed) == sorted(FEEDS)  # each part is fed by one built-in suite
 
 
 @pytest.mark.parametrize("name", checks.all_checks())
@@ -105,22 +129,11 @@ class ShoutingCheck(Check):
 
 @pytest.fixture
 def plugin(tmp_path, monkeypatch):
-    """A package installed beside ours declaring a `finetune_harness.checks` entry point."""
-    from importlib.metadata import EntryPoint
-
-    import harness.registry
-
-    (tmp_path / "shouting_plugin.py").write_text(PLUGIN)
-    (tmp_path / "broken_plugin.py").write_text("raise ImportError('needs a library that is not installed')\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for name in ("shouting_plugin", "broken_plugin"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    found = [EntryPoint("shouting", "shouting_plugin", "finetune_harness.checks")]
-    monkeypatch.setattr(harness.registry, "entry_points",
-                        lambda group: [ep for ep in found if ep.group == group])
-    monkeypatch.setattr(checks.REGISTRY, "_items", dict(checks.REGISTRY._items))  # restored afterwards
-    monkeypatch.setattr(checks.REGISTRY, "_state", "empty")
-    return found
+    """A package installed beside ours declaring a `finetune_harness.checks` entry point, loaded here."""
+    site = install(tmp_path / "site", "shouting-plugin", {"shouting_plugin": PLUGIN},
+                   {"finetune_harness.checks": {"shouting": "shouting_plugin"}})
+    load_here(monkeypatch, site, "shouting_plugin", "broken_plugin")
+    return site
 
 
 def test_a_plugin_check_from_an_entry_point_runs_and_keeps_the_contract(plugin):
@@ -133,16 +146,15 @@ def test_a_plugin_check_from_an_entry_point_runs_and_keeps_the_contract(plugin):
 
 
 def test_a_broken_plugin_is_a_one_line_usage_error(plugin):
-    from importlib.metadata import EntryPoint
-
     from harness.errors import UsageError
 
-    plugin.append(EntryPoint("broken", "broken_plugin", "finetune_harness.checks"))
+    install(plugin, "broken-plugin", {"broken_plugin": "raise ImportError('needs a library that is not installed')\n"},
+            {"finetune_harness.checks": {"broken": "broken_plugin"}})
     with pytest.raises(UsageError, match="check plug-in 'broken' .* failed to load: ImportError"):
         checks.all_checks()
 
 
-def test_the_exported_contract_can_fail(plugin, tmp_path):
-    (tmp_path / "shouting_plugin.py").write_text(PLUGIN.replace('summary={"shouting_rows": len(rows)}', "summary={}"))
+def test_the_exported_contract_can_fail(plugin):
+    (plugin / "shouting_plugin.py").write_text(PLUGIN.replace('summary={"shouting_rows": len(rows)}', "summary={}"))
     with pytest.raises(AssertionError, match="lacks declared metrics"):
         check_check("shouting")

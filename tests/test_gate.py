@@ -145,7 +145,7 @@ def test_the_fast_preset_sits_between_the_defaults_and_the_user_policy():
 
 def _task_results(kind, metrics):
     info = {"shape": "classification"} if kind == "classification" else {"shape": "instruction", "output_kind": kind}
-    return {"suites": {"task": {"status": "pass", "info": info, "metrics": metrics}}}
+    return {"suites": {"task": {"status": "pass", "info": info, "metrics": metrics, "feeds": ["output_kind"]}}}
 
 
 def _m(lower, upper=0.3, tuned=0.5, n=100):

@@ -98,10 +98,10 @@ def test_shortcuts_says_why_it_cannot_apply_when_every_label_is_unique():
 
 def test_surface_test_with_no_label_left_after_dropping_singletons():
     """The surface test keeps labels with two rows or more; none left is 'not tested', not a crash."""
-    from harness.checks.shortcuts import SURFACE_FEATURES, surface_test
+    from harness.checks.shortcuts import SURFACE_FEATURES, Shortcuts, surface_test
 
     out = surface_test(np.zeros((60, len(SURFACE_FEATURES))), [f"l{i}" for i in range(60)],
-                       [{"split": "train", "line": i + 1} for i in range(60)], {"min_surface_lift": 0.2, "alpha": 0.001})
+                       [{"split": "train", "line": i + 1} for i in range(60)], Shortcuts.Params())
     assert out["tested"] is False
 
 

@@ -16,7 +16,7 @@ FOLDERS = {"harness": "harness", "checks": "harness.checks", "suites": "harness.
 CORE = {"errors", "io", "registry", "shapes", "data", "formats", "schema", "text", "similarity", "stats", "tokens",
         "models", "scoring", "paired", "render", "audit_data", "train_config", "results", "version", "hints",
         "pairs", "candidate_keys", "clusters", "embeddings", "templates", "outputs", "config_schema", "visible", "eval_shapes", "output_kinds",
-        "row_formats", "readers", "issues", "redact", "secret_rules", "params", "status",
+        "row_formats", "readers", "issues", "redact", "secret_rules", "params", "status", "declarations", "data_spec",
         "spark.data", "spark.load", "spark.session", "spark"}
 STAGES = {"auditor", "check_runner", "spark.audit", "policy", "trainer", "comparison", "gate"}
 APPLICATION = {"", "__main__", "cli", "pipeline", "demo", "artefacts", "clean", "testing", "row_text"}

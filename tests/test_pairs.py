@@ -247,6 +247,22 @@ def test_misspelt_merged_words_and_ambiguous_long_words_in_candidate_keys():
     assert "my card was stolen" in candidate_keys("hi my card was stolen", fixes, counts, 3)
 
 
+def test_a_copy_that_adds_only_a_greeting_is_looked_up_without_it():
+    """When the last clause looks like filler too ("..., what's wrong again? Thanks."), the shortest request
+    left cuts it; the key without only the opening is looked up as well, so a copy with a greeting added
+    ("Hello there my friends, top up failed, ...") meets its original (issue 29, planted seed 10)."""
+    from harness.candidate_keys import candidate_keys
+    from harness.pairs import canonical_words, clause_starts
+    from harness.text import normalize
+
+    counts = {w: 50 for w in "top up failed what is wrong again thanks hello there my friends".split()}
+    text = "hello there my friends top up failed what s wrong again thanks"
+    words = canonical_words(text)
+    starts = clause_starts(normalize("HELLO THERE MY FRIENDS, TOP UP FAILED, WHAT'S WRONG AGAIN? THANKS."))
+    keys = candidate_keys(text, {}, counts, 3, words, starts, lambda w: True, True)
+    assert "top failed what wrong" in keys
+
+
 def test_look_alike_letters_fold_and_emoji_stay_words():
     assert normalize_loose("Hеllo, hоw dо I requеst a refund?") == "hello how do i request a refund"  # Cyrillic е, о
     assert normalize_loose("the parcel👍") == "the parcel 👍"
@@ -257,10 +273,11 @@ def test_spelling_corrections_come_from_the_data():
     from harness.candidate_keys import spelling_corrections
 
     counts = {"card": 400, "caard": 5, "pick": 40, "back": 60, "pack": 1, "of": 500, "for": 400, "fo": 4,
-              "but": 80, "it": 200, "failed": 50, "butitfailed": 1}
+              "but": 80, "it": 200, "failed": 50, "butitfailed": 1, "how": 240, "two": 30, "hwo": 3}
     fixes = spelling_corrections(counts, 3)
     assert fixes["caard"] == "card"                  # 80x rarer, one edit away
     assert "pack" not in fixes                       # "pick" or "back": no guess
+    assert fixes["hwo"] == "how"                     # "how" or "two": the one with the same letters swapped
     assert fixes["butitfailed"] == "but it failed"   # merged words
     assert "card" not in fixes and "pick" not in fixes
 

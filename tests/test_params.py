@@ -1,19 +1,22 @@
 """Plug-in parameters declared once (harness/params.py): the type, default and range of every key come from
-the plug-in's Params dataclass; the gate reads them from there, records them whole, and refuses what they
-do not allow; no suite keeps a fallback of its own."""
+the plug-in's Params dataclass; the gate and the audit policy read them from there, record them whole, and
+refuse what they do not allow; no suite or check keeps a fallback of its own."""
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import pytest
 
+from harness.checks import REGISTRY as CHECKS
 from harness.errors import UsageError
 from harness.gate import load_gate
 from harness.params import Params, build, defaults, param, specs
+from harness.policy import load_policy
 from harness.suites import REGISTRY as SUITES
 from harness.testing import _declares_params
 
@@ -79,16 +82,94 @@ def test_the_gate_refuses_parameters_the_declaration_does_not_allow(policy, mess
         load_gate(policy)
 
 
+@pytest.mark.parametrize("name", CHECKS.names())
+def test_every_check_declares_its_parameters(name):
+    _declares_params(CHECKS[name], "check", name)
+
+
+def test_the_audit_policy_holds_every_check_parameter_from_the_declaration():
+    """The shipped policy keeps rules, not parameters: each check's defaults are its declaration's, filled
+    in by load_policy, a user's values over them."""
+    import yaml
+
+    shipped = yaml.safe_load((ROOT / "harness" / "default_policy.yaml").read_text(encoding="utf-8"))
+    assert not [name for name, conf in shipped["checks"].items() if "params" in conf]
+    assert not [rule for rule in yaml.safe_load((ROOT / "harness" / "policy_schema.yaml").read_text(encoding="utf-8"))
+                if ".params" in rule]
+    pol = load_policy(None)
+    for name in CHECKS.names():
+        assert pol["checks"][name]["params"] == defaults(CHECKS[name].Params), name
+    mine = load_policy({"checks": {"leakage": {"params": {"ngram": 13}}, "pii": {"params": None}}})
+    assert mine["checks"]["leakage"]["params"] == {**defaults(CHECKS["leakage"].Params), "ngram": 13}
+    assert mine["checks"]["pii"]["params"] == defaults(CHECKS["pii"].Params)
+
+
+@pytest.mark.parametrize("checks, message", [
+    ({"leakage": {"params": {"ngrams": 8}}}, "checks.leakage.params: unknown parameter 'ngrams'; did you mean 'ngram'"),
+    ({"schema": {"params": {"max_findings": 5}}}, "checks.schema.params: unknown parameter 'max_findings' (known: none)"),
+    ({"outliers": {"params": {"min_class_rows": 1}}}, "checks.outliers.params.min_class_rows: must be >= 2"),
+    ({"label_errors": {"params": {"use_embeddings": "no"}}}, "checks.label_errors.params.use_embeddings: expected true or false"),
+    ({"boilerplate": {"params": {"refusal_patterns": "as an ai"}}}, "checks.boilerplate.params.refusal_patterns: expected a list"),
+    ({"pii": {"params": ["kinds"]}}, "checks.pii.params: expected a mapping"),
+])
+def test_the_policy_refuses_check_parameters_the_declaration_does_not_allow(checks, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        load_policy({"checks": checks})
+
+
+def test_a_check_runs_on_its_built_parameters_and_audit_json_records_them_all(tmp_path, monkeypatch):
+    """`run` gets the declaration's instance, the policy's values in it; audit.json's policy holds every
+    declared key of every check."""
+    import json
+
+    from harness.cli import main
+    from harness.testing import SAMPLE_TRAIN
+
+    seen = {}
+    original = CHECKS["leakage"].run
+
+    def spy(self, data, params):
+        seen["params"] = params
+        return original(self, data, params)
+
+    monkeypatch.setattr(CHECKS["leakage"], "run", spy)
+    train = tmp_path / "train.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in SAMPLE_TRAIN))
+    (tmp_path / "policy.yaml").write_text("checks:\n  leakage:\n    params: {ngram: 13}\n")
+    assert main(["audit", str(train), "--policy", str(tmp_path / "policy.yaml"), "--out", str(tmp_path / "o"),
+                 "--quiet"]) in (0, 1)
+    assert seen["params"] == CHECKS["leakage"].Params(ngram=13)
+    recorded = json.loads((tmp_path / "o" / "audit.json").read_text())["policy"]["checks"]
+    for name in CHECKS.names():
+        declared = defaults(CHECKS[name].Params)
+        assert recorded[name]["params"] == ({**declared, "ngram": 13} if name == "leakage" else declared), name
+
+
+def test_an_unknown_check_parameter_is_a_one_line_usage_error(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "train.jsonl").write_text('{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n')
+    (tmp_path / "policy.yaml").write_text("checks:\n  label_errors:\n    params: {fold: 3}\n")
+    proc = subprocess.run([sys.executable, "-m", "harness", "audit", "train.jsonl", "--policy", "policy.yaml",
+                           "--out", "o"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "policy.yaml: checks.label_errors.params: unknown parameter 'fold'; did you mean 'folds'?" in lines[0]
+    assert not (tmp_path / "o" / "audit.json").exists()
+
+
 def test_no_plugin_keeps_a_fallback_of_its_own():
-    """A `params.get("k", 5)` in a suite is a second default that can drift from the declared one."""
+    """A `params.get("k", 5)` in a suite or a check is a second default that can drift from the declared one."""
     found = []
-    for path in sorted((ROOT / "suites").glob("*.py")):
+    for path in sorted((ROOT / "suites").glob("*.py")) + sorted((ROOT / "checks").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" \
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "params":
-                found.append(f"{path.name}:{node.lineno}")
+                found.append(f"{path.parent.name}/{path.name}:{node.lineno}")
             if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "params":
-                found.append(f"{path.name}:{node.lineno}")
+                found.append(f"{path.parent.name}/{path.name}:{node.lineno}")
     assert not found, f"parameters read past their declaration: {found}"
 
 

@@ -9,7 +9,7 @@ from harness.policy import decide, load_policy, verdict
 def test_user_policy_merges_over_defaults():
     pol = load_policy({"max_seq_len": 128, "checks": {"pii": {"fail_if": {}}}})
     # The shorthand is read into the one rule format: fail_if: {} drops the fail rules, the warn rule stays.
-    assert pol["max_seq_len"] == 128 and "fail_if" not in pol["checks"]["pii"] and "warn_if" not in pol["checks"]["pii"]
+    assert pol["data"]["max_seq_len"] == 128 and "fail_if" not in pol["checks"]["pii"] and "warn_if" not in pol["checks"]["pii"]
     assert pol["checks"]["pii"]["rules"] == {"rows_with_pii": {"at_most": 0, "severity": "warn"}}
     assert load_policy(None)["checks"]["pii"]["rules"] == {"rows_with_pii": {"at_most": 0, "severity": "warn"},
                                                            "secrets": {"at_most": 0, "severity": "fail"}}
@@ -147,8 +147,8 @@ def test_max_seq_len_agrees_across_stages():
     One default: a standalone audit measures what `harness train` will keep, and compare reads an
     adapter without the key as trained by default."""
     from harness.comparison import trained_seq_len
-    from harness.policy import default_policy
-    from harness.train_config import TrainConfig
+    from harness.data_spec import DataSpec, for_training
 
-    assert default_policy()["max_seq_len"] == TrainConfig.max_seq_len == TrainConfig().max_seq_len
-    assert trained_seq_len({}) == TrainConfig.max_seq_len and trained_seq_len({"max_seq_len": 1024}) == 1024
+    assert load_policy(None)["data"]["max_seq_len"] == DataSpec.max_seq_len == DataSpec().max_seq_len
+    assert for_training(None, {}).max_seq_len == DataSpec.max_seq_len   # a train config that names none
+    assert trained_seq_len({}) == DataSpec.max_seq_len and trained_seq_len({"max_seq_len": 1024}) == 1024

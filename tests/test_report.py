@@ -187,3 +187,20 @@ def test_reports_read_results_of_the_first_schema_in_todays_words(hostile_audit,
     (tmp_path / "results.json").write_text(json.dumps(results))
     assert main(["report", str(tmp_path / "results.json"), "--out", str(tmp_path / "c.html")]) == 0
     assert 'class="tag fail">fail</span></h3>' in (tmp_path / "c.html").read_text()
+
+
+def test_results_written_before_entries_carried_declarations_render_the_same(hostile_audit, tmp_path):
+    """Issue 31.1: an audit.json whose entries lack their plug-ins' declarations (charts, checklist answers:
+    written before they were copied into each entry) takes them from the installed plug-ins: the same page."""
+    import copy
+
+    from harness.artefacts import write_report
+
+    old = copy.deepcopy(hostile_audit)
+    for c in old["checks"]:
+        del c["charts"], c["answers"]
+    write_report({"audit": old}, tmp_path / "old.html", row_text=False)
+    write_report({"audit": hostile_audit}, tmp_path / "new.html", row_text=False)
+    page = (tmp_path / "new.html").read_text()
+    assert (tmp_path / "old.html").read_text() == page
+    assert "<h3>Label distribution (train)</h3>" in page and "Is the labelling consistent?" in page

@@ -68,7 +68,7 @@ def test_a_better_average_with_one_worse_slice_is_flagged_and_gated_on_request(m
     assert results["suites"]["slices"]["metrics"]["worst.accuracy"]["status"] == "warn"
     assert results["warnings"] and "slices.worst.accuracy" in results["warnings"][0]
     strict = load_gate({"gates": {"slices.worst.accuracy": {"field": "delta", "above": -0.1, "severity": "fail"}}})
-    results = {"suites": {"slices": {"status": "pass", **res}}}
+    results = {"suites": {"slices": {"status": "pass", **res, "feeds": ["hidden_regression"]}}}
     assert apply(results, strict) == "fail"
 
     from harness.reports.view import build

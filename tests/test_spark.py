@@ -31,7 +31,7 @@ def both(train, eval, policy, spark, **overrides):
 
     pol = load_policy(policy)
     for key, value in overrides.items():
-        pol[key] = value
+        (pol["data"] if key in pol["data"] else pol)[key] = value   # max_seq_len: the data spec's
     mine = harness.audit(str(train), str(eval) if eval else None, pol)
     probes = probe_items() if pol["checks"]["leakage"]["params"]["probes"] else []
     other = audit_spark(str(train), str(eval) if eval else None, pol, probes=probes, spark=spark)

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from ..check_runner import run_checks
 from ..data import unreadable_eval
+from ..data_spec import DataSpec
 from ..errors import InputError, UsageError
 from ..io import sha256_file
 from .data import SparkAuditData
@@ -33,16 +34,18 @@ def audit_spark(train: str, eval: str | None, pol: dict[str, Any], *, probes: li
     spark = spark or spark_session(master or conf.get("master", "local[*]"),
                                    {"shuffle_partitions": conf.get("shuffle_partitions", 8),
                                     "driver_memory": conf.get("driver_memory", "2g"), "spark": conf.get("conf") or {}})
-    tables = {"train": load_split(spark, str(train), "train", pol["shape"], pol["fields"], pol["labels"])}
+    spec = DataSpec.of_policy(pol)
+    pol = {**pol, "data": spec.to_dict()}   # what the checks read (SparkAuditData.spec) and audit.json records
+    tables = {"train": load_split(spark, str(train), "train", spec.shape, spec.fields, spec.labels)}
     if eval is not None:
         # Eval is read in train's shape; its rows written in another shape are read in their own and
         # mapped onto train's task (a chat copy of a training row is a leak however it is written).
         train_labels = sorted(r.label for r in tables["train"].frame.select("label").where("label IS NOT NULL")
                               .distinct().collect())
-        tables["eval"] = load_split(spark, str(eval), "eval", tables["train"].shape, pol["fields"], pol["labels"],
+        tables["eval"] = load_split(spark, str(eval), "eval", tables["train"].shape, spec.eval_mapping, spec.labels,
                                     train_labels=train_labels)
         ev = tables["eval"]
-        if ev.total_rows and len(ev.bad_rows) > float(pol["eval_max_bad_share"]) * ev.total_rows:
+        if ev.total_rows and len(ev.bad_rows) > spec.eval_max_bad_share * ev.total_rows:
             raise InputError(ev.source, unreadable_eval(len(ev.bad_rows), ev.total_rows, ev.shape, ev.bad_rows[0], None))
     for t in tables.values():  # a local file gets its hash, as in-process; a remote path keeps none
         if Path(t.source).is_file():

@@ -25,6 +25,13 @@ from .load import SparkTable
 MAX_BUCKET_PAIRS = 64
 
 
+def _kept(frame):
+    """The frame computed now and kept with its lineage cut (a local checkpoint). A cached frame still
+    carries its whole plan into every query that uses it, and the shared graph frames are used by many:
+    leakage's plan grew to 1.6 MB of text and ran a 2 GB driver out of heap while analysing it."""
+    return frame.localCheckpoint(eager=True)
+
+
 @dataclass
 class SparkFamilies:
     """As harness.templates.Families, with the skeletons as a frame (tid, sk) and the family skeletons
@@ -118,7 +125,7 @@ class SparkAuditData(SplitView):
     @cached_property
     def row_tids(self):
         """Every good row with its text id: (split, idx, line, tid)."""
-        return self.rows_all.join(self.texts, "loose").select("split", "idx", "line", "tid").cache()
+        return _kept(self.rows_all.join(self.texts, "loose").select("split", "idx", "line", "tid"))
 
     # ---- template families (harness/templates.py) ---------------------------------------------------
     @cached_property
@@ -261,7 +268,7 @@ class SparkAuditData(SplitView):
                     ",".join(map(str, sorted(run_in_closings(canonical_words(t), parse(s), closings))))
                     for t, s in zip(pdf["loose"], pdf["starts"])]})
 
-        return raw.join(self.texts, "tid").mapInPandas(with_closings, "tid long, starts string").cache()
+        return _kept(raw.join(self.texts, "tid").mapInPandas(with_closings, "tid long, starts string"))
 
     @cached_property
     def word_label_shares(self) -> dict[str, float] | None:
@@ -427,7 +434,7 @@ class SparkAuditData(SplitView):
 
         self.similar_stats = {"shingle": f"char-{ngram}", "num_perm": num_perm, "bands": bands, "rows_per_band": r,
                               "engine": "spark"}
-        return with_text.mapInPandas(verify, "a long, b long, sim double").cache()
+        return _kept(with_text.mapInPandas(verify, "a long, b long, sim double"))
 
     # ---- duplicates: similar pairs that are the same request (harness/pairs.py) -------------------
     @cached_property
@@ -475,7 +482,7 @@ class SparkAuditData(SplitView):
                      .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b")
                      .join(starts.withColumnRenamed("tid", "a").withColumnRenamed("starts", "sa"), "a")
                      .join(starts.withColumnRenamed("tid", "b").withColumnRenamed("starts", "sb"), "b"))
-        out = with_text.mapInPandas(keep, "a long, b long, sim double").cache()
+        out = _kept(with_text.mapInPandas(keep, "a long, b long, sim double"))
         self.duplicate_stats = dict(self.similar_stats, same_request=out.count())
         return out
 
