@@ -153,6 +153,19 @@ def _respelled(a: list[str], b: list[str], rare: Callable[[str], bool]) -> bool:
 
 
 def _superficial_segment(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool) -> bool:
+    """Whether one differing stretch is superficial, remembered per Vocabulary: on templated data the
+    same stretches (two amounts, two merchants) recur in hundreds of thousands of candidate pairs."""
+    memo = getattr(rare, "segments", None)
+    if memo is None:
+        return _superficial_stretch(a, b, rare, slots)
+    key = (tuple(a), tuple(b), slots)
+    got = memo.get(key)
+    if got is None:
+        got = memo[key] = _superficial_stretch(a, b, rare, slots)
+    return got
+
+
+def _superficial_stretch(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool) -> bool:
     if len(a) == len(b) and all(_pair_ok(x, y, rare, slots) for x, y in zip(a, b)):
         return True                             # typos ("pease" / "please"), slot values, filler swaps
     if a and b and ("".join(a) == "".join(b) or _respelled(a, b, rare)):
@@ -502,6 +515,7 @@ class Vocabulary:
                  neutral_max_share: float = 0.5, misspelt_ratio: float = 10.0):
         self.counts, self.max_rows = counts or {}, max_rows
         self.shares, self.limit, self.ratio = label_shares or {}, neutral_max_share, misspelt_ratio
+        self.segments: dict = {}            # _superficial_segment's answers, which depend on these words only
 
     def __call__(self, word: str) -> bool:
         return self.counts.get(word, 0) <= self.max_rows
