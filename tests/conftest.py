@@ -13,6 +13,36 @@ def write_jsonl(path: Path, rows) -> Path:
     return path
 
 
+def voice_assistant_rows(seed: int) -> list[dict]:
+    """120 templated voice-assistant requests (weather, play_music, timer), then one weather request
+    labelled timer: a label flip whose weather rows are reworded copies of it (label_errors tests)."""
+    import random
+
+    rnd = random.Random(seed)
+    topics = {"weather": ["what is the weather in {c}", "will it rain in {c} today", "is it sunny in {c}"],
+              "play_music": ["play some {g} music", "put on a {g} playlist", "i want to hear {g} songs"],
+              "timer": ["set a timer for {n} minutes", "start a {n} minute timer", "count down {n} minutes"]}
+    cities, genres = ["paris", "tokyo", "lima", "oslo", "cairo", "perth"], ["jazz", "rock", "folk", "soul", "pop"]
+    rows = []
+    for label, forms in topics.items():
+        for _ in range(40):
+            rows.append({"text": rnd.choice(forms).format(c=rnd.choice(cities), g=rnd.choice(genres),
+                                                          n=rnd.randint(2, 90)), "label": label})
+    rows.append({"text": "will it rain in oslo tomorrow", "label": "timer"})
+    return rows
+
+
+def leaky_eval_rows() -> tuple[list[dict], list[dict]]:
+    """(train, eval): 60 labelled training rows; an eval set of 15 chat copies of training rows beside 15
+    new labelled rows (eval rows of another shape that leak, issue 29)."""
+    train = [{"text": f"question {i} about my parcel number {i * 7} that never arrived at the depot",
+              "label": ["delivery", "billing"][i % 2]} for i in range(60)]
+    ev = [{"messages": [{"role": "user", "content": train[i]["text"]}, {"role": "assistant", "content": train[i]["label"]}]}
+          for i in range(15)]
+    ev += [{"text": f"completely new question {i} regarding an invoice for plan {i}", "label": "billing"} for i in range(15)]
+    return train, ev
+
+
 @pytest.fixture(scope="session")
 def tickets(tmp_path_factory):
     """The planted-defect ticket set, generated fresh (seed 0) with its ground truth."""

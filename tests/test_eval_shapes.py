@@ -2,6 +2,7 @@
 
 import pytest
 
+from conftest import leaky_eval_rows
 from harness.data import load_table
 from harness.errors import InputError
 from harness.eval_shapes import frequent_outputs, map_examples
@@ -45,11 +46,7 @@ def test_the_audit_reads_eval_rows_of_another_shape_in_their_own(tmp_path):
     import harness
     from reports.view import _leakage_answer
 
-    train = [{"text": f"question {i} about my parcel number {i * 7} that never arrived at the depot",
-              "label": ["delivery", "billing"][i % 2]} for i in range(60)]
-    ev = [{"messages": [{"role": "user", "content": train[i]["text"]}, {"role": "assistant", "content": train[i]["label"]}]}
-          for i in range(15)]
-    ev += [{"text": f"completely new question {i} regarding an invoice for plan {i}", "label": "billing"} for i in range(15)]
+    train, ev = leaky_eval_rows()
     (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train))
     (tmp_path / "eval.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ev))
     result = harness.audit(str(tmp_path / "train.jsonl"), str(tmp_path / "eval.jsonl"))
@@ -67,11 +64,7 @@ def _leaky_eval(tmp_path, pad_lines: int = 0):
     import gzip
     import json
 
-    train = [{"text": f"question {i} about my parcel number {i * 7} that never arrived at the depot",
-              "label": ["delivery", "billing"][i % 2]} for i in range(60)]
-    ev = [{"messages": [{"role": "user", "content": train[i]["text"]}, {"role": "assistant", "content": train[i]["label"]}]}
-          for i in range(15)]
-    ev += [{"text": f"completely new question {i} regarding an invoice for plan {i}", "label": "billing"} for i in range(15)]
+    train, ev = leaky_eval_rows()
     (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train))
     path = tmp_path / "eval.jsonl.gz"
     path.write_bytes(gzip.compress(("\n" * pad_lines + "".join(json.dumps(r) + "\n" for r in ev)).encode()))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import harness
-from conftest import check
+from conftest import check, voice_assistant_rows
 from harness.checks.label_errors import neighbour_vote
 from harness.embeddings import default_model_dir
 
@@ -81,19 +81,7 @@ def test_a_row_whose_neighbours_mostly_carry_neither_label_is_not_flagged():
 def test_a_dispute_without_a_close_row_of_the_suggested_label_is_not_flagged():
     """A keyword pull: the row shares a word with the suggested class but asks something else, so no
     row of that class is a reworded copy of it (cosine under min_neighbour_similarity)."""
-    import random
-
-    rnd = random.Random(5)
-    topics = {"weather": ["what is the weather in {c}", "will it rain in {c} today", "is it sunny in {c}"],
-              "play_music": ["play some {g} music", "put on a {g} playlist", "i want to hear {g} songs"],
-              "timer": ["set a timer for {n} minutes", "start a {n} minute timer", "count down {n} minutes"]}
-    cities, genres = ["paris", "tokyo", "lima", "oslo", "cairo", "perth"], ["jazz", "rock", "folk", "soul", "pop"]
-    rows = []
-    for label, forms in topics.items():
-        for _ in range(40):
-            rows.append({"text": rnd.choice(forms).format(c=rnd.choice(cities), g=rnd.choice(genres),
-                                                          n=rnd.randint(2, 90)), "label": label})
-    rows.append({"text": "will it rain in oslo tomorrow", "label": "timer"})
+    rows = voice_assistant_rows(5)
     found = flags(rows, embeddings=True, max_p_given=0.02, min_p_suggested=0.7)
     assert list(found) == [len(rows)] and found[len(rows)]["neighbour_similarity"] >= 0.7
     # With the paraphrase bar above any row's reach, the same flip has no evidence and is dropped.

