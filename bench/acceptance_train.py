@@ -39,10 +39,10 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=300)
     ap.add_argument("--eval-rows", type=int, default=200)
     args = ap.parse_args()
-    from harness.data import load_table
-    from harness.models import load_base
-    from harness.train_config import TrainConfig
-    from harness.trainer import classification_accuracy
+    from harness.inputs.data import load_table
+    from harness.model.loading import load_base
+    from harness.training.train_config import TrainConfig
+    from harness.training.trainer import classification_accuracy
 
     work = Path(tempfile.mkdtemp(prefix="accept-"))
     train = clean_rows(args.rows)

@@ -28,7 +28,7 @@ THRESHOLD = 0.6
 
 
 def load(data: Path):
-    from harness.text import normalize_loose
+    from harness.core.text import normalize_loose
 
     rows = [json.loads(line) for line in open(data / "train.jsonl", encoding="utf-8")]
     truth = json.loads((data / "truth.json").read_text())
@@ -71,7 +71,7 @@ def verified_edges(lsh, hashes) -> list[tuple[int, int]]:
 
 
 def stage_ours_near(data: Path) -> dict:
-    from harness.similarity import similar_pairs
+    from harness.auditing.similarity import similar_pairs
 
     texts, _rows, truth = load(data)
     t0 = time.perf_counter()
@@ -124,7 +124,7 @@ def stage_label_errors(data: Path) -> dict:
     from cleanlab.filter import find_label_issues
 
     from harness.checks.label_errors import confident_learning, out_of_fold_probabilities
-    from harness.text import normalize
+    from harness.core.text import normalize
 
     _texts, rows, truth = load(data)
     labels = sorted({r["label"] for r in rows})

@@ -43,9 +43,9 @@ metric_list:
 
 
 def run_ours(args) -> dict:
-    from harness.comparison import compare
-    from harness.paired import Pair
-    from harness.scoring import pad_token_id, continuation_tokens, score_items
+    from harness.comparing.comparison import compare
+    from harness.comparing.paired import Pair
+    from harness.model.scoring import pad_token_id, continuation_tokens, score_items
     from harness.suites.forgetting import probe_sets, read_probe_set
 
     cache = Path(args.work) / "ours-cache.sqlite"
@@ -76,7 +76,7 @@ def run_lm_eval(args, which: str) -> dict:
     import lm_eval
     from lm_eval.tasks import TaskManager
 
-    from harness.models import ensure_builtin
+    from harness.model.loading import ensure_builtin
 
     tasks_dir = Path(args.work) / "lm_eval_tasks"
     tasks_dir.mkdir(exist_ok=True)

@@ -98,7 +98,7 @@ def ensure_adapter(name: str) -> dict:
     data = _write(make_rows(), WORK / f"{name}.train.jsonl")
     if (out / "manifest.json").is_file():
         return {"trained_now": False}
-    code = ("import json,sys; from harness.trainer import train; "
+    code = ("import json,sys; from harness.training.trainer import train; "
             f"m = train({BASE!r}, {str(data)!r}, None, {str(out)!r}, overwrite=True, **json.loads(sys.argv[1])); "
             "print(json.dumps({k: m.get(k) for k in ('train_seconds', 'wall_seconds', 'steps')}))")
     started = time.perf_counter()

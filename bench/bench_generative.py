@@ -2,7 +2,7 @@
 replies in a house style.
 
 The shipped extraction example (examples/orders/, chat form: a system prompt naming the keys, the
-customer's message, the JSON answer) is audited; the audit's cleaning (harness/clean.py) drops the
+customer's message, the JSON answer) is audited; the audit's cleaning (harness/auditing/clean.py) drops the
 rows it flagged; then `harness run` trains a LoRA adapter on N cleaned rows and compares it with the
 base (task: JSON validity, schema match and field F1, paired, with intervals; the prompting baselines
 beside it; forgetting, drift, overfitting) and gates it. A second adapter is trained on the first N
@@ -42,7 +42,7 @@ def _clean_dir(example: str) -> Path:
 def _audit_and_clean(example: str) -> dict:
     sys.path.insert(0, str(ROOT))
     import harness
-    from harness.clean import clean
+    from harness.auditing.clean import clean
 
     where = EXAMPLES[example]
     audit = harness.audit(str(where / "train_chat.jsonl"), str(where / "eval_chat.jsonl"))
@@ -152,8 +152,7 @@ def cleaning_effect(latest: dict[str, dict]) -> list[str]:
     """Clean vs raw adapters of the same size, paired on the same held-out rows (the tuned side's
     headline score per row): does the audit's cleaning show up in the task figures?"""
     sys.path.insert(0, str(ROOT))
-    from harness import stats
-
+    from harness.comparing import stats
     out = []
     for name, clean in latest.items():
         raw = latest.get(name.replace("clean-", "raw-"))

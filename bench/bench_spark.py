@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 def child(engine: str, data: Path, master: str, out: Path) -> None:
     import harness
-    from harness.policy import load_policy
+    from harness.auditing.policy import load_policy
 
     pol = load_policy(None)
     pol["engine"] = engine

@@ -132,7 +132,7 @@ def stage_datasketch(train: Path, ev: Path) -> dict:
     every row queried; rows that have a near duplicate, and eval rows with one in train."""
     from datasketch import MinHash, MinHashLSH
 
-    from harness.text import normalize_loose
+    from harness.core.text import normalize_loose
 
     texts = [normalize_loose(json.loads(line)["text"]) for line in open(train)]
     evals = [normalize_loose(json.loads(line)["text"]) for line in open(ev)]
@@ -157,7 +157,7 @@ def stage_rensa(train: Path, ev: Path) -> dict:
     """rensa's MinHash LSH (Rust) on the same rows: char 5-grams at 0.6, every row queried."""
     from rensa import RMinHash, RMinHashLSH
 
-    from harness.text import normalize_loose
+    from harness.core.text import normalize_loose
 
     texts = [normalize_loose(json.loads(line)["text"]) for line in open(train)]
     evals = [normalize_loose(json.loads(line)["text"]) for line in open(ev)]

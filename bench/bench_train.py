@@ -4,7 +4,7 @@ and a plain Hugging Face baseline (transformers Trainer + peft, padding to max l
 tokens), on the same rows and model, side by side in one run. Prints supervised (answer) tokens per
 second, the ratio, peak RSS, the achieved matmul FLOP/s as a share of this machine's fp32 matmul peak
 measured in the same run, and each adapter's held-out loss and label accuracy after the same steps
-(scored by one scorer: harness.trainer.evaluate and classification_accuracy).
+(scored by one scorer: harness.training.trainer.evaluate and classification_accuracy).
 
     python bench/bench_train.py                       # built-in SmolLM2-135M, 24 steps of 8 rows
     python bench/bench_train.py --steps 30 --rows 240
@@ -48,8 +48,8 @@ def lora_settings(args) -> dict:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from harness.models import resolve
-    from harness.train_config import TrainConfig
+    from harness.model.loading import resolve
+    from harness.training.train_config import TrainConfig
 
     config = AutoConfig.from_pretrained(str(resolve(args.base)[1]))
     with torch.device("meta"):  # the parameter count without loading weights (peak RSS stays the trainer's)
@@ -61,11 +61,11 @@ def lora_settings(args) -> dict:
 
 def score_held_out(model, tokenizer, args) -> dict:
     """Held-out loss and label accuracy of a trained model, the same scorer for every trainer."""
-    from harness.data import load_table
-    from harness.render import DEFAULT_PROMPT, encode_all
-    from harness.scoring import pad_token_id
-    from harness.train_config import TrainConfig
-    from harness.trainer import classification_accuracy, evaluate
+    from harness.inputs.data import load_table
+    from harness.model.render import DEFAULT_PROMPT, encode_all
+    from harness.model.scoring import pad_token_id
+    from harness.training.train_config import TrainConfig
+    from harness.training.trainer import classification_accuracy, evaluate
 
     labels = sorted({r["label"] for r in rows(args.rows)})
     examples = load_table(held_out(args.eval_rows), "eval").examples
@@ -122,7 +122,7 @@ def model_flops(base, tokens_body: int, tokens_head: int) -> float:
 
 
 def run_ours(args) -> dict:
-    from harness.trainer import train
+    from harness.training.trainer import train
 
     out = Path(args.work) / "ours"
     t0 = time.perf_counter()
@@ -136,7 +136,7 @@ def run_ours(args) -> dict:
     train_rss = _rss_mb()
     from peft import PeftModel
 
-    from harness.models import load_base
+    from harness.model.loading import load_base
 
     base = load_base(args.base, device=device())
     model = PeftModel.from_pretrained(base.model, str(out)).eval()
@@ -153,9 +153,9 @@ def run_trl(args) -> dict:
     from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
 
-    from harness.data import load_table
-    from harness.models import load_base
-    from harness.render import DEFAULT_PROMPT, encode_all, prompt_messages
+    from harness.inputs.data import load_table
+    from harness.model.loading import load_base
+    from harness.model.render import DEFAULT_PROMPT, encode_all, prompt_messages
 
     lo = lora_settings(args)
     base = load_base(args.base, device=device())  # bf16 weights on a GPU, as our trainer loads them
@@ -199,15 +199,15 @@ def run_baseline(args) -> dict:
     from peft import LoraConfig, get_peft_model
     from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments
 
-    from harness.data import load_table
-    from harness.models import load_base
-    from harness.render import encode_all, to_messages
+    from harness.inputs.data import load_table
+    from harness.model.loading import load_base
+    from harness.model.render import encode_all, to_messages
 
     base = load_base(args.base, device=device())
     tok = base.tokenizer
     examples = load_table(rows(args.rows), "train").examples
     labels = sorted({e.label for e in examples})
-    from harness.render import DEFAULT_PROMPT
+    from harness.model.render import DEFAULT_PROMPT
 
     texts = [tok.apply_chat_template(to_messages(e, "classification", DEFAULT_PROMPT, labels), tokenize=False)
              for e in examples]
@@ -258,7 +258,7 @@ def main() -> None:
         out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(out))
         return
-    from harness.models import load_base
+    from harness.model.loading import load_base
 
     peak, how = matmul_peak()
     counted = load_base(args.base).model  # for FLOP counting only, in this parent process

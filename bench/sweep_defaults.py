@@ -84,7 +84,7 @@ def run_one(dataset: str, name: str, overrides: dict, n_train: int, n_eval: int,
         t.write_text("".join(json.dumps(r) + "\n" for r in train))
         e.write_text("".join(json.dumps(r) + "\n" for r in ev))
         args = {**overrides, **({"epochs": epochs} if epochs else {})}
-        code = ("import json,sys; from harness.trainer import train; "
+        code = ("import json,sys; from harness.training.trainer import train; "
                 f"m = train('smollm2-135m-instruct', {str(t)!r}, {str(e)!r}, {str(Path(tmp, 'adapter'))!r}, **json.loads(sys.argv[1])); "
                 "print(json.dumps({k: m.get(k) for k in ('evals', 'train_seconds', 'wall_seconds', 'config', 'steps', 'chosen')}))")
         started = time.perf_counter()

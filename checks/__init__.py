@@ -1,7 +1,7 @@
 """Audit checks, one per file, registered by name. Adding a check: a new file here with a class
-decorated by @register, its parameters in a nested `Params` dataclass (harness/params.py) and its rules
-under `checks:` in harness/default_policy.yaml; another package adds one through the
-`finetune_harness.checks` entry point group (harness/registry.py)."""
+decorated by @register, its parameters in a nested `Params` dataclass (harness/core/params.py) and its rules
+under `checks:` in harness/auditing/default_policy.yaml; another package adds one through the
+`finetune_harness.checks` entry point group (harness/core/registry.py)."""
 
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from harness.output_kinds import leaves, parse_json
-from harness.pairs import FUNCTION_WORDS, NUMBER_WORDS
-from harness.text import fold_confusables, normalize, normalize_loose
+from harness.inputs.output_kinds import leaves, parse_json
+from harness.auditing.pairs import FUNCTION_WORDS, NUMBER_WORDS
+from harness.core.text import fold_confusables, normalize, normalize_loose
 
 from .base import CheckResult, GenerativeCheck, Params, lower_is_better, not_applicable, param, register
 
@@ -184,8 +184,12 @@ class AnnotationConsistency(GenerativeCheck):
                 elif counts.most_common(1)[0][1] < support:
                     sides = [(alike[(group[i], v, side, word)], ((side, word),))
                              for side, word in (("l", left), ("r", right)) if word.startswith("=")]
-                    # every annotated side must agree: the narrower decides ("after" after a city and
-                    # before an airline is not "after" after a city and before a time)
+                    # every annotated side must agree ("after" after a city and before an airline is not
+                    # "after" after a city and before a time): a side whose rows mostly give the phrase
+                    # this row's key explains it ("South" after an address-number suffix is a street name
+                    # in 4 rows, but before a street name a direction in most); the narrower one is shown
+                    if any(c.most_common(1)[0][0] == key for c, _ in sides):
+                        continue
                     counts, used = min(sides, key=lambda c: sum(c[0].values()), default=(counts, used))
                 where = (f"where it stands alike ({_where(used)})" if used else
                          f"of {group[i] or 'all'} requests, some standing alike")

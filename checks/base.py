@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.params import Params, param  # noqa: F401 - for checks to declare their parameters
-from harness.declarations import Answer, Chart  # noqa: F401 - for checks to declare what the report shows
-from harness.registry import Registry
-from harness.status import HIGHER, LOWER, lower_is_better  # noqa: F401 - for checks to declare metrics
+from harness.core.params import Params, param  # noqa: F401 - for checks to declare their parameters
+from harness.core.declarations import Answer, Chart  # noqa: F401 - for checks to declare what the report shows
+from harness.core.registry import Registry
+from harness.core.status import HIGHER, LOWER, lower_is_better  # noqa: F401 - for checks to declare metrics
 
 if TYPE_CHECKING:  # pragma: no cover
-    from harness.audit_data import AuditData
+    from harness.auditing.audit_data import AuditData
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Check:
     # Summary keys a policy may put rules on, each with its better direction: {"bad_rate": LOWER, ...}
     # (LOWER, HIGHER, or None for a figure that is only described); a tuple of names means each is lower
     # is better (a check counts problems). The contract test holds every check to them, and a policy rule
-    # must agree with the direction (harness/status.py).
+    # must agree with the direction (harness/core/status.py).
     metrics: ClassVar[dict[str, str | None] | tuple[str, ...]] = ()
     # The few summary figures worth a glance in a terminal table (the rest is in audit.json).
     key_figures: ClassVar[tuple[str, ...]] = ()
@@ -64,11 +64,11 @@ class Check:
     removes: ClassVar[str | None] = None
     # What its findings cannot show, in a sentence each: the report's "known limitations" when it ran.
     limitations: ClassVar[tuple[str, ...]] = ()
-    # What the report shows of its results beyond its own table (harness/declarations.py), copied into its
+    # What the report shows of its results beyond its own table (harness/core/declarations.py), copied into its
     # entry: charts drawn from its entry by path, and the checklist questions its figures answer.
     charts: ClassVar[tuple[Chart, ...]] = ()
     answers: ClassVar[tuple[Answer, ...]] = ()
-    # Its parameters, declared once (harness/params.py): type, default, range and meaning of each. The
+    # Its parameters, declared once (harness/core/params.py): type, default, range and meaning of each. The
     # policy's `checks.<name>.params` override the defaults; `run` gets the built instance.
     Params: ClassVar[type[Params]] = Params
 

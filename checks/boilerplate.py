@@ -9,8 +9,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from harness.output_kinds import parse_json
-from harness.text import normalize_loose
+from harness.inputs.output_kinds import parse_json
+from harness.core.text import normalize_loose
 
 from .base import CheckResult, GenerativeCheck, Params, lower_is_better, param, register, unlisted_rows
 

@@ -1,5 +1,5 @@
 """The same input taught two different answers: the model learns inconsistency, and at least one of the
-rows is wrong. "The same input" is an identical text or a duplicate pair (harness/pairs.py: only
+rows is wrong. "The same input" is an identical text or a duplicate pair (harness/auditing/pairs.py: only
 superficial differences), never a whole cluster: "change my address" and "change my PIN" look alike
 and rightly carry different labels."""
 
@@ -9,10 +9,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from harness.output_kinds import leaves, parse_json
-from harness.pairs import canonical_words, differing_words
-from harness.similarity import jaccard
-from harness.text import normalize_loose
+from harness.inputs.output_kinds import leaves, parse_json
+from harness.auditing.pairs import canonical_words, differing_words
+from harness.auditing.similarity import jaccard
+from harness.core.text import normalize_loose
 
 from .base import Answer, Check, CheckResult, Params, lower_is_better, not_applicable, param, register
 
@@ -80,7 +80,12 @@ class LabelConflicts(Check):
         findings, rows_in = [], set()
         for t in sorted(t for t, items in text_rows.items() if len(items) > 1):
             items = text_rows[t]
-            counts = Counter(answers(items))
+            groups = answers(items)
+            if label_source is None:
+                # Requests that differ in punctuation alone share one text ("353 N Clark St" / "353 N. Clark
+                # St."); answers that differ only where each copies its own request's marks agree.
+                groups = _merged_copies(groups, [out for _, _, out in items], texts[t])
+            counts = Counter(groups)
             if len(counts) < 2:
                 continue
             refs = [ref for ref, _, _ in items]
@@ -91,7 +96,7 @@ class LabelConflicts(Check):
                                   + (", ".join(f"{lab} x{c}" for lab, c in counts.most_common()) if label_source
                                      else f"{len(counts)} materially different ways")}
             if label_source is not None:
-                answers_of = answers(items)
+                answers_of = groups
                 finding.update(labels=dict(counts), row_labels=list(answers_of),
                                majority=None if sum(1 for c in counts.values() if c == top) > 1 else counts.most_common(1)[0][0])
             findings.append(finding)
@@ -146,7 +151,10 @@ def copies_own_wording(out_a: str, out_b: str, text_a: str, text_b: str) -> bool
     va, vb = parse_json(out_a), parse_json(out_b)
     if not isinstance(va, (dict, list)) or not isinstance(vb, (dict, list)):
         return False
-    la, lb = leaves(_folded(va)), leaves(_folded(vb))
+    # A leaf whose value is punctuation alone ("#" as an address-number prefix) copies a mark that one
+    # request has and the other lacks; both requests share one similarity key, which has no punctuation.
+    la = [leaf for leaf in leaves(_folded(va)) if not isinstance(leaf[1], str) or normalize_loose(leaf[1])]
+    lb = [leaf for leaf in leaves(_folded(vb)) if not isinstance(leaf[1], str) or normalize_loose(leaf[1])]
     if [p for p, _ in la] != [p for p, _ in lb]:
         return False
     padded_a, padded_b = f" {text_a} ", f" {text_b} "
@@ -159,6 +167,18 @@ def copies_own_wording(out_a: str, out_b: str, text_a: str, text_b: str) -> bool
         if not kx or not ky or f" {kx} " not in padded_a or f" {ky} " not in padded_b:
             return False
     return True
+
+
+def _merged_copies(groups: list[int], outputs: list[str], text: str) -> list[int]:
+    """Answer groups of one request text with every group whose first answer copies its own wording
+    (copies_own_wording) joined to the first such group."""
+    first = {}
+    for g, out in zip(groups, outputs):
+        first.setdefault(g, out)
+    into = {}
+    for g in first:
+        into[g] = next((h for h in first if h < g and into[h] == h and copies_own_wording(first[h], first[g], text, text)), g)
+    return [into[g] for g in groups]
 
 
 def _answer_groups(outputs: list[str], threshold: float, ngram: int) -> list[int]:

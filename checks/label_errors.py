@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.pairs import canonical_words, negation_differs
+from harness.auditing.pairs import canonical_words, negation_differs
 
 from .base import Answer, Check, CheckResult, Params, not_applicable, param, register
 
@@ -290,8 +290,8 @@ class LabelErrors(Check):
         scored exactly as in-process, so both engines flag the same rows. The result says it sampled."""
         if data.label_source is None:
             return not_applicable("no labels: the data is generative with free-form completions")
-        from harness.audit_data import AuditData
-        from harness.data import Example, Table
+        from harness.auditing.audit_data import AuditData
+        from harness.inputs.data import Example, Table
 
         n = data.train.good_rows
         cap = params.max_rows

@@ -1,5 +1,5 @@
 """Eval rows that also sit in train inflate every later score. Found three ways: exact match, near
-duplicate (the shared duplicate pairs: similar text whose differences are superficial, harness/pairs.py), and long word n-gram overlap measured as the longest
+duplicate (the shared duplicate pairs: similar text whose differences are superficial, harness/auditing/pairs.py), and long word n-gram overlap measured as the longest
 contaminated span (ConTAM 2024), which catches an eval text pasted inside a longer training row.
 Probe items of the regression suites are looked for in train the same way.
 
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.output_kinds import same_answer
-from harness.shapes import get_shape
-from harness.similarity import mix64
-from harness.text import normalize_loose
+from harness.inputs.output_kinds import same_answer
+from harness.inputs.shapes import get_shape
+from harness.auditing.similarity import mix64
+from harness.core.text import normalize_loose
 
 from .base import Answer, Check, CheckResult, Params, lower_is_better, param, register
 
@@ -410,7 +410,7 @@ def _beyond_index(data, needed, n: int, max_rows: int):
     def texts(batches):
         import json
 
-        from harness.spark import pandas_frame, values
+        from harness.auditing.spark import pandas_frame, values
 
         for pdf in batches:
             out = [(i, normalize_loose(t))

@@ -64,7 +64,7 @@ class Length(Check):
         def tokens(batches):
             import pandas as pd
 
-            from harness.spark import values
+            from harness.auditing.spark import values
 
             for pdf in batches:
                 outputs, labels = values(pdf, "output"), values(pdf, "label")

@@ -1,7 +1,7 @@
 """Near duplicates (a typo, a greeting or a signature away) overweight examples just like exact ones
 and are what exact hashing misses. MinHash LSH over character shingles finds the candidates; a pair is
-a duplicate only when what differs is superficial (harness/pairs.py); clusters are stars around a
-representative, so every reported row is a duplicate of the first one (harness/clusters.py)."""
+a duplicate only when what differs is superficial (harness/auditing/pairs.py); clusters are stars around a
+representative, so every reported row is a duplicate of the first one (harness/auditing/clusters.py)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class NearDuplicates(Check):
         return self._result(groups, len(rows), data.policy["similarity"], dict(data.duplicates.stats))
 
     def run_spark(self, data, params):
-        """Clusters from the Spark duplicate pairs (harness/spark/data.py); member rows fetched."""
+        """Clusters from the Spark duplicate pairs (harness/auditing/spark/data.py); member rows fetched."""
         comps = data.components("train")
         got = data.fetch("train", [i for members, _, _, _ in comps for i in members], ("line", "norm"))
         groups = [([{"split": "train", "line": got[i].line} for i in members], {got[i].norm for i in members}, low,
@@ -43,7 +43,7 @@ class NearDuplicates(Check):
         for refs, keys, low, high, rep in groups:
             if len(keys) < 2:
                 continue  # only exact copies: reported by exact_duplicates
-            # A row can sit in two clusters (harness/clusters.py): count each once, as `clean` removes
+            # A row can sit in two clusters (harness/auditing/clusters.py): count each once, as `clean` removes
             # them (all but each cluster's first row).
             repeats.update(sorted((r["split"], r["line"]) for r in refs)[1:])
             largest = max(largest, len(refs))

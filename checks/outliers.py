@@ -2,7 +2,7 @@
 ("what is the word?", "WHAT IS THE REASON FOR THAT"), text from another task. Such a row teaches its
 label on noise, and no other check sees it: it repeats nothing and a classifier merely disputes it.
 Found as cleanlab Datalab's outlier issue finds them, from nearest-neighbour distances in sentence-
-embedding space (harness/embeddings.py): a text's isolation is its mean cosine to its nearest training
+embedding space (harness/auditing/embeddings.py): a text's isolation is its mean cosine to its nearest training
 texts; it is out of place when that is extreme against the whole set and against its own class (robust
 z-scores, median and MAD: a catch-all class such as CLINC150's `oos` is isolated throughout, so nothing
 in it stands out), and few of its nearest texts carry its label (a rare but ordinary request sits among
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.embeddings import embed_texts, nearest
+from harness.auditing.embeddings import embed_texts, nearest
 
 from .base import Check, CheckResult, Params, lower_is_better, not_applicable, param, register, unlisted_rows
 
@@ -147,8 +147,8 @@ def find_outliers(texts: list[str], vectors: np.ndarray, labels: list | None, re
 def _still_isolated(cand: np.ndarray, texts: list[str], vectors: np.ndarray, word_counts: dict[str, int],
                     policy: dict, scale: float, median: float, k: int, min_z: float) -> tuple[list[int], int]:
     """The candidates that stay isolated once their misspellings are put right; (kept, dropped)."""
-    from harness.candidate_keys import spelling_corrections
-    from harness.pairs import canonical_words
+    from harness.auditing.candidate_keys import spelling_corrections
+    from harness.auditing.pairs import canonical_words
 
     if len(cand) == 0:
         return [], 0

@@ -1,6 +1,6 @@
 """A fine-tune learns the format of its answers as surely as their content: a few answers in prose
 among JSON ones, a renamed key, a date written another way, teach the model to do the same now and
-then. The dominant format is learned from the data itself (harness/output_kinds.py); what departs
+then. The dominant format is learned from the data itself (harness/inputs/output_kinds.py); what departs
 from it is a finding, with the share that makes it a minority."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from harness.output_kinds import family, final_line, final_line_pattern, parse_json, value_kind
+from harness.inputs.output_kinds import family, final_line, final_line_pattern, parse_json, value_kind
 
 from .base import CheckResult, GenerativeCheck, Params, lower_is_better, param, register, unlisted_rows
 

@@ -1,7 +1,7 @@
 """Paraphrases: the same request reworded. In train they overweight one example less visibly than
 duplicates; an eval row whose paraphrase is in train is contamination that n-gram decontamination
 misses (Yang et al. 2023, "Rethinking Benchmark and Contamination for Language Models with Rephrased
-Samples"). Found by sentence-embedding cosine (harness/embeddings.py) between texts that are neither
+Samples"). Found by sentence-embedding cosine (harness/auditing/embeddings.py) between texts that are neither
 identical nor duplicates; reported apart from them, with a lower default severity."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.embeddings import nearest
-from harness.output_kinds import same_answer
-from harness.pairs import canonical_words, differing_words, numbers_in
+from harness.auditing.embeddings import nearest, tokens_per_word
+from harness.inputs.output_kinds import same_answer
+from harness.auditing.pairs import canonical_words, differing_words, numbers_in
 
 from .base import Answer, Check, CheckResult, Params, lower_is_better, not_applicable, param, register
 
@@ -34,6 +34,10 @@ class Paraphrases(Check):
         neighbours: int = param(5, ">=1", "nearest training texts looked at per training text")
         max_findings: int = param(200, ">=0", "training pairs listed (all are counted)")
         answer_similarity: float = param(0.8, "0..1", "generative data: a paraphrase needs the same answer (free text at this Jaccard)")
+        # The embedding model judges meaning only in the language it was trained on: all-MiniLM-L6-v2 puts
+        # unrelated Greek tweets at cosine 0.90 (X-Topic: 15 of 40 findings). Its own tokenizer says which
+        # texts it reads: about one token a word in English, about 4 in Greek, 1.8 in Spanish or German.
+        max_tokens_per_word: float = param(2.5, ">=1", "texts whose words take more of the embedding model's tokens than this on average are in a language it does not read: not compared")
 
     def run(self, data, params):
         vectors, why_not = data.embeddings
@@ -46,14 +50,15 @@ class Paraphrases(Check):
         answers = ({s: dict(enumerate(data.normalized_output[s])) for s in data.splits}
                    if data.label_source is None else None)
         duplicate = {(a, b) for a, b in data.duplicates.pairs.tolist()}
+        readable = tokens_per_word(data.policy.get("embeddings", {}), data.distinct_texts)
         return _result(data.distinct_texts, vectors, by_split, refs, labels, duplicate,
                        {s: len(rows[s]) for s in data.splits}, params, data.label_source is not None,
-                       {"model": data.embedder_name}, answers)
+                       {"model": data.embedder_name}, answers, readable)
 
     def run_spark(self, data, params):
         """The distinct texts (at most embeddings.max_texts) and the rows' text ids come to the driver and
         are embedded there with the same model, so both engines find the same paraphrases."""
-        from harness.embeddings import embed_texts
+        from harness.auditing.embeddings import embed_texts
 
         texts: list[str] = []
 
@@ -80,20 +85,23 @@ class Paraphrases(Check):
         duplicate = {(int(r.a), int(r.b)) for r in data.duplicates.select("a", "b").collect()}
         counts = {s: len(refs[s]) for s in data.splits}
         return _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, data.label_source is not None,
-                       {"model": name}, answers)
+                       {"model": name}, answers, tokens_per_word(data.policy.get("embeddings", {}), texts))
 
 
 def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params: Paraphrases.Params, slots, how,
-            answers=None) -> CheckResult:
+            answers=None, fluency=None) -> CheckResult:
     """texts: distinct similarity keys (text id = position) and their unit vectors; by_split: split ->
     text id -> row positions; refs / labels: split -> row position -> ref / label; duplicate: the
     (a, b) text-id pairs already reported as duplicates; slots: numbers are slot values (classification
     inputs), else two texts stating different numbers are different requests; answers (generative data):
     split -> row position -> normalised output. Two requests whose answers differ are no paraphrase, however
     alike they read: on ATIS, 23 of 40 "paraphrases" swapped the origin and the destination or changed
-    the day, and their JSON answers said so (bench/real/RESULTS.md)."""
+    the day, and their JSON answers said so (bench/real/RESULTS.md). fluency: the embedding model's tokens
+    per word of each text; a text above params.max_tokens_per_word is in no pair."""
     threshold = float(params.min_cosine)
     agree = params.answer_similarity
+    unread = (set(np.flatnonzero(fluency > params.max_tokens_per_word).tolist()) if fluency is not None
+              else set())
 
     def other_numbers(a: int, b: int) -> bool:
         return not slots and numbers_in(texts[a]) != numbers_in(texts[b])
@@ -110,8 +118,8 @@ def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params: P
         for q, (row_idx, row_sim) in enumerate(zip(idx.tolist(), sim.tolist())):
             for j, c in zip(row_idx, row_sim):
                 a, b = sorted((int(train_ids[q]), int(train_ids[j])))
-                if (c < threshold or (a, b) in seen or (a, b) in duplicate or other_numbers(a, b)
-                        or other_answers("train", a, "train", b)):
+                if (c < threshold or (a, b) in seen or (a, b) in duplicate or a in unread or b in unread
+                        or other_numbers(a, b) or other_answers("train", a, "train", b)):
                     continue
                 seen.add((a, b))
                 pairs.append((a, b, float(c)))
@@ -122,8 +130,8 @@ def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params: P
             idx, sim = nearest(vectors[eval_ids], vectors[train_ids], k=1)
             for q, (j, c) in enumerate(zip(idx[:, 0].tolist(), sim[:, 0].tolist())):
                 a, b = int(eval_ids[q]), int(train_ids[j])
-                if (c >= threshold and tuple(sorted((a, b))) not in duplicate and not other_numbers(a, b)
-                        and not other_answers("eval", a, "train", b)):
+                if (c >= threshold and tuple(sorted((a, b))) not in duplicate and a not in unread
+                        and b not in unread and not other_numbers(a, b) and not other_answers("eval", a, "train", b)):
                     leaks.append((a, b, float(c)))
     findings = []
     for a, b, c in sorted(leaks, key=lambda t: (-round(t[2], 4), t[0])):
@@ -146,6 +154,7 @@ def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params: P
                                 "paraphrased_eval_rate": leaked_rows / n_eval if n_eval else 0.0},
                        findings=findings,
                        info={**how, "min_cosine": threshold, "texts_embedded": int(len(vectors)),
+                             "texts_in_a_language_the_model_does_not_read": len(unread),
                              "listed_train_pairs": len(listed)})
 
 

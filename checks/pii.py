@@ -1,6 +1,6 @@
 """Personal data and secrets in training rows get memorised and can be extracted from the tuned model.
 Regex recognisers with validation where a checksum exists (Luhn for cards, mod-97 for IBANs): the cheap,
-reliable part of presidio; secrets by a maintained ruleset (harness/secret_rules.py). Every text field is
+reliable part of presidio; secrets by a maintained ruleset (harness/core/secret_rules.py). Every text field is
 scanned, chat turns included; reports see masked text."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.redact import KINDS, find_pii, mask, redaction_tokens
+from harness.core.redact import KINDS, find_pii, mask, redaction_tokens
 
 from .base import Answer, Check, CheckResult, Params, lower_is_better, param, register
 
@@ -28,7 +28,7 @@ class PII(Check):
 
     @dataclass(frozen=True)
     class Params(Params):
-        # Literal[KINDS]: the recognisers harness/redact.py has, so a kind it lacks is refused by name.
+        # Literal[KINDS]: the recognisers harness/core/redact.py has, so a kind it lacks is refused by name.
         kinds: list[Literal[KINDS]] = param(list(KINDS), "", "kinds of personal data and secrets looked for (and masked)")
 
     def run(self, data, params):
@@ -44,7 +44,7 @@ class PII(Check):
         kinds = tuple(params.kinds)
 
         def scan(batches):
-            from harness.spark import pandas_frame
+            from harness.auditing.spark import pandas_frame
 
             for pdf in batches:
                 out = [(s, line, json.dumps(f)) for s, line, texts, label, output

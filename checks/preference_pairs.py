@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from harness.shapes import get_shape
-from harness.text import normalize
+from harness.inputs.shapes import get_shape
+from harness.core.text import normalize
 
 from .base import Check, CheckResult, Params, lower_is_better, not_applicable, param, register, unlisted_rows
 

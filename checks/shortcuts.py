@@ -118,7 +118,7 @@ class Shortcuts(Check):
         def partial_counts(batches):
             """(token, label, rows) summed over the partition: the per-row token lists never leave the
             worker (a row per token and row was tens of millions of rows to shuffle at 1M)."""
-            from harness.spark import pandas_frame, values
+            from harness.auditing.spark import pandas_frame, values
 
             acc: Counter = Counter()
             for pdf in batches:
@@ -149,7 +149,7 @@ class Shortcuts(Check):
             flagged = {vocab[t] for t, _ in wanted}
 
             def rows_of(batches):
-                from harness.spark import pandas_frame, values
+                from harness.auditing.spark import pandas_frame, values
 
                 for pdf in batches:
                     out = [(i, lab, tok) for i, lab, text in zip(pdf["idx"], values(pdf, "lab"), values(pdf, "norm"))
@@ -170,7 +170,7 @@ class Shortcuts(Check):
             return {(t, lab): (keys[vocab[t]], *got.get((vocab[t], lab), ([], 0))) for t, lab in wanted}
 
         def names(batches):
-            from harness.spark import pandas_frame, values
+            from harness.auditing.spark import pandas_frame, values
 
             for pdf in batches:
                 out = []
@@ -189,7 +189,7 @@ class Shortcuts(Check):
                 first = own.orderBy("idx").limit(20).collect()
                 name_hits[lab] = ([{"split": "train", "line": r.line} for r in first], k, present[lab])
         def affix_rows(batches):
-            from harness.spark import pandas_frame, values
+            from harness.auditing.spark import pandas_frame, values
 
             for pdf in batches:
                 out = [(i, line, lab, kind, affix)

@@ -1,8 +1,8 @@
-"""Template families: rows that share a skeleton once slot values are masked (harness/templates.py).
+"""Template families: rows that share a skeleton once slot values are masked (harness/auditing/templates.py).
 Reported as families with counts ("12 skeletons cover 97% of the training rows") and, for an eval set
 sharing the training skeletons, as one aggregate finding ("the eval set measures in-template
 generalisation only"), not as thousands of duplicates or leaks: inside a family the near-duplicate
-search does not run (harness/audit_data.py), exact copies are still reported."""
+search does not run (harness/auditing/audit_data.py), exact copies are still reported."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class TemplateFamilies(Check):
                        {"min_family_rows": fam.min_rows, "slot_contexts": len(fam.slots), "skeletons": distinct})
 
     def run_spark(self, data, params):
-        """From the Spark families (harness/spark/data.py): family rows counted by a group-by, a few
+        """From the Spark families (harness/auditing/spark/data.py): family rows counted by a group-by, a few
         example rows per family fetched."""
         from pyspark.sql import functions as F
 

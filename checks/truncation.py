@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from harness.output_kinds import family, final_line, final_line_pattern, unfenced
+from harness.inputs.output_kinds import family, final_line, final_line_pattern, unfenced
 
 from .base import CheckResult, GenerativeCheck, Params, lower_is_better, param, register, unlisted_rows
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from harness.output_kinds import dates_in, leaves, numbers_in, parse_json, value_kind
+from harness.inputs.output_kinds import dates_in, leaves, numbers_in, parse_json, value_kind
 
 from .base import CheckResult, GenerativeCheck, Params, lower_is_better, not_applicable, param, register, unlisted_rows
 

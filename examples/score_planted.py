@@ -146,7 +146,7 @@ def score_copies(result: dict, truth: dict) -> dict[str, float]:
         found = _findings(result, check)
         out[f"{check}.recall"] = _pair_recall(found, truth[key])
         # A copy can sit in a cluster around another row of its request rather than its own original
-        # (harness/clusters.py): found all the same, and removed by `clean` all the same.
+        # (harness/auditing/clusters.py): found all the same, and removed by `clean` all the same.
         out[f"{check}.row_recall"] = _ratio(sum(row_found(found, b) for _, b in truth[key]), len(truth[key]))
         out[f"{check}.precision"] = _ratio(sum(map(same, found)), len(found))
         for kind in sorted(set(truth["kinds"].values())):

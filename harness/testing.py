@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any, Sequence
 
-from .status import DIRECTIONS, ERROR, FAIL, PASS, SKIPPED, WARN
+from harness.core.status import DIRECTIONS, ERROR, FAIL, PASS, SKIPPED, WARN
 
 # A small classification set with something for most checks to find: a duplicate, a row with an e-mail
 # address, an eval row copied from train.
@@ -26,10 +26,10 @@ SAMPLE_EVAL = [dict(SAMPLE_TRAIN[3]), {"text": "something else entirely", "label
 def _class(kind: str, plugin: Any) -> type:
     if isinstance(plugin, str):
         if kind == "check":
-            from .checks import get_check
+            from harness.checks import get_check
 
             return get_check(plugin)
-        from .suites import get_suite
+        from harness.suites import get_suite
 
         return get_suite(plugin)
     return plugin if isinstance(plugin, type) else type(plugin)
@@ -59,15 +59,15 @@ def _declares(cls: type, kind: str) -> None:
 
 
 def _declares_params(cls: type, kind: str, name: str) -> None:
-    """Its parameters are a frozen dataclass of harness.params.Params whose every field has a type the
+    """Its parameters are a frozen dataclass of harness.core.params.Params whose every field has a type the
     schema reads, a range its own default meets, and a line saying what it does."""
     import dataclasses
 
-    from .params import Params, check, defaults, docs, specs
+    from harness.core.params import Params, check, defaults, docs, specs
 
     params = getattr(cls, "Params", None)
     assert isinstance(params, type) and issubclass(params, Params) and dataclasses.is_dataclass(params) \
-        and params.__dataclass_params__.frozen, f"{kind} {name}: `Params` must be a frozen dataclass of harness.params.Params"
+        and params.__dataclass_params__.frozen, f"{kind} {name}: `Params` must be a frozen dataclass of harness.core.params.Params"
     try:
         rules = specs(params)
         check(params, defaults(params), f"{kind} {name} params")
@@ -86,8 +86,8 @@ def check_check(check: Any, train: Sequence[dict] | None = None, eval: Sequence[
     the data (default: a small sample) it does not crash, returns plain JSON-able data (no NaN), is
     `skipped` with a reason or reports every declared metric, and each finding has a message and rows that
     point at real lines of real splits, with similarities and scores in [0, 1]."""
-    from . import audit
-    from .checks import REGISTRY
+    from harness import audit
+    from harness.checks import REGISTRY
 
     cls = _class("check", check)
     _declares(cls, "check")
@@ -132,7 +132,7 @@ def check_suite(suite: Any, results: dict[str, Any] | None = None) -> dict[str, 
     version and its metrics with their better direction; in a compare run's results (when given) it did not
     crash, has a status of the one vocabulary (skipped with a reason when it did not apply), reports only
     declared metrics, each paired (n, and an interval whenever there is a delta), as plain JSON data."""
-    from .suites import REGISTRY
+    from harness.suites import REGISTRY
 
     cls = _class("suite", suite)
     _declares(cls, "suite")

@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.declarations import feeding
-from harness.results import compare_reasons
-from harness.status import ERROR, INFO, SKIPPED, entry_status, skip_reason
-from harness.visible import visible, visible_tree
+from harness.core.declarations import feeding
+from harness.core.results import compare_reasons
+from harness.core.status import ERROR, INFO, SKIPPED, entry_status, skip_reason
+from harness.core.visible import visible, visible_tree
 
 from .compare_format import interval, n_of, num, per_side, signed, task_rules_line
 
@@ -21,7 +21,7 @@ STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "info": "dim", "
 
 
 def print_compare(results: dict[str, Any], console: Console, where: str | None = None) -> None:
-    results = visible_tree(results)   # data strings never drive the terminal (harness/visible.py)
+    results = visible_tree(results)   # data strings never drive the terminal (harness/core/visible.py)
     where = visible(where) if where is not None else None
     table = Table(title=f"harness compare: {escape(results['base']['name'])} + adapter "
                         f"{escape(results['adapter']['path'])}", title_justify="left")
@@ -63,7 +63,7 @@ def print_compare(results: dict[str, Any], console: Console, where: str | None =
     for family in (results.get("multiplicity") or {}).values():
         if family.get("level"):
             console.print(f"  [dim]multiplicity: {escape(family['method'])}[/]", highlight=False)
-    # The worth-it sentence of the suite that feeds it (harness/declarations.py: FEEDS).
+    # The worth-it sentence of the suite that feeds it (harness/core/declarations.py: FEEDS).
     sentence = (feeding(results["suites"].values(), "worth_it").get("info") or {}).get("worth_it", {}).get("sentence")
     if sentence:
         console.print(escape(sentence), highlight=False)

@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.status import ERROR, FAIL, WARN, entry_status
-from harness.visible import visible
+from harness.core.status import ERROR, FAIL, WARN, entry_status
+from harness.core.visible import visible
 
 MAX_ANNOTATIONS = 10  # per kind (error, warning): GitHub shows no more per step
 
@@ -26,7 +26,7 @@ def escape_property(text: str) -> str:
 
 
 def command(kind: str, message: str, file: str | None = None, line: int | None = None, title: str | None = None) -> str:
-    """One workflow command; data in it is shown, never obeyed (harness/visible.py: no control characters,
+    """One workflow command; data in it is shown, never obeyed (harness/core/visible.py: no control characters,
     no `##[` or `::` a runner would read)."""
     props = [f"{k}={escape_property(visible(v))}" for k, v in (("file", file), ("line", line), ("title", title))
              if v is not None]

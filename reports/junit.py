@@ -11,9 +11,9 @@ import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from harness.visible import escaped_char
+from harness.core.visible import escaped_char
 
-from harness.status import ERROR, FAIL, INFO, SKIPPED, WARN, entry_status, skip_reason
+from harness.core.status import ERROR, FAIL, INFO, SKIPPED, WARN, entry_status, skip_reason
 
 from .compare_format import line
 from .view import where
@@ -98,7 +98,7 @@ def render_junit(results: dict[str, Any]) -> str:
         total = [a + b for a, b in zip(total, counts)]
     reasons = results.get("gate_reasons") or []
     if reasons:  # required suites that measured nothing: the gate failed without a failing metric
-        counts = _suite(root, "gate", "harness.gate",
+        counts = _suite(root, "gate", "harness.comparing.gate",
                         [{"name": reason.split(":")[0], "failure": (reason, reason)} for reason in reasons])
         total = [a + b for a, b in zip(total, counts)]
     return _finish(root, total)

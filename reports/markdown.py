@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import regex
 
-from harness.visible import visible
+from harness.core.visible import visible
 
 from .compare_format import interval, n_of, num, signed
 from .view import build
@@ -17,7 +17,7 @@ _AUTOLINK = regex.compile(r"(?i)(?<=\b(?:https?|ftp|mailto|javascript|data|file)
 
 
 def md_escape(text: object) -> str:
-    """Data as literal Markdown text: hidden characters shown as escapes (harness/visible.py), HTML and
+    """Data as literal Markdown text: hidden characters shown as escapes (harness/core/visible.py), HTML and
     Markdown punctuation escaped, no autolinks, no mentions, one line."""
     s = visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _AUTOLINK.sub(lambda m: m.group() + "\x00", s)   # visible() left no NUL of the data's own

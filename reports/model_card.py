@@ -7,7 +7,7 @@ from typing import Any
 
 import json
 
-from harness.results import COMPARE_SCHEMA
+from harness.core.results import COMPARE_SCHEMA
 
 from .compare_format import interval, n_of, num, signed
 from .markdown import md_escape

@@ -7,8 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from harness.status import PASS, SKIPPED, entry_status, skip_reason
-from harness.visible import visible, visible_tree
+from harness.core.status import PASS, SKIPPED, entry_status, skip_reason
+from harness.core.visible import visible, visible_tree
 from rich.table import Table
 
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "error": "bold magenta", "skipped": "dim"}
@@ -44,7 +44,7 @@ def _examples(result: dict[str, Any], check: dict[str, Any], limit: int = 3) -> 
 
 
 def print_audit(result: dict[str, Any], console: Console | None = None, out_path: str | None = None) -> None:
-    result = visible_tree(result)   # data strings never drive the terminal (harness/visible.py)
+    result = visible_tree(result)   # data strings never drive the terminal (harness/core/visible.py)
     out_path = visible(out_path) if out_path is not None else None
     console = console or Console()
     table = Table(title="Data audit", expand=False)

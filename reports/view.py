@@ -1,7 +1,7 @@
 """From the JSON results alone (audit.json, an adapter's manifest.json, compare's results.json) to one
 plain view dict that the HTML and Markdown renderers share: verdict and reasons, data card,
 checklist, checks, training, suites. No computation reaches back into the harness, and no check or
-suite is looked up by name: each entry carries what its plug-in declared (harness/declarations.py):
+suite is looked up by name: each entry carries what its plug-in declared (harness/core/declarations.py):
 the charts it feeds, the checklist questions it answers, the parts that read its info in their layout."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.declarations import QUESTIONS, answering, at, feeding
-from harness.errors import InputError
-from harness.results import ADAPTER_SCHEMA, AUDIT_SCHEMAS, COMPARE_SCHEMAS, audit_reasons, check_error, compare_reasons
-from harness.status import ERROR, SKIPPED, entry_status, measured, rank, skip_reason
+from harness.core.declarations import QUESTIONS, answering, at, feeding
+from harness.core.errors import InputError
+from harness.core.results import ADAPTER_SCHEMA, AUDIT_SCHEMAS, COMPARE_SCHEMAS, audit_reasons, check_error, compare_reasons
+from harness.core.status import ERROR, SKIPPED, entry_status, measured, rank, skip_reason
 
 from .compare_format import per_side, task_rules_line
 
-# Every results version a report reads: the first one's status words are read as today's (harness/status.py).
+# Every results version a report reads: the first one's status words are read as today's (harness/core/status.py).
 SCHEMAS = {**dict.fromkeys(AUDIT_SCHEMAS, "audit"), ADAPTER_SCHEMA: "manifest", **dict.fromkeys(COMPARE_SCHEMAS, "compare")}
 MAX_FINDINGS = 5
 MAX_ROWS_PER_FINDING = 6
@@ -71,7 +71,7 @@ def build(docs: dict[str, dict]) -> dict[str, Any]:
 
 
 def row_line(parts: dict[str, str] | None) -> str | None:
-    """A flagged row's texts (harness/row_text.py: masked, shortened) on one line: input → answer, and a
+    """A flagged row's texts (harness/inputs/row_text.py: masked, shortened) on one line: input → answer, and a
     preference row's rejected answer after ✗; a row the schema refused as written."""
     if not parts:
         return None
@@ -125,7 +125,7 @@ def _compare(r: dict) -> dict[str, Any]:
                        "metrics": s.get("metrics", {}), "rows": s.get("rows", [])[:20], "total_rows": len(s.get("rows", [])),
                        "cost": _cost(s), "headline": s.get("info", {}).get("headline")})
     entries = list(r["suites"].values())
-    # The worth-it layout (harness/declarations.py: FEEDS): info.table, info.worth_it, info.metric, info.k.
+    # The worth-it layout (harness/core/declarations.py: FEEDS): info.table, info.worth_it, info.metric, info.k.
     baselines = feeding(entries, "worth_it").get("info") or {}
     worth = None
     if baselines.get("table"):
@@ -153,7 +153,7 @@ def _cost(s: dict) -> str | None:
 
 
 def charts(entries: list[dict]) -> list[dict[str, Any]]:
-    """Every chart the entries' plug-ins declare (harness/declarations.py: Chart) that has data to draw,
+    """Every chart the entries' plug-ins declare (harness/core/declarations.py: Chart) that has data to draw,
     in the charts' declared order: {kind, title, alt, data, color}."""
     out = []
     for entry in entries:
@@ -205,7 +205,7 @@ def _chart_data(entry: dict, spec: dict) -> Any:
 
 def _hidden_regression(slices: dict) -> str | None:
     """'The average rose while a slice fell' in words, when the gate flagged a slice. The slices layout
-    (harness/declarations.py: FEEDS): metrics worst.* and per slice, info.overall.delta."""
+    (harness/core/declarations.py: FEEDS): metrics worst.* and per slice, info.overall.delta."""
     overall = (slices.get("info") or {}).get("overall") or {}
     flagged = [m for k, m in (slices.get("metrics") or {}).items() if not k.startswith("worst.")
                and m.get("status") in ("warn", "fail")]
@@ -220,7 +220,7 @@ def _hidden_regression(slices: dict) -> str | None:
 
 
 def _checklist(audit: dict | None, manifest: dict | None, compare: dict | None) -> list[dict[str, str]]:
-    """The questions a careful team asks before fine-tuning (harness/declarations.py: QUESTIONS), each
+    """The questions a careful team asks before fine-tuning (harness/core/declarations.py: QUESTIONS), each
     answered by the checks and suites whose entries declare they answer it; a question in a plug-in's
     own words comes last, answered by its figure."""
     checks = list(audit["checks"]) if audit else []

@@ -28,7 +28,7 @@ def probe_items(directory: str | Path | None = None) -> list[dict]:
     return items
 
 
-# Suites are discovered like checks (harness/registry.py): every module here, then the
+# Suites are discovered like checks (harness/core/registry.py): every module here, then the
 # `finetune_harness.suites` entry points; REGISTRY loads them (and torch) only when first asked for a name.
 from .base import (HIGHER, LOWER, REGISTRY, Answer, Chart, Context, Suite, SuiteResult, all_suites,  # noqa: E402
                    get_suite, metric, not_applicable, register)

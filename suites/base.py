@@ -1,20 +1,20 @@
 """What a suite is: a small class whose `run` scores base and tuned on its items through the pair and
 returns plain data (per metric: base, tuned, delta, interval, p, n). It never decides pass or fail:
-the gate policy does that afterwards (harness/gate.py)."""
+the gate policy does that afterwards (harness/comparing/gate.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.declarations import Answer, Chart  # noqa: F401 - for suites to declare what the report shows
-from harness.params import Params
-from harness.registry import Registry
-from harness.status import HIGHER, LOWER, lower_is_better  # noqa: F401 - for suites to declare their metrics
+from harness.core.declarations import Answer, Chart  # noqa: F401 - for suites to declare what the report shows
+from harness.core.params import Params
+from harness.core.registry import Registry
+from harness.core.status import HIGHER, LOWER, lower_is_better  # noqa: F401 - for suites to declare their metrics
 
 if TYPE_CHECKING:  # pragma: no cover
-    from harness.data import Example
-    from harness.paired import Pair
+    from harness.inputs.data import Example
+    from harness.comparing.paired import Pair
 
 
 @dataclass
@@ -41,9 +41,9 @@ class Context:
 
     @property
     def form(self):
-        """What the task's shape is (harness/shapes.py: `labelled`, `paired`, `whole_text`...): suites
+        """What the task's shape is (harness/inputs/shapes.py: `labelled`, `paired`, `whole_text`...): suites
         ask it, not the shape's name, so a registered shape gets the behaviour its declaration says."""
-        from harness.shapes import get_shape
+        from harness.inputs.shapes import get_shape
 
         return get_shape(self.shape)
 
@@ -72,19 +72,19 @@ class Suite:
     why: ClassVar[str]
     version: ClassVar[int] = 1
     # Metric names a gate may test, each with its better direction: {"accuracy": HIGHER, "kl": LOWER, ...}
-    # (None: neither, e.g. a ratio kept in a band); a gate rule must agree with it (harness/status.py). A
+    # (None: neither, e.g. a ratio kept in a band); a gate rule must agree with it (harness/core/status.py). A
     # tuple of names declares no direction. Forgetting adds one per probe set ("forgetting.<probe>.accuracy").
     metrics: ClassVar[dict[str, str | None] | tuple[str, ...]] = ()
     # The metrics a terminal table shows (empty: all of them); results.json always has every one.
     key_figures: ClassVar[tuple[str, ...]] = ()
     # Where the suite runs and is shown among the others (lower first); a plug-in's default is last.
     order: ClassVar[int] = 1000
-    # Its parameters (harness/params.py): types, defaults and ranges; the gate policy's suites.<name>.params
+    # Its parameters (harness/core/params.py): types, defaults and ranges; the gate policy's suites.<name>.params
     # override them, and `run` gets the instance.
     Params: ClassVar[type[Params]] = Params
     # What its figures cannot show, in a sentence each: the report's "known limitations" when it ran.
     limitations: ClassVar[tuple[str, ...]] = ()
-    # What the report shows of its results beyond its own table (harness/declarations.py), copied into its
+    # What the report shows of its results beyond its own table (harness/core/declarations.py), copied into its
     # entry: charts drawn from its entry by path, the checklist questions it answers, and the parts of the
     # gate and report that read its info in their own layout ("output_kind", "worth_it", ...: FEEDS).
     charts: ClassVar[tuple[Chart, ...]] = ()

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from harness.output_kinds import task_output_kind
-from harness.render import prompt_messages, to_messages
-from harness.scoring import pad_token_id, greedy_generate, option_tokens, score_items
-from harness.text import normalize, normalize_loose
-from harness.params import Params, param
+from harness.inputs.output_kinds import task_output_kind
+from harness.model.render import prompt_messages, to_messages
+from harness.model.scoring import pad_token_id, greedy_generate, option_tokens, score_items
+from harness.core.text import normalize, normalize_loose
+from harness.core.params import Params, param
 
 from .base import HIGHER, Answer, Context, Suite, SuiteResult, not_applicable, register
 from .task import (chat_prompt_ids, correctness, decoded, generation_prompt, headline_scores, max_new_tokens,
@@ -69,7 +69,7 @@ def stratified_shots(train: list, k: int, seed: int, banned: set[int]) -> list[i
 
 def duplicates_of(queries: list[str], train: list[str], threshold: float) -> list[set[int]]:
     """For each query, the training rows that are it, its exact or near duplicates, or contain it."""
-    from harness.similarity import similar_pairs
+    from harness.auditing.similarity import similar_pairs
 
     q_keys = [normalize(t) for t in queries]
     t_keys = [normalize(t) for t in train]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness import stats
-from harness.params import Params, param
+from harness.comparing import stats
+from harness.core.params import Params, param
 
 from .base import LOWER, Answer, Chart, Context, Suite, SuiteResult, metric, not_applicable, register
 from .task import TaskSuite, classification_scores, softmax, task_rows

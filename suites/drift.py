@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from harness import stats
-from harness.eval_shapes import frequent_outputs
-from harness.params import Params, param
-from harness.scoring import pad_token_id, next_token_logprobs
-from harness.text import normalize_loose
+from harness.comparing import stats
+from harness.inputs.eval_shapes import frequent_outputs
+from harness.core.params import Params, param
+from harness.model.scoring import pad_token_id, next_token_logprobs
+from harness.core.text import normalize_loose
 
 from .base import HIGHER, LOWER, Chart, Context, Suite, SuiteResult, metric, register
 from .task import chat_prompt_ids, generate_both

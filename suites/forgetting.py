@@ -18,10 +18,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from harness import stats
-from harness.errors import InputError
-from harness.scoring import pad_token_id, continuation_tokens, option_tokens, score_items
-from harness.params import Params, param
+from harness.comparing import stats
+from harness.core.errors import InputError
+from harness.model.scoring import pad_token_id, continuation_tokens, option_tokens, score_items
+from harness.core.params import Params, param
 
 from .base import HIGHER, Chart, Context, Suite, SuiteResult, metric, register
 

@@ -18,8 +18,8 @@ def builtin_names() -> list[str]:
 
 
 def _path(name: str) -> Path:
-    from harness.errors import UsageError
-    from harness.hints import closest
+    from harness.core.errors import UsageError
+    from harness.core.hints import closest
 
     if (BUILTIN_DIR / name / f"{name}.py").is_file():
         return BUILTIN_DIR / name

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from harness import stats
-from harness.output_kinds import task_output_kind
-from harness.params import Params, param
+from harness.comparing import stats
+from harness.inputs.output_kinds import task_output_kind
+from harness.core.params import Params, param
 
 from .base import Context, Suite, SuiteResult, lower_is_better, metric, not_applicable, register
 from .task import (HEADLINE, TASK_KEY, classification_scores, decoded, generate_both, generation_prompt,

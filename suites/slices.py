@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import UsageError
-from harness.params import Params, param
+from harness.core.errors import UsageError
+from harness.core.params import Params, param
 
 from .base import HIGHER, Context, Suite, SuiteResult, not_applicable, register
 from .task import correctness, paired_figure, task_rows

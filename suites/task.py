@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from harness import stats
-from harness.output_kinds import family, task_output_kind
-from harness.params import Params, param
-from harness.render import encode_example, prompt_messages
-from harness.scoring import masked_loss, pad_batch, pad_token_id, greedy_generate, option_tokens, score_items
+from harness.comparing import stats
+from harness.inputs.output_kinds import family, task_output_kind
+from harness.core.params import Params, param
+from harness.model.render import encode_example, prompt_messages
+from harness.model.scoring import masked_loss, pad_batch, pad_token_id, greedy_generate, option_tokens, score_items
 
 from . import metric_modules
 from .base import HIGHER, LOWER, Answer, Context, Suite, SuiteResult, metric, not_applicable, register
@@ -365,7 +365,7 @@ def side_by_side(rows: list, refs: list[str], text: dict[str, list[str]], score:
 def semantic_similarity(text: dict[str, list[str]], refs: list[str]) -> tuple[dict[str, list[float]] | None, str]:
     """Cosine of each answer to its reference in all-MiniLM-L6-v2 space (the packaged model, no hub);
     (None, why) when the `meaning` extra is not installed."""
-    from harness.embeddings import default_model_dir, embedder
+    from harness.auditing.embeddings import default_model_dir, embedder
 
     path = default_model_dir()
     if path is None:

@@ -36,7 +36,7 @@ def load_here(monkeypatch, site: Path, *modules: str) -> None:
     """Put `site` on this process's path and empty every plug-in registry (restored after the test), so
     the next lookup imports the built-ins again and reads the entry points anew, `site`'s included."""
     from harness.checks import REGISTRY as CHECKS
-    from harness.readers import REGISTRY as FORMATS
+    from harness.inputs.readers import REGISTRY as FORMATS
     from harness.suites import REGISTRY as SUITES
 
     monkeypatch.syspath_prepend(str(site))

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.comparison import compare
-from harness.data import Example
-from harness.trainer import train
+from harness.comparing.comparison import compare
+from harness.inputs.data import Example
+from harness.training.trainer import train
 from harness.suites.baselines import duplicates_of, retrieve, stratified_shots, with_shots, worth_it
 from harness.suites.base import Context
 from tiny_model import build_tiny_model
@@ -80,7 +80,7 @@ def test_a_few_shot_prompt_is_the_system_turn_the_examples_then_the_question():
 def test_option_scoring_with_examples_in_the_prompt_starts_at_the_final_answer(tmp_path):
     from transformers import AutoTokenizer
 
-    from harness.scoring import option_tokens
+    from harness.model.scoring import option_tokens
 
     tok = AutoTokenizer.from_pretrained(str(build_tiny_model(tmp_path / "tiny")))
     prompt = [{"role": "user", "content": "one"}, {"role": "assistant", "content": "billing"},

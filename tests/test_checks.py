@@ -65,7 +65,7 @@ def test_near_duplicates_find_three_edits_on_a_short_row():
 def test_a_clause_cut_from_one_row_leaves_no_room_for_another_at_that_edge():
     # "Can you send it again?" and "Is it lost?" are neutral here one word at a time, but a row may lose
     # an opening or closing at one edge only: two different follow-up questions stay two requests.
-    from harness.pairs import Vocabulary, canonical_words, clause_starts, same_request
+    from harness.auditing.pairs import Vocabulary, canonical_words, clause_starts, same_request
 
     a = "The box I ordered last week arrived crushed and soaking wet. Can you send it again?"
     b = "The box I ordered last week arrived crushed and soaking wet. Is it lost?"
@@ -196,7 +196,7 @@ def test_a_private_key_is_masked_whole_in_every_output(tmp_path):
     import base64
     import random
 
-    from harness.cli import main
+    from harness.app.cli import main
 
     body = base64.b64encode(random.Random(0).randbytes(900)).decode()
     lines = "\n".join(body[k:k + 64] for k in range(0, len(body), 64))
@@ -255,7 +255,6 @@ def test_schema_check_reports_bad_rows_with_lines():
 
 def test_probe_items_found_in_train(tmp_path, monkeypatch):
     from harness import suites
-
     probes = tmp_path / "probes"
     probes.mkdir()
     (probes / "capitals.jsonl").write_text(
@@ -308,7 +307,7 @@ def test_checklist_is_not_clean_while_reworded_or_unread_eval_rows_stand():
     from reports.view import _leakage_answer
 
     from harness.checks import REGISTRY
-    from harness.declarations import declarations
+    from harness.core.declarations import declarations
 
     def entry(name, **summary):  # as the audit writes it: with what the check declares it answers
         return {"summary": summary, **declarations(REGISTRY[name])}
@@ -334,3 +333,23 @@ def test_extraction_answers_that_copy_their_own_requests_do_not_conflict():
     res = check(run(rows), "label_conflicts")
     lines = [sorted(r["line"] for r in f["rows"]) for f in res["findings"]]
     assert [1, 2] not in lines and [2, 3] in lines and [1, 3] in lines
+
+
+def test_extraction_answers_of_requests_that_differ_in_punctuation_alone_do_not_conflict():
+    """Issue 29 (US addresses, usaddress's hand-labelled set): "353 N Clark St" / "353 N. Clark St." are one
+    text to the audit; their answers copy "N" / "N." and "St" / "St.", and "# 1 PINTO DR." annotates the "#"
+    that "1 PINTO DR." lacks. They agree. The same text split into other slots does not."""
+    def row(prompt, slots):
+        return {"prompt": prompt, "completion": json.dumps({"slots": slots})}
+    rows = [row("353 N Clark St, Chicago", {"AddressNumber": "353", "StreetNamePreDirectional": "N", "StreetName": "Clark",
+                                            "StreetNamePostType": "St", "PlaceName": "Chicago"}),
+            row("353 N. Clark St., Chicago", {"AddressNumber": "353", "StreetNamePreDirectional": "N.", "StreetName": "Clark",
+                                              "StreetNamePostType": "St.", "PlaceName": "Chicago"}),
+            row("1 PINTO DR.", {"AddressNumber": "1", "StreetName": "PINTO", "StreetNamePostType": "DR."}),
+            row("# 1 PINTO DR.", {"AddressNumberPrefix": "#", "AddressNumber": "1", "StreetName": "PINTO",
+                                  "StreetNamePostType": "DR."}),
+            row("9837 SW 184TH ST Bld A", {"AddressNumber": "9837", "StreetName": "184TH", "SubaddressType": "Bld",
+                                           "SubaddressIdentifier": "A"}),
+            row("9837 SW 184TH ST Bld-A", {"AddressNumber": "9837", "StreetName": "184TH", "SubaddressType": "Bld-A"})]
+    res = check(run(rows), "label_conflicts")
+    assert [sorted(r["line"] for r in f["rows"]) for f in res["findings"]] == [[5, 6]]

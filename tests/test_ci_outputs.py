@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_jsonl
-from harness.cli import main
+from harness.app.cli import main
 from harness.reports.github import command, compare_annotations, escape_data
 from harness.reports.junit import render_audit_junit, render_junit
 
@@ -78,7 +78,7 @@ def test_a_crashed_check_is_a_junit_error_and_compare_junit_keeps_the_order():
 
 
 def test_issues_table_one_row_per_flagged_example(audited, tmp_path):
-    from harness.issues import get_issues, write_issues
+    from harness.auditing.issues import get_issues, write_issues
 
     tmp, _, _, audit = audited
     with open(tmp / "issues.csv", newline="") as fh:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from harness.clean import clean, flagged_rows
-from harness.errors import InputError
+from harness.auditing.clean import clean, flagged_rows
+from harness.core.errors import InputError
 
 
 def test_clean_drops_exactly_the_planted_rows_it_should(tickets, ticket_audit, tmp_path):
@@ -122,7 +122,7 @@ def replace(src, dst):
     real(src, dst)
     os.kill(os.getpid(), signal.SIGTERM)
 os.replace = replace
-from harness.cli import main
+from harness.app.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -164,7 +164,7 @@ def test_clean_refuses_an_out_over_the_audits_inputs_or_the_audit(tmp_path, caps
     import os
 
     import harness
-    from harness.cli import main
+    from harness.app.cli import main
 
     train, _ = _crlf_bom_train(tmp_path)
     evalset = tmp_path / "eval.jsonl"

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import harness
-from harness.cli import main
+from harness.app.cli import main
 
 from conftest import write_jsonl
 
@@ -105,7 +105,7 @@ def test_readme_audit_command_on_the_shipped_example(tmp_path):
 def test_a_mistyped_field_mapping_is_a_usage_error(tmp_path, capsys):
     """Issue 30.9: `--field lable=category` (or the same under `fields:`) was ignored: the rows were read
     as plain text and the conflicts the right mapping finds disappeared, exit 0."""
-    from harness.cli import main
+    from harness.app.cli import main
 
     train = tmp_path / "train.jsonl"
     train.write_text('{"body": "a", "category": "x"}\n{"body": "b", "category": "y"}\n')

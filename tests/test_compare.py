@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from harness import compare, train
-from harness.errors import InputError
+from harness.core.errors import InputError
 from harness.testing import check_suite
 from tiny_model import build_tiny_model
 
@@ -76,9 +76,9 @@ def test_both_sides_equal_separately_loaded_models(made):
     """The adapter toggle gives exactly the base, and the attached adapter exactly a fresh PeftModel."""
     from peft import PeftModel
 
-    from harness.models import load_base
-    from harness.paired import Pair
-    from harness.scoring import score_items
+    from harness.model.loading import load_base
+    from harness.comparing.paired import Pair
+    from harness.model.scoring import score_items
 
     pair = Pair(made["tiny"], made["root"] / "over", cache="")
     items = [([5, 6, 7, 8], [[9], [10, 11]], None), ([5, 6, 12], [[13, 14], [9]], None)]
@@ -272,7 +272,7 @@ def test_every_registered_suite_keeps_the_contract(made):
     """scikit-learn style: every suite is named, explained, versioned, in the run order and the default
     gate policy, returns JSON-able plain data, and reports only metrics it declares, each paired."""
     from harness import suites
-    from harness.gate import load_gate
+    from harness.comparing.gate import load_gate
 
     gate = load_gate(None)
     assert suites.REGISTRY.names() == ["task", "baselines", "slices", "calibration", "overfitting", "forgetting", "drift"]

@@ -6,7 +6,7 @@ import pytest
 from harness import checks
 import harness
 from harness.checks.base import CheckResult
-from harness.policy import default_policy
+from harness.auditing.policy import default_policy
 from harness.testing import SAMPLE_EVAL, SAMPLE_TRAIN, check_check
 from plugin_helpers import install, load_here
 
@@ -32,7 +32,7 @@ def test_check_contract(result, name):
 def test_what_a_check_shows_in_the_report_is_where_it_says(result, name):
     """Issue 31.1: its declarations travel in its entry, and the figures its answers and charts name are
     there when it ran."""
-    from harness.declarations import QUESTIONS, at
+    from harness.core.declarations import QUESTIONS, at
 
     cls, entry = checks.REGISTRY[name], next(c for c in result["checks"] if c["check"] == name)
     assert entry["charts"] == [c.plain() for c in cls.charts] and entry["answers"] == [a.plain() for a in cls.answers]
@@ -43,7 +43,7 @@ def test_what_a_check_shows_in_the_report_is_where_it_says(result, name):
 
 
 def test_every_suite_declares_known_questions_and_parts():
-    from harness.declarations import FEEDS, QUESTIONS
+    from harness.core.declarations import FEEDS, QUESTIONS
     from harness.suites import REGISTRY
 
     for name, cls in REGISTRY.items():
@@ -82,7 +82,7 @@ def test_a_crashing_check_becomes_error_and_the_rest_still_run(monkeypatch):
 
 
 def test_unknown_check_name_suggests():
-    from harness.errors import UsageError
+    from harness.core.errors import UsageError
 
     with pytest.raises(UsageError, match="did you mean 'near_duplicates'"):
         checks.get_check("near_duplicate")
@@ -98,7 +98,7 @@ def test_result_shape(result):
 
 def test_a_harness_error_inside_a_check_is_the_users_not_a_crash(monkeypatch):
     """Bad input met inside a check stops the audit with its one-line message (exit 2), as in compare."""
-    from harness.errors import InputError
+    from harness.core.errors import InputError
 
     def bad_input(self, data, params):
         raise InputError("x.jsonl", "unreadable", 3)
@@ -146,7 +146,7 @@ def test_a_plugin_check_from_an_entry_point_runs_and_keeps_the_contract(plugin):
 
 
 def test_a_broken_plugin_is_a_one_line_usage_error(plugin):
-    from harness.errors import UsageError
+    from harness.core.errors import UsageError
 
     install(plugin, "broken-plugin", {"broken_plugin": "raise ImportError('needs a library that is not installed')\n"},
             {"finetune_harness.checks": {"broken": "broken_plugin"}})

@@ -7,13 +7,13 @@ import pytest
 
 import harness
 from conftest import check, write_jsonl
-from harness.cli import main
-from harness.comparison import compare_spec, trained_seq_len
-from harness.data_spec import DataSpec, for_training, policy_settings, resolve
-from harness.errors import UsageError
-from harness.pipeline import PipelineConfig, data_spec
-from harness.policy import load_policy
-from harness.train_config import TrainConfig
+from harness.app.cli import main
+from harness.comparing.comparison import compare_spec, trained_seq_len
+from harness.inputs.data_spec import DataSpec, for_training, policy_settings, resolve
+from harness.core.errors import UsageError
+from harness.app.pipeline import PipelineConfig, data_spec
+from harness.auditing.policy import load_policy
+from harness.training.train_config import TrainConfig
 
 ROWS = [{"text": t, "label": lab} for t, lab in [
     ("where is my parcel", "delivery"), ("i was charged twice", "billing"), ("the app crashes on start", "technical_issue"),

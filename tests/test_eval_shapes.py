@@ -3,9 +3,9 @@
 import pytest
 
 from conftest import leaky_eval_rows
-from harness.data import load_table
-from harness.errors import InputError
-from harness.eval_shapes import frequent_outputs, map_examples
+from harness.inputs.data import load_table
+from harness.core.errors import InputError
+from harness.inputs.eval_shapes import frequent_outputs, map_examples
 
 
 def test_labelled_rows_become_questions_with_their_label_as_the_reply():
@@ -76,9 +76,9 @@ def test_eval_rows_of_another_shape_are_read_again_under_the_policy_cap(tmp_path
     policy's input.max_expanded_bytes: with a policy cap above the default, the eval set was read and its
     rows of another shape silently were not (their leaks unseen); below it, the cap holds for both reads."""
     import harness
-    from harness import formats
-    from harness.data import load_table
-    from harness.eval_shapes import read_other_shapes
+    from harness.inputs import formats
+    from harness.inputs.data import load_table
+    from harness.inputs.eval_shapes import read_other_shapes
 
     train, ev = _leaky_eval(tmp_path, pad_lines=2 << 20)
     monkeypatch.setattr(formats, "MAX_EXPANDED_BYTES", 1 << 20)   # the default cap, below this file's size

@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.data import load_table
-from harness.errors import InputError
+from harness.inputs.data import load_table
+from harness.core.errors import InputError
 
 ROWS = [{"text": "hello there", "label": "a"}, {"text": "refund please", "label": "b"}]
 
@@ -108,7 +108,7 @@ def packed(data: bytes, kind: str) -> bytes:
 @pytest.mark.parametrize("kind", [".gz", ".zst"])
 def test_a_cut_off_compressed_file_is_an_error_not_fewer_rows(tmp_path, kind, capsys):
     """Issue 30.5: a .zst cut at 75% was read as 1,500 of 4,000 rows without a word."""
-    from harness.cli import main
+    from harness.app.cli import main
 
     data = packed("".join(json.dumps({"text": f"row {i} about something {i * 7}", "label": "ab"[i % 2]}) + "\n"
                           for i in range(4000)).encode(), kind)
@@ -123,8 +123,9 @@ def test_a_cut_off_compressed_file_is_an_error_not_fewer_rows(tmp_path, kind, ca
 def test_a_decompression_bomb_is_refused_at_the_cap(tmp_path, kind, monkeypatch):
     """Issue 30.4: a small file of blank lines expanded to gigabytes; expansion stops at the cap with a
     one-line reason, and blank lines are never held as a list."""
-    from harness import formats, readers
-    from harness.errors import InputError
+    from harness.inputs import formats
+    from harness.inputs import readers
+    from harness.core.errors import InputError
 
     path = tmp_path / f"train.jsonl{kind}"
     path.write_bytes(packed(b"\n" * (8 << 20) + b'{"text": "a", "label": "b"}\n', kind))
@@ -196,7 +197,7 @@ def test_hf_name_reads_the_cache_and_never_a_local_folder_of_that_name(tmp_path,
 def test_hf_with_a_path_is_refused_in_one_line(tmp_path, monkeypatch, spec, capsys):
     """Issue 30.15: `hf:../../DIR` and `hf:/abs/dir` loaded any local directory (and wrote an Arrow cache for
     it); `hf:json` read every JSON file in the working directory. `hf:` names a cached dataset only."""
-    from harness.cli import main
+    from harness.app.cli import main
 
     data = tmp_path / "data"
     data.mkdir()
@@ -267,9 +268,9 @@ def bomb(tmp_path, kind: str):
 
 def test_the_decompression_cap_is_the_policy_setting_input_max_expanded_bytes():
     """Issue 30.4: the cap is a policy value (2 GiB by default), type- and range-checked."""
-    from harness import formats
-    from harness.errors import UsageError
-    from harness.policy import default_policy, load_policy
+    from harness.inputs import formats
+    from harness.core.errors import UsageError
+    from harness.auditing.policy import default_policy, load_policy
 
     assert default_policy()["input"]["max_expanded_bytes"] == 2 << 30 == formats.MAX_EXPANDED_BYTES
     assert load_policy({"input": {"max_expanded_bytes": 1 << 20}})["input"]["max_expanded_bytes"] == 1 << 20
@@ -284,7 +285,7 @@ def test_the_decompression_cap_is_read_from_the_policy_and_named_in_the_error(tm
     that raises it; a policy with a higher cap reads the same file."""
     import yaml
 
-    from harness.cli import main
+    from harness.app.cli import main
 
     path = bomb(tmp_path, kind)
     low, high = tmp_path / "low.yaml", tmp_path / "high.yaml"

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from harness import compare, train
-from harness.errors import UsageError
-from harness.render import IGNORE, encode, encode_text
+from harness.core.errors import UsageError
+from harness.model.render import IGNORE, encode, encode_text
 from test_compare import FAST, WORDS
 from test_row_formats import sharegpt, tool_row
 from tiny_model import CHATML, build_tiny_model
@@ -48,7 +48,7 @@ def tiny_with_tools(tiny, tmp_path_factory):
 def test_tool_calls_a_template_drops_are_refused_not_trained_as_empty_turns(tiny, tmp_path):
     """Issue 30.3: the built-in model's template ignores `tool_calls` and `tools`; training supervised an
     empty assistant turn and said nothing. The row's file and line and what was dropped, exit 2."""
-    from harness.errors import InputError
+    from harness.core.errors import InputError
 
     path = tmp_path / "tools.jsonl"
     path.write_text("".join(json.dumps(tool_row(i)) + "\n" for i in range(4)))

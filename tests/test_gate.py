@@ -2,8 +2,8 @@
 
 import pytest
 
-from harness.errors import UsageError
-from harness.gate import apply, judge, load_gate, rule_for
+from harness.core.errors import UsageError
+from harness.comparing.gate import apply, judge, load_gate, rule_for
 
 
 def test_defaults_and_overrides_merge():

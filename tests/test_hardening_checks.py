@@ -10,7 +10,7 @@ import pytest
 
 import harness
 from conftest import check, write_jsonl
-from harness.tokens import estimate_tokens
+from harness.model.tokens import estimate_tokens
 
 # ---- 16: the token estimate ---------------------------------------------------------------------------
 ZH = ("人工智能是计算机科学的一个分支，它企图了解智能的实质，并生产出一种新的能以人类智能相似的方式做出反应的智能机器。"
@@ -40,7 +40,7 @@ SAMPLES = {"chinese": ZH, "japanese": JA, "korean": KO, "english": EN, "python":
 def _smollm2_tokenizer():
     """SmolLM2's tokenizer (49k byte-level BPE, the built-in model's) from the harness cache, where
     tests/test_models.py or `harness demo` put it; the test says so and skips where it is not there."""
-    from harness.models import cache_dir
+    from harness.model.loading import cache_dir
 
     path = cache_dir() / "models" / "smollm2-135m-instruct" / "tokenizer.json"
     if not path.is_file():
@@ -160,7 +160,7 @@ def spark():
     pytest.importorskip("pyspark", reason="the Spark engine needs PySpark (pip install -e '.[spark]')")
     if not shutil.which("java"):
         pytest.skip("the Spark engine needs a Java runtime (openjdk-17-jre-headless)")
-    from harness.spark.session import spark_session
+    from harness.auditing.spark.session import spark_session
 
     session = spark_session("local[2]", {"shuffle_partitions": 4})
     yield session
@@ -168,8 +168,8 @@ def spark():
 
 
 def _both(spark, train, eval, probes=None):
-    from harness.policy import load_policy
-    from harness.spark.audit import audit_spark
+    from harness.auditing.policy import load_policy
+    from harness.auditing.spark.audit import audit_spark
 
     return (harness.audit(str(train), str(eval) if eval else None, None, probes=probes),
             audit_spark(str(train), str(eval) if eval else None, load_policy(None), probes=probes or [], spark=spark))

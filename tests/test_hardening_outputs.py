@@ -8,10 +8,10 @@ import os
 
 import pytest
 
-from harness.data import detect_shape
-from harness.errors import MAX_MESSAGE, HarnessError, InputError, UsageError, clipped, quoted
-from harness.issues import issues_format, spreadsheet_safe, write_issues
-from harness.outputs import input_files, input_paths, refuse_inputs_as_outputs
+from harness.inputs.data import detect_shape
+from harness.core.errors import MAX_MESSAGE, HarnessError, InputError, UsageError, clipped, quoted
+from harness.auditing.issues import issues_format, spreadsheet_safe, write_issues
+from harness.core.outputs import input_files, input_paths, refuse_inputs_as_outputs
 
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
            "\tSUM(1)", "\r=1"]

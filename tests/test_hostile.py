@@ -72,7 +72,7 @@ def _audit_exit(data: bytes, suffix: str = ".jsonl", args: tuple[str, ...] = ())
     import io
     import tempfile
 
-    from harness.cli import main
+    from harness.app.cli import main
 
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / f"train{suffix}"

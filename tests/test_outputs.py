@@ -1,11 +1,11 @@
-"""Outputs never land on inputs; --overwrite replaces only what the harness wrote (harness/outputs.py)."""
+"""Outputs never land on inputs; --overwrite replaces only what the harness wrote (harness/core/outputs.py)."""
 
 import json
 
 import pytest
 
-from harness.errors import InputError
-from harness.outputs import input_paths, refuse_inputs_as_outputs, replaceable_adapter, writable_dir, writable_file
+from harness.core.errors import InputError
+from harness.core.outputs import input_paths, refuse_inputs_as_outputs, replaceable_adapter, writable_dir, writable_file
 
 
 def _adapter(d, files=None, schema="harness.adapter/1"):
@@ -65,7 +65,7 @@ def test_a_second_run_into_the_same_output_directory_is_refused(tmp_path):
     import subprocess
     import sys
 
-    from harness.outputs import output_lock
+    from harness.core.outputs import output_lock
 
     train = tmp_path / "train.jsonl"
     train.write_text("".join(json.dumps({"text": f"row {i} text", "label": "ab"[i % 2]}) + "\n" for i in range(20)))
@@ -105,7 +105,7 @@ def test_sigterm_ends_an_audit_like_ctrl_c(tmp_path):
 def test_outputs_get_the_mode_the_umask_allows(tmp_path):
     import os
 
-    from harness.io import write_files_atomic, write_text_atomic
+    from harness.core.io import write_files_atomic, write_text_atomic
 
     old = os.umask(0o022)
     try:

@@ -1,11 +1,11 @@
-"""Which similar pairs are the same request (harness/pairs.py), and clusters without chaining."""
+"""Which similar pairs are the same request (harness/auditing/pairs.py), and clusters without chaining."""
 
 import numpy as np
 import pytest
 
-from harness.clusters import cluster_rows, star_clusters
-from harness.pairs import canonical_words, differing_words, rare_words, same_request
-from harness.text import normalize_loose
+from harness.auditing.clusters import cluster_rows, star_clusters
+from harness.auditing.pairs import canonical_words, differing_words, rare_words, same_request
+from harness.core.text import normalize_loose
 
 COMMON = {w: 50 for w in "name game pin refund top up failed pending cash back why what address card change".split()}
 RARE = rare_words(COMMON, 3)
@@ -78,7 +78,7 @@ def test_cluster_rows_adds_identical_copies_and_the_representative_row():
 
 
 def test_a_negation_on_one_side_of_a_short_difference_is_found():
-    from harness.pairs import negation_differs
+    from harness.auditing.pairs import negation_differs
 
     words = lambda s: canonical_words(normalize_loose(s))  # noqa: E731
     assert negation_differs(words("that is not false"), words("that is false"))
@@ -93,8 +93,8 @@ def test_a_negation_on_one_side_of_a_short_difference_is_found():
 # ---- issue 29: copies as users make them, decided from the data ------------------------------------
 
 def _vocab_same(a: str, b: str, counts=None, shares=None) -> bool:
-    from harness.pairs import Vocabulary, clause_starts
-    from harness.text import normalize
+    from harness.auditing.pairs import Vocabulary, clause_starts
+    from harness.core.text import normalize
 
     vocab = Vocabulary(counts if counts is not None else COMMON, 3, shares)
     return same_request(canonical_words(normalize_loose(a)), canonical_words(normalize_loose(b)), vocab, True,
@@ -154,8 +154,8 @@ def test_a_sign_off_cut_from_one_row_does_not_excuse_the_other_rows_added_words(
 
 def _with_closings(texts: list[str], counts: dict, shares: dict):
     """Each text's canonical words and clause starts, with the closings the texts set off (pairs.py)."""
-    from harness.pairs import Vocabulary, clause_starts, closing_clauses, run_in_closings
-    from harness.text import normalize
+    from harness.auditing.pairs import Vocabulary, clause_starts, closing_clauses, run_in_closings
+    from harness.core.text import normalize
 
     vocab = Vocabulary(counts, 3, shares)
     rows = [(canonical_words(normalize_loose(t)), clause_starts(normalize(t))) for t in texts]
@@ -188,7 +188,7 @@ def test_filler_words_that_decide_a_label_are_not_swapped_and_negations_are_no_t
     """"thank you" points to a thank-you intent in this data: "why thank you" is not "why hello"; "thank
     you" / "thanks" is still one request, and "really" added is still a filler. "not" one letter from a
     rarer "lot" is no typo of it."""
-    from harness.pairs import Vocabulary
+    from harness.auditing.pairs import Vocabulary
 
     counts = {**COMMON, "why": 80, "thank": 60, "thanks": 60, "you": 300, "hello": 60, "i": 900, "do": 300,
               "not": 300, "really": 40, "mind": 40, "lot": 8, "a": 500}
@@ -210,7 +210,7 @@ def test_a_request_s_own_last_words_are_no_closing_and_end_no_opening():
     """"the exchange rate was wrong" set off once ("I bought something, the exchange rate was wrong") but
     run into requests more often is no closing; and where a closing may begin is no place for an opening
     to end: "When I got cash the exchange rate was wrong" is not "The exchange rate was wrong?"."""
-    from harness.pairs import closing_counts, detachable, edge_cuts, run_in_closings
+    from harness.auditing.pairs import closing_counts, detachable, edge_cuts, run_in_closings
 
     words = canonical_words(normalize_loose("When I got cash the exchange rate was wrong"))
     phrase = ("the", "exchange", "rate", "was", "wrong")
@@ -229,7 +229,7 @@ def test_a_request_s_own_last_words_are_no_closing_and_end_no_opening():
 
 
 def test_misspelt_merged_words_and_ambiguous_long_words_in_candidate_keys():
-    from harness.candidate_keys import candidate_key, candidate_keys, spelling_corrections
+    from harness.auditing.candidate_keys import candidate_key, candidate_keys, spelling_corrections
 
     counts = {"virtual": 40, "card": 400, "cards": 30, "crads": 1, "virtualcrad": 1, "exchange": 90, "change": 70,
               "echange": 1, "the": 900, "weekend": 30, "thewekend": 1, "hi": 300, "my": 900, "was": 300,
@@ -251,9 +251,9 @@ def test_a_copy_that_adds_only_a_greeting_is_looked_up_without_it():
     """When the last clause looks like filler too ("..., what's wrong again? Thanks."), the shortest request
     left cuts it; the key without only the opening is looked up as well, so a copy with a greeting added
     ("Hello there my friends, top up failed, ...") meets its original (issue 29, planted seed 10)."""
-    from harness.candidate_keys import candidate_keys
-    from harness.pairs import canonical_words, clause_starts
-    from harness.text import normalize
+    from harness.auditing.candidate_keys import candidate_keys
+    from harness.auditing.pairs import canonical_words, clause_starts
+    from harness.core.text import normalize
 
     counts = {w: 50 for w in "top up failed what is wrong again thanks hello there my friends".split()}
     text = "hello there my friends top up failed what s wrong again thanks"
@@ -270,7 +270,7 @@ def test_look_alike_letters_fold_and_emoji_stay_words():
 
 
 def test_spelling_corrections_come_from_the_data():
-    from harness.candidate_keys import spelling_corrections
+    from harness.auditing.candidate_keys import spelling_corrections
 
     counts = {"card": 400, "caard": 5, "pick": 40, "back": 60, "pack": 1, "of": 500, "for": 400, "fo": 4,
               "but": 80, "it": 200, "failed": 50, "butitfailed": 1, "how": 240, "two": 30, "hwo": 3}

@@ -1,4 +1,4 @@
-"""Plug-in parameters declared once (harness/params.py): the type, default and range of every key come from
+"""Plug-in parameters declared once (harness/core/params.py): the type, default and range of every key come from
 the plug-in's Params dataclass; the gate and the audit policy read them from there, record them whole, and
 refuse what they do not allow; no suite or check keeps a fallback of its own."""
 
@@ -13,10 +13,10 @@ from typing import Literal
 import pytest
 
 from harness.checks import REGISTRY as CHECKS
-from harness.errors import UsageError
-from harness.gate import load_gate
-from harness.params import Params, build, defaults, param, specs
-from harness.policy import load_policy
+from harness.core.errors import UsageError
+from harness.comparing.gate import load_gate
+from harness.core.params import Params, build, defaults, param, specs
+from harness.auditing.policy import load_policy
 from harness.suites import REGISTRY as SUITES
 from harness.testing import _declares_params
 
@@ -92,9 +92,9 @@ def test_the_audit_policy_holds_every_check_parameter_from_the_declaration():
     in by load_policy, a user's values over them."""
     import yaml
 
-    shipped = yaml.safe_load((ROOT / "harness" / "default_policy.yaml").read_text(encoding="utf-8"))
+    shipped = yaml.safe_load((ROOT / "harness" / "auditing" / "default_policy.yaml").read_text(encoding="utf-8"))
     assert not [name for name, conf in shipped["checks"].items() if "params" in conf]
-    assert not [rule for rule in yaml.safe_load((ROOT / "harness" / "policy_schema.yaml").read_text(encoding="utf-8"))
+    assert not [rule for rule in yaml.safe_load((ROOT / "harness" / "auditing" / "policy_schema.yaml").read_text(encoding="utf-8"))
                 if ".params" in rule]
     pol = load_policy(None)
     for name in CHECKS.names():
@@ -122,7 +122,7 @@ def test_a_check_runs_on_its_built_parameters_and_audit_json_records_them_all(tm
     declared key of every check."""
     import json
 
-    from harness.cli import main
+    from harness.app.cli import main
     from harness.testing import SAMPLE_TRAIN
 
     seen = {}

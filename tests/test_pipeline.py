@@ -5,8 +5,8 @@ import json
 import pytest
 
 from conftest import write_jsonl
-from harness.errors import InputError, UsageError
-from harness.pipeline import PipelineConfig, run
+from harness.core.errors import InputError, UsageError
+from harness.app.pipeline import PipelineConfig, run
 from tiny_model import build_tiny_model
 
 ROWS = [{"text": f"{t} number {i}", "label": lab} for i in range(6) for t, lab in [
@@ -63,7 +63,7 @@ def test_a_failed_audit_stops_before_training(setup, tmp_path):
     assert summary["verdict"] == "fail" and "train" not in summary["stages"]
     assert any("leakage" in r for r in summary["reasons"]) and not (tmp_path / "o" / "adapter").exists()
     assert (tmp_path / "o" / "report.html").is_file()
-    from harness.cli import main
+    from harness.app.cli import main
 
     assert main(["run", str(cfg)]) == 1  # the CLI: a failed pipeline exits 1 with its reasons
 
@@ -153,7 +153,7 @@ def test_config_errors_are_one_line_and_named(setup, tmp_path):
 def test_harness_demo_on_the_builtin_model(tmp_path):
     """The demo CI runs (a few minutes on 2 cores): the raw example's audit catches its planted defects,
     the cleaned rows train an adapter with the real model, and the gate judges it; one report at the end."""
-    from harness.cli import main
+    from harness.app.cli import main
 
     code = main(["demo", "--out", str(tmp_path / "demo")])
     summary = json.loads((tmp_path / "demo" / "demo.json").read_text())

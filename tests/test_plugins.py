@@ -36,8 +36,8 @@ class Shouting(Check):
 
 SUITE = '''
 """A throwaway suite: how likely each held-out label is after its request, base vs tuned."""
-from harness import stats
-from harness.scoring import continuation_logprobs
+from harness.comparing import stats
+from harness.model.scoring import continuation_logprobs
 from harness.suites import HIGHER, Answer, Chart, Suite, SuiteResult, metric, not_applicable, register
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from harness.errors import UsageError
-from harness.policy import decide, load_policy, verdict
+from harness.core.errors import UsageError
+from harness.auditing.policy import decide, load_policy, verdict
 
 
 def test_user_policy_merges_over_defaults():
@@ -81,7 +81,7 @@ def test_verdict():
 def test_one_status_vocabulary_reads_the_old_words():
     import json
 
-    from harness.status import Status, entry_status, worst
+    from harness.core.status import Status, entry_status, worst
 
     assert [s.value for s in Status] == ["pass", "warn", "fail", "error", "skipped"]
     assert json.dumps({"status": Status.SKIPPED}) == '{"status": "skipped"}' and f"{Status.WARN}" == "warn"
@@ -122,8 +122,8 @@ def test_every_default_policy_value_meets_its_rule_and_every_rule_names_a_key():
     no longer exists is caught here."""
     import fnmatch
 
-    from harness.config_schema import check_tree
-    from harness.policy import default_policy, policy_rules
+    from harness.core.config_schema import check_tree
+    from harness.auditing.policy import default_policy, policy_rules
 
     pol = default_policy()
     check_tree(pol, pol, policy_rules(), "default")
@@ -146,8 +146,8 @@ def test_max_seq_len_agrees_across_stages():
     """Issue 31.2: the audit checked length against 2048, training cut at 256 and compare fell back to 512.
     One default: a standalone audit measures what `harness train` will keep, and compare reads an
     adapter without the key as trained by default."""
-    from harness.comparison import trained_seq_len
-    from harness.data_spec import DataSpec, for_training
+    from harness.comparing.comparison import trained_seq_len
+    from harness.inputs.data_spec import DataSpec, for_training
 
     assert load_policy(None)["data"]["max_seq_len"] == DataSpec.max_seq_len == DataSpec().max_seq_len
     assert for_training(None, {}).max_seq_len == DataSpec.max_seq_len   # a train config that names none

@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import harness
-from harness.errors import InputError
-from harness.similarity import shingle_hashes, signatures
-from harness.text import normalize, normalize_loose
+from harness.core.errors import InputError
+from harness.auditing.similarity import shingle_hashes, signatures
+from harness.core.text import normalize, normalize_loose
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -111,7 +111,7 @@ def test_shuffling_rows_changes_no_finding(texts, labs, rnd):
 @FAST
 @given(sentences)
 def test_duplicate_relation_is_symmetric(texts):
-    from harness.similarity import jaccard
+    from harness.auditing.similarity import jaccard
 
     for x in texts:
         for y in texts:
@@ -131,7 +131,7 @@ junk = st.one_of(st.text(), st.integers(), st.none(), st.lists(st.text(), max_si
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.fixed_dictionaries({"text": junk, "label": junk}), min_size=1, max_size=12))
 def test_garbage_rows_never_crash_the_audit(rows):
-    from harness.errors import InputError
+    from harness.core.errors import InputError
 
     try:
         res = harness.audit(rows, rows)

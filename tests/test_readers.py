@@ -1,4 +1,4 @@
-"""The format registry (harness/readers.py, issue 31.8): each file format is one registered reader, found
+"""The format registry (harness/inputs/readers.py, issue 31.8): each file format is one registered reader, found
 by name or suffix, read the same way by both engines; another package adds one with an entry point, and
 the Spark engine refuses what it does not read in one line."""
 
@@ -11,9 +11,9 @@ import textwrap
 
 import pytest
 
-from harness import readers
-from harness.errors import InputError, UsageError
-from harness.readers import for_file, read_records, split_suffix
+from harness.inputs import readers
+from harness.core.errors import InputError, UsageError
+from harness.inputs.readers import for_file, read_records, split_suffix
 
 ROWS = [{"text": "hello there", "label": "a"}, {"text": "refund please", "label": "b"}]
 
@@ -73,8 +73,8 @@ def psv():
 
 
 def test_a_registered_reader_is_read_in_process_compressed_too_and_refused_on_spark(tmp_path, psv):
-    from harness.data import load_table
-    from harness.spark.load import SPARK_READS, spark_reader
+    from harness.inputs.data import load_table
+    from harness.auditing.spark.load import SPARK_READS, spark_reader
 
     (tmp_path / "d.psv").write_text("text|label\nhello there|a\nrefund please|b\n")
     (tmp_path / "d.psv.gz").write_bytes(gzip.compress((tmp_path / "d.psv").read_bytes()))
@@ -96,7 +96,7 @@ def test_a_registered_reader_is_read_in_process_compressed_too_and_refused_on_sp
     ("d.parquet.zst", None, "does not read .zst")])
 def test_the_spark_engine_asks_the_same_registry(name, reads_as, refusal):
     """What Spark reads each file as, or its one-line refusal, comes from the reader (no JVM needed)."""
-    from harness.spark.load import spark_reader
+    from harness.auditing.spark.load import spark_reader
 
     if refusal is None:
         assert spark_reader(name).name == reads_as
@@ -107,7 +107,7 @@ def test_the_spark_engine_asks_the_same_registry(name, reads_as, refusal):
 
 PLUGIN = '''
 """A throwaway reader: pipe-separated files."""
-from harness.readers import Reader
+from harness.inputs.readers import Reader
 
 
 class PipeSeparated(Reader):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import build_parser
+from harness.app.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -87,7 +87,7 @@ def test_every_yaml_block_validates(index, tmp_path):
     body = BLOCKS[index][1]
     data = yaml.safe_load(body)
     if "base" in data:  # a pipeline config: every file it names must exist for it to load
-        from harness.pipeline import PipelineConfig
+        from harness.app.pipeline import PipelineConfig
 
         for key in ("train", "eval", "audit_policy", "gate_policy"):
             if data.get(key):
@@ -97,12 +97,12 @@ def test_every_yaml_block_validates(index, tmp_path):
         cfg = PipelineConfig.load(tmp_path / "pipeline.yaml")
         assert cfg.train_config and cfg.out.endswith("harness-out")
     elif "gates" in data:
-        from harness.gate import load_gate
+        from harness.comparing.gate import load_gate
 
         policy = load_gate(data)
         assert "task.accuracy" not in policy["gates"] and policy["suites"]["drift"]["enabled"] is False
     else:
-        from harness.policy import load_policy
+        from harness.auditing.policy import load_policy
 
         policy = load_policy(data)
         assert policy["checks"]["shortcuts"]["enabled"] is False

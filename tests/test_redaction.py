@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from conftest import write_jsonl
-from harness.cli import main
-from harness.redact import find_pii, mask_text, redaction_tokens
-from harness.secret_rules import _EXTRA, secret_rules, secret_spans
-from harness.text import normalize_loose
+from harness.app.cli import main
+from harness.core.redact import find_pii, mask_text, redaction_tokens
+from harness.core.secret_rules import _EXTRA, secret_rules, secret_spans
+from harness.core.text import normalize_loose
 
 # (row text, the part that must never be shown)
 PLANTED = [
@@ -126,8 +126,8 @@ def test_redaction_tokens_mask_normalised_copies_and_spare_common_words():
 def test_a_check_entry_showing_a_found_value_normalised_is_masked():
     """A shortcut token or a template slot is a word of the row, lowercased: no pattern recognises
     "hunter2secret" alone, the words of what pii found do."""
-    from harness.check_runner import masked_entry
-    from harness.redact import KINDS
+    from harness.auditing.check_runner import masked_entry
+    from harness.core.redact import KINDS
 
     tokens = redaction_tokens([("secret", "hunter2secret")])
     entry = {"check": "shortcuts", "findings": [{"token": "hunter2secret", "message": "'hunter2secret' predicts account"}]}

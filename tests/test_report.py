@@ -57,7 +57,7 @@ def test_markdown_summary_escapes_too(hostile_audit):
 
 
 def test_report_command_reads_results_and_refuses_unknown_files(tmp_path, hostile_audit):
-    from harness.cli import main
+    from harness.app.cli import main
 
     (tmp_path / "audit.json").write_text(json.dumps(hostile_audit))
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 0
@@ -70,7 +70,7 @@ def test_report_command_reads_results_and_refuses_unknown_files(tmp_path, hostil
 
 
 def test_audit_writes_its_report(tmp_path, tickets, tickets_policy):
-    from harness.cli import main
+    from harness.app.cli import main
 
     out, _ = tickets
     main(["audit", str(out / "train.jsonl"), "--eval", str(out / "eval.jsonl"), "--policy", tickets_policy,
@@ -148,7 +148,7 @@ def test_reports_read_results_of_the_first_schema_in_todays_words(hostile_audit,
 
     from rich.console import Console
 
-    from harness.cli import main
+    from harness.app.cli import main
     from harness.reports.compare_terminal import print_compare
     from harness.reports.junit import render_audit_junit, render_junit
     from harness.reports.terminal import print_audit
@@ -194,7 +194,7 @@ def test_results_written_before_entries_carried_declarations_render_the_same(hos
     written before they were copied into each entry) takes them from the installed plug-ins: the same page."""
     import copy
 
-    from harness.artefacts import write_report
+    from harness.app.artefacts import write_report
 
     old = copy.deepcopy(hostile_audit)
     for c in old["checks"]:

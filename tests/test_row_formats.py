@@ -9,8 +9,8 @@ import pytest
 
 import harness
 from conftest import check, write_jsonl
-from harness.data import load_table
-from harness.errors import InputError
+from harness.inputs.data import load_table
+from harness.core.errors import InputError
 
 
 def sharegpt(i, **extra):
@@ -188,7 +188,7 @@ def test_hugging_face_dataset_by_name_is_offline_with_a_clear_message(tmp_path, 
 
 
 def test_cli_reads_a_sharegpt_file_and_names_a_bad_row(tmp_path):
-    from harness.cli import main
+    from harness.app.cli import main
 
     rows = [sharegpt(i) for i in range(12)]
     rows[4]["conversations"][0]["from"] = "narrator"

@@ -1,6 +1,6 @@
 """pandera validation: every bad row is collected with its line and reason; good rows go on."""
 
-from harness.data import load_table
+from harness.inputs.data import load_table
 
 
 def reasons(table):

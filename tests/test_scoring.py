@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.scoring import continuation_tokens, score_items
+from harness.model.scoring import continuation_tokens, score_items
 from tiny_model import build_tiny_model
 
 
@@ -61,7 +61,7 @@ def test_continuations_are_encoded_the_lm_eval_way(tiny):
 
 
 def test_next_token_logprobs_equal_a_plain_forward(tiny):
-    from harness.scoring import next_token_logprobs
+    from harness.model.scoring import next_token_logprobs
 
     model, _ = tiny
     seqs, starts = [[5, 6, 7, 8, 9], [10, 11, 12], [13, 14, 15, 16, 17, 18, 19]], [3, 1, 5]
@@ -76,7 +76,7 @@ def test_next_token_logprobs_equal_a_plain_forward(tiny):
 def test_long_prompts_are_cut_once_for_every_option(tiny):
     """A prompt longer than max_len loses its start once, the same for every option (an option's own
     truncation would cut options of different lengths at different places)."""
-    from harness.scoring import option_tokens
+    from harness.model.scoring import option_tokens
 
     _, tok = tiny
     prompt = [{"role": "user", "content": "where is my parcel " * 80}]
@@ -88,7 +88,7 @@ def test_long_prompts_are_cut_once_for_every_option(tiny):
 def test_options_that_begin_alike_share_tree_nodes_and_score_as_plain_forwards(tiny):
     """Continuations with common leading tokens are fed once (a prefix tree); each still sees only its
     own path, so its score equals a plain forward's."""
-    from harness.scoring import _option_tree
+    from harness.model.scoring import _option_tree
 
     model, _ = tiny
     rests = [[8, 9, 10], [8, 9, 11, 12], [8, 13], [8], [14, 9, 10]]

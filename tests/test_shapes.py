@@ -1,14 +1,16 @@
-"""Row shapes and row formats as registered descriptions (harness/shapes.py, harness/row_formats.py; issue
+"""Row shapes and row formats as registered descriptions (harness/inputs/shapes.py, harness/inputs/row_formats.py; issue
 31.8): each says its fields, how a row is told to be of it, its canonical view and its kind of task, and
 loading, validation and detection ask it; a shape or a row format registered as another package would
 register it is read like the built-in ones."""
 
 import pytest
 
-from harness import row_formats, shapes
-from harness.data import detect_shape, load_table, shape_choices
-from harness.errors import UsageError
-from harness.shapes import get_shape
+from harness.inputs import row_formats
+
+from harness.inputs import shapes
+from harness.inputs.data import detect_shape, load_table, shape_choices
+from harness.core.errors import UsageError
+from harness.inputs.shapes import get_shape
 
 
 def test_the_built_in_shapes_describe_their_task():

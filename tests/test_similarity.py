@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.similarity import (candidate_probability, jaccard, jaccard_pairs, lsh_candidates, lsh_pairs,
+from harness.auditing.similarity import (candidate_probability, jaccard, jaccard_pairs, lsh_candidates, lsh_pairs,
                                 row_shingle_sets, shingle_hashes, signatures, similar_pairs)
 
 

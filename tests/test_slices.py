@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import harness.suites.slices as slices_mod
-from harness.data import Example
-from harness.errors import UsageError
-from harness.gate import apply, load_gate
+from harness.inputs.data import Example
+from harness.core.errors import UsageError
+from harness.comparing.gate import apply, load_gate
 from harness.suites.base import Context, SuiteResult
 from harness.suites.slices import SlicesSuite, slice_members
 
@@ -24,7 +24,7 @@ def run_slices(examples, base_ok, tuned_ok, params, monkeypatch, labels=("a", "b
                   prompt_template="{text}", system=None, max_seq_len=64)
     monkeypatch.setattr(slices_mod, "correctness", lambda c, rows: {
         "examples": list(rows), "metric": "accuracy", "base": np.asarray(base_ok, bool), "tuned": np.asarray(tuned_ok, bool)})
-    from harness.params import build
+    from harness.core.params import build
 
     res = SlicesSuite().run(ctx, build(SlicesSuite.Params, params))
     assert isinstance(res, SuiteResult)

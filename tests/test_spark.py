@@ -13,12 +13,12 @@ if not shutil.which("java"):
     pytest.skip("the Spark engine needs a Java runtime (openjdk-17-jre-headless)", allow_module_level=True)
 
 import harness  # noqa: E402
-from harness.policy import load_policy  # noqa: E402
+from harness.auditing.policy import load_policy  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def spark():
-    from harness.spark.session import spark_session
+    from harness.auditing.spark.session import spark_session
 
     session = spark_session("local[2]", {"shuffle_partitions": 4})
     yield session
@@ -26,7 +26,7 @@ def spark():
 
 
 def both(train, eval, policy, spark, **overrides):
-    from harness.spark.audit import audit_spark
+    from harness.auditing.spark.audit import audit_spark
     from harness.suites import probe_items
 
     pol = load_policy(policy)
@@ -96,7 +96,7 @@ def test_label_errors_above_max_rows_score_the_same_stratified_sample(tickets, t
 
 
 def test_cli_engine_flag(tickets, tickets_policy, tmp_path, capsys):
-    from harness.cli import main
+    from harness.app.cli import main
 
     out, _ = tickets
     code = main(["audit", str(out / "train.jsonl"), "--eval", str(out / "eval.jsonl"), "--policy", tickets_policy,
@@ -203,7 +203,7 @@ def test_cut_off_or_unreadable_compressed_input_is_a_one_line_error_on_spark(tmp
     """Issue 30.5: a cut-off .jsonl.gz ended the Spark audit in exit 3 and a JVM stack trace (Hadoop's
     "Unexpected end of input stream"); .zst, which Spark does not read, was refused without saying so. A
     local file (or a directory's file) is checked before the JVM starts: exit 2, the file and the reason."""
-    from harness.cli import main
+    from harness.app.cli import main
 
     import gzip
 
@@ -223,8 +223,8 @@ def test_cut_off_or_unreadable_compressed_input_is_a_one_line_error_on_spark(tmp
 def test_spark_read_failures_become_input_errors_with_the_file(spark, tmp_path):
     """Issue 30.5: where Spark reads the file itself (a remote path is not checked beforehand), its failure
     to read a cut-off .gz is the same one-line error naming the file, not a Py4JJavaError."""
-    from harness.errors import InputError
-    from harness.spark.load import load_split
+    from harness.core.errors import InputError
+    from harness.auditing.spark.load import load_split
 
     for given, named in ((_cut(tmp_path / "t.jsonl.gz"), tmp_path / "t.jsonl.gz"),
                          (tmp_path / "d.jsonl", tmp_path / "d.jsonl" / "b.jsonl.gz")):
@@ -239,7 +239,7 @@ def test_spark_read_failures_become_input_errors_with_the_file(spark, tmp_path):
 def test_a_spark_read_failure_names_the_file_and_the_reason():
     """The message of Spark's FAILED_READ_FILE (Spark 4: file:///..., Spark 3: file:/...) gives the file and
     the cause; a failure that is not reading a file (a crashed Python worker) is left alone."""
-    from harness.spark.load import read_failure
+    from harness.auditing.spark.load import read_failure
 
     text = ("An error occurred while calling o40.count.\n: org.apache.spark.SparkException: [FAILED_READ_FILE.NO_HINT] "
             "Encountered error while reading file file:///data/t.jsonl.gz.  SQLSTATE: KD001\n\tat x\n"
@@ -254,7 +254,7 @@ def test_a_spark_read_failure_names_the_file_and_the_reason():
 
 def test_eval_rows_of_another_shape_are_read_in_their_own_on_spark_too(spark, tmp_path):
     """Issue 29: eval rows written in another shape than the training rows are read in their own and
-    mapped onto the training task on Spark as in-process (harness/eval_shapes.py), so a chat copy of a
+    mapped onto the training task on Spark as in-process (harness/inputs/eval_shapes.py), so a chat copy of a
     labelled training row is a leak on both engines and the checklist says so, not "unknown"; an eval set
     of another shape that copies nothing is clean on both."""
     from conftest import leaky_eval_rows, write_jsonl

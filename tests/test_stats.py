@@ -5,9 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import stats
-
-
+from harness.comparing import stats
 def test_mcnemar_exact_values():
     assert stats.mcnemar_exact(0, 0) == 1.0
     assert stats.mcnemar_exact(5, 5) == pytest.approx(1.0)
@@ -84,7 +82,7 @@ def test_shipped_evaluate_modules_agree_with_the_statistics():
 
 
 def test_unknown_metric_says_did_you_mean():
-    from harness.errors import UsageError
+    from harness.core.errors import UsageError
     from harness.suites import metric_modules
 
     with pytest.raises(UsageError, match="did you mean 'accuracy'"):
@@ -94,7 +92,7 @@ def test_unknown_metric_says_did_you_mean():
 def test_paired_binary_interval_keeps_its_coverage_and_widens_with_the_level():
     """Bonett-Price on simulated paired 2x2 tables (110 items, 10% flips each way, true change 0):
     the 95% interval covers 0 at least ~94% of the time, the 99% one more often, and it is nested."""
-    from harness.stats import paired_binary_interval
+    from harness.comparing.stats import paired_binary_interval
 
     rng = np.random.default_rng(0)
     flips = rng.multinomial(110, [0.1, 0.1, 0.8], size=2000)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.output_kinds import task_output_kind
+from harness.inputs.output_kinds import task_output_kind
 from suites import metric_modules as mm
 
 

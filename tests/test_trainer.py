@@ -7,10 +7,10 @@ import sys
 import pytest
 import torch
 
-from harness.errors import InputError
-from harness.render import IGNORE, encode
+from harness.core.errors import InputError
+from harness.model.render import IGNORE, encode
 from harness import train
-from harness.trainer import TrainingError
+from harness.training.trainer import TrainingError
 from tiny_model import build_tiny_model
 
 ROWS = [{"text": t, "label": lab} for t, lab in [
@@ -51,7 +51,7 @@ def test_truncation_keeps_the_answer(tok):
 def test_training_writes_a_verified_adapter(tiny, tmp_path):
     from peft import PeftModel
 
-    from harness.models import load_base
+    from harness.model.loading import load_base
 
     out = tmp_path / "adapter"
     train(tiny, ROWS, EVAL, out=out, **FAST)
@@ -182,7 +182,7 @@ def test_two_process_ddp_on_cpu(tiny, tmp_path, launcher):
 def test_early_stopping_keeps_the_best_epoch(tiny, tmp_path, monkeypatch):
     from safetensors.torch import load_file
 
-    import harness.trainer as trainer
+    import harness.training.trainer as trainer
 
     same = {**FAST, "schedule": "constant"}  # the first epoch is then the same in both runs
     train(tiny, ROWS, EVAL, out=tmp_path / "one", **{**same, "epochs": 1})
@@ -198,8 +198,8 @@ def test_early_stopping_keeps_the_best_epoch(tiny, tmp_path, monkeypatch):
 
 
 def test_out_of_memory_is_one_line_exit_2(monkeypatch, capsys):
-    import harness.trainer as trainer
-    from harness.cli import main
+    import harness.training.trainer as trainer
+    from harness.app.cli import main
 
     def oom(*a, **k):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
@@ -221,8 +221,8 @@ def test_builtin_model_trains_end_to_end(tmp_path):
 
 
 def test_train_config_errors_name_key_file_and_line(tmp_path):
-    from harness.errors import UsageError
-    from harness.train_config import TrainConfig
+    from harness.core.errors import UsageError
+    from harness.training.train_config import TrainConfig
 
     bad = tmp_path / "train.yaml"
     bad.write_text("epochs: 2\nlr: [\n")
@@ -239,8 +239,8 @@ def test_train_config_errors_name_key_file_and_line(tmp_path):
 def test_train_config_values_are_checked_by_type_and_range_before_a_model_loads():
     from transformers import SchedulerType
 
-    from harness.errors import UsageError
-    from harness.train_config import SCHEDULES, TrainConfig
+    from harness.core.errors import UsageError
+    from harness.training.train_config import SCHEDULES, TrainConfig
 
     assert set(SCHEDULES) == {s.value for s in SchedulerType}
     for bad, match in [({"schedule": "bogus"}, "schedule: expected one of linear"),
@@ -259,12 +259,12 @@ def test_batched_eval_accuracy_agrees_with_scoring_row_by_row(tiny):
     label as scoring each row on its own (issue 17: one row at a time took most of an epoch)."""
     import numpy as np
 
-    from harness.data import load_table
-    from harness.models import load_base
-    from harness.render import prompt_messages
-    from harness.scoring import option_logprobs
-    from harness.train_config import TrainConfig
-    from harness.trainer import classification_accuracy
+    from harness.inputs.data import load_table
+    from harness.model.loading import load_base
+    from harness.model.render import prompt_messages
+    from harness.model.scoring import option_logprobs
+    from harness.training.train_config import TrainConfig
+    from harness.training.trainer import classification_accuracy
 
     base = load_base(tiny)
     cfg = TrainConfig.load(None, {"prompt_template": "Label: {labels}\n{text}", "max_seq_len": 96})
@@ -277,9 +277,9 @@ def test_batched_eval_accuracy_agrees_with_scoring_row_by_row(tiny):
     expected = sum(p == ex.label for p, ex in zip(one_by_one, examples)) / len(examples)
     assert classification_accuracy(base.model, base.tokenizer, examples, "classification", cfg, labels, chunk=5) == expected
     # The per-epoch loss comes from the same pass (the gold label's score): it equals the plain masked loss.
-    from harness.render import encode_all
-    from harness.scoring import pad_token_id
-    from harness.trainer import classification_eval, evaluate
+    from harness.model.render import encode_all
+    from harness.model.scoring import pad_token_id
+    from harness.training.trainer import classification_eval, evaluate
 
     encoded, _ = encode_all(examples, "classification", base.tokenizer, 96, cfg.prompt_template, labels)
     accuracy, loss = classification_eval(base.model, base.tokenizer, examples, "classification", cfg, labels)
@@ -293,7 +293,7 @@ def test_batched_eval_accuracy_agrees_with_scoring_row_by_row(tiny):
 def test_size_dependent_defaults_are_chosen_and_recorded_and_eval_is_capped(tiny, tmp_path):
     """lr left unset is filled in by the base's size, and the manifest says what and why; the per-epoch
     eval runs on at most eval_max_rows rows drawn with the seed."""
-    from harness.train_config import lr_rule
+    from harness.training.train_config import lr_rule
 
     assert lr_rule(135_000_000)[0] > lr_rule(7_000_000_000)[0] > lr_rule(70_000_000_000)[0]
     m = train(tiny, ROWS, EVAL * 10, out=tmp_path / "a", **{**FAST, "lr": None, "max_steps": 1, "eval_max_rows": 8})

@@ -33,10 +33,10 @@ def test_the_wheel_holds_every_package_and_no_generic_top_level_names(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = next(n for n in names if n.endswith("top_level.txt"))
     assert zipfile.ZipFile(wheel).read(top).decode().split() == ["harness"]
-    for needed in ("harness/spark/audit.py", "harness/checks/near_duplicates.py", "harness/suites/task.py",
+    for needed in ("harness/auditing/spark/audit.py", "harness/checks/near_duplicates.py", "harness/suites/task.py",
                    "harness/suites/probes/arithmetic.jsonl", "harness/suites/prompts/general.jsonl",
                    "harness/suites/metrics/accuracy/accuracy.py", "harness/reports/templates/report.html.j2",
-                   "harness/examples/tickets/train.jsonl", "harness/default_policy.yaml", "harness/testing.py"):
+                   "harness/examples/tickets/train.jsonl", "harness/auditing/default_policy.yaml", "harness/testing.py"):
         assert needed in names, f"{needed} is not in the wheel"
 
 

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    from harness.embeddings import default_model_dir, embedder
+    from harness.auditing.embeddings import default_model_dir, embedder
 
     rows = [json.loads(line) for line in open(args.train, encoding="utf-8") if line.strip()]
     texts = [r["text"] for r in rows]

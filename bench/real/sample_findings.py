@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         if c["check"] not in CHECKS or (only and c["check"] not in only):
             continue
         findings = c.get("findings", [])
-        counts[c["check"]] = {"findings": len(findings), "status": c["status"],
+        counts[c["check"]] = {"findings": len(findings), "status": c["status"], "seconds": c.get("seconds"),
                               "summary": {k: v for k, v in c.get("summary", {}).items() if isinstance(v, (int, float))}}
         rng = random.Random(f"{args.seed}:{c['check']}")
         picked = sorted(rng.sample(range(len(findings)), min(args.n, len(findings))))

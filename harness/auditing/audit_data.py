@@ -1,0 +1,272 @@
+"""What checks see: the loaded train/eval Tables and the computations several checks share, made once
+(normalised text, exact-duplicate keys, the near-duplicate graph, labels)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from harness.inputs.data import Example, Table
+from harness.inputs.data_spec import DataSpec
+from harness.auditing.clusters import cluster_rows, star_clusters
+from harness.auditing.pairs import canonical_words, same_request_mask, word_label_shares
+from harness.inputs.shapes import get_shape
+from harness.auditing.similarity import SimilarPairs, similar_pairs
+from harness.auditing.templates import Families, families
+from harness.core.text import normalize, normalize_loose
+
+
+class SplitView:
+    """What both engines' audit data say the same way (in-process AuditData, SparkAuditData): the
+    splits present, the data's shape and the token counter."""
+
+    train: Any
+    eval: Any
+    policy: dict[str, Any]
+
+    @property
+    def splits(self) -> list[str]:
+        return ["train"] + (["eval"] if self.eval is not None else [])
+
+    @property
+    def shape(self) -> str:
+        return self.train.shape
+
+    @cached_property
+    def spec(self) -> DataSpec:
+        """The data spec (harness/inputs/data_spec.py: shape, fields, max_seq_len, tokenizer, ...) the data was
+        read with: the policy's `data` section, as the audit stage resolved it."""
+        return DataSpec.of_policy(self.policy)
+
+    @cached_property
+    def token_counter(self):
+        """(count function, description): the spec's tokenizer, or the fast estimate (a plain
+        function, so the Spark engine ships it to the executors)."""
+        from harness.model.tokens import token_counter
+
+        return token_counter(self.spec.tokenizer)
+
+
+@dataclass
+class AuditData(SplitView):
+    train: Table
+    eval: Table | None
+    policy: dict[str, Any]
+    probes: list[dict[str, Any]] = field(default_factory=list)  # regression-suite items to look for in train
+
+    # ---- rows -------------------------------------------------------------------------------------
+    def rows(self, split: str) -> list[Example]:
+        table = self.train if split == "train" else self.eval
+        return table.examples if table is not None else []
+
+    def generations(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
+        """(ref, input, output) of the rows of `split` that have an output: what the generative checks read."""
+        return [(ex.ref, ex.input, ex.output) for ex in self.rows(split) if ex.output is not None]
+
+    def answer_pairs(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
+        """(ref, chosen, rejected) of a preference split's rows."""
+        if not get_shape(self.shape).paired:
+            return []
+        return [(ex.ref, ex.output or "", ex.rejected or "") for ex in self.rows(split)]
+
+    @cached_property
+    def normalized(self) -> dict[str, list[str]]:
+        return {s: [normalize(ex.input) for ex in self.rows(s)] for s in self.splits}
+
+    @cached_property
+    def loose(self) -> dict[str, list[str]]:
+        """Similarity keys (normalise, punctuation dropped) per split; near-duplicate and n-gram checks share them."""
+        return {s: [normalize_loose(ex.input) for ex in self.rows(s)] for s in self.splits}
+
+    @cached_property
+    def normalized_output(self) -> dict[str, list[str]]:
+        return {s: [normalize(ex.output) if ex.output is not None else "" for ex in self.rows(s)]
+                for s in self.splits}
+
+    # ---- labels -----------------------------------------------------------------------------------
+    @cached_property
+    def label_source(self) -> str | None:
+        """'label' for classification; 'completion' when a generative set's outputs are label-like
+        (few distinct short answers, each repeated), so a chat copy of a classification set is judged
+        the same way; None when there are no labels."""
+        if get_shape(self.shape).labelled:
+            return "label"
+        rule = self.policy["label_like"]
+        outs = self.normalized_output["train"]
+        distinct = set(outs)
+        if outs and len(distinct) <= rule["max_labels"] and len(outs) >= rule["min_rows_per_label"] * len(distinct) \
+                and all(len(o.split()) <= rule["max_words"] for o in distinct):
+            return "completion"
+        return None
+
+    @cached_property
+    def labels(self) -> dict[str, list[str | None]]:
+        if self.label_source == "label":
+            return {s: [ex.label for ex in self.rows(s)] for s in self.splits}
+        if self.label_source == "completion":
+            return {s: list(self.normalized_output[s]) for s in self.splits}
+        return {s: [None] * len(self.rows(s)) for s in self.splits}
+
+    # ---- near-duplicate graph over distinct texts of train + eval ---------------------------------
+    @cached_property
+    def text_ids(self) -> dict[str, np.ndarray]:
+        """Per split, the id of each row's similarity key (loose-normalised input) in `distinct_texts`."""
+        index: dict[str, int] = {}
+        ids = {}
+        for s in self.splits:
+            ids[s] = np.fromiter((index.setdefault(key, len(index)) for key in self.loose[s]),
+                                 dtype=np.int64, count=len(self.loose[s]))
+        self._distinct = list(index)
+        return ids
+
+    @property
+    def distinct_texts(self) -> list[str]:
+        self.text_ids  # noqa: B018 - builds the index
+        return self._distinct
+
+    @cached_property
+    def families(self) -> Families:
+        """Template skeletons of the distinct texts and which are families (harness/auditing/templates.py)."""
+        ids = self.text_ids
+        counts = Counter(self.loose["train"])
+        return families(self.distinct_texts, counts.items(), Counter(ids["train"].tolist()), self.policy["templates"])
+
+    @cached_property
+    def similar(self) -> SimilarPairs:
+        """Similar pairs among the distinct texts outside template families: inside a family, rows differ
+        by slot values by construction and are reported as the family (template_families), which also
+        keeps the candidate search linear on templated data."""
+        conf = self.policy["similarity"]
+        outside = np.flatnonzero(~self.families.in_family)
+        keys = self.candidate_keys
+        flat = [(k, j) for j, i in enumerate(outside.tolist()) for k in keys[i]]
+        found = similar_pairs([k for k, _ in flat], threshold=float(conf["threshold"]), ngram=int(conf["ngram"]),
+                              num_perm=int(conf["num_perm"]), bands=int(conf["bands"]),
+                              owners=np.array([j for _, j in flat], dtype=np.int64))
+        stats = dict(found.stats, texts_in_template_families=int(self.families.in_family.sum()))
+        return SimilarPairs(outside[found.pairs] if len(found.pairs) else found.pairs, found.similarity, stats)
+
+    @cached_property
+    def candidate_keys(self) -> list[list[str]]:
+        """What the near-duplicate index hashes for each distinct text (harness/auditing/candidate_keys.py): one key,
+        or two when the text has an opening or closing clause that asks nothing."""
+        from harness.auditing.candidate_keys import candidate_keys, spelling_corrections
+
+        conf = self.policy["similarity"]
+        rare_rows = int(conf.get("rare_word_rows", 3))
+        counts = self.word_counts
+        fixes = spelling_corrections(counts, rare_rows, misspelt_parts=True)
+        neutral = self.neutral
+        slots, starts = self.label_source is not None, self.clause_starts
+        words, inside = self.canonical, self.families.in_family
+        # Texts inside template families are not searched: no key needed.
+        return [[t] if inside[i] else candidate_keys(t, fixes, counts, rare_rows, words[i], starts[i], neutral, slots)
+                for i, t in enumerate(self.distinct_texts)]
+
+    @cached_property
+    def canonical(self) -> list[list[str]]:
+        """Each distinct text's canonical words (harness/auditing/pairs.py), made once for every use."""
+        return [canonical_words(t) for t in self.distinct_texts]
+
+    def rows_by_text(self, split: str) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for row, tid in enumerate(self.text_ids[split].tolist()):
+            out.setdefault(tid, []).append(row)
+        return out
+
+    # ---- duplicates: similar pairs that are the same request (harness/auditing/pairs.py) -------------------
+    @cached_property
+    def word_counts(self) -> dict[str, int]:
+        """In how many distinct texts (train and eval) each canonical word occurs: rare words are the
+        typo candidates."""
+        from collections import Counter
+
+        counts: Counter[str] = Counter()
+        for words in self.canonical:
+            counts.update(set(words))
+        return dict(counts)
+
+    @cached_property
+    def clause_starts(self) -> dict[int, frozenset[int]]:
+        """Where the clauses of each distinct text outside template families start (harness/auditing/pairs.py),
+        read from the first row that has it: the candidate keys and the same-request rule read them (on
+        200k templated rows, all texts cost ~6 s; family members are never compared)."""
+        from harness.auditing.pairs import clause_starts, closing_clauses, run_in_closings
+
+        wanted = set(np.flatnonzero(~self.families.in_family).tolist())
+        first: dict[int, str] = {}
+        for s in self.splits:
+            for tid, norm in zip(self.text_ids[s].tolist(), self.normalized[s]):
+                if tid in wanted:
+                    first.setdefault(tid, norm)
+        found = {t: clause_starts(norm) for t, norm in first.items()}
+        # Closings the data sets off elsewhere also end a row that runs them into its request.
+        neutral, slots, words = self.neutral, self.label_source is not None, self.canonical
+        closings = closing_clauses(((words[t], s) for t, s in found.items()), neutral, slots)
+        return {t: run_in_closings(words[t], s, closings) for t, s in found.items()}
+
+    @cached_property
+    def neutral(self):
+        """neutral(word): the word carries no label information here (harness/auditing/pairs.py's Vocabulary)."""
+        from harness.auditing.pairs import Vocabulary
+
+        conf = self.policy["similarity"]
+        return Vocabulary(self.word_counts, int(conf.get("rare_word_rows", 3)), self.word_label_shares,
+                          float(conf.get("neutral_max_share", 0.5))).neutral
+
+    @cached_property
+    def word_label_shares(self) -> dict[str, float] | None:
+        """Per word, the share of its labelled training texts in its commonest label (harness/auditing/pairs.py's
+        word_label_shares); None without labels."""
+        if self.label_source is None:
+            return None
+        ids, labels = self.text_ids["train"].tolist(), self.labels["train"]
+        distinct = sorted({(t, lab) for t, lab in zip(ids, labels) if lab is not None}, key=lambda x: (x[0], str(x[1])))
+        words = self.canonical
+        return word_label_shares((set(words[t]) for t, _ in distinct), [lab for _, lab in distinct],
+                                 int(self.policy["similarity"].get("rare_word_rows", 3)))
+
+    @cached_property
+    def duplicates(self) -> SimilarPairs:
+        """The similar pairs whose differences are all superficial: what near_duplicates, leakage and
+        label_conflicts report. Slot values (numbers, dates) are superficial for classification inputs."""
+        texts = self.distinct_texts
+        keep = same_request_mask(texts, self.similar.pairs, self.word_counts, self.policy["similarity"],
+                                 slots=self.label_source is not None, label_shares=self.word_label_shares,
+                                 starts=self.clause_starts, words=self.canonical)
+        stats = dict(self.similar.stats, same_request=int(keep.sum()),
+                     different_request=int(len(keep) - keep.sum()))
+        return SimilarPairs(self.similar.pairs[keep], self.similar.similarity[keep], stats)
+
+    def components(self, split: str) -> list[tuple[list[int], float, float, int]]:
+        """Duplicate clusters of `split`: (rows, lowest and highest similarity to the representative,
+        the representative's row), one per star of harness/auditing/clusters.py plus groups of identical texts;
+        every member is a duplicate of the representative (no chaining). Computed once per split:
+        near_duplicates and label_conflicts both read it."""
+        cache = self.__dict__.setdefault("_component_cache", {})
+        if split not in cache:
+            by_text = self.rows_by_text(split)
+            stars = star_clusters(self.duplicates.pairs, self.duplicates.similarity, np.fromiter(by_text, np.int64))
+            cache[split] = cluster_rows(stars, by_text)
+        return cache[split]
+
+    def duplicate_links(self, split: str) -> list[tuple[int, int, float]]:
+        """Duplicate pairs (text ids a < b, similarity) whose texts both occur in `split`."""
+        present = self.rows_by_text(split)
+        return [(a, b, s) for (a, b), s in zip(self.duplicates.pairs.tolist(), self.duplicates.similarity.tolist())
+                if a in present and b in present]
+
+    # ---- meaning: sentence embeddings of the distinct texts (harness/auditing/embeddings.py) ----------------
+    @cached_property
+    def embeddings(self) -> tuple[np.ndarray | None, str]:
+        """(unit vectors of distinct_texts, "") or (None, why not): off by policy, the model package
+        absent, or more distinct texts than embeddings.max_texts."""
+        from harness.auditing.embeddings import embed_texts
+
+        texts = self.distinct_texts
+        vectors, why, self.embedder_name = embed_texts(self.policy.get("embeddings", {}), len(texts), lambda: texts)
+        return vectors, why

@@ -1,0 +1,527 @@
+"""What the checks share on Spark, computed once: distinct similarity keys with stable ids, MinHash
+signatures, LSH candidate pairs, verified near-duplicate pairs, the duplicate pairs among them, template
+families.
+
+Every step mirrors harness/auditing/similarity.py and harness/auditing/audit_data.py so the findings are the same: text
+ids follow first occurrence (train rows, then eval rows); signatures come from the same numpy functions
+run inside each partition; LSH buckets pair each member with the next 64 members ordered by text id (a
+connected chain beyond that, as `lsh_pairs` does); candidates pass the same signature estimate and true
+Jaccard; the same-request filter (harness/auditing/pairs.py) runs on the verified pairs; the duplicate pairs
+of a split come to the driver, where the same star clusters are built (harness/auditing/clusters.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from harness.auditing.audit_data import SplitView
+from harness.inputs.shapes import get_shape
+from harness.auditing.spark.load import SparkTable
+
+MAX_BUCKET_PAIRS = 64
+
+
+def _kept(frame):
+    """The frame computed now and kept with its lineage cut (a local checkpoint). A cached frame still
+    carries its whole plan into every query that uses it, and the shared graph frames are used by many:
+    leakage's plan grew to 1.6 MB of text and ran a 2 GB driver out of heap while analysing it."""
+    return frame.localCheckpoint(eager=True)
+
+
+@dataclass
+class SparkFamilies:
+    """As harness.auditing.templates.Families, with the skeletons as a frame (tid, sk) and the family skeletons
+    also as a frame (sk) to join with."""
+
+    slots: set
+    text_skeletons: Any
+    family: set
+    family_frame: Any
+    min_rows: int
+
+
+@dataclass
+class SparkAuditData(SplitView):
+    train: SparkTable
+    eval: SparkTable | None
+    policy: dict[str, Any]
+    spark: Any
+    probes: list[dict[str, Any]] = field(default_factory=list)
+
+    def frame(self, split: str):
+        return (self.train if split == "train" else self.eval).frame
+
+    def answer_pairs(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
+        """As AuditData.answer_pairs, collected to the driver."""
+        if not get_shape(self.shape).paired or (self.train if split == "train" else self.eval) is None:
+            return []
+        rows = self.frame(split).select("line", "output", "rejected").orderBy("line").collect()
+        return [({"split": split, "line": r.line}, r.output or "", r.rejected or "") for r in rows]
+
+    def generations(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
+        """As AuditData.generations. Collected to the driver: the generative checks compare every output
+        with the set's dominant format, and these columns are the data set's text itself."""
+        rows = (self.frame(split).where("output IS NOT NULL").select("line", "input", "output").orderBy("line")
+                .collect())
+        return [({"split": split, "line": r.line}, r.input, r.output) for r in rows]
+
+    @cached_property
+    def rows_all(self):
+        """Good rows of every split in one frame, with a global order (train first) for first occurrence."""
+        from pyspark.sql import functions as F
+
+        frames = [self.frame(s).withColumn("split_order", F.lit(i)) for i, s in enumerate(self.splits)]
+        out = frames[0]
+        for f in frames[1:]:
+            out = out.unionByName(f)
+        return out
+
+    # ---- labels -----------------------------------------------------------------------------------
+    @cached_property
+    def label_source(self) -> str | None:
+        """As AuditData.label_source, from aggregates: 'label', 'completion' (label-like outputs) or None."""
+        from pyspark.sql import functions as F
+
+        if get_shape(self.shape).labelled:
+            return "label"
+        rule = self.policy["label_like"]
+        outs = self.frame("train").groupBy("norm_out").count()
+        stats = outs.agg(F.count("*").alias("distinct"), F.sum("count").alias("rows"),
+                         F.max(F.size(F.split(F.trim("norm_out"), r"\s+"))).alias("words")).first()
+        distinct, rows = int(stats.distinct or 0), int(stats.rows or 0)
+        max_words = outs.select(F.max(F.when(F.trim("norm_out") == "", 0)
+                                      .otherwise(F.size(F.split(F.trim("norm_out"), r"\s+"))))).first()[0] or 0
+        if rows and distinct <= rule["max_labels"] and rows >= rule["min_rows_per_label"] * distinct \
+                and max_words <= rule["max_words"]:
+            return "completion"
+        return None
+
+    def with_labels(self, frame):
+        """The frame with a `lab` column: the label, the normalised completion, or null."""
+        from pyspark.sql import functions as F
+
+        if self.label_source == "label":
+            return frame.withColumn("lab", F.col("label"))
+        if self.label_source == "completion":
+            return frame.withColumn("lab", F.col("norm_out"))
+        return frame.withColumn("lab", F.lit(None).cast("string"))
+
+    # ---- near-duplicate graph ---------------------------------------------------------------------
+    @cached_property
+    def texts(self):
+        """Distinct similarity keys with ids in order of first occurrence: (tid, loose)."""
+        from pyspark.sql import functions as F
+
+        first = (self.rows_all.groupBy("loose")
+                 .agg(F.min(F.struct("split_order", "idx")).alias("first"))
+                 .select("loose", F.col("first.split_order").alias("so"), F.col("first.idx").alias("fi")))
+        ranked = first.rdd.sortBy(lambda r: (r.so, r.fi)).zipWithIndex().map(lambda t: (t[1], t[0].loose))
+        return self.spark.createDataFrame(ranked, "tid long, loose string").cache()
+
+    @cached_property
+    def row_tids(self):
+        """Every good row with its text id: (split, idx, line, tid)."""
+        return _kept(self.rows_all.join(self.texts, "loose").select("split", "idx", "line", "tid"))
+
+    # ---- template families (harness/auditing/templates.py) ---------------------------------------------------
+    @cached_property
+    def families(self) -> SparkFamilies:
+        """As AuditData.families: slot contexts from a count of (before, word, after) over the training
+        rows, each distinct text's skeleton, and the skeletons with enough training rows to be families."""
+        from pyspark.sql import functions as F
+
+        from harness.auditing.templates import family_floor, is_template, skeleton, triples
+
+        conf = self.policy["templates"]
+
+        def trip(batches):
+            import pandas as pd
+
+            for pdf in batches:
+                out = [(b, w, a) for t in pdf["loose"] for b, w, a in triples(t.split()) if not any(c.isdigit() for c in w)]
+                yield pd.DataFrame(out, columns=["b", "w", "a"])
+
+        fillers = (self.frame("train").select("loose").mapInPandas(trip, "b string, w string, a string")
+                   .groupBy("b", "a", "w").count()
+                   .groupBy("b", "a").agg(F.count("*").alias("n"), F.sum("count").alias("total"), F.max("count").alias("top")))
+        slots = {(r.b, r.a) for r in fillers.where((F.col("n") >= int(conf["min_fillers"])) &
+                                                   (F.col("top") <= float(conf["max_filler_share"]) * F.col("total"))).collect()}
+
+        def skel(batches):
+            import pandas as pd
+
+            for pdf in batches:
+                yield pd.DataFrame({"tid": pdf["tid"], "sk": [skeleton(t.split(), slots) for t in pdf["loose"]]})
+
+        text_sk = self.texts.mapInPandas(skel, "tid long, sk string").cache()
+        floor = family_floor(conf, self.train.good_rows)
+        per = (self.row_tids.where("split = 'train'").join(text_sk, "tid").groupBy("sk").count()
+               .where(F.col("count") >= floor).collect())
+        family = {r.sk for r in per if is_template(r.sk)}
+        family_frame = self.spark.createDataFrame([(x,) for x in sorted(family)] or [("\x00",)], "sk string")
+        return SparkFamilies(slots, text_sk, family, family_frame, floor)
+
+    @cached_property
+    def search_texts(self):
+        """The distinct texts outside template families: what the near-duplicate search looks at."""
+        fam = self.families
+        inside = fam.text_skeletons.join(fam.family_frame, "sk").select("tid")
+        return self.texts.join(inside, "tid", "left_anti")
+
+    @cached_property
+    def candidate_key(self):
+        """(loose texts, their clause starts as comma-joined strings) -> each text's candidate keys, as
+        AuditData.candidate_keys (harness/auditing/candidate_keys.py): the spelling corrections and the words'
+        label shares come from collected counts (one entry per word), the keys are made where the texts
+        are."""
+        from harness.auditing.candidate_keys import candidate_keys, spelling_corrections
+
+        conf = self.policy["similarity"]
+        rare_rows = int(conf.get("rare_word_rows", 3))
+        counts = self.word_counts
+        fixes = spelling_corrections(counts, rare_rows, misspelt_parts=True)
+        neutral = self.neutral
+        slots = self.label_source is not None
+
+        def keys(texts, starts):
+            return [candidate_keys(t, fixes, counts, rare_rows, None, frozenset(int(v) for v in s.split(",") if v),
+                                   neutral, slots) for t, s in zip(texts, starts)]
+
+        return keys
+
+    @cached_property
+    def neutral(self):
+        """neutral(word), as AuditData.neutral, from the collected counts and label shares."""
+        from harness.auditing.pairs import Vocabulary
+
+        conf = self.policy["similarity"]
+        return Vocabulary(self.word_counts, int(conf.get("rare_word_rows", 3)), self.word_label_shares,
+                          float(conf.get("neutral_max_share", 0.5))).neutral
+
+    @cached_property
+    def text_starts(self):
+        """(tid, starts): each distinct text's clause starts (harness/auditing/pairs.py), comma-joined, read from the
+        first row that has it, plus where it ends with a closing that texts outside template families set
+        off at least as often as it runs them in (collected: a few hundred phrases), as
+        AuditData.clause_starts."""
+        from pyspark.sql import functions as F
+
+        from harness.auditing.pairs import detachable
+
+        first = (self.rows_all.groupBy("loose").agg(F.min(F.struct("split_order", "idx", "norm")).alias("f"))
+                 .select("loose", F.col("f.norm").alias("norm")).join(self.texts, "loose"))
+
+        def starts(batches):
+            import pandas as pd
+
+            from harness.auditing.pairs import clause_starts
+
+            for pdf in batches:
+                yield pd.DataFrame({"tid": pdf["tid"], "starts": [",".join(map(str, sorted(clause_starts(t))))
+                                                                  for t in pdf["norm"]]})
+
+        raw = first.select("tid", "norm").mapInPandas(starts, "tid long, starts string").cache()
+        neutral, slots = self.neutral, self.label_source is not None
+
+        def parse(x):
+            return frozenset(int(v) for v in x.split(",") if v)
+
+        def candidates_of(batches):
+            import pandas as pd
+
+            from harness.auditing.pairs import canonical_words, closing_candidates
+
+            for pdf in batches:
+                found = closing_candidates(((canonical_words(t), parse(s)) for t, s in zip(pdf["loose"], pdf["starts"])),
+                                           neutral, slots)
+                yield pd.DataFrame({"c": [" ".join(c) for c in found]}, dtype=object)
+
+        searched = self.search_texts.join(raw, "tid")
+        candidates = {tuple(r.c.split(" ")) for r in searched.mapInPandas(candidates_of, "c string").distinct().collect()}
+
+        def counts_of(batches):
+            import pandas as pd
+
+            from harness.auditing.pairs import canonical_words, closing_counts
+
+            for pdf in batches:
+                got = closing_counts(((canonical_words(t), parse(s)) for t, s in zip(pdf["loose"], pdf["starts"])),
+                                     candidates)
+                yield pd.DataFrame({"c": [" ".join(c) for c in got], "ends": [v[0] for v in got.values()],
+                                    "set_off": [v[1] for v in got.values()]}).astype({"c": object})
+
+        counted = (searched.mapInPandas(counts_of, "c string, ends long, set_off long").groupBy("c")
+                   .agg(F.sum("ends").alias("ends"), F.sum("set_off").alias("set_off")).collect()) if candidates else []
+        closings = detachable({tuple(r.c.split(" ")): [int(r.ends), int(r.set_off)] for r in counted})
+
+        def with_closings(batches):
+            import pandas as pd
+
+            from harness.auditing.pairs import canonical_words, run_in_closings
+
+            for pdf in batches:
+                yield pd.DataFrame({"tid": pdf["tid"], "starts": [
+                    ",".join(map(str, sorted(run_in_closings(canonical_words(t), parse(s), closings))))
+                    for t, s in zip(pdf["loose"], pdf["starts"])]})
+
+        return _kept(raw.join(self.texts, "tid").mapInPandas(with_closings, "tid long, starts string"))
+
+    @cached_property
+    def word_label_shares(self) -> dict[str, float] | None:
+        """As AuditData.word_label_shares: per word, (word, label) counts over the distinct labelled
+        training texts, aggregated in Spark; the words over `rare_word_rows` come back."""
+        from pyspark.sql import functions as F
+
+        if self.label_source is None:
+            return None
+        from harness.auditing.pairs import share_bound
+
+        rare_rows = int(self.policy["similarity"].get("rare_word_rows", 3))
+        labelled = (self.with_labels(self.frame("train")).where("lab IS NOT NULL").join(self.texts, "loose")
+                    .select("tid", "loose", "lab").distinct())
+
+        def words(batches):
+            import pandas as pd
+
+            from harness.auditing.pairs import canonical_words
+
+            for pdf in batches:
+                out = [(w, lab) for t, lab in zip(pdf["loose"], pdf["lab"]) for w in set(canonical_words(t))]
+                yield pd.DataFrame(out, columns=["w", "lab"])
+
+        per = (labelled.mapInPandas(words, "w string, lab string").groupBy("w", "lab").count()
+               .groupBy("w").agg(F.sum("count").alias("total"), F.max("count").alias("top"))
+               .where(F.col("total") > rare_rows).collect())
+        return {r.w: share_bound(int(r.top), int(r.total)) for r in per}
+
+    @cached_property
+    def signatures(self):
+        """(tid, sig: the uint32 MinHash row as bytes) from the in-process MinHash, partition by partition."""
+        conf = self.policy["similarity"]
+        ngram, num_perm = int(conf["ngram"]), int(conf["num_perm"])
+        keys = self.candidate_key
+
+        def sign(batches):
+            import pandas as pd
+
+            from harness.auditing.similarity import shingle_hashes, signatures
+
+            for pdf in batches:
+                variants = keys(pdf["loose"], pdf["starts"])
+                tids = np.repeat(pdf["tid"].values, [len(v) for v in variants])
+                hashes, offsets = shingle_hashes([k for v in variants for k in v], ngram)
+                sig = signatures(hashes, offsets, num_perm)
+                yield pd.DataFrame({"tid": tids, "sig": [row.tobytes() for row in sig]})
+
+        # A text has one or two keys (harness/auditing/candidate_keys.py): one signature row each.
+        return self.search_texts.join(self.text_starts, "tid").mapInPandas(sign, "tid long, sig binary").cache()
+
+    @cached_property
+    def similar(self):
+        """Verified pairs (a < b text ids) with true Jaccard >= threshold: (a, b, sim)."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        conf = self.policy["similarity"]
+        threshold, ngram = float(conf["threshold"]), int(conf["ngram"])
+        bands, num_perm = int(conf["bands"]), int(conf["num_perm"])
+        r = num_perm // bands
+
+        def band_keys(batches):
+            import pandas as pd
+
+            from harness.auditing.similarity import mix64
+
+            for pdf in batches:
+                sig = np.stack([np.frombuffer(b, dtype=np.uint32) for b in pdf["sig"]]).astype(np.uint64)
+                tids = pdf["tid"].values
+                out_b, out_k, out_t = [], [], []
+                with np.errstate(over="ignore"):
+                    for b in range(bands):
+                        key = np.zeros(len(sig), dtype=np.uint64)
+                        for c in range(b, bands * r, bands):
+                            key = mix64(key * np.uint64(0x100000001B3) + sig[:, c])
+                        out_b.append(np.full(len(sig), b))
+                        out_k.append(key.view(np.int64))
+                        out_t.append(tids)
+                yield pd.DataFrame({"band": np.concatenate(out_b) if out_b else [],
+                                    "key": np.concatenate(out_k) if out_k else [],
+                                    "tid": np.concatenate(out_t) if out_t else []})
+
+        keys = self.signatures.mapInPandas(band_keys, "band int, key long, tid long")
+        bucket = Window.partitionBy("band", "key")
+        members = keys.withColumn("size", F.count("*").over(bucket)).where("size > 1").select("band", "key", "tid")
+
+        def pairs_in_buckets(batches):
+            """Members sorted by (band, key, tid), many buckets a batch: each member is paired with the next
+            MAX_BUCKET_PAIRS members of its bucket (all pairs up to that size, a chain beyond, as lsh_pairs),
+            vectorised over the batch; the signature estimate filters the pairs here, where the
+            signatures already are, so no pair travels with two signatures. A bucket cut by a batch
+            boundary is carried over to the next batch."""
+            import pandas as pd
+
+            from harness.auditing.similarity import ESTIMATE_MARGIN, estimated_similarity
+
+            def pairs(pdf):
+                if len(pdf) < 2:
+                    return
+                band, key = pdf["band"].to_numpy(), pdf["key"].to_numpy()
+                tids = pdf["tid"].to_numpy()
+                sig = np.stack([np.frombuffer(b, dtype=np.uint32) for b in pdf["sig"]])
+                out_a, out_b = [], []
+                for d in range(1, MAX_BUCKET_PAIRS + 1):
+                    same = np.flatnonzero((band[d:] == band[:-d]) & (key[d:] == key[:-d]))
+                    if len(same) == 0:
+                        break
+                    keep = same[(estimated_similarity(sig[same], sig[same + d]) >= threshold - ESTIMATE_MARGIN)
+                                & (tids[same] != tids[same + d])]   # two keys of one text
+                    out_a.append(tids[keep])
+                    out_b.append(tids[keep + d])
+                if out_a:
+                    a, b = np.concatenate(out_a), np.concatenate(out_b)
+                    yield pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b)})
+
+            carry = None
+            for pdf in batches:
+                if carry is not None:
+                    pdf = pd.concat([carry, pdf], ignore_index=True)
+                band, key = pdf["band"].to_numpy(), pdf["key"].to_numpy()
+                tail = (band == band[-1]) & (key == key[-1])  # the last bucket may go on in the next batch
+                carry = pdf[tail].reset_index(drop=True)
+                yield from pairs(pdf[~tail].reset_index(drop=True))
+            if carry is not None:
+                yield from pairs(carry)
+
+        passed = (members.join(self.signatures, "tid").repartition("band", "key")
+                  .sortWithinPartitions("band", "key", "tid")
+                  .mapInPandas(pairs_in_buckets, "a long, b long").distinct())
+        starts = self.text_starts
+        with_text = (passed.join(self.texts.withColumnRenamed("tid", "a").withColumnRenamed("loose", "ta"), "a")
+                     .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b")
+                     .join(starts.withColumnRenamed("tid", "a").withColumnRenamed("starts", "sa"), "a")
+                     .join(starts.withColumnRenamed("tid", "b").withColumnRenamed("starts", "sb"), "b"))
+
+        keys = self.candidate_key
+
+        def verify(batches):
+            """True Jaccard of each pair: the best over the two texts' keys, as similar_pairs in-process."""
+            import pandas as pd
+
+            from harness.auditing.similarity import jaccard_pairs, row_shingle_sets
+
+            for pdf in batches:
+                if len(pdf) == 0:
+                    continue
+                va, vb = keys(pdf["ta"], pdf["sa"]), keys(pdf["tb"], pdf["sb"])
+                flat, owner, left, right = [], [], [], []
+                for p, (ka, kb) in enumerate(zip(va, vb)):
+                    for x in ka:
+                        for y in kb:
+                            left.append(len(flat))
+                            right.append(len(flat) + 1)
+                            flat += [x, y]
+                            owner.append(p)
+                values, offsets = row_shingle_sets(flat, ngram)
+                sims = jaccard_pairs(values, offsets, np.stack([left, right], axis=1).astype(np.int64))
+                best = np.zeros(len(pdf))
+                np.maximum.at(best, np.array(owner, dtype=np.int64), sims)
+                out = pd.DataFrame({"a": pdf["a"].values, "b": pdf["b"].values, "sim": best})
+                yield out[out["sim"] >= threshold]
+
+        self.similar_stats = {"shingle": f"char-{ngram}", "num_perm": num_perm, "bands": bands, "rows_per_band": r,
+                              "engine": "spark"}
+        return _kept(with_text.mapInPandas(verify, "a long, b long, sim double"))
+
+    # ---- duplicates: similar pairs that are the same request (harness/auditing/pairs.py) -------------------
+    @cached_property
+    def word_counts(self) -> dict[str, int]:
+        """As AuditData.word_counts: distinct texts holding each canonical word, collected."""
+        from pyspark.sql import functions as F
+
+        def words(batches):
+            import pandas as pd
+
+            from harness.auditing.pairs import canonical_words
+
+            for pdf in batches:
+                yield pd.DataFrame({"w": [w for t in pdf["loose"] for w in set(canonical_words(t))]})
+
+        return {r.w: r["count"] for r in self.texts.mapInPandas(words, "w string").groupBy("w").count()
+                .select("w", F.col("count")).collect()}
+
+    @cached_property
+    def duplicates(self):
+        """The similar pairs that are the same request: (a, b, sim); as AuditData.duplicates."""
+        conf = dict(self.policy["similarity"])
+        counts = self.word_counts
+        slots = self.label_source is not None
+        shares = self.word_label_shares
+
+        def keep(batches):
+            from harness.auditing.pairs import same_request_mask
+
+            def parse(x):
+                return frozenset(int(v) for v in x.split(",") if v)
+
+            for pdf in batches:
+                if len(pdf) == 0:
+                    continue
+                m = len(pdf)
+                mask = same_request_mask(pdf["ta"].tolist() + pdf["tb"].tolist(),
+                                         np.stack([np.arange(m), np.arange(m, 2 * m)], axis=1), counts, conf, slots,
+                                         label_shares=shares,
+                                         starts=[parse(x) for x in pdf["sa"].tolist() + pdf["sb"].tolist()])
+                yield pdf[["a", "b", "sim"]][mask]
+
+        starts = self.text_starts
+        with_text = (self.similar.join(self.texts.withColumnRenamed("tid", "a").withColumnRenamed("loose", "ta"), "a")
+                     .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b")
+                     .join(starts.withColumnRenamed("tid", "a").withColumnRenamed("starts", "sa"), "a")
+                     .join(starts.withColumnRenamed("tid", "b").withColumnRenamed("starts", "sb"), "b"))
+        out = _kept(with_text.mapInPandas(keep, "a long, b long, sim double"))
+        self.duplicate_stats = dict(self.similar_stats, same_request=out.count())
+        return out
+
+    def duplicate_links(self, split: str) -> list[tuple[int, int, float]]:
+        """As AuditData.duplicate_links, collected (duplicate pairs are few)."""
+        cache = self.__dict__.setdefault("_link_cache", {})
+        if split not in cache:
+            present = self.row_tids.where(f"split = '{split}'").select("tid").distinct()
+            edges = (self.duplicates.join(present.withColumnRenamed("tid", "a"), "a")
+                     .join(present.withColumnRenamed("tid", "b"), "b").select("a", "b", "sim"))
+            cache[split] = sorted((int(r.a), int(r.b), float(r.sim)) for r in edges.collect())
+        return cache[split]
+
+    def components(self, split: str) -> list[tuple[list[int], float, float, int]]:
+        """As AuditData.components: the same stars from the same pairs (harness/auditing/clusters.py), with the
+        rows of the texts they hold (and of texts on several rows) collected."""
+        from pyspark.sql import functions as F
+
+        from harness.auditing.clusters import cluster_rows, star_clusters
+
+        cache = self.__dict__.setdefault("_component_cache", {})
+        if split not in cache:
+            links = self.duplicate_links(split)
+            pairs = np.array([(a, b) for a, b, _ in links], dtype=np.int64).reshape(-1, 2)
+            sims = np.array([s for _, _, s in links], dtype=np.float64)
+            stars = star_clusters(pairs, sims, np.unique(pairs))
+            rows = self.row_tids.where(F.col("split") == split)
+            multi = rows.groupBy("tid").count().where("count > 1").select("tid")
+            starred = self.spark.createDataFrame([(int(t),) for _, m in stars for t, _ in m] or [(-1,)], "tid long")
+            by_text: dict[int, list[int]] = {}
+            for r in rows.join(multi.unionByName(starred).distinct(), "tid").select("tid", "idx").orderBy("idx").collect():
+                by_text.setdefault(int(r.tid), []).append(int(r.idx))
+            cache[split] = cluster_rows(stars, by_text)
+        return cache[split]
+
+    def fetch(self, split: str, idx: list[int], columns: tuple[str, ...] = ("line",)) -> dict[int, Any]:
+        """A few rows by index, to the driver: {idx: Row}."""
+        if not idx:
+            return {}
+        wanted = self.spark.createDataFrame([(int(i),) for i in set(idx)], "idx long")
+        frame = self.frame(split) if "lab" not in columns else self.with_labels(self.frame(split))
+        return {r.idx: r for r in frame.join(wanted, "idx").select("idx", *columns).collect()}
