@@ -90,9 +90,6 @@ class GenerativeCheck(Check):
             return not_applicable("no training rows with an output")
         return self.judge(rows, params, data.token_counter[0])
 
-    def run_spark(self, data: AuditData, params: Params) -> CheckResult:
-        return self.run(data, params)  # generations() collects the text columns to the driver
-
     def judge(self, rows: list[tuple[dict[str, Any], str, str]], params: Params,
               count: Any = None) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError

@@ -29,17 +29,8 @@ class ClassBalance(Check):
     def run(self, data, params):
         if data.label_source is None:
             return not_applicable("no labels: the data is generative with free-form completions")
-        ev = Counter(data.labels["eval"]) if data.eval is not None and data.rows("eval") else None
-        return self._result(Counter(data.labels["train"]), ev, params, data.label_source)
-
-    def run_spark(self, data, params):
-        """Label counts by a Spark group-by; the statistics are the in-process ones."""
-        if data.label_source is None:
-            return not_applicable("no labels: the data is generative with free-form completions")
-        count = lambda split: Counter({r.lab: r["count"] for r in data.with_labels(data.frame(split))  # noqa: E731
-                                       .groupBy("lab").count().collect()})
-        ev = count("eval") if data.eval is not None and data.eval.good_rows else None
-        return self._result(count("train"), ev, params, data.label_source)
+        ev = data.label_counts("eval") if data.eval is not None and data.row_count("eval") else None
+        return self._result(data.label_counts("train"), ev, params, data.label_source)
 
     @staticmethod
     def _result(train: Counter, ev: Counter | None, params: ClassBalance.Params, label_source: str) -> CheckResult:

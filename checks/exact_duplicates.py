@@ -17,26 +17,7 @@ class ExactDuplicates(Check):
     metrics = lower_is_better("duplicate_rows", "duplicate_rate", "duplicate_pair_rows", "groups")
 
     def run(self, data, params):
-        rows = data.rows("train")
-        keys = data.normalized["train"]
-        outputs = data.labels["train"] if data.label_source == "label" else data.normalized_output["train"]
-        groups: dict[str, list[int]] = {}
-        for i, key in enumerate(keys):
-            groups.setdefault(key, []).append(i)
-        return self._result([[(rows[i].ref, outputs[i]) for i in members] for members in groups.values()
-                             if len(members) >= 2], len(rows))
-
-    def run_spark(self, data, params):
-        """Groups by the exact key on Spark; only groups of two or more rows reach the driver."""
-        from pyspark.sql import functions as F
-
-        frame = data.with_labels(data.frame("train"))
-        out = "lab" if data.label_source == "label" else "norm_out"
-        got = (frame.groupBy("norm").agg(F.count("*").alias("n"), F.sort_array(F.collect_list(
-            F.struct("idx", "line", F.col(out).alias("out")))).alias("m")).where("n >= 2").select("m").collect())
-        groups = sorted(([(m.idx, {"split": "train", "line": m.line}, m.out) for m in g.m] for g in got),
-                        key=lambda g: g[0][0])
-        return self._result([[(ref, o) for _, ref, o in g] for g in groups], data.train.good_rows)
+        return self._result(data.exact_groups("train"), data.row_count("train"))
 
     @staticmethod
     def _result(groups: list[list[tuple[dict, object]]], n: int) -> CheckResult:

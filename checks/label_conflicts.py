@@ -33,37 +33,10 @@ class LabelConflicts(Check):
         output_similarity: float = param(0.5, "0..1", "generative: completions below this Jaccard are materially different answers")
 
     def run(self, data, params):
-        rows = data.rows("train")
-        if not rows:
+        if not data.row_count("train"):
             return not_applicable("no training rows")
-        labels = data.labels["train"]
-        outputs = data.normalized_output["train"]
-        links = data.duplicate_links("train")
-        by_text = data.rows_by_text("train")
-        wanted = {t for a, b, _ in links for t in (a, b)} | {t for t, r in by_text.items() if len(r) > 1}
-        text_rows = {t: [(rows[i].ref, labels[i], outputs[i]) for i in by_text[t]] for t in wanted}
-        texts = {t: data.distinct_texts[t] for t in wanted}
-        return self._result(links, text_rows, texts, len(rows), data.label_source, data.policy, params)
-
-    def run_spark(self, data, params):
-        from pyspark.sql import functions as F
-
-        if not data.train.good_rows:
-            return not_applicable("no training rows")
-        links = data.duplicate_links("train")
-        rows = data.with_labels(data.frame("train")).select("idx", "line", "lab", "norm_out").join(
-            data.row_tids.where("split = 'train'").select("idx", "tid"), "idx")
-        multi = rows.groupBy("tid").count().where("count > 1").select("tid")
-        linked = data.spark.createDataFrame([(int(t),) for t in {t for a, b, _ in links for t in (a, b)}] or [(-1,)],
-                                            "tid long")
-        got = (rows.join(multi.unionByName(linked).distinct(), "tid").join(data.texts, "tid")
-               .select("tid", "idx", "line", "lab", "norm_out", "loose").orderBy("idx").collect())
-        text_rows: dict[int, list] = {}
-        texts = {}
-        for r in got:
-            text_rows.setdefault(r.tid, []).append(({"split": "train", "line": r.line}, r.lab, r.norm_out))
-            texts[r.tid] = r.loose
-        return self._result(links, text_rows, texts, data.train.good_rows, data.label_source, data.policy, params)
+        links, text_rows, texts = data.conflict_inputs("train")
+        return self._result(links, text_rows, texts, data.row_count("train"), data.label_source, data.policy, params)
 
     @staticmethod
     def _result(links: list, text_rows: dict, texts: dict, n: int, label_source: str | None, policy: dict,

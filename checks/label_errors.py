@@ -175,8 +175,7 @@ class LabelErrors(Check):
     def run(self, data, params):
         if data.label_source is None:
             return not_applicable("no labels: the data is generative with free-form completions")
-        rows = data.rows("train")
-        labels = data.labels["train"]
+        labels = data.row_labels("train")
         counts = Counter(labels)
         min_rows = params.min_class_rows
         folds = params.folds
@@ -195,9 +194,11 @@ class LabelErrors(Check):
             sampled = True
         code = {c: j for j, c in enumerate(classes)}
         y = np.array([code[labels[i]] for i in usable])
-        texts = [data.normalized["train"][i] for i in usable]
+        picked = data.rows_at("train", usable)   # only these rows' text is needed (on Spark: fetched)
+        refs = [ref for ref, _, _ in picked]
+        texts = [text for _, text, _ in picked]
         vectors, _why = data.embeddings if params.use_embeddings else (None, "")
-        features = vectors[data.text_ids["train"][usable]] if vectors is not None else None
+        features = vectors[[tid for _, _, tid in picked]] if vectors is not None else None
         x = tfidf_vectors(texts)
         probs = out_of_fold_probabilities(texts, y, folds, params.seed, features, x=x)
         flag, suggested = confident_learning(probs, y, params.threshold_scale, params.min_margin)
@@ -227,11 +228,10 @@ class LabelErrors(Check):
         for t in order:
             if not flag[t]:
                 continue
-            i = usable[t]
             p_given = float(probs[t, y[t]])
             if (int(y[t]), int(suggested[t])) in sibling:
                 key = tuple(sorted((int(y[t]), int(suggested[t]))))
-                examples.setdefault(key, []).append(rows[i].ref)
+                examples.setdefault(key, []).append(refs[t])
                 continue
             g, sug = int(y[t]), int(suggested[t])
             others = confusion[g, sug] + confusion[sug, g] - (1 if predicted[t] == sug else 0)
@@ -242,7 +242,7 @@ class LabelErrors(Check):
             given_votes, suggested_votes = int((y[hood] == g).sum()), int((y[hood] == sug).sum())
             if given_votes > max_given_votes or suggested_votes < min_suggested_share * len(hood):
                 continue
-            finding = {"rows": [rows[i].ref], "score": round(1.0 - p_given, 4), "given": classes[y[t]],
+            finding = {"rows": [refs[t]], "score": round(1.0 - p_given, 4), "given": classes[y[t]],
                        "suggested": classes[suggested[t]], "p_given": round(p_given, 4),
                        "p_suggested": round(float(probs[t, suggested[t]]), 4),
                        "neighbours": len(hood), "neighbours_suggested": suggested_votes,
@@ -258,7 +258,7 @@ class LabelErrors(Check):
                 near = cosine >= min_similar and cosine - given_cosine >= min_margin_similar
                 if not near or negation_differs(canonical_words(texts[t]), canonical_words(texts[j])):
                     continue
-                neighbour = rows[usable[j]].ref
+                neighbour = refs[j]
                 finding["neighbour"] = neighbour
                 finding["neighbour_similarity"] = round(cosine, 4)
                 finding["given_neighbour_similarity"] = round(given_cosine, 4)
@@ -282,47 +282,4 @@ class LabelErrors(Check):
                                                + (f", averaged with logistic regression on {data.embedder_name} sentence embeddings"
                                                   if features is not None else ""),
                                  "folds": folds, "label_source": data.label_source,
-                                 "skipped_rare_class_rows": len(rows) - len(usable) if not sampled else None})
-
-    def run_spark(self, data, params):
-        """On Spark: above max_rows, the labels alone (row index and label) come to the driver, the same
-        stratified split as in-process picks the rows, and only those rows' texts follow; they are
-        scored exactly as in-process, so both engines flag the same rows. The result says it sampled."""
-        if data.label_source is None:
-            return not_applicable("no labels: the data is generative with free-form completions")
-        from harness.auditing.audit_data import AuditData
-        from harness.inputs.data import Example, Table
-
-        n = data.train.good_rows
-        cap = params.max_rows
-        frame = data.with_labels(data.frame("train"))
-        picked = None
-        if n > cap:
-            labels = [r.lab for r in frame.select("idx", "lab").orderBy("idx").collect()]
-            counts = Counter(labels)
-            floor = max(params.min_class_rows, params.folds)
-            usable = [i for i, lab in enumerate(labels) if counts[lab] >= floor]
-            if len(usable) > cap:
-                from sklearn.model_selection import train_test_split
-
-                usable, _ = train_test_split(usable, train_size=cap, random_state=params.seed,
-                                             stratify=[labels[i] for i in usable])
-            picked = sorted(int(i) for i in usable)
-            frame = frame.join(data.spark.createDataFrame([(i,) for i in picked], "idx long"), "idx")
-        got = frame.orderBy("idx").select("line", "input", "output", "label").collect()
-        examples = [Example("train", r.line, r.input, r.output, r.label) for r in got]
-        table = Table(split="train", source=data.train.source, format=data.train.format, shape=data.shape,
-                      fields=data.train.fields, examples=examples, bad_rows=[], total_rows=len(examples), sha256="")
-        # The eval rows come too, only so that the embedded texts (and so their batches and vectors) are
-        # exactly the in-process ones.
-        evaluation = None
-        if data.eval is not None:
-            got = data.with_labels(data.frame("eval")).orderBy("idx").select("line", "input", "output", "label").collect()
-            ev = [Example("eval", r.line, r.input, r.output, r.label) for r in got]
-            evaluation = Table(split="eval", source=data.eval.source, format=data.eval.format, shape=data.shape,
-                               fields=data.eval.fields, examples=ev, bad_rows=[], total_rows=len(ev), sha256="")
-        result = self.run(AuditData(table, evaluation, data.policy), params)
-        if picked is not None and "rows_scored" in result.summary:
-            result.summary["sampled"] = True
-            result.info["skipped_rare_class_rows"] = None
-        return result
+                                 "skipped_rare_class_rows": len(labels) - len(usable) if not sampled else None})

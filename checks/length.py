@@ -7,6 +7,7 @@ preference row is as long as its prompt with the longer of its two answers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -36,59 +37,14 @@ class Length(Check):
 
     def run(self, data, params):
         count, how = data.token_counter
-        per_split_tokens = {}
-        rows_of = {}
-        for split in data.splits:
-            rows = data.rows(split)
-            rows_of[split] = rows
-            per_split_tokens[split] = np.array([row_tokens(count, ex.input, longer(ex.output, ex.rejected), ex.label)
-                                                for ex in rows], dtype=np.int64)
-        values = {s: np.unique(t, return_counts=True) for s, t in per_split_tokens.items()}
-        limits = {s: _limit(v, c, params.outlier_iqr) for s, (v, c) in values.items() if len(v)}
-        max_len = int(data.spec.max_seq_len)
-        flagged = {}
-        for split, tokens in per_split_tokens.items():
-            flagged[split] = [(ex.ref, int(tokens[i]), ex.output is not None and _empty(ex.output))
-                              for i, ex in enumerate(rows_of[split])
-                              if tokens[i] > max_len or (split in limits and tokens[i] > limits[split])
-                              or (ex.output is not None and _empty(ex.output))]
-        return self._result(values, flagged, limits, max_len, how)
-
-    def run_spark(self, data, params):
-        """Token counts per row in each partition; the statistics come from the (small) table of distinct
-        lengths and their counts, so they are exact, not approximate quantiles."""
-        from pyspark.sql import functions as F
-
-        count, how = data.token_counter
-
-        def tokens(batches):
-            import pandas as pd
-
-            from harness.auditing.spark import values
-
-            for pdf in batches:
-                outputs, labels = values(pdf, "output"), values(pdf, "label")
-                longest = [longer(o, r) for o, r in zip(outputs, values(pdf, "rejected"))]
-                t = [row_tokens(count, i, o, lab) for i, o, lab in zip(values(pdf, "input"), longest, labels)]
-                empty = [o is not None and _empty(o) for o in outputs]
-                yield pd.DataFrame({"line": pdf["line"], "tokens": t, "empty": empty})
-
         max_len = int(data.spec.max_seq_len)
         values, limits, flagged = {}, {}, {}
         for split in data.splits:
-            frame = (data.frame(split).select("line", "input", "output", "label", "rejected")
-                     .mapInPandas(tokens, "line long, tokens long, empty boolean").cache())
-            table = frame.groupBy("tokens").count().orderBy("tokens").collect()
-            v = np.array([r.tokens for r in table], dtype=np.int64)
-            c = np.array([r["count"] for r in table], dtype=np.int64)
-            values[split] = (v, c)
+            scores = data.row_scores(split, partial(_row_length, count))
+            values[split] = v, c = scores.distribution()
             if len(v):
                 limits[split] = _limit(v, c, params.outlier_iqr)
-            cond = (F.col("tokens") > max_len) | F.col("empty")
-            if split in limits:
-                cond = cond | (F.col("tokens") > float(limits[split]))
-            flagged[split] = [({"split": split, "line": r.line}, int(r.tokens), bool(r.empty))
-                              for r in frame.where(cond).orderBy("line").collect()]
+            flagged[split] = scores.rows_over(min(max_len, limits.get(split, max_len)))
         return self._result(values, flagged, limits, max_len, how)
 
     @staticmethod
@@ -128,6 +84,11 @@ class Length(Check):
                                  "limit_for": "training truncates each row at max_seq_len tokens (the trainer's "
                                               "setting; `harness run` audits with the training one)",
                                  "long_tail": sorted(long_tail, key=lambda x: -x["tokens"])[:50]})
+
+
+def _row_length(count, text: str, output: str | None, rejected: str | None, label: str | None) -> tuple[int, bool]:
+    """A row's tokens (a preference row with its longer answer) and whether its output is empty."""
+    return row_tokens(count, text, longer(output, rejected), label), output is not None and _empty(output)
 
 
 def row_tokens(count, text: str, output: str | None, label: str | None) -> int:

@@ -21,20 +21,8 @@ class NearDuplicates(Check):
     metrics = lower_is_better("clusters", "duplicate_rows", "duplicate_rate", "largest_cluster")
 
     def run(self, data, params):
-        rows = data.rows("train")
-        keys = data.normalized["train"]
-        groups = [([rows[i].ref for i in members], {keys[i] for i in members}, low, high, rows[rep].ref)
-                  for members, low, high, rep in data.components("train")]
-        return self._result(groups, len(rows), data.policy["similarity"], dict(data.duplicates.stats))
-
-    def run_spark(self, data, params):
-        """Clusters from the Spark duplicate pairs (harness/auditing/spark/data.py); member rows fetched."""
-        comps = data.components("train")
-        got = data.fetch("train", [i for members, _, _, _ in comps for i in members], ("line", "norm"))
-        groups = [([{"split": "train", "line": got[i].line} for i in members], {got[i].norm for i in members}, low,
-                   high, {"split": "train", "line": got[rep].line})
-                  for members, low, high, rep in comps]
-        return self._result(groups, data.train.good_rows, data.policy["similarity"], dict(data.duplicate_stats))
+        return self._result(data.duplicate_clusters("train"), data.row_count("train"), data.policy["similarity"],
+                            data.duplicate_info())
 
     @staticmethod
     def _result(groups: list, n: int, conf: dict, info: dict) -> CheckResult:

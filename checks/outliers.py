@@ -52,35 +52,11 @@ class Outliers(Check):
         vectors, why_not = data.embeddings
         if vectors is None:
             return not_applicable(why_not)
-        rows = data.rows("train")
-        by_text = data.rows_by_text("train")
-        labels = data.labels["train"]
-        tids = sorted(by_text)
-        text_label = [labels[by_text[t][0]] for t in tids]
-        return find_outliers([data.distinct_texts[t] for t in tids], vectors[tids],
-                             text_label,
-                             [[rows[i].ref for i in by_text[t]] for t in tids], data.word_counts, data.policy,
+        items = data.text_rows("train")
+        tids = sorted(items)
+        return find_outliers([data.distinct_texts[t] for t in tids], vectors[tids], [items[t][0][1] for t in tids],
+                             [[ref for ref, _, _ in items[t]] for t in tids], data.word_counts, data.policy,
                              params, data.embedder_name)
-
-    def run_spark(self, data, params):
-        """The distinct training texts (at most embeddings.max_texts), their first row's label and their
-        rows come to the driver and are scored as in-process."""
-        from pyspark.sql import functions as F
-
-        if data.label_source is None:
-            return not_applicable(_NO_LABELS)
-        frame = (data.with_labels(data.frame("train")).select("idx", "line", "lab")
-                 .join(data.row_tids.where("split = 'train'").select("idx", "tid"), "idx").join(data.texts, "tid"))
-        got = frame.groupBy("tid").agg(F.first("loose").alias("loose"), F.min(F.struct("idx", "lab")).alias("first"),
-                                       F.sort_array(F.collect_list("line")).alias("lines")).orderBy("tid").collect()
-        texts = [r.loose for r in got]
-        vectors, why, name = embed_texts(data.policy.get("embeddings", {}), len(texts), lambda: texts)
-        if vectors is None:
-            return not_applicable(why)
-        labels = [r.first.lab for r in got]
-        refs = [[{"split": "train", "line": int(x)} for x in r.lines] for r in got]
-        return find_outliers(texts, vectors, labels, refs, data.word_counts, data.policy, params, name)
-
 
 def robust_z(values: np.ndarray, floor: float = 1e-6) -> tuple[np.ndarray, float]:
     """How far below the median each value lies, in MADs scaled to a normal sigma (1.4826): (z, scale)."""

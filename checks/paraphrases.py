@@ -43,50 +43,26 @@ class Paraphrases(Check):
         vectors, why_not = data.embeddings
         if vectors is None:
             return not_applicable(why_not)
-        rows = {s: data.rows(s) for s in data.splits}
-        by_split = {s: data.rows_by_text(s) for s in data.splits}
-        refs = {s: {i: ex.ref for i, ex in enumerate(rows[s])} for s in data.splits}
-        labels = {s: dict(enumerate(data.labels[s])) for s in data.splits}
-        answers = ({s: dict(enumerate(data.normalized_output[s])) for s in data.splits}
-                   if data.label_source is None else None)
-        duplicate = {(a, b) for a, b in data.duplicates.pairs.tolist()}
-        readable = tokens_per_word(data.policy.get("embeddings", {}), data.distinct_texts)
-        return _result(data.distinct_texts, vectors, by_split, refs, labels, duplicate,
-                       {s: len(rows[s]) for s in data.splits}, params, data.label_source is not None,
-                       {"model": data.embedder_name}, answers, readable)
-
-    def run_spark(self, data, params):
-        """The distinct texts (at most embeddings.max_texts) and the rows' text ids come to the driver and
-        are embedded there with the same model, so both engines find the same paraphrases."""
-        from harness.auditing.embeddings import embed_texts
-
-        texts: list[str] = []
-
-        def collect() -> list[str]:
-            texts.extend(r.loose for r in data.texts.orderBy("tid").collect())
-            return texts
-
-        vectors, why, name = embed_texts(data.policy.get("embeddings", {}), data.texts.count(), collect)
-        if vectors is None:
-            return not_applicable(why)
-        by_split: dict = {s: {} for s in data.splits}
-        refs: dict = {s: {} for s in data.splits}
-        labels: dict = {s: {} for s in data.splits}
-        answers: dict | None = {s: {} for s in data.splits} if data.label_source is None else None
+        by_split: dict = {}
+        refs: dict = {}
+        labels: dict = {}
+        answers: dict | None = {} if data.label_source is None else None
         for s in data.splits:
-            frame = data.with_labels(data.frame(s)).select("idx", "line", "lab", "norm_out").join(
-                data.row_tids.where(f"split = '{s}'").select("idx", "tid"), "idx")
-            for r in frame.orderBy("idx").collect():
-                by_split[s].setdefault(int(r.tid), []).append(int(r.idx))
-                refs[s][int(r.idx)] = {"split": s, "line": r.line}
-                labels[s][int(r.idx)] = r.lab
-                if answers is not None:
-                    answers[s][int(r.idx)] = r.norm_out
-        duplicate = {(int(r.a), int(r.b)) for r in data.duplicates.select("a", "b").collect()}
-        counts = {s: len(refs[s]) for s in data.splits}
-        return _result(texts, vectors, by_split, refs, labels, duplicate, counts, params, data.label_source is not None,
-                       {"model": name}, answers, tokens_per_word(data.policy.get("embeddings", {}), texts))
-
+            by_split[s], refs[s], labels[s] = {}, {}, {}
+            if answers is not None:
+                answers[s] = {}
+            for tid, items in data.text_rows(s).items():
+                for ref, label, output in items:
+                    k = len(refs[s])    # a row's place in the split: any unique number serves
+                    by_split[s].setdefault(tid, []).append(k)
+                    refs[s][k], labels[s][k] = ref, label
+                    if answers is not None:
+                        answers[s][k] = output
+        texts = data.distinct_texts
+        return _result(texts, vectors, by_split, refs, labels, data.duplicate_pairs(),
+                       {s: data.row_count(s) for s in data.splits}, params, data.label_source is not None,
+                       {"model": data.embedder_name}, answers,
+                       tokens_per_word(data.policy.get("embeddings", {}), texts))
 
 def _result(texts, vectors, by_split, refs, labels, duplicate, counts, params: Paraphrases.Params, slots, how,
             answers=None, fluency=None) -> CheckResult:

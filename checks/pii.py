@@ -6,6 +6,7 @@ scanned, chat turns included; reports see masked text."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from harness.core.redact import KINDS, find_pii, mask, redaction_tokens
@@ -32,32 +33,8 @@ class PII(Check):
         kinds: list[Literal[KINDS]] = param(list(KINDS), "", "kinds of personal data and secrets looked for (and masked)")
 
     def run(self, data, params):
-        kinds = tuple(params.kinds)
-        found = [(ex.ref, row_findings(with_label(ex.texts, ex.label, ex.output), kinds))
-                 for split in data.splits for ex in data.rows(split)]
-        return self._result([(ref, f) for ref, f in found if f], kinds)
-
-    def run_spark(self, data, params):
-        """The same scanner in every partition; only rows with a match reach the driver."""
-        import json
-
-        kinds = tuple(params.kinds)
-
-        def scan(batches):
-            from harness.auditing.spark import pandas_frame
-
-            for pdf in batches:
-                out = [(s, line, json.dumps(f)) for s, line, texts, label, output
-                       in zip(pdf["split"], pdf["line"], pdf["texts"], pdf["label"], pdf["output"])
-                       if (f := row_findings(with_label(json.loads(texts), label, output), kinds))]
-                yield pandas_frame(out, columns=["split", "line", "found"])
-
-        hits = []
-        for order, split in enumerate(data.splits):
-            got = (data.frame(split).select("split", "line", "texts", "label", "output")
-                   .mapInPandas(scan, "split string, line long, found string").orderBy("line").collect())
-            hits += [({"split": r.split, "line": r.line}, json.loads(r.found)) for r in got]
-        return self._result(hits, kinds)
+        scan = partial(_row_findings, tuple(params.kinds))
+        return self._result([hit for split in data.splits for hit in data.scan_rows(split, scan)], tuple(params.kinds))
 
     @staticmethod
     def _result(hits: list[tuple[dict, list[dict]]], kinds: tuple) -> CheckResult:
@@ -95,3 +72,8 @@ def row_findings(texts: dict[str, str], kinds: tuple) -> list[dict]:
                         "preview": mask(text[f["start"]:f["end"]], f["kind"]), "value": text[f["start"]:f["end"]],
                         "message": f"{f['detail'].replace('_', ' ')} in {field}"})
     return out
+
+
+def _row_findings(kinds: tuple, texts: dict[str, str], label, output) -> list[dict]:
+    """One row's matches (a plain function: the Spark engine ships it to the executors)."""
+    return row_findings(with_label(texts, label, output), kinds)

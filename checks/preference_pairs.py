@@ -59,6 +59,3 @@ class PreferencePairs(Check):
             info={"near_similarity": near, **unlisted_rows(findings, params.max_findings),
                   "length_bias": "share of pairs whose chosen answer is longer than the rejected one "
                                  "(near 1.0: the preference may be length)"})
-
-    def run_spark(self, data, params):
-        return self.run(data, params)  # answer_pairs collects the two answer columns to the driver

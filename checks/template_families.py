@@ -6,7 +6,6 @@ search does not run (harness/auditing/audit_data.py), exact copies are still rep
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from .base import Check, CheckResult, Params, lower_is_better, not_applicable, param, register
@@ -29,48 +28,11 @@ class TemplateFamilies(Check):
         max_findings: int = param(20, ">=0", "families listed, largest first (all are counted)")
 
     def run(self, data, params):
-        if not data.rows("train"):
+        if not data.row_count("train"):
             return not_applicable("no training rows")
-        fam = data.families
-        counts: Counter = Counter()
-        refs: dict[tuple[str, str], list] = {}
-        for s in data.splits:
-            for ex, tid in zip(data.rows(s), data.text_ids[s].tolist()):
-                sk = fam.skeletons[tid]
-                if sk in fam.family:
-                    counts[(s, sk)] += 1
-                    got = refs.setdefault((s, sk), [])
-                    if len(got) < 5:
-                        got.append(ex.ref)
-        n = {s: len(data.rows(s)) for s in data.splits}
-        distinct = len({fam.skeletons[t] for t in set(data.text_ids["train"].tolist())})
-        return _result(dict(counts), n, lambda wanted: {w: refs.get(w, []) for w in wanted}, params,
-                       {"min_family_rows": fam.min_rows, "slot_contexts": len(fam.slots), "skeletons": distinct})
-
-    def run_spark(self, data, params):
-        """From the Spark families (harness/auditing/spark/data.py): family rows counted by a group-by, a few
-        example rows per family fetched."""
-        from pyspark.sql import functions as F
-
-        if not data.train.good_rows:
-            return not_applicable("no training rows")
-        fam = data.families
-        rows = data.row_tids.join(fam.text_skeletons, "tid")
-        in_fam = rows.join(fam.family_frame, "sk").cache()
-        counts = {(r.split, r.sk): r["count"] for r in in_fam.groupBy("split", "sk").count().collect()}
-
-        def examples(wanted):
-            got = (in_fam.groupBy("split", "sk")
-                   .agg(F.slice(F.sort_array(F.collect_list(F.struct("line", "idx"))), 1, 5).alias("first")).collect())
-            return {(r.split, r.sk): [{"split": r.split, "line": m.line} for m in r.first] for r in got}
-
-        n = {"train": data.train.good_rows, **({"eval": data.eval.good_rows} if data.eval is not None else {})}
-        distinct = rows.where("split = 'train'").select("sk").distinct().count()
-        result = _result(counts, n, examples, params,
-                         {"min_family_rows": fam.min_rows, "slot_contexts": len(fam.slots), "skeletons": distinct})
-        in_fam.unpersist()
-        return result
-
+        counts, refs, info = data.family_rows()
+        n = {s: data.row_count(s) for s in data.splits}
+        return _result(counts, n, lambda wanted: {w: refs.get(w, []) for w in wanted}, params, info)
 
 def _result(counts: dict[tuple[str, str], int], n: dict[str, int], examples, params: TemplateFamilies.Params,
             info: dict) -> CheckResult:

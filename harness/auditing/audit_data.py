@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 from harness.inputs.data import Example, Table
-from harness.inputs.data_spec import DataSpec
 from harness.auditing.clusters import cluster_rows, star_clusters
+from harness.auditing.engine import AuditEngine, RowScores
 from harness.auditing.pairs import canonical_words, same_request_mask, word_label_shares
 from harness.inputs.shapes import get_shape
 from harness.auditing.similarity import SimilarPairs, similar_pairs
@@ -20,39 +20,8 @@ from harness.auditing.templates import Families, families
 from harness.core.text import normalize, normalize_loose
 
 
-class SplitView:
-    """What both engines' audit data say the same way (in-process AuditData, SparkAuditData): the
-    splits present, the data's shape and the token counter."""
-
-    train: Any
-    eval: Any
-    policy: dict[str, Any]
-
-    @property
-    def splits(self) -> list[str]:
-        return ["train"] + (["eval"] if self.eval is not None else [])
-
-    @property
-    def shape(self) -> str:
-        return self.train.shape
-
-    @cached_property
-    def spec(self) -> DataSpec:
-        """The data spec (harness/inputs/data_spec.py: shape, fields, max_seq_len, tokenizer, ...) the data was
-        read with: the policy's `data` section, as the audit stage resolved it."""
-        return DataSpec.of_policy(self.policy)
-
-    @cached_property
-    def token_counter(self):
-        """(count function, description): the spec's tokenizer, or the fast estimate (a plain
-        function, so the Spark engine ships it to the executors)."""
-        from harness.model.tokens import token_counter
-
-        return token_counter(self.spec.tokenizer)
-
-
 @dataclass
-class AuditData(SplitView):
+class AuditData(AuditEngine):
     train: Table
     eval: Table | None
     policy: dict[str, Any]
@@ -260,6 +229,76 @@ class AuditData(SplitView):
         return [(a, b, s) for (a, b), s in zip(self.duplicates.pairs.tolist(), self.duplicates.similarity.tolist())
                 if a in present and b in present]
 
+    # ---- the engine interface (harness/auditing/engine.py) -----------------------------------------
+    def row_count(self, split: str) -> int:
+        return len(self.rows(split))
+
+    def label_counts(self, split: str) -> Counter:
+        return Counter(self.labels[split])
+
+    def exact_groups(self, split: str) -> list[list[tuple[dict, Any]]]:
+        rows = self.rows(split)
+        outputs = self.labels[split] if self.label_source == "label" else self.normalized_output[split]
+        groups: dict[str, list[int]] = {}
+        for i, key in enumerate(self.normalized[split]):
+            groups.setdefault(key, []).append(i)
+        return [[(rows[i].ref, outputs[i]) for i in members] for members in groups.values() if len(members) >= 2]
+
+    def duplicate_clusters(self, split: str) -> list[tuple[list[dict], set[str], float, float, dict]]:
+        rows, keys = self.rows(split), self.normalized[split]
+        return [([rows[i].ref for i in members], {keys[i] for i in members}, low, high, rows[rep].ref)
+                for members, low, high, rep in self.components(split)]
+
+    def duplicate_info(self) -> dict:
+        return dict(self.duplicates.stats)
+
+    def conflict_inputs(self, split: str) -> tuple[list[tuple[int, int, float]], dict[int, list], dict[int, str]]:
+        rows, labels, outputs = self.rows(split), self.labels[split], self.normalized_output[split]
+        links = self.duplicate_links(split)
+        by_text = self.rows_by_text(split)
+        wanted = {t for a, b, _ in links for t in (a, b)} | {t for t, r in by_text.items() if len(r) > 1}
+        text_rows = {t: [(rows[i].ref, labels[i], outputs[i]) for i in by_text[t]] for t in wanted}
+        return links, text_rows, {t: self.distinct_texts[t] for t in wanted}
+
+    def scan_rows(self, split: str, fn) -> list[tuple[dict, Any]]:
+        return [(ex.ref, found) for ex in self.rows(split) if (found := fn(ex.texts, ex.label, ex.output))]
+
+    def family_rows(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], list[dict]], dict]:
+        fam = self.families
+        counts: Counter = Counter()
+        refs: dict[tuple[str, str], list] = {}
+        for s in self.splits:
+            for ex, tid in zip(self.rows(s), self.text_ids[s].tolist()):
+                sk = fam.skeletons[tid]
+                if sk in fam.family:
+                    counts[(s, sk)] += 1
+                    got = refs.setdefault((s, sk), [])
+                    if len(got) < 5:
+                        got.append(ex.ref)
+        distinct = len({fam.skeletons[t] for t in set(self.text_ids["train"].tolist())})
+        return dict(counts), refs, {"min_family_rows": fam.min_rows, "slot_contexts": len(fam.slots),
+                                    "skeletons": distinct}
+
+    def text_rows(self, split: str) -> dict[int, list[tuple[dict, Any, Any]]]:
+        rows, labels, outputs = self.rows(split), self.labels[split], self.normalized_output[split]
+        return {t: [(rows[i].ref, labels[i], outputs[i]) for i in idx] for t, idx in self.rows_by_text(split).items()}
+
+    def row_labels(self, split: str) -> list[Any]:
+        return list(self.labels[split])
+
+    def rows_at(self, split: str, idx: list[int]) -> list[tuple[dict, str, int]]:
+        rows, norm, tids = self.rows(split), self.normalized[split], self.text_ids[split]
+        return [(rows[i].ref, norm[i], int(tids[i])) for i in idx]
+
+    def duplicate_pairs(self) -> set[tuple[int, int]]:
+        return {(a, b) for a, b in self.duplicates.pairs.tolist()}
+
+    def row_scores(self, split: str, fn) -> "ListRowScores":
+        rows = self.rows(split)
+        scored = [fn(ex.input, ex.output, ex.rejected, ex.label) for ex in rows]
+        return ListRowScores([ex.ref for ex in rows], np.array([t for t, _ in scored], dtype=np.int64),
+                             [bool(f) for _, f in scored])
+
     # ---- meaning: sentence embeddings of the distinct texts (harness/auditing/embeddings.py) ----------------
     @cached_property
     def embeddings(self) -> tuple[np.ndarray | None, str]:
@@ -270,3 +309,18 @@ class AuditData(SplitView):
         texts = self.distinct_texts
         vectors, why, self.embedder_name = embed_texts(self.policy.get("embeddings", {}), len(texts), lambda: texts)
         return vectors, why
+
+
+@dataclass
+class ListRowScores(RowScores):
+    """RowScores in process: the scores as an array beside the rows' refs."""
+
+    refs: list[dict]
+    scores: np.ndarray
+    flags: list[bool]
+
+    def distribution(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.unique(self.scores, return_counts=True)
+
+    def rows_over(self, limit: float) -> list[tuple[dict, int, bool]]:
+        return [(ref, int(t), f) for ref, t, f in zip(self.refs, self.scores.tolist(), self.flags) if t > limit or f]

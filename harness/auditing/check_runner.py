@@ -55,7 +55,8 @@ def built_params(name: str, conf: dict[str, Any]) -> Params:
 
 def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: float, engine: dict[str, Any],
                on_check: Callable[[str, dict], None] | None = None) -> dict[str, Any]:
-    """Every enabled check on `data` (a check's `run_spark` when it has one and the engine is Spark's)."""
+    """Every enabled check on `data`, through the engine interface `data` implements (a check's own
+    `run_spark`, where one is left, when the engine is Spark's)."""
     spark = engine["name"] == "spark"
     results = []
     tokens: frozenset[str] = frozenset()

@@ -1,7 +1,8 @@
 """The audit on Apache Spark (`harness audit --engine spark`): the same checks, policy, verdict and
-audit.json as in-process, with the row-level and cross-row work done by Spark. Each check's
-`run_spark` computes its figures on Spark and builds its findings with the in-process code, so both
-engines report the same clusters and rows; checks without one (schema) read only the loaded tables."""
+audit.json as in-process, with the row-level and cross-row work done by Spark. A check reads the data
+through the engine interface (harness/auditing/engine.py), which SparkAuditData implements on Spark, so
+both engines report the same clusters and rows from one `run`; leakage and shortcuts still have a
+`run_spark` of their own."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.auditing.audit_data import SplitView
+from harness.auditing.engine import AuditEngine, RowScores
 from harness.inputs.shapes import get_shape
 from harness.auditing.spark.load import SparkTable
 
@@ -45,7 +45,7 @@ class SparkFamilies:
 
 
 @dataclass
-class SparkAuditData(SplitView):
+class SparkAuditData(AuditEngine):
     train: SparkTable
     eval: SparkTable | None
     policy: dict[str, Any]
@@ -525,3 +525,170 @@ class SparkAuditData(SplitView):
         wanted = self.spark.createDataFrame([(int(i),) for i in set(idx)], "idx long")
         frame = self.frame(split) if "lab" not in columns else self.with_labels(self.frame(split))
         return {r.idx: r for r in frame.join(wanted, "idx").select("idx", *columns).collect()}
+
+    # ---- the engine interface (harness/auditing/engine.py) -----------------------------------------
+    def row_count(self, split: str) -> int:
+        table = self.train if split == "train" else self.eval
+        return table.good_rows if table is not None else 0
+
+    def label_counts(self, split: str):
+        """Label counts by a Spark group-by."""
+        from collections import Counter
+
+        return Counter({r.lab: r["count"] for r in self.with_labels(self.frame(split)).groupBy("lab").count().collect()})
+
+    def exact_groups(self, split: str) -> list[list[tuple[dict, Any]]]:
+        """Groups by the exact key on Spark; only groups of two or more rows reach the driver."""
+        from pyspark.sql import functions as F
+
+        out = "lab" if self.label_source == "label" else "norm_out"
+        got = (self.with_labels(self.frame(split)).groupBy("norm")
+               .agg(F.count("*").alias("n"), F.sort_array(F.collect_list(
+                   F.struct("idx", "line", F.col(out).alias("out")))).alias("m"))
+               .where("n >= 2").select("m").collect())
+        groups = sorted(([(m.idx, {"split": split, "line": m.line}, m.out) for m in g.m] for g in got),
+                        key=lambda g: g[0][0])
+        return [[(ref, o) for _, ref, o in g] for g in groups]
+
+    def duplicate_clusters(self, split: str) -> list[tuple[list[dict], set[str], float, float, dict]]:
+        """The stars from the Spark duplicate pairs; only their member rows are fetched."""
+        comps = self.components(split)
+        got = self.fetch(split, [i for members, _, _, _ in comps for i in members], ("line", "norm"))
+        return [([{"split": split, "line": got[i].line} for i in members], {got[i].norm for i in members}, low,
+                 high, {"split": split, "line": got[rep].line})
+                for members, low, high, rep in comps]
+
+    def duplicate_info(self) -> dict:
+        self.duplicates  # noqa: B018 - computed (and its stats set) on first use
+        return dict(self.duplicate_stats)
+
+    def conflict_inputs(self, split: str) -> tuple[list[tuple[int, int, float]], dict[int, list], dict[int, str]]:
+        """Only the rows of texts on two or more rows, or in a duplicate link, reach the driver."""
+        links = self.duplicate_links(split)
+        rows = self.with_labels(self.frame(split)).select("idx", "line", "lab", "norm_out").join(
+            self.row_tids.where(f"split = '{split}'").select("idx", "tid"), "idx")
+        multi = rows.groupBy("tid").count().where("count > 1").select("tid")
+        linked = self.spark.createDataFrame([(int(t),) for t in {t for a, b, _ in links for t in (a, b)}] or [(-1,)],
+                                            "tid long")
+        got = (rows.join(multi.unionByName(linked).distinct(), "tid").join(self.texts, "tid")
+               .select("tid", "idx", "line", "lab", "norm_out", "loose").orderBy("idx").collect())
+        text_rows: dict[int, list] = {}
+        texts = {}
+        for r in got:
+            text_rows.setdefault(r.tid, []).append(({"split": split, "line": r.line}, r.lab, r.norm_out))
+            texts[r.tid] = r.loose
+        return links, text_rows, texts
+
+    def scan_rows(self, split: str, fn) -> list[tuple[dict, Any]]:
+        """fn in every partition; only the rows where it finds something reach the driver."""
+        import json
+
+        def scan(batches):
+            from harness.auditing.spark import pandas_frame
+
+            for pdf in batches:
+                out = [(line, json.dumps(found)) for line, texts, label, output
+                       in zip(pdf["line"], pdf["texts"], pdf["label"], pdf["output"])
+                       if (found := fn(json.loads(texts), label, output))]
+                yield pandas_frame(out, columns=["line", "found"])
+
+        if (self.train if split == "train" else self.eval) is None:
+            return []
+        got = (self.frame(split).select("line", "texts", "label", "output")
+               .mapInPandas(scan, "line long, found string").orderBy("line").collect())
+        return [({"split": split, "line": r.line}, json.loads(r.found)) for r in got]
+
+    def family_rows(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], list[dict]], dict]:
+        """Family rows counted by a group-by, the first five rows of each family collected."""
+        from pyspark.sql import functions as F
+
+        fam = self.families
+        rows = self.row_tids.join(fam.text_skeletons, "tid")
+        in_fam = rows.join(fam.family_frame, "sk")
+        got = (in_fam.groupBy("split", "sk")
+               .agg(F.count("*").alias("n"), F.slice(F.sort_array(F.collect_list(F.struct("line", "idx"))), 1, 5)
+                    .alias("first")).collect())
+        counts = {(r.split, r.sk): int(r.n) for r in got}
+        refs = {(r.split, r.sk): [{"split": r.split, "line": m.line} for m in r.first] for r in got}
+        distinct = rows.where("split = 'train'").select("sk").distinct().count()
+        return counts, refs, {"min_family_rows": fam.min_rows, "slot_contexts": len(fam.slots), "skeletons": distinct}
+
+    def text_rows(self, split: str) -> dict[int, list[tuple[dict, Any, Any]]]:
+        """Every row of the split with its text id, to the driver."""
+        if (self.train if split == "train" else self.eval) is None:
+            return {}
+        frame = self.with_labels(self.frame(split)).select("idx", "line", "lab", "norm_out").join(
+            self.row_tids.where(f"split = '{split}'").select("idx", "tid"), "idx")
+        out: dict[int, list] = {}
+        for r in frame.orderBy("idx").collect():
+            out.setdefault(int(r.tid), []).append(({"split": split, "line": r.line}, r.lab, r.norm_out))
+        return out
+
+    def row_labels(self, split: str) -> list[Any]:
+        """The label column alone comes to the driver."""
+        return [r.lab for r in self.with_labels(self.frame(split)).select("idx", "lab").orderBy("idx").collect()]
+
+    def rows_at(self, split: str, idx: list[int]) -> list[tuple[dict, str, int]]:
+        """Only the chosen rows' text comes to the driver."""
+        if not len(idx):
+            return []
+        wanted = self.spark.createDataFrame([(int(i),) for i in idx], "idx long")
+        got = (self.frame(split).join(wanted, "idx").join(self.row_tids.where(f"split = '{split}'")
+                                                          .select("idx", "tid"), "idx")
+               .select("idx", "line", "norm", "tid").collect())
+        by_idx = {int(r.idx): ({"split": split, "line": r.line}, r.norm, int(r.tid)) for r in got}
+        return [by_idx[int(i)] for i in idx]
+
+    def duplicate_pairs(self) -> set[tuple[int, int]]:
+        return {(int(r.a), int(r.b)) for r in self.duplicates.select("a", "b").collect()}
+
+    @cached_property
+    def distinct_texts(self) -> list[str]:
+        """The similarity keys by text id, to the driver (for the meaning checks, which embed them there)."""
+        return [r.loose for r in self.texts.orderBy("tid").collect()]
+
+    @cached_property
+    def embeddings(self) -> tuple[np.ndarray | None, str]:
+        """As AuditData.embeddings: the same texts embedded on the driver with the same model, at most
+        embeddings.max_texts of them (the texts are collected only when they will be embedded)."""
+        from harness.auditing.embeddings import embed_texts
+
+        vectors, why, self.embedder_name = embed_texts(self.policy.get("embeddings", {}), self.texts.count(),
+                                                       lambda: self.distinct_texts)
+        return vectors, why
+
+    def row_scores(self, split: str, fn) -> "SparkRowScores":
+        """fn in every partition; the scores stay in a cached frame."""
+        import pandas as pd
+
+        def score(batches):
+            from harness.auditing.spark import values
+
+            for pdf in batches:
+                got = [fn(i, o, r, lab) for i, o, r, lab in zip(values(pdf, "input"), values(pdf, "output"),
+                                                             values(pdf, "rejected"), values(pdf, "label"))]
+                yield pd.DataFrame({"line": pdf["line"], "score": [int(t) for t, _ in got],
+                                    "flag": [bool(f) for _, f in got]})
+
+        frame = (self.frame(split).select("line", "input", "output", "label", "rejected")
+                 .mapInPandas(score, "line long, score long, flag boolean").cache())
+        return SparkRowScores(split, frame)
+
+
+@dataclass
+class SparkRowScores(RowScores):
+    """RowScores on Spark: the distribution from a group-by over the distinct scores, the rows over a
+    limit by a filter; only those come to the driver."""
+
+    split: str
+    frame: Any
+
+    def distribution(self) -> tuple[np.ndarray, np.ndarray]:
+        table = self.frame.groupBy("score").count().orderBy("score").collect()
+        return (np.array([r.score for r in table], dtype=np.int64), np.array([r["count"] for r in table], dtype=np.int64))
+
+    def rows_over(self, limit: float) -> list[tuple[dict, int, bool]]:
+        from pyspark.sql import functions as F
+
+        got = self.frame.where((F.col("score") > float(limit)) | F.col("flag")).orderBy("line").collect()
+        return [({"split": self.split, "line": r.line}, int(r.score), bool(r.flag)) for r in got]

@@ -1,0 +1,127 @@
+"""The audit's engine interface (issue 31.5): the computations several checks share, each declared once
+here and implemented twice, in process (harness/auditing/audit_data.py) and on Spark
+(harness/auditing/spark/data.py), as great_expectations does per metric. A check calls these and never
+asks which engine it runs on."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cached_property
+from typing import Any, Callable
+
+from harness.inputs.data_spec import DataSpec
+
+Ref = dict[str, Any]   # {"split", "line"}
+
+
+class AuditEngine:
+    """What both engines' audit data give the checks the same way (in-process AuditData, SparkAuditData):
+    the splits present, the data's shape and spec, the token counter, and the shared computations below.
+    Each computation returns plain, bounded data (findings-sized: groups of two or more rows, rows with
+    a match), so a check has one `run` whichever engine computed them."""
+
+    train: Any
+    eval: Any
+    policy: dict[str, Any]
+
+    @property
+    def splits(self) -> list[str]:
+        return ["train"] + (["eval"] if self.eval is not None else [])
+
+    @property
+    def shape(self) -> str:
+        return self.train.shape
+
+    @cached_property
+    def spec(self) -> DataSpec:
+        """The data spec (harness/inputs/data_spec.py: shape, fields, max_seq_len, tokenizer, ...) the data was
+        read with: the policy's `data` section, as the audit stage resolved it."""
+        return DataSpec.of_policy(self.policy)
+
+    @cached_property
+    def token_counter(self):
+        """(count function, description): the spec's tokenizer, or the fast estimate (a plain
+        function, so the Spark engine ships it to the executors)."""
+        from harness.model.tokens import token_counter
+
+        return token_counter(self.spec.tokenizer)
+
+    # ---- shared computations: each engine implements them ------------------------------------------
+    def row_count(self, split: str) -> int:
+        """Good (readable, valid) rows of the split."""
+        raise NotImplementedError
+
+    def label_counts(self, split: str) -> Counter:
+        """Rows per label (AuditData.label_source: the label or a label-like completion)."""
+        raise NotImplementedError
+
+    def exact_groups(self, split: str) -> list[list[tuple[Ref, Any]]]:
+        """Rows with the same exact-duplicate key, groups of two or more, in order of first occurrence:
+        each row as (ref, its label, or its normalised output when the data has no labels)."""
+        raise NotImplementedError
+
+    def duplicate_clusters(self, split: str) -> list[tuple[list[Ref], set[str], float, float, Ref]]:
+        """The near-duplicate stars of the split (harness/auditing/clusters.py): (member refs, their exact
+        keys, lowest and highest similarity to the representative, the representative's ref)."""
+        raise NotImplementedError
+
+    def duplicate_info(self) -> dict:
+        """How the duplicate pairs were found (candidates, verified, same request, ...), after
+        duplicate_clusters."""
+        raise NotImplementedError
+
+    def conflict_inputs(self, split: str) -> tuple[list[tuple[int, int, float]], dict[int, list], dict[int, str]]:
+        """What label_conflicts compares: (duplicate links between text ids, text id -> [(ref, label,
+        normalised output)] for every text on two or more rows or in a link, text id -> similarity key)."""
+        raise NotImplementedError
+
+    def scan_rows(self, split: str, fn: Callable[[dict[str, str], Any, Any], Any]) -> list[tuple[Ref, Any]]:
+        """fn(the row's text fields {field: text}, its label, its output) on every row, where the rows are
+        (on Spark, in each partition: fn must be picklable, its result JSON-able); the rows where it
+        returns something truthy, as (ref, result) in file order."""
+        raise NotImplementedError
+
+    def row_scores(self, split: str, fn: Callable[[str, Any, Any, Any], tuple[int, bool]]) -> "RowScores":
+        """fn(input, output, rejected, label) -> (an integer score, a flag) for every row (on Spark, in
+        each partition): a per-row figure whose distribution a check needs whole and whose rows it needs
+        only past a limit it derives from that distribution (length: tokens, and an empty output)."""
+        raise NotImplementedError
+
+    def family_rows(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], list[Ref]], dict]:
+        """The template families (harness/auditing/templates.py) by split: ((split, skeleton) -> rows in
+        the family, (split, skeleton) -> its first five rows' refs, how the families were found)."""
+        raise NotImplementedError
+
+    def text_rows(self, split: str) -> dict[int, list[tuple[Ref, Any, Any]]]:
+        """Every row of the split under its text id (the position of its similarity key in
+        `distinct_texts`), as (ref, label, normalised output) in file order. Every row: what the meaning
+        checks compare with sentence embeddings, which are made on the driver anyway."""
+        raise NotImplementedError
+
+    def duplicate_pairs(self) -> set[tuple[int, int]]:
+        """The duplicate pairs (text ids a < b) of every split."""
+        raise NotImplementedError
+
+    def row_labels(self, split: str) -> list[Any]:
+        """Every row's label (label_source), in file order: one short string a row."""
+        raise NotImplementedError
+
+    def rows_at(self, split: str, idx: list[int]) -> list[tuple[Ref, str, int]]:
+        """The rows at these positions (file order, 0-based), as (ref, normalised text, text id)."""
+        raise NotImplementedError
+
+    # Also on both engines: `distinct_texts` (the similarity keys, a text's id its position, in order of
+    # first occurrence, train rows first), `embeddings` ((unit vectors of distinct_texts, "") or (None,
+    # why not); `embedder_name` set), `word_counts`, `label_source`, `duplicate_links(split)`.
+
+
+class RowScores:
+    """Per-row integer scores of one split, kept where they were computed."""
+
+    def distribution(self) -> tuple[Any, Any]:
+        """(distinct scores ascending, how many rows have each) as int64 arrays: exact, not sampled."""
+        raise NotImplementedError
+
+    def rows_over(self, limit: float) -> list[tuple[Ref, int, bool]]:
+        """(ref, score, flag) of the rows scoring above `limit` or flagged, in file order."""
+        raise NotImplementedError
