@@ -179,15 +179,6 @@ class AuditData(AuditEngine):
         return {t: run_in_closings(words[t], s, closings) for t, s in found.items()}
 
     @cached_property
-    def neutral(self):
-        """neutral(word): the word carries no label information here (harness/auditing/pairs.py's Vocabulary)."""
-        from harness.auditing.pairs import Vocabulary
-
-        conf = self.policy["similarity"]
-        return Vocabulary(self.word_counts, int(conf.get("rare_word_rows", 3)), self.word_label_shares,
-                          float(conf.get("neutral_max_share", 0.5))).neutral
-
-    @cached_property
     def word_label_shares(self) -> dict[str, float] | None:
         """Per word, the share of its labelled training texts in its commonest label (harness/auditing/pairs.py's
         word_label_shares); None without labels."""

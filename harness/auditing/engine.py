@@ -46,6 +46,16 @@ class AuditEngine:
 
         return token_counter(self.spec.tokenizer)
 
+    @cached_property
+    def neutral(self):
+        """neutral(word): the word carries no label information here (harness/auditing/pairs.py's
+        Vocabulary), from the engine's word counts and label shares."""
+        from harness.auditing.pairs import Vocabulary
+
+        conf = self.policy["similarity"]
+        return Vocabulary(self.word_counts, int(conf.get("rare_word_rows", 3)), self.word_label_shares,
+                          float(conf.get("neutral_max_share", 0.5))).neutral
+
     # ---- shared computations: each engine implements them ------------------------------------------
     def row_count(self, split: str) -> int:
         """Good (readable, valid) rows of the split."""

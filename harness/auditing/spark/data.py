@@ -194,15 +194,6 @@ class SparkAuditData(AuditEngine):
         return keys
 
     @cached_property
-    def neutral(self):
-        """neutral(word), as AuditData.neutral, from the collected counts and label shares."""
-        from harness.auditing.pairs import Vocabulary
-
-        conf = self.policy["similarity"]
-        return Vocabulary(self.word_counts, int(conf.get("rare_word_rows", 3)), self.word_label_shares,
-                          float(conf.get("neutral_max_share", 0.5))).neutral
-
-    @cached_property
     def text_starts(self):
         """(tid, starts): each distinct text's clause starts (harness/auditing/pairs.py), comma-joined, read from the
         first row that has it, plus where it ends with a closing that texts outside template families set
