@@ -5,6 +5,7 @@ asks which engine it runs on."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import Counter
 from functools import cached_property
 from typing import Any, Callable
@@ -14,7 +15,7 @@ from harness.inputs.data_spec import DataSpec
 Ref = dict[str, Any]   # {"split", "line"}
 
 
-class AuditEngine:
+class AuditEngine(ABC):
     """What both engines' audit data give the checks the same way (in-process AuditData, SparkAuditData):
     the splits present, the data's shape and spec, the token counter, and the shared computations below.
     Each computation returns plain, bounded data (findings-sized: groups of two or more rows, rows with
@@ -57,81 +58,81 @@ class AuditEngine:
                           float(conf.get("neutral_max_share", 0.5))).neutral
 
     # ---- shared computations: each engine implements them ------------------------------------------
+    @abstractmethod
     def row_count(self, split: str) -> int:
         """Good (readable, valid) rows of the split."""
-        raise NotImplementedError
 
+    @abstractmethod
     def label_counts(self, split: str) -> Counter:
         """Rows per label (AuditData.label_source: the label or a label-like completion)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def exact_groups(self, split: str) -> list[list[tuple[Ref, Any]]]:
         """Rows with the same exact-duplicate key, groups of two or more, in order of first occurrence:
         each row as (ref, its label, or its normalised output when the data has no labels)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def duplicate_clusters(self, split: str) -> list[tuple[list[Ref], set[str], float, float, Ref]]:
         """The near-duplicate stars of the split (harness/auditing/clusters.py): (member refs, their exact
         keys, lowest and highest similarity to the representative, the representative's ref)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def duplicate_info(self) -> dict:
         """How the duplicate pairs were found (candidates, verified, same request, ...), after
         duplicate_clusters."""
-        raise NotImplementedError
 
+    @abstractmethod
     def conflict_inputs(self, split: str) -> tuple[list[tuple[int, int, float]], dict[int, list], dict[int, str]]:
         """What label_conflicts compares: (duplicate links between text ids, text id -> [(ref, label,
         normalised output)] for every text on two or more rows or in a link, text id -> similarity key)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def scan_rows(self, split: str, fn: Callable[[dict[str, str], Any, Any], Any]) -> list[tuple[Ref, Any]]:
         """fn(the row's text fields {field: text}, its label, its output) on every row, where the rows are
         (on Spark, in each partition: fn must be picklable, its result JSON-able); the rows where it
         returns something truthy, as (ref, result) in file order."""
-        raise NotImplementedError
 
+    @abstractmethod
     def row_scores(self, split: str, fn: Callable[[str, Any, Any, Any], tuple[int, bool]]) -> "RowScores":
         """fn(input, output, rejected, label) -> (an integer score, a flag) for every row (on Spark, in
         each partition): a per-row figure whose distribution a check needs whole and whose rows it needs
         only past a limit it derives from that distribution (length: tokens, and an empty output)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def family_rows(self) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], list[Ref]], dict]:
         """The template families (harness/auditing/templates.py) by split: ((split, skeleton) -> rows in
         the family, (split, skeleton) -> its first five rows' refs, how the families were found)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def text_rows(self, split: str) -> dict[int, list[tuple[Ref, Any, Any]]]:
         """Every row of the split under its text id (the position of its similarity key in
         `distinct_texts`), as (ref, label, normalised output) in file order. Every row: what the meaning
         checks compare with sentence embeddings, which are made on the driver anyway."""
-        raise NotImplementedError
 
+    @abstractmethod
     def duplicate_pairs(self) -> set[tuple[int, int]]:
         """The duplicate pairs (text ids a < b) of every split."""
-        raise NotImplementedError
 
+    @abstractmethod
     def row_labels(self, split: str) -> list[Any]:
         """Every row's label (label_source), in file order: one short string a row."""
-        raise NotImplementedError
 
+    @abstractmethod
     def rows_at(self, split: str, idx: list[int]) -> list[tuple[Ref, str, int]]:
         """The rows at these positions (file order, 0-based), as (ref, normalised text, text id)."""
-        raise NotImplementedError
 
     # Also on both engines: `distinct_texts` (the similarity keys, a text's id its position, in order of
     # first occurrence, train rows first), `embeddings` ((unit vectors of distinct_texts, "") or (None,
     # why not); `embedder_name` set), `word_counts`, `label_source`, `duplicate_links(split)`.
 
 
-class RowScores:
+class RowScores(ABC):
     """Per-row integer scores of one split, kept where they were computed."""
 
+    @abstractmethod
     def distribution(self) -> tuple[Any, Any]:
         """(distinct scores ascending, how many rows have each) as int64 arrays: exact, not sampled."""
-        raise NotImplementedError
 
+    @abstractmethod
     def rows_over(self, limit: float) -> list[tuple[Ref, int, bool]]:
         """(ref, score, flag) of the rows scoring above `limit` or flagged, in file order."""
-        raise NotImplementedError

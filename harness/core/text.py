@@ -57,6 +57,7 @@ def _confusable_table() -> dict[int, str]:
 
 
 _LETTERS = regex.compile(r"\p{L}+")
+_ASCII_LETTER = regex.compile(r"[a-zA-Z]")
 
 
 def fold_confusables(text: str) -> str:
@@ -72,7 +73,7 @@ def fold_confusables(text: str) -> str:
     latin_looking = sum(1 for c in letters if c.isascii() or ord(c) in table)
     if latin_looking >= 0.9 * len(letters):
         return text.translate(table)
-    return _LETTERS.sub(lambda m: m.group().translate(table) if regex.search(r"[a-zA-Z]", m.group()) else m.group(),
+    return _LETTERS.sub(lambda m: m.group().translate(table) if _ASCII_LETTER.search(m.group()) else m.group(),
                         text)
 
 
