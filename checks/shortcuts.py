@@ -10,10 +10,9 @@ against the label's prior with a one-sided z-test given its count, Bonferroni-co
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial
+
 
 import numpy as np
 
@@ -56,179 +55,57 @@ class Shortcuts(Check):
             return not_applicable("no labels: the data is generative with free-form completions")
         from sklearn.feature_extraction.text import CountVectorizer
 
-        rows = data.rows("train")
-        labels = data.labels["train"]
-        texts = data.normalized["train"]
-        classes = sorted(set(labels))
-        if len(classes) < 2:
-            return not_applicable("only one label")
-        if len(classes) == len(labels):
-            return not_applicable(EVERY_LABEL_UNIQUE.format(rows=len(labels)))
-        min_count = params.min_count
-        try:
-            vec = CountVectorizer(**VECTORIZER, min_df=min_count)
-            x = vec.fit_transform(texts)
-            code = {c: j for j, c in enumerate(classes)}
-            onehot = np.zeros((len(labels), len(classes)))
-            onehot[np.arange(len(labels)), [code[lab] for lab in labels]] = 1
-            vocab = [str(t) for t in vec.get_feature_names_out()]
-            joint = np.asarray(x.T @ onehot)
-            xc = x.tocsc()
-            columns = lambda t: xc.indices[xc.indptr[t]:xc.indptr[t + 1]]  # noqa: E731
-
-            def column(wanted: list[tuple[int, str]]) -> dict[tuple[int, str], tuple[Any, list[dict], int]]:
-                out = {}
-                for t, label in wanted:
-                    col = columns(vec.vocabulary_[vocab[t]])
-                    members = [i for i in col if labels[i] == label]
-                    out[(t, label)] = (hash(col.tobytes()), [rows[i].ref for i in members[:20]], len(members))
-                return out
-        except ValueError:  # no token reaches min_count
-            vocab, joint, column = [], np.zeros((0, len(classes))), None
-        names = label_name_rows(texts, labels, classes)
-        name_hits = {lab: ([rows[i].ref for i in members[:20]], len(members), present)
-                     for lab, (members, present) in names.items()}
-        refs = [ex.ref for ex in rows]
-        inputs = [ex.input for ex in rows]
-        affix_counts = count_affixes(inputs, labels, refs)
-        pick = surface_sample(len(rows), params.max_surface_rows)
-        surface = surface_test(np.array([surface_features(inputs[i]) for i in pick]).reshape(len(pick), -1),
-                               [labels[i] for i in pick], [refs[i] for i in pick], params)
-        return self._result(classes, Counter(labels), vocab, joint, column, name_hits, len(rows), params,
-                            affix_counts, surface)
-
-    def run_spark(self, data, params):
-        """Token-label counts by a Spark group-by over each row's distinct tokens (the same analyzer);
-        the test, the merging and the label-name scan are the in-process ones, on aggregates."""
-        if data.label_source is None:
-            return not_applicable("no labels: the data is generative with free-form completions")
-        from pyspark.sql import functions as F
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        frame = data.with_labels(data.frame("train")).select("idx", "line", "norm", "lab").cache()
-        label_counts = Counter({r.lab: r["count"] for r in frame.groupBy("lab").count().collect()})
+        label_counts = data.label_counts("train")
         classes = sorted(label_counts)
         if len(classes) < 2:
             return not_applicable("only one label")
         if max(label_counts.values()) < 2:
             return not_applicable(EVERY_LABEL_UNIQUE.format(rows=sum(label_counts.values())))
-        min_count = params.min_count
         analyze = CountVectorizer(**VECTORIZER).build_analyzer()
-
-        def partial_counts(batches):
-            """(token, label, rows) summed over the partition: the per-row token lists never leave the
-            worker (a row per token and row was tens of millions of rows to shuffle at 1M)."""
-            from harness.auditing.spark import pandas_frame, values
-
-            acc: Counter = Counter()
-            for pdf in batches:
-                for lab, text in zip(values(pdf, "lab"), values(pdf, "norm")):
-                    acc.update((tok, lab) for tok in set(analyze(text)))
-                if len(acc) > 2_000_000:  # bounded worker memory on huge partitions
-                    yield pandas_frame([(t, lab, k) for (t, lab), k in acc.items()], columns=["tok", "lab", "n"])
-                    acc.clear()
-            yield pandas_frame([(t, lab, k) for (t, lab), k in acc.items()], columns=["tok", "lab", "n"])
-
-        per_label = (frame.mapInPandas(partial_counts, "tok string, lab string, n long")
-                     .groupBy("tok", "lab").agg(F.sum("n").alias("n")))
-        kept = per_label.groupBy("tok").agg(F.sum("n").alias("c")).where(F.col("c") >= min_count).select("tok")
-        counts = per_label.join(kept, "tok").collect()
-        vocab = sorted({r.tok for r in counts})
-        at = {t: k for k, t in enumerate(vocab)}
+        counts, digests = data.token_label_counts("train", analyze, params.min_count)
+        vocab = sorted(digests)
+        at, code = {t: k for k, t in enumerate(vocab)}, {c: j for j, c in enumerate(classes)}
         joint = np.zeros((len(vocab), len(classes)))
-        for r in counts:
-            joint[at[r.tok], classes.index(r.lab)] = r.n
-        n = data.train.good_rows
+        for (tok, lab), k in counts.items():
+            joint[at[tok], code[lab]] = k
 
-        def column(wanted: list[tuple[int, str]]) -> dict[tuple[int, str], tuple[Any, list[dict], int]]:
-            """For every flagged (token, label) at once: a key of the token's row set (count, sum and xor
-            of row hashes) and the first 20 rows with that label. Rows are re-tokenised, keeping only
-            the flagged tokens."""
+        def refs_of(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
+            """The first 20 rows of each (token, label) asked for: the rows are tokenised again, keeping
+            only these tokens (asked for the artefact findings alone, usually none)."""
             if not wanted:
                 return {}
-            flagged = {vocab[t] for t, _ in wanted}
+            got = data.keyed_rows("train", partial(_flagged_keys, analyze, frozenset(t for t, _ in wanted)))
+            return {(t, lab): got.get((t, lab), (0, []))[1] for t, lab in wanted}
 
-            def rows_of(batches):
-                from harness.auditing.spark import pandas_frame, values
-
-                for pdf in batches:
-                    out = [(i, lab, tok) for i, lab, text in zip(pdf["idx"], values(pdf, "lab"), values(pdf, "norm"))
-                           for tok in set(analyze(text)) if tok in flagged]
-                    yield pandas_frame(out, columns=["idx", "lab", "tok"])
-
-            pairs = data.spark.createDataFrame([(vocab[t], lab) for t, lab in wanted], "tok string, want string")
-            mine = frame.mapInPandas(rows_of, "idx long, lab string, tok string").cache()
-            keys = {r.tok: (r.n, r.s, r.x) for r in mine.groupBy("tok").agg(
-                F.count("*").alias("n"), F.sum(F.xxhash64("idx") % 1_000_000_007).alias("s"),
-                F.bit_xor(F.xxhash64("idx")).alias("x")).collect()}
-            firsts = (mine.join(pairs, "tok").where(F.col("lab") == F.col("want")).join(frame.select("idx", "line"), "idx")
-                      .groupBy("tok", "lab").agg(F.count("*").alias("k"),
-                                                 F.slice(F.sort_array(F.collect_list(F.struct("idx", "line"))), 1, 20)
-                                                 .alias("first")).collect())
-            mine.unpersist()
-            got = {(r.tok, r.lab): ([{"split": "train", "line": m.line} for m in r.first], r.k) for r in firsts}
-            return {(t, lab): (keys[vocab[t]], *got.get((vocab[t], lab), ([], 0))) for t, lab in wanted}
-
-        def names(batches):
-            from harness.auditing.spark import pandas_frame, values
-
-            for pdf in batches:
-                out = []
-                for i, line, lab, text in zip(pdf["idx"], pdf["line"], values(pdf, "lab"), values(pdf, "norm")):
-                    for c, own in label_names_in(text, lab, classes):
-                        out.append((i, line, c, own))
-                yield pandas_frame(out, columns=["idx", "line", "c", "own"])
-
-        found = frame.mapInPandas(names, "idx long, line long, c string, own boolean").cache()
-        name_hits = {}
-        present = {r.c: r["count"] for r in found.groupBy("c").count().collect()}
-        for lab in classes:
-            own = found.where((F.col("c") == lab) & F.col("own"))
-            k = own.count()
-            if k:
-                first = own.orderBy("idx").limit(20).collect()
-                name_hits[lab] = ([{"split": "train", "line": r.line} for r in first], k, present[lab])
-        def affix_rows(batches):
-            from harness.auditing.spark import pandas_frame, values
-
-            for pdf in batches:
-                out = [(i, line, lab, kind, affix)
-                       for i, line, lab, text in zip(pdf["idx"], pdf["line"], values(pdf, "lab"), values(pdf, "input"))
-                       for kind, affix in zip(("prefix", "suffix"), affixes_of(text)) if affix is not None]
-                yield pandas_frame(out, columns=["idx", "line", "lab", "kind", "affix"])
-
-        raw = data.with_labels(data.frame("train")).select("idx", "line", "input", "lab")
-        affix_counts = {(r.kind, r.affix, r.lab): [r.k, [{"split": "train", "line": m.line} for m in r.first]]
-                        for r in raw.mapInPandas(affix_rows, "idx long, line long, lab string, kind string, affix string")
-                        .groupBy("kind", "affix", "lab").agg(
-                            F.count("*").alias("k"),
-                            F.slice(F.sort_array(F.collect_list(F.struct("idx", "line"))), 1, 20).alias("first"))
-                        .collect()}
-        pick = surface_sample(n, params.max_surface_rows)
-        wanted = data.spark.createDataFrame([(int(i),) for i in pick] or [(-1,)], "idx long")
-        got = raw.join(wanted, "idx").orderBy("idx").collect()
-        surface = surface_test(np.array([surface_features(r.input) for r in got]).reshape(len(got), -1),
-                               [r.lab for r in got], [{"split": "train", "line": r.line} for r in got], params)
-        result = self._result(classes, label_counts, vocab, joint, column if vocab else None, name_hits, n, params,
-                              affix_counts, surface)
-        found.unpersist()
-        frame.unpersist()
-        return result
+        keyed = data.keyed_rows("train", partial(_name_and_affix_keys, tuple(classes)))
+        name_hits = {lab: (keyed[("name", lab, True)][1], keyed[("name", lab, True)][0],
+                           sum(keyed.get(("name", lab, own), (0,))[0] for own in (True, False)))
+                     for lab in classes if ("name", lab, True) in keyed}
+        affix_counts = {key[1:]: [k, refs] for key, (k, refs, _) in keyed.items() if key[0] == "affix"}
+        n = data.row_count("train")
+        got = data.requests_at("train", surface_sample(n, params.max_surface_rows))
+        surface = surface_test(np.array([surface_features(text) for _, text, _ in got]).reshape(len(got), -1),
+                               [lab for _, _, lab in got], [ref for ref, _, _ in got], params)
+        return self._result(classes, label_counts, vocab, joint, digests, refs_of, name_hits, n, params,
+                            affix_counts, surface)
 
     @staticmethod
-    def _result(classes, label_counts, vocab, joint, column, name_hits, n_rows, params: Shortcuts.Params,
+    def _result(classes, label_counts, vocab, joint, digests, refs_of, name_hits, n_rows, params: Shortcuts.Params,
                 affix_counts=None, surface=None) -> CheckResult:
-        """joint: tokens (sorted) x classes, rows holding both; column([(t, label)]) -> per pair (row-set
-        key, first 20 refs of the token's rows with that label, how many); name_hits: label -> (refs,
-        rows, present); affix_counts: (kind, affix, label) -> [rows, first refs] (count_affixes);
+        """joint: tokens (sorted) x classes, rows holding both; digests: token -> a digest of its row set;
+        refs_of([(token, label)]) -> the first 20 refs of the token's rows with that label; name_hits: label -> (refs,
+        rows, present); affix_counts: (kind, affix, label) -> [rows, first refs];
         surface: the surface-feature test (surface_test)."""
         min_count = params.min_count
         min_prec = float(params.min_precision)
         alpha = float(params.alpha)
         prior = np.array([label_counts[c] for c in classes], float) / n_rows
         affixes = affix_findings(affix_counts or {}, classes, prior, min_count, min_prec, alpha)
-        tokens, tested = _token_findings(classes, prior, vocab, joint, column, min_count, min_prec, alpha)
+        tokens, tested = _token_findings(classes, prior, vocab, joint, digests, min_count, min_prec, alpha)
         artefacts = [f for f in tokens if is_artefact(f)]
+        refs = refs_of([(f["token"], f["label"]) for f in artefacts[: params.max_findings]])
+        for f in artefacts[: params.max_findings]:
+            f["rows"] = refs[(f["token"], f["label"])]
         words = [f for f in tokens if not is_artefact(f)]
         findings = []
         for f in artefacts[: params.max_findings]:
@@ -266,9 +143,24 @@ class Shortcuts(Check):
                                          "shown for reading, never a warning"})
 
 
-def _token_findings(classes, prior, vocab, joint, column, min_count, min_prec, alpha) -> tuple[list[dict], int]:
+def _flagged_keys(analyze, flagged: frozenset, text: str, norm: str, label) -> list[tuple]:
+    """A row's keys for the flagged tokens it holds: (token, label)."""
+    return [(t, label) for t in sorted(set(analyze(norm)) & flagged)]
+
+
+def _name_and_affix_keys(classes: tuple[str, ...], text: str, norm: str, label) -> list[tuple]:
+    """A row's keys for the label-name scan, ("name", a label it names, whether it is its own), and for
+    its delimited prefix and suffix, ("affix", kind, affix, its label)."""
+    keys: list[tuple] = [("name", c, own) for c, own in label_names_in(norm, label, classes)]
+    keys += [("affix", kind, affix, label) for kind, affix in zip(("prefix", "suffix"), affixes_of(text))
+             if affix is not None]
+    return keys
+
+
+def _token_findings(classes, prior, vocab, joint, digests, min_count, min_prec, alpha) -> tuple[list[dict], int]:
     """Tokens whose p(label | token) is significantly above the prior, merged when they occur in exactly
-    the same rows, strongest first; and how many (token, label) pairs were tested."""
+    the same rows (equal digests of their row sets), strongest first; and how many (token, label) pairs
+    were tested."""
     from scipy.stats import norm
 
     if not len(vocab):
@@ -283,14 +175,13 @@ def _token_findings(classes, prior, vocab, joint, column, min_count, min_prec, a
     for t, j in zip(*np.nonzero(hit)):
         findings.append({"token": vocab[t], "label": classes[j], "count": int(count[t]),
                          "precision": round(float(precision[t, j]), 4), "prior": round(float(prior[j]), 4),
-                         "z": round(float(z[t, j]), 2), "p_value": float(pvals[t, j]), "_t": int(t)})
+                         "z": round(float(z[t, j]), 2), "p_value": float(pvals[t, j]),
+                         "row_count": int(joint[t, j])})
     findings.sort(key=lambda f: (-f["z"], -len(f["token"])))
     # Tokens that occur in exactly the same rows ("[", "whatsapp", "[ whatsapp ]") are one finding.
     merged: dict[tuple, dict] = {}
-    cols = column([(f["_t"], f["label"]) for f in findings])
     for f in findings:
-        key_rows, refs, row_count = cols[(f.pop("_t"), f["label"])]
-        key = (f["label"], key_rows)
+        key = (f["label"], f["count"], digests[f["token"]])
         if key in merged:
             keep = merged[key]
             keep.setdefault("aliases", []).append(f["token"])
@@ -298,8 +189,6 @@ def _token_findings(classes, prior, vocab, joint, column, min_count, min_prec, a
             if _core(f["token"]) < _core(keep["token"]):
                 keep["aliases"][-1], keep["token"] = keep["token"], f["token"]
             continue
-        f["rows"] = refs
-        f["row_count"] = row_count
         merged[key] = f
     return drop_subsumed(list(merged.values())), tested
 
@@ -381,32 +270,10 @@ def _label_names(classes: tuple[str, ...]) -> LabelNames:
     return LabelNames(list(classes))
 
 
-def label_names_in(text: str, own: str, classes: list[str]) -> list[tuple[str, bool]]:
+def label_names_in(text: str, own: str, classes: tuple[str, ...]) -> list[tuple[str, bool]]:
     """The labels whose name the text mentions, each with whether it is the row's own label."""
-    hits = _label_names(tuple(classes)).mentioned(text)
+    hits = _label_names(classes).mentioned(text)
     return [(c, c == own) for c in classes if c in hits]
-
-
-def label_name_rows(texts: list[str], labels: list[str], classes: list[str]) -> dict[str, tuple[list[int], int]]:
-    """label -> (rows labelled with it whose text names it, rows whose text names it)."""
-    mentions: dict[str, list[int]] = {}
-    if len(classes) <= 50:   # a few labels: one regex each over the rows is the faster way
-        flats = [t.replace("_", " ").replace("-", " ") for t in texts]
-        for c in classes:
-            rx = _label_pattern(c)
-            mentions[c] = [i for i, t in enumerate(flats) if rx.search(t)]
-    else:
-        names = _label_names(tuple(classes))
-        for i, t in enumerate(texts):
-            for c in names.mentioned(t):
-                mentions.setdefault(c, []).append(i)
-    out: dict[str, tuple[list[int], int]] = {}
-    for lab in classes:
-        rows = mentions.get(lab, [])
-        own = [i for i in rows if labels[i] == lab]
-        if own:
-            out[lab] = (own, len(rows))
-    return out
 
 
 # ---- delimited prefixes and suffixes ----------------------------------------------------------------
@@ -457,19 +324,6 @@ def affix_findings(counts: dict[tuple[str, str, str], list], classes: list[str],
                         "message": f"rows {'starting with' if kind == 'prefix' else 'ending with'} {affix!r} "
                                    f"carry {lab!r} in {k / total:.0%} of {total} (prior {p0:.0%})"})
     return out
-
-
-def count_affixes(inputs, labels, refs) -> dict[tuple[str, str, str], list]:
-    """(kind, affix, label) -> [rows, first 20 refs] over the rows, in order."""
-    counts: dict[tuple[str, str, str], list] = {}
-    for text, lab, ref in zip(inputs, labels, refs):
-        for kind, affix in zip(("prefix", "suffix"), affixes_of(text)):
-            if affix is not None:
-                got = counts.setdefault((kind, affix, lab), [0, []])
-                got[0] += 1
-                if len(got[1]) < 20:
-                    got[1].append(ref)
-    return counts
 
 
 def surface_sample(n: int, max_rows: int) -> list[int]:

@@ -178,3 +178,17 @@ def test_plugins_never_import_each_others_private_names():
                 names = ", ".join(a.name for a in node.names if a.name.startswith("_"))
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {module} imports {names} from {source}")
     assert not bad, "\n".join(bad)
+
+
+def test_every_check_has_one_run_for_both_engines():
+    """Issue 31.5: a check reads the data through the engine interface (harness/auditing/engine.py);
+    none carries a Spark-only code path."""
+    found = []
+    for path in sorted((ROOT / "checks").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and "spark" in node.name.lower():
+                found.append(f"{path.name}: {node.name}")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+                found += [f"{path.name}: imports {n}" for n in names if "spark" in n.lower()]
+    assert not found, found

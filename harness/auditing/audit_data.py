@@ -284,6 +284,93 @@ class AuditData(AuditEngine):
     def duplicate_pairs(self) -> set[tuple[int, int]]:
         return {(a, b) for a, b in self.duplicates.pairs.tolist()}
 
+    def answers_at(self, split: str, idx: list[int]) -> list[tuple[dict, Any, Any]]:
+        rows, labels, outputs = self.rows(split), self.labels[split], self.normalized_output[split]
+        return [(rows[i].ref, labels[i], labels[i] if labels[i] is not None
+                 else (outputs[i] if rows[i].output is not None else None)) for i in idx]
+
+    def requests_at(self, split: str, idx: list[int]) -> list[tuple[dict, str, Any]]:
+        rows, labels = self.rows(split), self.labels[split]
+        return [(rows[i].ref, rows[i].input, labels[i]) for i in idx]
+
+    def eval_copies(self) -> dict[int, tuple[list[int], list[tuple[int, float]]]]:
+        if self.eval is None:
+            return {}
+        train_exact: dict[str, list[int]] = {}
+        for i, key in enumerate(self.normalized["train"]):
+            train_exact.setdefault(key, []).append(i)
+        by_text = self.rows_by_text("train")
+        near: dict[int, list[tuple[int, float]]] = {}
+        for (a, b), s in zip(self.duplicates.pairs.tolist(), self.duplicates.similarity.tolist()):
+            near.setdefault(a, []).append((b, s))
+            near.setdefault(b, []).append((a, s))
+        out = {}
+        for j, (key, tid) in enumerate(zip(self.normalized["eval"], self.text_ids["eval"].tolist())):
+            cands = [(r, 1.0) for r in by_text.get(tid, [])]
+            cands += [(r, s) for t, s in near.get(tid, []) for r in by_text.get(t, [])]
+            if cands or key in train_exact:
+                out[j] = (train_exact.get(key, []), cands)
+        return out
+
+    def rows_with_key(self, split: str, keys: list[str]) -> dict[str, list[int]]:
+        wanted = set(keys)
+        out: dict[str, list[int]] = {}
+        for i, key in enumerate(self.loose[split]):
+            if key in wanted:
+                out.setdefault(key, []).append(i)
+        return out
+
+    def contained_spans(self, n: int, max_rows: int, min_coverage: float, skip: set[int], texts: list[str]):
+        from harness.auditing.ngrams import BEYOND, NgramIndex, beyond_request_docs
+
+        looked = self.loose["eval"] if self.eval is not None else []
+        queries = looked + list(texts)
+        index = NgramIndex(self.loose["train"], n, max_rows, queries=queries)
+        docs, holders = beyond_request_docs(self.rows("train"))
+        beyond = NgramIndex(docs, n, max_rows, queries=queries) if docs else None
+
+        def span(loose: str) -> tuple[float, list[int], str | None]:
+            cov, _span, rows = index.longest_span(loose.split())
+            if cov < min_coverage and beyond is not None:
+                more, _span, found = beyond.longest_span(loose.split())
+                if more >= min_coverage:
+                    return more, sorted({r for d in found for r in holders[d]}), BEYOND
+            return cov, rows, None
+
+        def found(items):
+            return {k: got for k, text in items if (got := span(text))[0] >= min_coverage}
+
+        return (found((j, t) for j, t in enumerate(looked) if j not in skip), found(enumerate(texts)))
+
+    def token_label_counts(self, split: str, tokens, min_rows: int) -> tuple[dict[tuple[str, Any], int], dict[str, Any]]:
+        # sklearn's vectorizer with the caller's tokens: sparse row x token counts, pruned to min_rows.
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        labels = self.labels[split]
+        try:
+            vec = CountVectorizer(analyzer=tokens, binary=True, min_df=min_rows, lowercase=False)
+            rows = vec.fit_transform(self.normalized[split])
+        except ValueError:   # no token on min_rows rows
+            return {}, {}
+        classes = sorted(set(labels), key=str)
+        code = {c: j for j, c in enumerate(classes)}
+        onehot = np.zeros((len(labels), len(classes)))
+        onehot[np.arange(len(labels)), [code[lab] for lab in labels]] = 1
+        joint = np.asarray(rows.T @ onehot)
+        vocab = [str(t) for t in vec.get_feature_names_out()]
+        cols = rows.tocsc()
+        cols.sort_indices()
+        digests = {t: hash(cols.indices[cols.indptr[k]:cols.indptr[k + 1]].tobytes()) for k, t in enumerate(vocab)}
+        return {(vocab[t], classes[c]): int(joint[t, c]) for t, c in zip(*np.nonzero(joint))}, digests
+
+    def keyed_rows(self, split: str, keys, first: int = 20) -> dict[Any, tuple[int, list[dict], Any]]:
+        rows = self.rows(split)
+        got: dict[Any, list[int]] = {}
+        for i, (ex, norm, lab) in enumerate(zip(rows, self.normalized[split], self.labels[split])):
+            for key in keys(ex.input, norm, lab):
+                got.setdefault(key, []).append(i)
+        return {k: (len(v), [rows[i].ref for i in v[:first]], hash(tuple(v))) for k, v in got.items()}
+
     def row_scores(self, split: str, fn) -> "ListRowScores":
         rows = self.rows(split)
         scored = [fn(ex.input, ex.output, ex.rejected, ex.label) for ex in rows]

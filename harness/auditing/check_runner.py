@@ -55,9 +55,8 @@ def built_params(name: str, conf: dict[str, Any]) -> Params:
 
 def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: float, engine: dict[str, Any],
                on_check: Callable[[str, dict], None] | None = None) -> dict[str, Any]:
-    """Every enabled check on `data`, through the engine interface `data` implements (a check's own
-    `run_spark`, where one is left, when the engine is Spark's)."""
-    spark = engine["name"] == "spark"
+    """Every enabled check on `data`, through the engine interface `data` implements (in process or
+    on Spark: the check does not ask which)."""
     results = []
     tokens: frozenset[str] = frozenset()
     for name in REGISTRY.names():
@@ -69,8 +68,7 @@ def run_checks(data: Any, pol: dict[str, Any], tables: dict[str, Any], started: 
         check = cls()
         params = built_params(name, conf)  # a value the declaration refuses is the user's to fix, not a crash
         try:
-            runner = getattr(check, "run_spark", check.run) if spark else check.run
-            res = runner(data, params)
+            res = check.run(data, params)
             # Does not apply: skipped, with why (a result of the first contract says it in its summary).
             skipped = getattr(res, "skipped", None)
             status, reasons = (SKIPPED, [skipped]) if skipped is not None else decide(conf, res.summary)

@@ -121,6 +121,49 @@ class AuditEngine(ABC):
     def rows_at(self, split: str, idx: list[int]) -> list[tuple[Ref, str, int]]:
         """The rows at these positions (file order, 0-based), as (ref, normalised text, text id)."""
 
+    @abstractmethod
+    def answers_at(self, split: str, idx: list[int]) -> list[tuple[Ref, Any, Any]]:
+        """The rows at these positions as (ref, label, answer): the answer tells items apart, the
+        label (label_source), else the normalised output where the row has one, else None."""
+
+    @abstractmethod
+    def requests_at(self, split: str, idx: list[int]) -> list[tuple[Ref, str, Any]]:
+        """The rows at these positions as (ref, request as written, label)."""
+
+    @abstractmethod
+    def eval_copies(self) -> dict[int, tuple[list[int], list[tuple[int, float]]]]:
+        """Eval rows with a copy in train: eval position -> (train rows with the same exact key, train
+        rows with the same similarity key (similarity 1.0) or a duplicate pair of it, with the pair's
+        similarity)."""
+
+    @abstractmethod
+    def rows_with_key(self, split: str, keys: list[str]) -> dict[str, list[int]]:
+        """Rows whose similarity key is one of `keys`: key -> their positions, in file order."""
+
+    @abstractmethod
+    def contained_spans(self, n: int, max_rows: int, min_coverage: float, skip: set[int],
+                        texts: list[str]) -> tuple[dict[int, tuple[float, list[int], str | None]],
+                                                   dict[int, tuple[float, list[int], str | None]]]:
+        """The longest word span of each eval row (but those in `skip`) and of each text (similarity
+        keys) that one training row holds (harness/auditing/ngrams.py: word n-grams of length n, a
+        candidate shares one held by at most max_rows rows), looked for in the training requests and,
+        where none covers min_coverage, in the text the rows carry beyond their requests. Only spans
+        covering min_coverage: (eval position -> (coverage, train rows, where), text position -> the
+        same); where is None, or ngrams.BEYOND."""
+
+    @abstractmethod
+    def token_label_counts(self, split: str, tokens: Callable[[str], Any],
+                           min_rows: int) -> tuple[dict[tuple[str, Any], int], dict[str, Any]]:
+        """For the tokens (tokens(the normalised request), picklable) on at least min_rows rows: (token,
+        label) -> rows holding both, and token -> a digest of its row set (equal for equal sets). The
+        per-row tokens never leave where the rows are."""
+
+    @abstractmethod
+    def keyed_rows(self, split: str, keys: Callable[[str, str, Any], Any], first: int = 20) -> dict[Any, tuple[int, list[Ref], Any]]:
+        """keys(request as written, normalised request, label) -> the row's distinct keys (JSON-able,
+        tuples kept), on every row (picklable);
+        per key, (rows, the first `first` refs in file order, a digest equal for equal row sets)."""
+
     # Also on both engines: `distinct_texts` (the similarity keys, a text's id its position, in order of
     # first occurrence, train rows first), `embeddings` ((unit vectors of distinct_texts, "") or (None,
     # why not); `embedder_name` set), `word_counts`, `label_source`, `duplicate_links(split)`.

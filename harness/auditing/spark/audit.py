@@ -1,8 +1,7 @@
 """The audit on Apache Spark (`harness audit --engine spark`): the same checks, policy, verdict and
 audit.json as in-process, with the row-level and cross-row work done by Spark. A check reads the data
 through the engine interface (harness/auditing/engine.py), which SparkAuditData implements on Spark, so
-both engines report the same clusters and rows from one `run`; leakage and shortcuts still have a
-`run_spark` of their own."""
+both engines report the same clusters and rows from one `run`."""
 
 from __future__ import annotations
 

@@ -648,6 +648,179 @@ class SparkAuditData(AuditEngine):
                                                        lambda: self.distinct_texts)
         return vectors, why
 
+    def answer_column(self):
+        """The Spark column `ans`, as AuditEngine.answers_at: the label, else the normalised output."""
+        from pyspark.sql import functions as F
+
+        lab = F.col("label") if self.label_source == "label" else F.lit(None).cast("string")
+        return F.coalesce(lab, F.when(F.col("output").isNotNull(), F.col("norm_out"))).alias("ans")
+
+    def _at(self, split: str, idx: list[int], *columns):
+        """The rows at these positions, only they to the driver: {idx: Row}."""
+        if not len(idx):
+            return {}
+        wanted = self.spark.createDataFrame([(int(i),) for i in set(idx)], "idx long")
+        frame = self.with_labels(self.frame(split))
+        return {int(r.idx): r for r in frame.join(wanted, "idx").select("idx", "line", *columns).collect()}
+
+    def answers_at(self, split: str, idx: list[int]) -> list[tuple[dict, Any, Any]]:
+        got = self._at(split, idx, "lab", self.answer_column())
+        return [({"split": split, "line": got[i].line}, got[i].lab, got[i].ans) for i in idx]
+
+    def requests_at(self, split: str, idx: list[int]) -> list[tuple[dict, str, Any]]:
+        got = self._at(split, idx, "input", "lab")
+        return [({"split": split, "line": got[i].line}, got[i].input, got[i].lab) for i in idx]
+
+    def eval_copies(self) -> dict[int, tuple[list[int], list[tuple[int, float]]]]:
+        """Exact copies by a join on the exact key, near ones through the duplicate pairs; only eval rows
+        with a copy come back."""
+        from pyspark.sql import functions as F
+
+        if self.eval is None:
+            return {}
+        ev, train = self.frame("eval").select("idx", "norm"), self.frame("train").select("norm", F.col("idx").alias("row"))
+        exact = ev.join(train, "norm").groupBy("idx").agg(F.sort_array(F.collect_list("row")).alias("rows"))
+        tids = self.row_tids
+        ev_t = tids.where("split = 'eval'").select("idx", "tid")
+        tr_t = tids.where("split = 'train'").select(F.col("idx").alias("row"), F.col("tid").alias("t"))
+        pairs = self.duplicates
+        links = (ev_t.select("idx", F.col("tid").alias("t"), F.lit(1.0).alias("s"))
+                 .unionByName(ev_t.join(pairs.withColumnRenamed("a", "tid").withColumnRenamed("b", "t"), "tid")
+                              .select("idx", "t", F.col("sim").alias("s")))
+                 .unionByName(ev_t.join(pairs.withColumnRenamed("b", "tid").withColumnRenamed("a", "t"), "tid")
+                              .select("idx", "t", F.col("sim").alias("s"))))
+        near = links.join(tr_t, "t").groupBy("idx").agg(F.collect_list(F.struct("row", "s")).alias("cands"))
+        out = {}
+        for r in exact.join(near, "idx", "full").collect():
+            cands = sorted((int(c.row), float(c.s)) for c in r.cands or [])
+            out[int(r.idx)] = ([int(x) for x in r.rows or []], cands)
+        return out
+
+    def rows_with_key(self, split: str, keys: list[str]) -> dict[str, list[int]]:
+        from pyspark.sql import functions as F
+
+        if not keys:
+            return {}
+        wanted = self.spark.createDataFrame([(k,) for k in set(keys)], "loose string")
+        return {r.loose: [int(x) for x in r.rows] for r in self.frame(split).join(wanted, "loose").groupBy("loose")
+                .agg(F.sort_array(F.collect_list("idx")).alias("rows")).collect()}
+
+    def contained_spans(self, n: int, max_rows: int, min_coverage: float, skip: set[int], texts: list[str]):
+        """As in process, by joins on word n-grams: only training n-grams that some eval row or text has
+        are kept (with all their training rows, so the rare-or-common count is unchanged), which avoids
+        shuffling every n-gram of the training set."""
+        from pyspark.sql import functions as F
+
+        from harness.auditing.ngrams import BEYOND
+        from harness.auditing.spark.ngrams import beyond_index, longest_spans, ngrams
+
+        spark = self.spark
+        items = spark.createDataFrame(list(enumerate(texts)), "q long, loose string") if texts else None
+        ev = self.frame("eval").select(F.col("idx").alias("q"), "loose") if self.eval is not None else None
+        needed = None
+        for qf in (ev, items):
+            if qf is not None:
+                h = ngrams(qf, n).select("h")
+                needed = h if needed is None else needed.unionByName(h)
+        if needed is None:
+            return {}, {}
+        needed = needed.distinct()
+        train = self.frame("train").select(F.col("idx").alias("row"), "loose")
+        tgrams = ngrams(train, n).join(needed, "h").select("h", "row").distinct().cache()
+        rare = tgrams.groupBy("h").agg(F.count("*").alias("c")).where(F.col("c") <= max_rows).select("h")
+        beyond = (beyond_index(self.frame("train"), needed, n, max_rows) if get_shape(self.shape).generative
+                  else None)
+
+        def spans(queries) -> dict[int, tuple[float, list[int], str | None]]:
+            got = {int(r.q): (float(r.cov), [int(x) for x in r.rows], None)
+                   for r in longest_spans(queries, tgrams, rare, n).where(F.col("cov") >= min_coverage).collect()}
+            if beyond is not None:
+                rest = queries.join(spark.createDataFrame([(q,) for q in got] or [(-1,)], "q long"), "q", "left_anti")
+                bgrams, brare, holders = beyond
+                hits = longest_spans(rest, bgrams, brare, n).where(F.col("cov") >= min_coverage)
+                for r in (hits.select("q", "cov", F.explode("rows").alias("doc")).join(holders, "doc")
+                          .groupBy("q", "cov").agg(F.sort_array(F.collect_set("row")).alias("rows")).collect()):
+                    got[int(r.q)] = (float(r.cov), [int(x) for x in r.rows], BEYOND)
+            return got
+
+        found_eval = {}
+        if ev is not None:
+            rest = ev.join(spark.createDataFrame([(int(j),) for j in skip] or [(-1,)], "q long"), "q", "left_anti")
+            found_eval = spans(rest)
+        found_texts = spans(items) if items is not None else {}
+        tgrams.unpersist()
+        if beyond is not None:
+            beyond[0].unpersist()
+        return found_eval, found_texts
+
+    def token_label_counts(self, split: str, tokens, min_rows: int) -> tuple[dict[tuple[str, Any], int], dict[str, Any]]:
+        """Summed in each partition, then by a group-by: the per-row token lists never leave the worker
+        (a row per token and row was tens of millions of rows to shuffle at 1M). A token's digest is the
+        sum (mod a prime) and the xor of its rows' hashed positions, summed the same way."""
+        from pyspark.sql import functions as F
+
+        def partial_counts(batches):
+            from harness.auditing.spark import pandas_frame, values
+
+            acc: dict = {}
+            mask = (1 << 63) - 1
+
+            def flush():
+                return pandas_frame([(t, lab, k, s, x) for (t, lab), (k, s, x) in acc.items()],
+                                    columns=["tok", "lab", "n", "s", "x"])
+
+            for pdf in batches:
+                for i, lab, text in zip(pdf["idx"].tolist(), values(pdf, "lab"), values(pdf, "norm")):
+                    h = (i * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & mask
+                    for tok in set(tokens(text)):
+                        got = acc.get((tok, lab))
+                        acc[(tok, lab)] = (1, h % 1_000_000_007, h) if got is None else (
+                            got[0] + 1, (got[1] + h) % 1_000_000_007, got[2] ^ h)
+                if len(acc) > 2_000_000:  # bounded worker memory on huge partitions
+                    yield flush()
+                    acc.clear()
+            yield flush()
+
+        per_label = (self.with_labels(self.frame(split)).select("idx", "lab", "norm")
+                     .mapInPandas(partial_counts, "tok string, lab string, n long, s long, x long")
+                     .groupBy("tok", "lab").agg(F.sum("n").alias("n"), (F.sum("s") % 1_000_000_007).alias("s"),
+                                                F.bit_xor("x").alias("x")))
+        per_token = (per_label.groupBy("tok").agg(F.sum("n").alias("c"), (F.sum("s") % 1_000_000_007).alias("s"),
+                                                  F.bit_xor("x").alias("x"))
+                     .where(F.col("c") >= min_rows))
+        digests = {r.tok: (int(r.c), int(r.s), int(r.x)) for r in per_token.collect()}
+        counts = {(r.tok, r.lab): int(r.n) for r in per_label.join(per_token.select("tok"), "tok").collect()}
+        return counts, digests
+
+    def keyed_rows(self, split: str, keys, first: int = 20) -> dict[Any, tuple[int, list[dict], Any]]:
+        """keys in every partition; per key a group-by counts the rows, keeps the first refs and a digest
+        of the row set (count, sum and xor of row hashes)."""
+        import json
+
+        from pyspark.sql import functions as F
+
+        def keyed(batches):
+            from harness.auditing.spark import pandas_frame, values
+
+            for pdf in batches:
+                out = [(i, line, json.dumps(k)) for i, line, text, norm, lab
+                       in zip(pdf["idx"], pdf["line"], values(pdf, "input"), values(pdf, "norm"), values(pdf, "lab"))
+                       for k in keys(text or "", norm or "", lab)]
+                yield pandas_frame(out, columns=["idx", "line", "key"])
+
+        got = (self.with_labels(self.frame(split)).select("idx", "line", "input", "norm", "lab")
+               .mapInPandas(keyed, "idx long, line long, key string").groupBy("key")
+               .agg(F.count("*").alias("n"), F.sum(F.xxhash64("idx") % 1_000_000_007).alias("s"),
+                    F.bit_xor(F.xxhash64("idx")).alias("x"),
+                    F.slice(F.sort_array(F.collect_list(F.struct("idx", "line"))), 1, first).alias("first"))
+               .collect())
+
+        def tuples(v):
+            return tuple(tuples(x) for x in v) if isinstance(v, list) else v
+
+        return {tuples(json.loads(r.key)): (int(r.n), [{"split": split, "line": m.line} for m in r.first],
+                                            (int(r.n), int(r.s), int(r.x))) for r in got}
+
     def row_scores(self, split: str, fn) -> "SparkRowScores":
         """fn in every partition; the scores stay in a cached frame."""
         import pandas as pd
