@@ -12,7 +12,6 @@ label must be a near paraphrase, shown with the finding."""
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +19,18 @@ import numpy as np
 from harness.auditing.pairs import canonical_words, negation_differs
 
 from .base import Answer, Check, CheckResult, Params, not_applicable, param, register
+
+
+def stratified_quotas(counts: dict, total: int) -> dict:
+    """Rows to draw from each class for a sample of `total` rows in the classes' proportions (largest
+    remainder: the rounding goes to the classes that lost most, ties by label)."""
+    n = sum(counts.values())
+    exact = {lab: total * k / n for lab, k in counts.items()}
+    quotas = {lab: int(v) for lab, v in exact.items()}
+    short = total - sum(quotas.values())
+    for lab in sorted(exact, key=lambda lab: (-(exact[lab] - quotas[lab]), str(lab)))[:short]:
+        quotas[lab] += 1
+    return quotas
 
 
 def content_folds(texts: list[str], labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
@@ -175,32 +186,25 @@ class LabelErrors(Check):
     def run(self, data, params):
         if data.label_source is None:
             return not_applicable("no labels: the data is generative with free-form completions")
-        labels = data.row_labels("train")
-        counts = Counter(labels)
-        min_rows = params.min_class_rows
-        folds = params.folds
-        usable = [i for i, lab in enumerate(labels) if counts[lab] >= max(min_rows, folds)]
-        classes = sorted({labels[i] for i in usable})
+        counts = data.label_counts("train")
+        need = max(params.min_class_rows, params.folds)
+        kept = {lab: n for lab, n in counts.items() if n >= need}
+        classes = sorted(kept)
         if len(classes) < 2:
-            return not_applicable(f"fewer than two classes with at least {max(min_rows, folds)} rows")
-        sampled = False
-        max_rows = params.max_rows
-        if len(usable) > max_rows:
-            from sklearn.model_selection import train_test_split
-
-            usable, _ = train_test_split(usable, train_size=max_rows, random_state=params.seed,
-                                         stratify=[labels[i] for i in usable])
-            usable = sorted(usable)
-            sampled = True
+            return not_applicable(f"fewer than two classes with at least {need} rows")
+        sampled = sum(kept.values()) > params.max_rows
+        quotas = stratified_quotas(kept, params.max_rows) if sampled else {lab: None for lab in kept}
+        chosen = data.rows_by_label("train", quotas, params.seed)   # only these rows come back (on Spark)
+        usable = [i for i, _ in chosen]
         code = {c: j for j, c in enumerate(classes)}
-        y = np.array([code[labels[i]] for i in usable])
+        y = np.array([code[lab] for _, lab in chosen])
         picked = data.rows_at("train", usable)   # only these rows' text is needed (on Spark: fetched)
         refs = [ref for ref, _, _ in picked]
         texts = [text for _, text, _ in picked]
         vectors, _why = data.embeddings if params.use_embeddings else (None, "")
         features = vectors[[tid for _, _, tid in picked]] if vectors is not None else None
         x = tfidf_vectors(texts)
-        probs = out_of_fold_probabilities(texts, y, folds, params.seed, features, x=x)
+        probs = out_of_fold_probabilities(texts, y, params.folds, params.seed, features, x=x)
         flag, suggested = confident_learning(probs, y, params.threshold_scale, params.min_margin)
         predicted = probs.argmax(axis=1)
         pairs = overlapping_classes(predicted, y, len(classes), params.overlap_min_rows, params.overlap_min_share)
@@ -281,5 +285,5 @@ class LabelErrors(Check):
                            info={"classifier": "TF-IDF word 1-2 grams + logistic regression (C=10)"
                                                + (f", averaged with logistic regression on {data.embedder_name} sentence embeddings"
                                                   if features is not None else ""),
-                                 "folds": folds, "label_source": data.label_source,
-                                 "skipped_rare_class_rows": len(labels) - len(usable) if not sampled else None})
+                                 "folds": params.folds, "label_source": data.label_source,
+                                 "skipped_rare_class_rows": sum(counts.values()) - len(usable) if not sampled else None})

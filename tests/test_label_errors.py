@@ -86,3 +86,34 @@ def test_a_dispute_without_a_close_row_of_the_suggested_label_is_not_flagged():
     assert list(found) == [len(rows)] and found[len(rows)]["neighbour_similarity"] >= 0.7
     # With the paraphrase bar above any row's reach, the same flip has no evidence and is dropped.
     assert flags(rows, embeddings=True, max_p_given=0.02, min_p_suggested=0.7, min_neighbour_similarity=1.0) == {}
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=4), st.integers(1, 10_000), min_size=1, max_size=30),
+       st.integers(1, 5_000))
+def test_stratified_quotas_sum_to_the_sample_and_keep_the_proportions(counts, total):
+    from harness.checks.label_errors import stratified_quotas
+
+    total = min(total, sum(counts.values()))
+    quotas = stratified_quotas(counts, total)
+    n = sum(counts.values())
+    assert sum(quotas.values()) == total and set(quotas) == set(counts)
+    assert all(abs(quotas[c] - total * k / n) < 1 and quotas[c] <= k for c, k in counts.items())
+
+
+def test_the_sample_is_the_same_rows_whatever_the_order_of_the_labels_and_a_seed_changes_it():
+    from harness.auditing.audit_data import AuditData
+    from harness.auditing.policy import load_policy
+    from harness.inputs.data import load_table
+
+    rows = [{"text": f"row {i}", "label": "ab"[i % 3 == 0]} for i in range(300)]
+    data = AuditData(load_table(rows, "train"), None, load_policy(None))
+    quotas = {"a": 40, "b": 20}
+    got = data.rows_by_label("train", quotas, 0)
+    assert got == data.rows_by_label("train", dict(reversed(list(quotas.items()))), 0)
+    assert [lab for _, lab in got].count("a") == 40 and [lab for _, lab in got].count("b") == 20
+    assert got == sorted(got) and got != data.rows_by_label("train", quotas, 1)
+    assert len(data.rows_by_label("train", {"a": None}, 0)) == 200

@@ -145,3 +145,26 @@ def test_a_reader_from_an_entry_point_reads_its_files_in_the_audit(tmp_path):
     assert card["format"] == "psv" and card["good_rows"] == 24 and card["shape"] == "classification"
     proc = harness("audit", "train.psv", "--engine", "spark", "--out", "out2", "--quiet")
     assert proc.returncode == 2 and proc.stderr.strip().startswith("harness: error: train.psv: the Spark engine reads")
+
+
+@pytest.mark.parametrize("text, line, reason", [
+    ('{"prompt": "hi"}\n{"prompt": "hi"\n', 2, "not JSON"),
+    ('\n["hi"]\n', 2, 'a text "prompt"'),
+    ('{"id": 3}\n', 1, 'a text "prompt"'),
+])
+def test_a_bad_prompt_file_line_is_an_input_error_naming_it(tmp_path, text, line, reason):
+    from harness.inputs.prompt_files import read_prompts
+
+    path = tmp_path / "mine.jsonl"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        read_prompts(path)
+    assert err.value.line == line and reason in err.value.reason and str(path) in str(err.value)
+
+
+def test_prompt_files_keep_their_ids_and_lines(tmp_path):
+    from harness.inputs.prompt_files import read_prompts
+
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"prompt": "a", "id": "x"}\n\n{"prompt": "b"}\n')
+    assert [(p["id"], p["line"]) for p in read_prompts(path)] == [("x", 1), ("mine-3", 3)]

@@ -78,6 +78,19 @@ def test_chat_rows_train_too(tiny, tmp_path):
     assert m["data"]["shape"] == "chat" and m["steps"] == 3
 
 
+def test_the_data_specs_labels_are_the_ones_trained_and_recorded(tiny, tmp_path):
+    """A row whose label the spec does not allow is a schema error in the audit and is not trained on;
+    the labels the model chooses among (and compare reads from the manifest) are the spec's."""
+    from harness.inputs.data_spec import DataSpec
+
+    rows = ROWS + [{"text": "is my parcel lost", "label": "misc"}]
+    allowed = ["billing", "cancellation", "delivery", "refund", "technical_issue"]
+    m = train(tiny, rows, None, out=tmp_path / "a", spec=DataSpec.from_mapping({"labels": allowed}, "test"),
+              **{**FAST, "epochs": 1})
+    assert m["data"]["labels"] == allowed
+    assert m["data"]["train"]["good_rows"] == len(ROWS) and m["data_spec"]["labels"] == allowed
+
+
 def test_rows_with_nothing_to_learn_are_refused_and_listed(tiny, tok, tmp_path):
     lengths = {lab: len(tok(lab + "<|im_end|>", add_special_tokens=False)["input_ids"]) for lab in {r["label"] for r in ROWS}}
     m = train(tiny, ROWS, None, out=tmp_path / "a", **{**FAST, "max_seq_len": 2, "epochs": 1})

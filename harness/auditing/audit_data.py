@@ -12,7 +12,7 @@ import numpy as np
 
 from harness.inputs.data import Example, Table
 from harness.auditing.clusters import cluster_rows, star_clusters
-from harness.auditing.engine import AuditEngine, RowScores
+from harness.auditing.engine import AuditEngine, RowScores, sample_rank
 from harness.auditing.pairs import canonical_words, same_request_mask, word_label_shares
 from harness.inputs.shapes import get_shape
 from harness.auditing.similarity import SimilarPairs, similar_pairs
@@ -274,8 +274,18 @@ class AuditData(AuditEngine):
         rows, labels, outputs = self.rows(split), self.labels[split], self.normalized_output[split]
         return {t: [(rows[i].ref, labels[i], outputs[i]) for i in idx] for t, idx in self.rows_by_text(split).items()}
 
-    def row_labels(self, split: str) -> list[Any]:
-        return list(self.labels[split])
+    def rows_by_label(self, split: str, quotas: dict[Any, int | None], seed: int) -> list[tuple[int, Any]]:
+        by_label: dict[Any, list[int]] = {}
+        for i, lab in enumerate(self.labels[split]):
+            if lab in quotas:
+                by_label.setdefault(lab, []).append(i)
+        out = []
+        for lab, rows in by_label.items():
+            quota = quotas[lab]
+            if quota is not None and quota < len(rows):
+                rows = sorted(rows, key=lambda i: (sample_rank(seed, i), i))[:quota]
+            out += [(i, lab) for i in rows]
+        return sorted(out)
 
     def rows_at(self, split: str, idx: list[int]) -> list[tuple[dict, str, int]]:
         rows, norm, tids = self.rows(split), self.normalized[split], self.text_ids[split]

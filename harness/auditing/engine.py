@@ -114,8 +114,10 @@ class AuditEngine(ABC):
         """The duplicate pairs (text ids a < b) of every split."""
 
     @abstractmethod
-    def row_labels(self, split: str) -> list[Any]:
-        """Every row's label (label_source), in file order: one short string a row."""
+    def rows_by_label(self, split: str, quotas: dict[Any, int | None], seed: int) -> list[tuple[int, Any]]:
+        """The rows of the labels in `quotas` (label_source), as (position, label) in file order: every
+        row of a label whose quota is None, else the `quota` rows ranked first by sample_rank(seed,
+        position) (the same rows on both engines, whatever the partitions)."""
 
     @abstractmethod
     def rows_at(self, split: str, idx: list[int]) -> list[tuple[Ref, str, int]]:
@@ -167,6 +169,14 @@ class AuditEngine(ABC):
     # Also on both engines: `distinct_texts` (the similarity keys, a text's id its position, in order of
     # first occurrence, train rows first), `embeddings` ((unit vectors of distinct_texts, "") or (None,
     # why not); `embedder_name` set), `word_counts`, `label_source`, `duplicate_links(split)`.
+
+
+def sample_rank(seed: int, position: int) -> int:
+    """A row's place in a seeded sample: a hash of (seed, position), 63 bits."""
+    import hashlib
+
+    digest = hashlib.blake2b(f"{seed}\x1f{position}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
 
 
 class RowScores(ABC):

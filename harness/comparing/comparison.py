@@ -66,7 +66,7 @@ def compare(base: Any, adapter: str | Path, train: Any = None, eval: Any = None,
     the adapter's training read it (its manifest); `shape` and `fields` override that."""
     from harness.comparing.paired import Pair
     from harness.model.render import DEFAULT_PROMPT
-    from harness.suites.drift import read_prompts
+    from harness.inputs.prompt_files import read_prompts
 
     started = time.perf_counter()
     gate = load_gate(policy, fast=fast)

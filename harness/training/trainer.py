@@ -348,15 +348,18 @@ def prepare(base: str, train: Any, eval: Any, cfg: TrainConfig, out: Path, spec:
     torch.manual_seed(cfg.seed)
 
     # ---- data ---------------------------------------------------------------------------------------
-    train_table = load_table(train, "train", shape=cfg.shape, fields=cfg.fields)
-    # An eval set that mostly cannot be read in the training data's shape is refused, as in the audit.
     spec = spec or DataSpec.from_mapping({"max_seq_len": cfg.max_seq_len, "shape": cfg.shape or "auto",
                                           "fields": cfg.fields or {}}, "train config")
+    # The spec's allowed labels, as the audit reads them: a row with another label is a schema error there
+    # and is not trained on here; the model is taught to choose among all of them.
+    train_table = load_table(train, "train", shape=cfg.shape, fields=cfg.fields, labels=spec.labels)
+    # An eval set that mostly cannot be read in the training data's shape is refused, as in the audit.
     eval_reading = {**train_table.read_with, **({"fields": spec.eval_fields} if spec.eval_fields is not None else {})}
     eval_table = (load_table(eval, "eval", **eval_reading, max_bad_share=spec.eval_max_bad_share)
                   if eval is not None else None)
     shape = train_table.shape
-    labels = sorted({ex.label for ex in train_table.examples}) if get_shape(shape).labelled else []
+    labels = (sorted(spec.labels or {ex.label for ex in train_table.examples}) if get_shape(shape).labelled
+              else [])
     eval_examples = eval_sample(eval_table.examples, cfg.eval_max_rows, cfg.seed) if eval_table is not None else []
     dtype = None if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
     base_model = load_base(base, dtype=dtype, device=dist.device, quantize=cfg.quantize)

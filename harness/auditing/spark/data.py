@@ -615,9 +615,30 @@ class SparkAuditData(AuditEngine):
             out.setdefault(int(r.tid), []).append(({"split": split, "line": r.line}, r.lab, r.norm_out))
         return out
 
-    def row_labels(self, split: str) -> list[Any]:
-        """The label column alone comes to the driver."""
-        return [r.lab for r in self.with_labels(self.frame(split)).select("idx", "lab").orderBy("idx").collect()]
+    def rows_by_label(self, split: str, quotas: dict[Any, int | None], seed: int) -> list[tuple[int, Any]]:
+        """Each row ranked within its label by a window over sample_rank; only the chosen rows' (idx,
+        label) come to the driver."""
+        import pandas as pd
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        from harness.auditing.engine import sample_rank
+
+        if not quotas:
+            return []
+        wanted = self.spark.createDataFrame([(lab, -1 if q is None else int(q)) for lab, q in quotas.items()],
+                                            "lab string, q long")
+
+        def ranked(batches):
+            for pdf in batches:
+                yield pd.DataFrame({"idx": pdf["idx"], "lab": pdf["lab"], "q": pdf["q"],
+                                    "r": [sample_rank(seed, int(i)) for i in pdf["idx"]]})
+
+        frame = (self.with_labels(self.frame(split)).select("idx", "lab").join(wanted, "lab")
+                 .mapInPandas(ranked, "idx long, lab string, q long, r long"))
+        kept = (frame.withColumn("k", F.row_number().over(Window.partitionBy("lab").orderBy("r", "idx")))
+                .where((F.col("q") < 0) | (F.col("k") <= F.col("q"))))
+        return [(int(r.idx), r.lab) for r in kept.select("idx", "lab").orderBy("idx").collect()]
 
     def rows_at(self, split: str, idx: list[int]) -> list[tuple[dict, str, int]]:
         """Only the chosen rows' text comes to the driver."""
