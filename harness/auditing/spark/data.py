@@ -509,13 +509,14 @@ class SparkAuditData(AuditEngine):
             cache[split] = cluster_rows(stars, by_text)
         return cache[split]
 
-    def fetch(self, split: str, idx: list[int], columns: tuple[str, ...] = ("line",)) -> dict[int, Any]:
-        """A few rows by index, to the driver: {idx: Row}."""
-        if not idx:
+    def fetch(self, split: str, idx: list[int], columns: tuple = ("line",)) -> dict[int, Any]:
+        """A few rows by index, to the driver: {idx: Row}. Columns are names (`lab` included) or column
+        expressions."""
+        if not len(idx):
             return {}
         wanted = self.spark.createDataFrame([(int(i),) for i in set(idx)], "idx long")
-        frame = self.frame(split) if "lab" not in columns else self.with_labels(self.frame(split))
-        return {r.idx: r for r in frame.join(wanted, "idx").select("idx", *columns).collect()}
+        frame = self.with_labels(self.frame(split))
+        return {int(r.idx): r for r in frame.join(wanted, "idx").select("idx", *columns).collect()}
 
     # ---- the engine interface (harness/auditing/engine.py) -----------------------------------------
     def row_count(self, split: str) -> int:
@@ -676,20 +677,12 @@ class SparkAuditData(AuditEngine):
         lab = F.col("label") if self.label_source == "label" else F.lit(None).cast("string")
         return F.coalesce(lab, F.when(F.col("output").isNotNull(), F.col("norm_out"))).alias("ans")
 
-    def _at(self, split: str, idx: list[int], *columns):
-        """The rows at these positions, only they to the driver: {idx: Row}."""
-        if not len(idx):
-            return {}
-        wanted = self.spark.createDataFrame([(int(i),) for i in set(idx)], "idx long")
-        frame = self.with_labels(self.frame(split))
-        return {int(r.idx): r for r in frame.join(wanted, "idx").select("idx", "line", *columns).collect()}
-
     def answers_at(self, split: str, idx: list[int]) -> list[tuple[dict, Any, Any]]:
-        got = self._at(split, idx, "lab", self.answer_column())
+        got = self.fetch(split, idx, ("line", "lab", self.answer_column()))
         return [({"split": split, "line": got[i].line}, got[i].lab, got[i].ans) for i in idx]
 
     def requests_at(self, split: str, idx: list[int]) -> list[tuple[dict, str, Any]]:
-        got = self._at(split, idx, "input", "lab")
+        got = self.fetch(split, idx, ("line", "input", "lab"))
         return [({"split": split, "line": got[i].line}, got[i].input, got[i].lab) for i in idx]
 
     def eval_copies(self) -> dict[int, tuple[list[int], list[tuple[int, float]]]]:
