@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import partial
 
 from harness.inputs.output_kinds import leaves, parse_json
 from harness.auditing.pairs import FUNCTION_WORDS, NUMBER_WORDS
@@ -22,17 +23,17 @@ QUESTION_WORDS = frozenset("how what when where which who whom whose why".split(
 DAMAGE = re.compile("\ufffd|Ã[\u0080-\u00bf\u0152-\u203a]|â€|Â[\u00a0-\u00bf]")
 
 
-def _group_field(objects: dict[int, dict], max_values: int, min_rows: int) -> str | None:
+def _group_field(strings: dict[str, int], distinct: dict[str, int], objects: int, max_values: int,
+                 min_rows: int) -> str | None:
     """The top-level string field that names the row's kind (an intent): on (nearly) every row, few
     distinct values, `min_rows` rows each on average. Rows of one kind are siblings whose annotations
-    should agree."""
+    should agree. strings: rows with a string under each top-level key; distinct: its distinct values."""
     best = None
-    for key in sorted({k for obj in objects.values() for k in obj}):
-        vals = [obj[key] for obj in objects.values() if isinstance(obj.get(key), str)]
-        distinct = set(vals)
-        if len(vals) >= 0.9 * len(objects) and 1 < len(distinct) <= max_values and len(vals) >= min_rows * len(distinct):
-            if best is None or len(distinct) < best[1]:
-                best = (key, len(distinct))
+    for key in sorted(strings):
+        vals, kinds = strings[key], distinct.get(key, 0)
+        if vals >= 0.9 * objects and 1 < kinds <= max_values and vals >= min_rows * kinds:
+            if best is None or kinds < best[1]:
+                best = (key, kinds)
     return best[0] if best else None
 
 
@@ -123,149 +124,59 @@ class AnnotationConsistency(GenerativeCheck):
         max_group_values: int = param(100, ">=2", "a top-level field with at most this many values names the row's kind (intent)")
         max_findings: int = param(500, ">=0", "findings listed (all are counted)")
 
-    def judge(self, rows: list[tuple[dict, str, str]], params: AnnotationConsistency.Params, count=None) -> CheckResult:
-        objects = {i: parse_json(out) for i, (_, _, out) in enumerate(rows)}
-        objects = {i: v for i, v in objects.items() if isinstance(v, dict)}
-        if len(objects) < max(params.min_rows, params.min_json_share * len(rows)):
-            return not_applicable(f"{len(objects)} of {len(rows)} outputs are JSON objects: not extraction data")
+    def judge(self, answers, params: AnnotationConsistency.Params, count=None) -> CheckResult:
+        n = answers.n
+        tops = answers.count(_top_fields)
+        objects = tops.get(("objects",), (0,))[0]
+        if objects < max(params.min_rows, params.min_json_share * n):
+            return not_applicable(f"{objects} of {n} outputs are JSON objects: not extraction data")
         support, share = params.min_support, params.majority_share
-        group_key = _group_field(objects, params.max_group_values, support)
-        group = {i: str(obj.get(group_key)) if group_key else "" for i, obj in objects.items()}
-        inputs = {i: f" {normalize_loose(rows[i][1])} " for i in objects}
-        # (row, key, value as a similarity key) for every string value but the group field
-        annotated: dict[int, list[tuple[str, str, str]]] = {}
-        for i, obj in objects.items():
-            annotated[i] = _phrases([(path, v) for path, v in leaves(obj)
-                                     if isinstance(v, str) and path != group_key and normalize_loose(v)], inputs[i])
-        findings: list[dict] = []
-        flagged: Counter = Counter()
-
-        def add(i: int, kind: str, message: str, **extra) -> None:
-            flagged[kind] += 1
-            findings.append({"rows": [rows[i][0]], "kind": kind, "message": message, **extra})
-
-        # 1. One phrase, two keys among sibling rows where it stands alike: the same words or annotated
-        # keys right before and after it. The surroundings decide the key by rights ("first" after "june"
-        # is a day number, in "the first flight" a modifier; "noon" alone is a time, in "between noon and"
-        # a range's start), so only rows that share them are the majority to compare with: both sides, or
-        # one annotated side when too few share both ("october first" beside a dozen "<month> first").
-        # "Oregon" after "in" typed two ways is an inconsistency. Numbers are left out ("2" is a party
-        # size and a rating by rights).
-        keys_of: dict[tuple[str, str], Counter] = defaultdict(Counter)
-        alike: dict[tuple, Counter] = defaultdict(Counter)
-        around = {}
-        tagged = {}
-        for i, items in annotated.items():
-            words = inputs[i].split()
-            tag, spans = _tags(words, [(key, v) for key, v, _ in items])
-            tagged[i] = words, tag
-            for key, v, _ in items:
-                keys_of[(group[i], v)][key] += 1
-                around[(i, v)] = left, right = _around(words, tag, *spans[(key, v)]) if (key, v) in spans else ("", "")
-                alike[(group[i], v, left, right)][key] += 1
-                for side, word in (("l", left), ("r", right)):
-                    if word.startswith("="):
-                        alike[(group[i], v, side, word)][key] += 1
-        for i, items in annotated.items():
-            twice = {v for v, n in Counter(v for _, v, _ in items).items() if n > 1}
-            for key, v, raw in items:
-                # a phrase the row annotates under two keys stands in two places ("the first flight ... on
-                # march first"): which is which is not known here
-                if any(c.isdigit() for c in v) or v in NUMBER_WORDS or v in twice:
-                    continue
-                left, right = around[(i, v)]
-                counts, used = alike[(group[i], v, left, right)], (("l", left), ("r", right))
-                overall = keys_of[(group[i], v)]
-                top_all = overall.most_common(1)[0][0]
-                if top_all != key and counts[top_all] >= max(support, counts[key]):
-                    # rows standing alike give it the majority's key as well: the surroundings do not
-                    # explain this one, all sibling rows are the measure
-                    counts, used = overall, ()
-                elif counts.most_common(1)[0][1] < support:
-                    sides = [(alike[(group[i], v, side, word)], ((side, word),))
-                             for side, word in (("l", left), ("r", right)) if word.startswith("=")]
-                    # every annotated side must agree ("after" after a city and before an airline is not
-                    # "after" after a city and before a time): a side whose rows mostly give the phrase
-                    # this row's key explains it ("South" after an address-number suffix is a street name
-                    # in 4 rows, but before a street name a direction in most); the narrower one is shown
-                    if any(c.most_common(1)[0][0] == key for c, _ in sides):
-                        continue
-                    counts, used = min(sides, key=lambda c: sum(c[0].values()), default=(counts, used))
-                where = (f"where it stands alike ({_where(used)})" if used else
-                         f"of {group[i] or 'all'} requests, some standing alike")
-                top, top_n = counts.most_common(1)[0]
-                if key != top and top_n >= support and top_n >= share * sum(counts.values()) and counts[key] < top_n:
-                    add(i, "phrase_typed_differently", f"\"{raw}\" is annotated as {key} here, as {top} in {top_n} rows "
-                                                       f"{where}", phrase=raw, key=key,
-                        majority_key=top, majority_rows=top_n, rows_as_this=counts[key])
-        # 2. A phrase that sibling rows annotate whenever their request holds it, missing here.
-        by_group: dict[str, list[int]] = defaultdict(list)
-        for i in objects:
-            by_group[group[i]].append(i)
-        for (g, v), keys in keys_of.items():
-            key, n = keys.most_common(1)[0]
-            if n < support or v in FUNCTION_WORDS or v in QUESTION_WORDS or v in NUMBER_WORDS:
-                continue                        # "one" is a time in "at one" and a pronoun in "this one"
-            needle = f" {v} "
-            holding = [i for i in by_group[g] if needle in inputs[i] and _stands_alone(rows[i][1], v)]
-            if len(holding) < support:
+        group_key = _group_field({k[1]: c for k, (c, _) in tops.items() if k[0] == "str"}, answers.distinct(_top_values),
+                                 objects, params.max_group_values, support)
+        # The set's figures, counted where the rows are: the phrases annotated in `support` rows or more
+        # (only they can hold a majority), then for them how each is annotated, alone and where it stands.
+        common = frozenset(k[1:] for k in answers.count(partial(_totals, group_key), support))
+        figures = answers.count(partial(_annotations, group_key, common))
+        tables: dict[str, dict] = {"k": defaultdict(dict), "a": defaultdict(dict), "s": defaultdict(dict),
+                                   "c": defaultdict(dict), "p": {}}
+        for key, (c, _) in figures.items():
+            if key[0] == "p":
+                tables["p"][key[1:]] = c
+            else:
+                tables[key[0]][key[1:-1]][key[-1]] = c
+        # A phrase that sibling rows annotate whenever their request holds it: which rows hold it, which
+        # annotate it, and what stands around it there.
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for (g, v), keys in sorted(tables["k"].items()):
+            if _top(keys)[1] >= support and v not in FUNCTION_WORDS and v not in QUESTION_WORDS and v not in NUMBER_WORDS:
+                wanted[g].append(v)
+        held = answers.count(partial(_holding, group_key, dict(wanted))) if wanted else {}
+        sides: dict[tuple[str, str], list] = defaultdict(list)
+        for key, (c, _) in held.items():
+            if key[0] == "side":
+                sides[key[1:3]].append((key[3], key[4], c))
+        missing: dict[tuple[str, str], dict] = {}
+        for key, (holding, _) in held.items():
+            if key[0] != "hold" or holding < support:
                 continue
-            # per row: what stands around the phrase's first place, and whether all its words are annotated
-            # (under any keys: "early morning" as a period_mod and a period_of_day is annotated)
-            phrase, sides, covered = v.split(), {}, {}
-            for i in holding:
-                words, tag = tagged[i]
-                k = _find(words, phrase)
-                sides[i] = _around(words, tag, k, k + len(phrase)) if k is not None else ("", "")
-                covered[i] = k is not None and all(tag[k:k + len(phrase)])
-            missing = [i for i in holding if not covered[i]
-                       and not any(x == v or needle in f" {x} " for _, x, _ in annotated[i])]
-            if not missing or (len(holding) - len(missing)) < share * len(holding):
+            g, v = key[1:]
+            done = held.get(("done", g, v), (0,))[0]
+            if done == holding or done < share * holding:
                 continue
-            # Where it stands decides too: when the rows that annotate it nearly all have one annotated key
-            # on one side ("after" before a time, "next" before a day name), that neighbour is part of what
-            # makes it a value, and a row without it ("after a turboprop", "next summer") is no omission.
-            gone = set(missing)
-            done = [h for h in holding if h not in gone]
             needs = [] if any(c.isdigit() for c in v) else [   # "6 pm" is a value wherever it stands
-                (s, w) for s in (0, 1) for w, c in Counter(sides[h][s] for h in done).items()
-                if w.startswith("=") and c >= share * len(done)]
-            for i in missing:
-                if any(sides[i][s] != w for s, w in needs):
-                    continue
-                add(i, "missing_annotation",
-                    f"the request holds \"{v}\", annotated as {key} in {len(done)} of the {len(holding)} "
-                    f"{g or 'other'} requests that hold it; not annotated here",
-                    phrase=v, key=key, majority_rows=len(done), rows_holding=len(holding))
-        # 3. Values no reviewer accepts: only question words, in fewer than min_support rows, where the
-        # key's values are otherwise content ("How" as an object name); encoding damage.
-        def bare(v: str) -> bool:
-            # question words only: determiners and prepositions are values by rights in some schemas
-            # (ATIS: "this" afternoon as today_relative, "by" noon as time_relative)
-            return all(w in QUESTION_WORDS for w in v.split())
-
-        content_share = defaultdict(list)
-        pair_rows: Counter = Counter()
-        for items in annotated.values():
-            for key, v, _ in items:
-                content_share[key].append(not bare(v))
-                pair_rows[(key, v)] += 1
-        for i, items in annotated.items():
-            for key, v, raw in items:
-                # a convention many rows follow ("by" as time_relative in 15 rows, "us" as an airline code)
-                # is no slip
-                if bare(v) and pair_rows[(key, v)] < support and sum(content_share[key]) >= share * len(content_share[key]):
-                    add(i, "function_word_value", f"{key} = \"{raw}\": only question words", key=key,
-                        phrase=raw)
-            damaged = [raw for _, _, raw in items if DAMAGE.search(raw)] or (
-                [rows[i][1]] if DAMAGE.search(rows[i][1]) else [])
-            if damaged:
-                add(i, "encoding_damage", f"encoding damage (a replacement character or mis-decoded UTF-8) in "
-                                          f"\"{damaged[0][:60]}\"", phrase=damaged[0][:60])
-        rows_hit = {(f["rows"][0]["split"], f["rows"][0]["line"]) for f in findings}
+                [side, word] for side, word, c in sides[(g, v)] if word.startswith("=") and c >= share * done]
+            missing[(g, v)] = {"key": _top(tables["k"][(g, v)])[0], "done": done, "holding": holding, "needs": sorted(needs)}
+        model = {"group_key": group_key, "support": support, "share": share,
+                 "k": {k: v for k, v in tables["k"].items() if k in common},
+                 "a": dict(tables["a"]), "s": dict(tables["s"]), "p": tables["p"],
+                 "content": {key: (c.get(True, 0), c.get(True, 0) + c.get(False, 0)) for (key,), c in tables["c"].items()},
+                 "missing": {g: {v: m for (g2, v), m in missing.items() if g2 == g} for g in {g for g, _ in missing}}}
+        hits = answers.scan(partial(_inconsistent, model))
+        findings = [{"rows": [ref], **found} for ref, row in hits for found in row]
+        flagged = Counter(f["kind"] for f in findings)
         limit = params.max_findings
         return CheckResult(
-            summary={"outputs": len(rows), "flagged_rows": len(rows_hit), "flagged_rate": len(rows_hit) / len(rows),
+            summary={"outputs": n, "flagged_rows": len(hits), "flagged_rate": len(hits) / n,
                      "phrase_typed_differently": flagged["phrase_typed_differently"],
                      "missing_annotation": flagged["missing_annotation"],
                      "function_word_values": flagged["function_word_value"],
@@ -274,3 +185,169 @@ class AnnotationConsistency(GenerativeCheck):
             info={"group_field": group_key, "findings_total": len(findings),
                   "rule": f"a minority (another key, or no annotation) against a majority of at least {support} rows "
                           f"and {share:.0%} of the rows concerned"})
+
+
+def _top(counts: dict) -> tuple:
+    """The most common key and its count; ties to the first key in sort order (the same on every engine)."""
+    return min(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+
+
+def _bare(v: str) -> bool:
+    """Question words only: determiners and prepositions are values by rights in some schemas (ATIS:
+    "this" afternoon as today_relative, "by" noon as time_relative)."""
+    return all(w in QUESTION_WORDS for w in v.split())
+
+
+def _top_fields(text: str, out: str) -> list[tuple]:
+    obj = parse_json(out)
+    if not isinstance(obj, dict):
+        return []
+    return [("objects",)] + [("str", k) for k, v in obj.items() if isinstance(v, str)]
+
+
+def _top_values(text: str, out: str) -> list[tuple[str, str]]:
+    obj = parse_json(out)
+    return [(k, v) for k, v in obj.items() if isinstance(v, str)] if isinstance(obj, dict) else []
+
+
+def _read(group_key: str | None, text: str, out: str):
+    """An answer as the rules see it: (its group, the request as a padded similarity key, its words, each
+    word's annotated key, the annotated phrases (key, phrase, as written) each with what stands around
+    it); None for an answer that is not a JSON object."""
+    obj = parse_json(out)
+    if not isinstance(obj, dict):
+        return None
+    g = str(obj.get(group_key)) if group_key else ""
+    padded = f" {normalize_loose(text)} "
+    items = _phrases([(path, v) for path, v in leaves(obj)
+                      if isinstance(v, str) and path != group_key and normalize_loose(v)], padded)
+    words = padded.split()
+    tag, spans = _tags(words, [(key, v) for key, v, _ in items])
+    around = [_around(words, tag, *spans[(key, v)]) if (key, v) in spans else ("", "") for key, v, _ in items]
+    return g, padded, words, tag, list(zip(items, around))
+
+
+def _totals(group_key: str | None, text: str, out: str) -> list[tuple]:
+    read = _read(group_key, text, out)
+    return [("t", read[0], v) for (_, v, _), _ in read[4]] if read else []
+
+
+def _annotations(group_key: str | None, common: frozenset, text: str, out: str) -> list[tuple]:
+    """How the answer annotates each common phrase: its key overall ("k"), where it stands ("a": the words
+    or annotated keys right before and after; "s": each annotated side alone); and per key whether the
+    value is content ("c") and the question-word values ("p")."""
+    read = _read(group_key, text, out)
+    if read is None:
+        return []
+    g, got = read[0], []
+    for (key, v, _), (left, right) in read[4]:
+        got.append(("c", key, not _bare(v)))
+        if _bare(v):
+            got.append(("p", key, v))
+        if (g, v) in common:
+            got += [("k", g, v, key), ("a", g, v, left, right, key)]
+            got += [("s", g, v, side, word, key) for side, word in (("l", left), ("r", right)) if word.startswith("=")]
+    return got
+
+
+def _holding(group_key: str | None, wanted: dict[str, list[str]], text: str, out: str) -> list[tuple]:
+    """For each phrase its siblings annotate that the request holds as words of its own: ("hold", g, v),
+    and where the answer annotates it (all its words, under any keys, or a value holding it) ("done", g, v)
+    with what stands around its first place ("side", g, v, 0|1, word)."""
+    read = _read(group_key, text, out)
+    if read is None or read[0] not in wanted:
+        return []
+    g, padded, words, tag, items = read
+    got = []
+    for v in wanted[g]:
+        if f" {v} " not in padded or not _stands_alone(text, v):
+            continue
+        got.append(("hold", g, v))
+        if _annotates(v, words, tag, items):
+            k = _find(words, v.split())
+            left, right = _around(words, tag, k, k + len(v.split())) if k is not None else ("", "")
+            got += [("done", g, v), ("side", g, v, 0, left), ("side", g, v, 1, right)]
+    return got
+
+
+def _annotates(v: str, words: list[str], tag: list[str], items) -> bool:
+    k = _find(words, v.split())
+    covered = k is not None and all(tag[k:k + len(v.split())])
+    return covered or any(x == v or f" {v} " in f" {x} " for (_, x, _), _ in items)
+
+
+def _inconsistent(model: dict, text: str, out: str) -> list[dict] | None:
+    """The answer's findings against the set's figures (model): a phrase typed differently from where it
+    stands alike, a phrase its siblings annotate left out, a value of question words only, encoding damage."""
+    read = _read(model["group_key"], text, out)
+    if read is None:
+        return None
+    g, padded, words, tag, items = read
+    support, share = model["support"], model["share"]
+    found: list[dict] = []
+    # 1. One phrase, two keys among sibling rows where it stands alike: the same words or annotated
+    # keys right before and after it. The surroundings decide the key by rights ("first" after "june"
+    # is a day number, in "the first flight" a modifier; "noon" alone is a time, in "between noon and"
+    # a range's start), so only rows that share them are the majority to compare with: both sides, or
+    # one annotated side when too few share both ("october first" beside a dozen "<month> first").
+    # "Oregon" after "in" typed two ways is an inconsistency. Numbers are left out ("2" is a party
+    # size and a rating by rights).
+    twice = {v for v, c in Counter(v for (_, v, _), _ in items).items() if c > 1}
+    for (key, v, raw), (left, right) in items:
+        # a phrase the row annotates under two keys stands in two places ("the first flight ... on
+        # march first"): which is which is not known here
+        if any(c.isdigit() for c in v) or v in NUMBER_WORDS or v in twice or (g, v) not in model["k"]:
+            continue
+        counts, used = model["a"][(g, v, left, right)], (("l", left), ("r", right))
+        overall = model["k"][(g, v)]
+        top_all = _top(overall)[0]
+        if top_all != key and counts.get(top_all, 0) >= max(support, counts.get(key, 0)):
+            # rows standing alike give it the majority's key as well: the surroundings do not
+            # explain this one, all sibling rows are the measure
+            counts, used = overall, ()
+        elif _top(counts)[1] < support:
+            sides = [(model["s"][(g, v, side, word)], ((side, word),))
+                     for side, word in (("l", left), ("r", right)) if word.startswith("=")]
+            # every annotated side must agree ("after" after a city and before an airline is not
+            # "after" after a city and before a time): a side whose rows mostly give the phrase
+            # this row's key explains it ("South" after an address-number suffix is a street name
+            # in 4 rows, but before a street name a direction in most); the narrower one is shown
+            if any(_top(c)[0] == key for c, _ in sides):
+                continue
+            counts, used = min(sides, key=lambda c: sum(c[0].values()), default=(counts, used))
+        where = (f"where it stands alike ({_where(used)})" if used else
+                 f"of {g or 'all'} requests, some standing alike")
+        top, top_n = _top(counts)
+        mine = counts.get(key, 0)
+        if key != top and top_n >= support and top_n >= share * sum(counts.values()) and mine < top_n:
+            found.append({"kind": "phrase_typed_differently",
+                          "message": f"\"{raw}\" is annotated as {key} here, as {top} in {top_n} rows {where}",
+                          "phrase": raw, "key": key, "majority_key": top, "majority_rows": top_n, "rows_as_this": mine})
+    # 2. A phrase that sibling rows annotate whenever their request holds it, missing here. Where it
+    # stands decides too: when the rows that annotate it nearly all have one annotated key on one side
+    # ("after" before a time, "next" before a day name), that neighbour is part of what makes it a
+    # value, and a row without it ("after a turboprop", "next summer") is no omission.
+    for v, m in sorted(model["missing"].get(g, {}).items()):
+        if f" {v} " not in padded or not _stands_alone(text, v) or _annotates(v, words, tag, items):
+            continue
+        k = _find(words, v.split())
+        sides = _around(words, tag, k, k + len(v.split())) if k is not None else ("", "")
+        if any(sides[s] != w for s, w in m["needs"]):
+            continue
+        found.append({"kind": "missing_annotation",
+                      "message": f"the request holds \"{v}\", annotated as {m['key']} in {m['done']} of the "
+                                 f"{m['holding']} {g or 'other'} requests that hold it; not annotated here",
+                      "phrase": v, "key": m["key"], "majority_rows": m["done"], "rows_holding": m["holding"]})
+    # 3. Values no reviewer accepts: only question words, in fewer than min_support rows, where the
+    # key's values are otherwise content ("How" as an object name); a convention many rows follow ("by"
+    # as time_relative in 15 rows) is no slip. Encoding damage.
+    for (key, v, raw), _ in items:
+        content, total = model["content"].get(key, (0, 0))
+        if _bare(v) and model["p"].get((key, v), 0) < support and content >= share * total:
+            found.append({"kind": "function_word_value", "message": f"{key} = \"{raw}\": only question words",
+                          "key": key, "phrase": raw})
+    damaged = [raw for (_, _, raw), _ in items if DAMAGE.search(raw)] or ([text] if DAMAGE.search(text) else [])
+    if damaged:
+        found.append({"kind": "encoding_damage", "message": f"encoding damage (a replacement character or mis-decoded "
+                                                            f"UTF-8) in \"{damaged[0][:60]}\"", "phrase": damaged[0][:60]})
+    return found or None

@@ -78,21 +78,64 @@ class Check:
 
 class GenerativeCheck(Check):
     """A check of completions, for generative data: the outputs of labelled (or label-like) data are
-    the class checks' business. `judge` sees the training rows as (ref, input, output)."""
+    the class checks' business. `judge` reads the training rows' answers through `Answers`: the set's
+    figures first (counted where the rows are), then a per-row decision against them, so on Spark only
+    figures and flagged rows reach the driver."""
 
     skip_empty: ClassVar[bool] = True  # empty outputs are the length check's finding
 
     def run(self, data: AuditData, params: Params) -> CheckResult:
         if data.label_source is not None:
             return not_applicable("the outputs are labels (the class checks cover them)")
-        rows = [r for r in data.generations("train") if r[2].strip() or not self.skip_empty]
-        if not rows:
+        answers = Answers(data, self.skip_empty)
+        if not answers.n:
             return not_applicable("no training rows with an output")
-        return self.judge(rows, params, data.token_counter[0])
+        return self.judge(answers, params, data.token_counter[0])
 
-    def judge(self, rows: list[tuple[dict[str, Any], str, str]], params: Params,
-              count: Any = None) -> CheckResult:  # pragma: no cover - interface
+    def judge(self, answers: Answers, params: Params, count: Any = None) -> CheckResult:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+class Answers:
+    """The training rows that have an output (a non-empty one unless the check reads empty ones too), as
+    the engine's map-and-reduce operations (harness/auditing/engine.py) see them: each function gets
+    (input, output) of those rows only. Functions must be picklable (the Spark engine ships them)."""
+
+    def __init__(self, data: AuditData, skip_empty: bool = True):
+        self.data, self.skip_empty = data, skip_empty
+
+    def count(self, keys, min_rows: int = 1, first: int = 0) -> dict[Any, tuple[int, list[dict]]]:
+        return self.data.count_keys("train", _OnAnswers(keys, self.skip_empty, ()), min_rows, first)
+
+    def distinct(self, pairs) -> dict[Any, int]:
+        return self.data.distinct_counts("train", _OnAnswers(pairs, self.skip_empty, ()))
+
+    def scan(self, fn) -> list[tuple[dict, Any]]:
+        return self.data.scan_answers("train", _OnAnswers(fn, self.skip_empty, None))
+
+    @property
+    def n(self) -> int:
+        if not hasattr(self, "_n"):
+            self._n = self.count(_one).get("rows", (0,))[0]
+        return self._n
+
+
+def _one(text: str, output: str) -> tuple[str]:
+    return ("rows",)
+
+
+@dataclass(frozen=True)
+class _OnAnswers:
+    """fn on the rows with an output, `none` (no keys, no finding) on the others."""
+
+    fn: Any
+    skip_empty: bool
+    none: Any
+
+    def __call__(self, text: str, output: Any, rejected: Any = None) -> Any:
+        if output is None or (self.skip_empty and not output.strip()):
+            return self.none
+        return self.fn(text, output)
 
 
 REGISTRY = Registry("check", "harness.checks", "finetune_harness.checks")

@@ -6,8 +6,9 @@ answers: to refuse, to disclaim, to sign, to answer without reading the question
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 
 from harness.inputs.output_kinds import parse_json
 from harness.core.text import normalize_loose
@@ -48,81 +49,125 @@ class Boilerplate(GenerativeCheck):
         max_findings: int = param(500, ">=0", "findings listed (all are counted)")
         refusal_patterns: list[str] = param(REFUSAL_PATTERNS, "", "refusals and AI disclaimers, case-insensitive regular expressions")
 
-    def judge(self, rows: list[tuple[dict, str, str]], params: Boilerplate.Params, count=None) -> CheckResult:
-        n = len(rows)
-        phrases = [re.compile(p, re.I) for p in params.refusal_patterns]
+    def judge(self, answers, params: Boilerplate.Params, count=None) -> CheckResult:
+        n = answers.n
         min_rows, min_words = params.min_rows, params.min_words
-        findings: list[dict] = []
-        flagged: set[int] = set()
-        refusals = 0
-        for i, (ref, _, out) in enumerate(rows):
-            hit = next((m for m in (p.search(out) for p in phrases) if m), None)
-            if hit:
-                refusals += 1
-                flagged.add(i)
-                whole = len(hit.group(0)) >= 0.6 * len(out.strip())
-                findings.append({"rows": [ref], "kind": "refusal", "phrase": hit.group(0),
-                                 "message": f"{'a refusal' if whole else 'contains'}: \"{hit.group(0)}\""})
-        # Openings and closings many answers share (not a shared format: they must carry words).
-        edges: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for i, (_, _, out) in enumerate(rows):
-            if parse_json(out) is not None:
-                continue   # a structured answer's first and last lines are its format, not pasted text
-            first, last = _opening(out), _closing(out)
-            if first and first != normalize_loose(out):
-                edges[("opening", first)].append(i)
-            if last and last != normalize_loose(out) and last != first:
-                edges[("closing", last)].append(i)
-        repeated = repeated_rows = 0
-        house: list[dict] = []
-        for (where, phrase), members in sorted(edges.items(), key=lambda kv: -len(kv[1])):
-            prompts = {normalize_loose(rows[i][1]) for i in members}
-            if len(members) < min_rows or len(prompts) < min_rows or len(re.findall(r"[^\W\d_]{2,}", phrase)) < min_words:
+        # Openings and closings many answers share (not a shared format: they must carry words), and one
+        # written answer given to several prompts; then how many different prompts each was given to.
+        edges = {k: v for k, v in answers.count(_edges, min_rows, first=1).items() if _words(k[1]) >= min_words}
+        same = answers.count(partial(_answer_key, params.min_answer_words), 2, first=1)
+        prompts = answers.distinct(partial(_prompts, frozenset(edges), frozenset(same))) if edges or same else {}
+        first_seen = lambda kv: (-kv[1][0], kv[1][1][0]["line"], kv[0][0] != "opening")  # noqa: E731
+        repeated, house = [], []
+        for key, (rows, _) in sorted(edges.items(), key=first_seen):
+            if prompts.get(key, 0) < min_rows:
                 continue
-            if len(members) >= params.house_style_share * n:
+            if rows >= params.house_style_share * n:
                 # Most answers carry it: the voice the set teaches (a house sign-off), not text pasted
                 # onto some answers. Said in the info; a reviewer decides whether it is wanted.
-                house.append({"where": where, "phrase": phrase, "rows": len(members), "share": round(len(members) / n, 4)})
-                continue
-            repeated += 1
-            repeated_rows += len(members)
-            flagged.update(members)
-            findings.append({"rows": [rows[i][0] for i in members], "kind": f"repeated_{where}", "phrase": phrase,
-                             "message": f"{len(members)} answers ({len(members) / n:.0%}) {'open' if where == 'opening' else 'close'} "
+                house.append({"where": key[0], "phrase": key[1], "rows": rows, "share": round(rows / n, 4)})
+            else:
+                repeated.append(key)
+        # One written answer for different prompts (the same prompt twice is a duplicate, the duplicate
+        # checks' finding). Not JSON: two messages may rightly yield the same fields (the same product,
+        # nothing else given), and each value is judged by unsupported_values.
+        groups = [key for key, _ in sorted(same.items(), key=first_seen) if prompts.get(key, 0) >= 2]
+        hits = answers.scan(partial(_boilerplate, tuple(params.refusal_patterns), frozenset(repeated), frozenset(groups)))
+        findings: list[dict] = []
+        members: dict[tuple, list] = defaultdict(list)
+        for ref, hit in hits:
+            if "refusal" in hit:
+                phrase, whole = hit["refusal"]
+                findings.append({"rows": [ref], "kind": "refusal", "phrase": phrase,
+                                 "message": f"{'a refusal' if whole else 'contains'}: \"{phrase}\""})
+            for key in hit.get("edges", []):
+                members[tuple(key)].append(ref)
+            if "answer" in hit:
+                members[tuple(hit["answer"])].append((ref, hit))
+        flagged = {(f["rows"][0]["split"], f["rows"][0]["line"]) for f in findings}
+        refusals = len(findings)
+        repeated_rows = 0
+        for where, phrase in repeated:
+            rows = members[(where, phrase)]
+            repeated_rows += len(rows)
+            flagged.update((r["split"], r["line"]) for r in rows)
+            findings.append({"rows": rows, "kind": f"repeated_{where}", "phrase": phrase,
+                             "message": f"{len(rows)} answers ({len(rows) / n:.0%}) {'open' if where == 'opening' else 'close'} "
                                         f"with \"{phrase}\""})
-        # One written answer for different prompts. Not JSON: two messages may rightly yield the same
-        # fields (the same product, nothing else given), and each value is judged by unsupported_values.
-        by_answer: dict[str, list[int]] = defaultdict(list)
-        for i, (_, _, out) in enumerate(rows):
-            key = normalize_loose(out)
-            if parse_json(out) is None and len(re.findall(r"[^\W\d_]{2,}", key)) >= params.min_answer_words:
-                by_answer[key].append(i)
-        groups = grouped = 0
-        words_of = lambda text: set(re.findall(r"[^\W\d_]{3,}", text.casefold()))  # noqa: E731
-        answer_words = Counter(w for _, _, out in rows for w in words_of(out))
-        for key, members in sorted(by_answer.items(), key=lambda kv: -len(kv[1])):
-            prompts = Counter(normalize_loose(rows[i][1]) for i in members)
-            if len(prompts) < 2:
-                continue  # the same prompt twice: a duplicate, the duplicate checks' finding
-            # The answer names something every one of its prompts names and few answers do (the same
-            # product, in at most `grounded_share` of the answers): it read the questions, which deserve one reply.
-            rare = {w for w in words_of(rows[members[0]][2]) if answer_words[w] <= params.grounded_share * n}
-            if rare and all(rare & words_of(rows[i][1]) for i in members):
+        # The answer names something every one of its prompts names and few answers do (the same product,
+        # in at most `grounded_share` of the answers): it read the questions, which deserve one reply.
+        needed = frozenset(w for key in groups for w in members[key][0][1]["answer_words"])
+        answer_words = answers.count(partial(_words_among, needed)) if needed else {}
+        grouped = 0
+        shown = 0
+        for key in groups:
+            rows = members[key]
+            rare = {w for w in rows[0][1]["answer_words"] if answer_words.get(w, (0,))[0] <= params.grounded_share * n}
+            if rare and all(rare & set(hit["prompt_words"]) for _, hit in rows):
                 continue
-            groups += 1
-            grouped += len(members)
-            flagged.update(members)
-            findings.append({"rows": [rows[i][0] for i in members], "kind": "identical_answer",
-                             "message": f"the same answer to {len(prompts)} different prompts: \"{_short(rows[members[0]][2])}\""})
+            shown += 1
+            grouped += len(rows)
+            flagged.update((ref["split"], ref["line"]) for ref, _ in rows)
+            findings.append({"rows": [ref for ref, _ in rows], "kind": "identical_answer",
+                             "message": f"the same answer to {prompts[key]} different prompts: \"{rows[0][1]['short']}\""})
         limit = params.max_findings
         return CheckResult(
-            summary={"outputs": n, "refusal_rows": refusals, "repeated_phrases": repeated,
-                     "repeated_phrase_rows": repeated_rows, "identical_answer_groups": groups,
+            summary={"outputs": n, "refusal_rows": refusals, "repeated_phrases": len(repeated),
+                     "repeated_phrase_rows": repeated_rows, "identical_answer_groups": shown,
                      "identical_answer_rows": grouped, "flagged_rows": len(flagged), "flagged_rate": len(flagged) / n},
             findings=findings[:limit],
             info={"refusal_patterns": list(params.refusal_patterns), **unlisted_rows(findings, limit), "house_style": house,
                   "repeated": "an opening (first sentence) or closing (last line) shared by at least "
                               f"{min_rows} answers to different prompts, with at least {min_words} words"})
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"[^\W\d_]{2,}", text))
+
+
+def _content_words(text: str) -> set[str]:
+    return set(re.findall(r"[^\W\d_]{3,}", text.casefold()))
+
+
+def _edges(text: str, out: str) -> list[tuple[str, str]]:
+    """The answer's opening (first sentence) and closing (last line), where they are not the whole
+    answer; none for a structured answer, whose first and last lines are its format, not pasted text."""
+    if parse_json(out) is not None:
+        return []
+    first, last, whole = _opening(out), _closing(out), normalize_loose(out)
+    return ([("opening", first)] if first and first != whole else []) + \
+           ([("closing", last)] if last and last != whole and last != first else [])
+
+
+def _answer_key(min_words: int, text: str, out: str) -> list[tuple[str, str]]:
+    key = normalize_loose(out)
+    return [("answer", key)] if parse_json(out) is None and _words(key) >= min_words else []
+
+
+def _prompts(edges: frozenset, same: frozenset, text: str, out: str) -> list[tuple]:
+    """(an opening, closing or answer of interest, the prompt it answers) for counting distinct prompts."""
+    prompt = normalize_loose(text)
+    return [(key, prompt) for key in _edges(text, out) + _answer_key(0, text, out) if key in edges or key in same]
+
+
+def _boilerplate(patterns: tuple[str, ...], repeated: frozenset, groups: frozenset, text: str, out: str) -> dict | None:
+    """What one answer carries: a refusal, repeated openings or closings, an answer given to several prompts."""
+    hit: dict = {}
+    found = next((m for m in (re.search(p, out, re.I) for p in patterns) if m), None)
+    if found:
+        hit["refusal"] = [found.group(0), len(found.group(0)) >= 0.6 * len(out.strip())]
+    edges = [list(key) for key in _edges(text, out) if key in repeated]
+    if edges:
+        hit["edges"] = edges
+    key = next((k for k in _answer_key(0, text, out) if k in groups), None)
+    if key is not None:
+        hit.update(answer=list(key), prompt_words=sorted(_content_words(text)),
+                   answer_words=sorted(_content_words(out)), short=_short(out))
+    return hit or None
+
+
+def _words_among(words: frozenset, text: str, out: str) -> list[str]:
+    return sorted(_content_words(out) & words)
 
 
 def _opening(text: str) -> str:

@@ -5,7 +5,9 @@ length, not quality (the length bias of preference data)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 
 from rapidfuzz import fuzz
 
@@ -33,29 +35,36 @@ class PreferencePairs(Check):
     def run(self, data, params):
         if not get_shape(data.shape).paired:
             return not_applicable("not preference data (prompt, chosen, rejected)")
-        pairs = data.answer_pairs("train")
-        if not pairs:
+        counts = data.count_keys("train", _pair_counts)
+        n = counts.get("pairs", (0,))[0]
+        if not n:
             return not_applicable("no valid preference rows")
         near = float(params.near_similarity)
-        findings, identical, close, longer = [], 0, 0, 0
-        for ref, chosen, rejected in pairs:
-            a, b = normalize(chosen), normalize(rejected)
-            longer += len(a) > len(b)
-            if a == b:
-                identical += 1
-                findings.append({"rows": [ref], "kind": "identical", "similarity": 1.0,
-                                 "message": "chosen and rejected are the same text" + (" (after spacing/case)" if chosen != rejected else "")})
-                continue
-            sim = fuzz.ratio(a, b) / 100  # rapidfuzz: normalised Indel similarity, C speed
-            if sim >= near:
-                close += 1
-                findings.append({"rows": [ref], "kind": "near_identical", "similarity": round(sim, 4),
-                                 "message": f"chosen and rejected differ in a few characters only (similarity {sim:.2f})"})
-        n = len(pairs)
+        findings = [{"rows": [ref], **hit} for ref, hit in data.scan_answers("train", partial(_judge_pair, near))]
+        kinds = Counter(f["kind"] for f in findings)
         return CheckResult(
-            summary={"pairs": n, "identical_pairs": identical, "near_identical_pairs": close,
-                     "flagged_rate": (identical + close) / n, "chosen_longer_share": round(longer / n, 4)},
+            summary={"pairs": n, "identical_pairs": kinds["identical"], "near_identical_pairs": kinds["near_identical"],
+                     "flagged_rate": len(findings) / n, "chosen_longer_share": round(counts.get("longer", (0,))[0] / n, 4)},
             findings=findings[:params.max_findings],
             info={"near_similarity": near, **unlisted_rows(findings, params.max_findings),
                   "length_bias": "share of pairs whose chosen answer is longer than the rejected one "
                                  "(near 1.0: the preference may be length)"})
+
+
+def _pair_counts(prompt: str, chosen: str | None, rejected: str | None) -> list[str]:
+    longer = len(normalize(chosen or "")) > len(normalize(rejected or ""))
+    return ["pairs", "longer"] if longer else ["pairs"]
+
+
+def _judge_pair(near: float, prompt: str, chosen: str | None, rejected: str | None) -> dict | None:
+    """The pair's finding: its two answers the same text, or nearly."""
+    chosen, rejected = chosen or "", rejected or ""
+    a, b = normalize(chosen), normalize(rejected)
+    if a == b:
+        return {"kind": "identical", "similarity": 1.0,
+                "message": "chosen and rejected are the same text" + (" (after spacing/case)" if chosen != rejected else "")}
+    sim = fuzz.ratio(a, b) / 100  # rapidfuzz: normalised Indel similarity, C speed
+    if sim >= near:
+        return {"kind": "near_identical", "similarity": round(sim, 4),
+                "message": f"chosen and rejected differ in a few characters only (similarity {sim:.2f})"}
+    return None

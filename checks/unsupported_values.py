@@ -7,8 +7,8 @@ and said in the result, and only fields that are mostly found in their inputs ar
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import partial
 
 from rapidfuzz import fuzz
 
@@ -37,50 +37,35 @@ class UnsupportedValues(GenerativeCheck):
         min_text_similarity: float = param(90.0, "0..100", "a text value is found despite a typo at this rapidfuzz partial ratio (0-100)")
         max_findings: int = param(500, ">=0", "unsupported values listed (all are counted)")
 
-    def judge(self, rows: list[tuple[dict, str, str]], params: UnsupportedValues.Params, count=None) -> CheckResult:
-        objects = {i: parse_json(out) for i, (_, _, out) in enumerate(rows)}
-        objects = {i: v for i, v in objects.items() if isinstance(v, dict)}
-        if len(objects) < max(params.min_rows, params.min_json_share * len(rows)):
-            return not_applicable(f"{len(objects)} of {len(rows)} outputs are JSON objects: not extraction data")
-        values: dict[str, list[tuple[int, object]]] = defaultdict(list)
-        for i, obj in objects.items():
-            for path, v in leaves(obj):
-                if v is not None and not (isinstance(v, str) and not v.strip()):
-                    values[path].append((i, v))
+    def judge(self, answers, params: UnsupportedValues.Params, count=None) -> CheckResult:
+        n = answers.n
+        figures = answers.count(partial(_field_figures, params.min_text_similarity))
+        objects = figures.get(("objects",), (0,))[0]
+        if objects < max(params.min_rows, params.min_json_share * n):
+            return not_applicable(f"{objects} of {n} outputs are JSON objects: not extraction data")
+        distinct = answers.distinct(_field_values)
+        got = lambda *key: figures.get(key, (0,))[0]  # noqa: E731
         max_labels, per_label = params.max_label_values, float(params.min_rows_per_value)
         label_fields, extracted, other = {}, {}, {}
-        support: dict[str, list[tuple[int, object, bool]]] = {}
-        for path, items in values.items():
-            distinct = Counter(_key(v) for _, v in items)
-            closed = all(isinstance(v, bool) for _, v in items) or (
-                len(distinct) <= max_labels and len(items) >= per_label * len(distinct))
-            judged = [(i, v, supported(v, rows[i][1], params.min_text_similarity)) for i, v in items]
-            rate = sum(ok for _, _, ok in judged) / len(judged)
-            entry = {"rows": len(items), "values": len(distinct), "found_in_input": round(rate, 4)}
-            if rate >= params.min_field_support and len(items) >= params.min_rows \
-                    and not all(isinstance(v, bool) for _, v in items):
+        for path in sorted({key[1] for key in figures if key[0] == "values"}):
+            items, found, booleans = got("values", path), got("found", path), got("booleans", path)
+            closed = booleans == items or (distinct[path] <= max_labels and items >= per_label * distinct[path])
+            rate = found / items
+            entry = {"rows": items, "values": distinct[path], "found_in_input": round(rate, 4)}
+            if rate >= params.min_field_support and items >= params.min_rows and booleans < items:
                 extracted[path] = entry  # copied from the input (a closed catalogue of names included)
-                support[path] = judged
             elif closed:
                 label_fields[path] = entry  # chosen from a small set, not copied: a label
             else:
                 other[path] = entry  # mostly not in the input (written, computed): not judged
-        findings, flagged_rows = [], set()
-        for path, judged in support.items():
-            for i, v, ok in judged:
-                if ok:
-                    continue
-                flagged_rows.add(i)
-                findings.append({"rows": [rows[i][0]], "kind": "unsupported", "field": path, "value": v,
-                                 "message": f"{path} = {_short(v)} does not appear in the input "
-                                            f"({extracted[path]['found_in_input']:.0%} of {path} values do)"})
-        findings.sort(key=lambda f: f["rows"][0]["line"])
+        hits = answers.scan(partial(_unsupported, {p: e["found_in_input"] for p, e in extracted.items()},
+                                    params.min_text_similarity))
+        findings = [{"rows": [ref], **found} for ref, row in hits for found in row]
         limit = params.max_findings
-        n = len(rows)
         return CheckResult(
-            summary={"outputs": n, "json_objects": len(objects), "extracted_fields": len(extracted),
+            summary={"outputs": n, "json_objects": objects, "extracted_fields": len(extracted),
                      "label_fields": len(label_fields), "unsupported_values": len(findings),
-                     "unsupported_rows": len(flagged_rows), "unsupported_rate": len(flagged_rows) / n},
+                     "unsupported_rows": len(hits), "unsupported_rate": len(hits) / n},
             findings=findings[:limit],
             info={"extracted_fields": extracted, "label_fields": label_fields, "not_judged_fields": other,
                   "rule": f"a field is extracted (and judged) when at least {params.min_field_support:.0%} "
@@ -88,6 +73,41 @@ class UnsupportedValues(GenerativeCheck):
                           f"{max_labels} distinct values, each used {per_label:g} times on average (chosen from "
                           f"a closed set, not copied); otherwise not judged (written or computed text)",
                   **unlisted_rows(findings, limit)})
+
+
+def _values(out: str) -> list[tuple[str, object]]:
+    """(path, value) of every non-empty leaf of a JSON object answer; [] for any other answer."""
+    obj = parse_json(out)
+    if not isinstance(obj, dict):
+        return []
+    return [(path, v) for path, v in leaves(obj) if v is not None and not (isinstance(v, str) and not v.strip())]
+
+
+def _field_figures(min_similarity: float, text: str, out: str) -> list[tuple]:
+    """Per answer: ("objects",) for a JSON object, and per value its field's ("values", path), ("found",
+    path) when the input contains it, ("booleans", path) for a true/false."""
+    if not isinstance(parse_json(out), dict):
+        return []
+    got: list[tuple] = [("objects",)]
+    for path, v in _values(out):
+        got.append(("values", path))
+        if supported(v, text, min_similarity):
+            got.append(("found", path))
+        if isinstance(v, bool):
+            got.append(("booleans", path))
+    return got
+
+
+def _field_values(text: str, out: str) -> list[tuple[str, str]]:
+    return [(path, _key(v)) for path, v in _values(out)]
+
+
+def _unsupported(extracted: dict[str, float], min_similarity: float, text: str, out: str) -> list[dict] | None:
+    """The answer's values of extracted fields that its input does not contain, as findings."""
+    found = [{"kind": "unsupported", "field": path, "value": v,
+              "message": f"{path} = {_short(v)} does not appear in the input ({extracted[path]:.0%} of {path} values do)"}
+             for path, v in _values(out) if path in extracted and not supported(v, text, min_similarity)]
+    return found or None
 
 
 def supported(value: object, text: str, min_similarity: float) -> bool:

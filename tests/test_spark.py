@@ -305,3 +305,34 @@ def test_run_in_closings_and_misspelt_merged_words_are_found_in_both_engines(spa
     assert_same(a, b)
     near = next(c for c in a["checks"] if c["check"] == "near_duplicates")["findings"]
     assert [sorted(r["line"] for r in f["rows"]) for f in near] == [[4, 5], [6, 7]]
+
+
+def test_extraction_annotations_are_judged_where_the_rows_are(spark, tmp_path):
+    """Issue 31.6: the generative checks run on the executors (set figures by count_keys and
+    distinct_counts, each row judged by scan_answers) and find what in-process finds on planted
+    extraction data: a state typed as a city, a rating left out, "how" as a value, encoding damage."""
+    import sys
+
+    from conftest import ROOT, write_jsonl
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    import make_extraction
+
+    made = make_extraction.make(seed=0)
+    a, b = both(write_jsonl(tmp_path / "x.jsonl", made["train"]), None, None, spark)
+    assert_same(a, b)
+    by = {c["check"]: c for c in b["checks"]}
+    kinds = {f["kind"] for f in by["annotation_consistency"]["findings"]}
+    assert kinds == {"phrase_typed_differently", "missing_annotation", "function_word_value", "encoding_damage"}, kinds
+    assert make_extraction.score(b, made["truth"])["recall"] >= 0.9
+
+
+def test_the_engines_give_the_generative_checks_no_text_columns():
+    """Issue 31.6: no engine operation hands a check a split's prompts and answers as lists (they
+    stayed on the driver before); the generative checks read them through count_keys, distinct_counts
+    and scan_answers."""
+    from harness.auditing.audit_data import AuditData
+    from harness.auditing.spark.data import SparkAuditData
+
+    for engine in (AuditData, SparkAuditData):
+        assert not hasattr(engine, "generations") and not hasattr(engine, "answer_pairs")

@@ -32,16 +32,6 @@ class AuditData(AuditEngine):
         table = self.train if split == "train" else self.eval
         return table.examples if table is not None else []
 
-    def generations(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
-        """(ref, input, output) of the rows of `split` that have an output: what the generative checks read."""
-        return [(ex.ref, ex.input, ex.output) for ex in self.rows(split) if ex.output is not None]
-
-    def answer_pairs(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
-        """(ref, chosen, rejected) of a preference split's rows."""
-        if not get_shape(self.shape).paired:
-            return []
-        return [(ex.ref, ex.output or "", ex.rejected or "") for ex in self.rows(split)]
-
     @cached_property
     def normalized(self) -> dict[str, list[str]]:
         return {s: [normalize(ex.input) for ex in self.rows(s)] for s in self.splits}
@@ -380,6 +370,27 @@ class AuditData(AuditEngine):
             for key in keys(ex.input, norm, lab):
                 got.setdefault(key, []).append(i)
         return {k: (len(v), [rows[i].ref for i in v[:first]], hash(tuple(v))) for k, v in got.items()}
+
+    def count_keys(self, split: str, keys, min_rows: int = 1, first: int = 0) -> dict[Any, tuple[int, list[dict]]]:
+        counts: dict[Any, int] = {}
+        refs: dict[Any, list[dict]] = {}
+        for ex in self.rows(split):
+            for key in keys(ex.input, ex.output, ex.rejected):
+                counts[key] = counts.get(key, 0) + 1
+                got = refs.setdefault(key, [])
+                if len(got) < first and (not got or got[-1]["line"] != ex.line):
+                    got.append(ex.ref)
+        return {k: (n, refs[k]) for k, n in counts.items() if n >= min_rows}
+
+    def distinct_counts(self, split: str, pairs) -> dict[Any, int]:
+        seen: dict[Any, set] = {}
+        for ex in self.rows(split):
+            for group, value in pairs(ex.input, ex.output, ex.rejected):
+                seen.setdefault(group, set()).add(value)
+        return {g: len(v) for g, v in seen.items()}
+
+    def scan_answers(self, split: str, fn) -> list[tuple[dict, Any]]:
+        return [(ex.ref, found) for ex in self.rows(split) if (found := fn(ex.input, ex.output, ex.rejected))]
 
     def row_scores(self, split: str, fn) -> "ListRowScores":
         rows = self.rows(split)

@@ -166,6 +166,26 @@ class AuditEngine(ABC):
         tuples kept), on every row (picklable);
         per key, (rows, the first `first` refs in file order, a digest equal for equal row sets)."""
 
+    # ---- map and reduce over the rows' answers: what the generative checks are built from ----------
+    @abstractmethod
+    def count_keys(self, split: str, keys: Callable[[str, Any, Any], Any], min_rows: int = 1,
+                   first: int = 0) -> dict[Any, tuple[int, list[Ref]]]:
+        """keys(input, output, rejected) -> the keys a row gives (JSON-able, tuples kept; a key given
+        twice counts twice), on every row (picklable; on Spark in each partition, summed there and then
+        by a group-by); per key given at least min_rows times: (times, the refs of the first `first`
+        rows that gave it, file order). The set-level figures of a check (its formats, its phrases)."""
+
+    @abstractmethod
+    def distinct_counts(self, split: str, pairs: Callable[[str, Any, Any], Any]) -> dict[Any, int]:
+        """pairs(input, output, rejected) -> (group, value) pairs (JSON-able) on every row; per group,
+        how many distinct values it was given (a phrase's distinct prompts, a field's distinct values)."""
+
+    @abstractmethod
+    def scan_answers(self, split: str, fn: Callable[[str, Any, Any], Any]) -> list[tuple[Ref, Any]]:
+        """fn(input, output, rejected) on every row (picklable, its result JSON-able); the rows where it
+        returns something truthy, as (ref, result) in file order: a check's per-row decision, made where
+        the rows are once count_keys has given the set-level figures it decides against."""
+
     # Also on both engines: `distinct_texts` (the similarity keys, a text's id its position, in order of
     # first occurrence, train rows first), `embeddings` ((unit vectors of distinct_texts, "") or (None,
     # why not); `embedder_name` set), `word_counts`, `label_source`, `duplicate_links(split)`.

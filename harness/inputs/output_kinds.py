@@ -90,13 +90,28 @@ def final_line_pattern(texts: list[str], share: float) -> tuple[str | None, floa
     """The final line most answers end with (GSM8K's "#### <num>"), with the share of answers that do;
     None when no short final line is shared by `share` of the multi-line answers. A one-line answer's
     last line is the answer itself, so only answers of two lines or more count."""
-    multi = [t for t in texts if sum(1 for ln in t.strip().splitlines() if ln.strip()) >= 2]
-    if len(multi) < max(2, share * len(texts)):
+    multi = [t for t in texts if multi_line(t)]
+    top = Counter(final_line(t) for t in multi).most_common(1)
+    return pattern_of(len(texts), len(multi), *(top[0] if top else (None, 0)), share)
+
+
+def multi_line(text: str) -> bool:
+    return sum(1 for ln in text.strip().splitlines() if ln.strip()) >= 2
+
+
+def pattern_of(texts: int, multi: int, line: str | None, count: int, share: float) -> tuple[str | None, float]:
+    """final_line_pattern from counts: `texts` answers, `multi` of them multi-line, whose most common
+    final line `line` ends `count` of those (None: no line is that common)."""
+    if multi < max(2, share * texts):
         return None, 0.0
-    line, count = Counter(final_line(t) for t in multi).most_common(1)[0]
-    if len(line.split()) > 8 or count / len(multi) < share or ("<num>" not in line and count < 2):
-        return None, count / len(multi)
-    return line, count / len(multi)
+    if line is None or len(line.split()) > 8 or count / multi < share or ("<num>" not in line and count < 2):
+        return None, count / multi
+    return line, count / multi
+
+
+def common_line_rows(multi: int, share: float) -> int:
+    """The fewest answers a final line must end for pattern_of to take it (a count_keys min_rows)."""
+    return max(1, int(share * multi) - 1)
 
 
 def value_kind(value: Any) -> str:

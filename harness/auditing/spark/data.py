@@ -55,20 +55,6 @@ class SparkAuditData(AuditEngine):
     def frame(self, split: str):
         return (self.train if split == "train" else self.eval).frame
 
-    def answer_pairs(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
-        """As AuditData.answer_pairs, collected to the driver."""
-        if not get_shape(self.shape).paired or (self.train if split == "train" else self.eval) is None:
-            return []
-        rows = self.frame(split).select("line", "output", "rejected").orderBy("line").collect()
-        return [({"split": split, "line": r.line}, r.output or "", r.rejected or "") for r in rows]
-
-    def generations(self, split: str) -> list[tuple[dict[str, Any], str, str]]:
-        """As AuditData.generations. Collected to the driver: the generative checks compare every output
-        with the set's dominant format, and these columns are the data set's text itself."""
-        rows = (self.frame(split).where("output IS NOT NULL").select("line", "input", "output").orderBy("line")
-                .collect())
-        return [({"split": split, "line": r.line}, r.input, r.output) for r in rows]
-
     @cached_property
     def rows_all(self):
         """Good rows of every split in one frame, with a global order (train first) for first occurrence."""
@@ -829,11 +815,91 @@ class SparkAuditData(AuditEngine):
                     F.slice(F.sort_array(F.collect_list(F.struct("idx", "line"))), 1, first).alias("first"))
                .collect())
 
-        def tuples(v):
-            return tuple(tuples(x) for x in v) if isinstance(v, list) else v
-
-        return {tuples(json.loads(r.key)): (int(r.n), [{"split": split, "line": m.line} for m in r.first],
+        return {_tuples(json.loads(r.key)): (int(r.n), [{"split": split, "line": m.line} for m in r.first],
                                             (int(r.n), int(r.s), int(r.x))) for r in got}
+
+    def _answers(self, split: str):
+        """The columns the answer operations hand their function, or None for a split not given."""
+        if (self.train if split == "train" else self.eval) is None:
+            return None
+        return self.frame(split).select("idx", "line", "input", "output", "rejected")
+
+    def count_keys(self, split: str, keys, min_rows: int = 1, first: int = 0) -> dict[Any, tuple[int, list[dict]]]:
+        """keys in every partition, counted there (with each key's first lines), then summed by a group-by
+        that keeps only the keys given min_rows times: a set's figures, never its rows, reach the driver."""
+        import json
+
+        from pyspark.sql import functions as F
+
+        def counted(batches):
+            from harness.auditing.spark import pandas_frame, values
+
+            acc: dict[str, list] = {}
+
+            def flush():
+                return pandas_frame([(k, n, lines) for k, (n, lines) in acc.items()], columns=["key", "n", "first"])
+
+            for pdf in batches:
+                for line, text, out, rejected in zip(pdf["line"].tolist(), values(pdf, "input"),
+                                                     values(pdf, "output"), values(pdf, "rejected")):
+                    for key in keys(text or "", out, rejected):
+                        got = acc.setdefault(json.dumps(key), [0, []])
+                        got[0] += 1
+                        if len(got[1]) < first and (not got[1] or got[1][-1] != line):
+                            got[1].append(line)
+                if len(acc) > 1_000_000:  # bounded worker memory on huge partitions
+                    yield flush()
+                    acc.clear()
+            yield flush()
+
+        rows = self._answers(split)
+        if rows is None:
+            return {}
+        got = (rows.mapInPandas(counted, "key string, n long, first array<long>").groupBy("key")
+               .agg(F.sum("n").alias("n"), F.array_sort(F.flatten(F.collect_list("first"))).alias("first"))
+               .where(F.col("n") >= min_rows).collect())
+        return {_tuples(json.loads(r.key)): (int(r.n), [{"split": split, "line": ln} for ln in r.first[:first]])
+                for r in got}
+
+    def distinct_counts(self, split: str, pairs) -> dict[Any, int]:
+        """pairs in every partition, made distinct there and by a group-by; one count per group comes back."""
+        import json
+
+        from pyspark.sql import functions as F
+
+        def paired(batches):
+            from harness.auditing.spark import pandas_frame, values
+
+            for pdf in batches:
+                seen = {(json.dumps(g), json.dumps(v)) for text, out, rejected in
+                        zip(values(pdf, "input"), values(pdf, "output"), values(pdf, "rejected"))
+                        for g, v in pairs(text or "", out, rejected)}
+                yield pandas_frame(sorted(seen), columns=["g", "v"])
+
+        rows = self._answers(split)
+        if rows is None:
+            return {}
+        got = rows.mapInPandas(paired, "g string, v string").groupBy("g").agg(F.countDistinct("v").alias("n")).collect()
+        return {_tuples(json.loads(r.g)): int(r.n) for r in got}
+
+    def scan_answers(self, split: str, fn) -> list[tuple[dict, Any]]:
+        """fn in every partition; only the rows where it finds something reach the driver."""
+        import json
+
+        def scan(batches):
+            from harness.auditing.spark import pandas_frame, values
+
+            for pdf in batches:
+                out = [(line, json.dumps(found)) for line, text, output, rejected
+                       in zip(pdf["line"].tolist(), values(pdf, "input"), values(pdf, "output"), values(pdf, "rejected"))
+                       if (found := fn(text or "", output, rejected))]
+                yield pandas_frame(out, columns=["line", "found"])
+
+        rows = self._answers(split)
+        if rows is None:
+            return []
+        got = rows.mapInPandas(scan, "line long, found string").orderBy("line").collect()
+        return [({"split": split, "line": r.line}, json.loads(r.found)) for r in got]
 
     def row_scores(self, split: str, fn) -> "SparkRowScores":
         """fn in every partition; the scores stay in a cached frame."""
@@ -851,6 +917,11 @@ class SparkAuditData(AuditEngine):
         frame = (self.frame(split).select("line", "input", "output", "label", "rejected")
                  .mapInPandas(score, "line long, score long, flag boolean").cache())
         return SparkRowScores(split, frame)
+
+
+def _tuples(v):
+    """A key back from JSON: its lists as the tuples it was given as."""
+    return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
 
 
 @dataclass
