@@ -133,12 +133,39 @@ def compare(a: dict, b: dict) -> list[tuple[str, bool, int, str]]:
     return rows
 
 
+def ensure_orders(rows: int, work: Path) -> Path:
+    """Generative rows: support messages -> order fields as JSON (examples/make_orders.py's generator), the
+    shipped planted set (examples/orders: minority formats, cut-off JSON, unsupported values, boilerplate,
+    label-like conflicts) first, then `rows` more from the generator; its eval rows."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    import make_orders
+
+    out = work / f"orders_{rows}"
+    if (out / "eval.jsonl").exists():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    shipped = ROOT / "examples" / "orders"
+    rnd = random.Random(31)
+    with open(out / "train.tmp", "w") as f:
+        f.write((shipped / "train.jsonl").read_text())
+        for _ in range(rows):
+            text, answer = make_orders.natural_row(rnd)
+            f.write(json.dumps({"prompt": text, "completion": make_orders.as_json(answer)}) + "\n")
+    os.replace(out / "train.tmp", out / "train.jsonl")
+    shutil.copy(shipped / "eval.jsonl", out / "eval.jsonl")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--child", choices=["inprocess", "spark"])
     ap.add_argument("--data", type=Path)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--rows", type=int, default=3_000_000)
+    ap.add_argument("--style", choices=["classification", "orders"], default="classification",
+                    help="bench/bench_data.py's classification rows, or generative extraction rows (order fields as JSON)")
     ap.add_argument("--sample-rows", type=int, default=200_000)
     ap.add_argument("--master", default="local-cluster[2,1,4096]", help="local-cluster[executors, cores each, MB each]")
     ap.add_argument("--driver-memory", default="1g")
@@ -152,8 +179,14 @@ def main() -> None:
         return
     from bench_audit import ensure_data
 
-    big = ensure_data(args.rows, args.work)
-    sample = args.work / f"rows_{args.rows}_sample_{args.sample_rows}"
+    big = ensure_data(args.rows, args.work) if args.style == "classification" else ensure_orders(args.rows, args.work)
+    sample = args.work / f"{big.name}_sample_{args.sample_rows}"
+    if args.style == "orders" and not (sample / "eval.jsonl").exists():
+        # The first rows: the shipped planted set's rows come first in the file.
+        sample.mkdir(parents=True, exist_ok=True)
+        with open(big / "train.jsonl") as src, open(sample / "train.jsonl", "w") as dst:
+            dst.writelines(line for i, line in zip(range(args.sample_rows), src))
+        shutil.copy(big / "eval.jsonl", sample / "eval.jsonl")
     if not (sample / "eval.jsonl").exists():
         # The first rows, the planted near and exact copies of those rows (appended at the end of the
         # file by bench_data) and the planted leaks: a sample with every kind of finding in it.
@@ -169,13 +202,18 @@ def main() -> None:
     size_gb = (big / "train.jsonl").stat().st_size / 2**30
     print(f"machine: {os.cpu_count()} cores; master {args.master}, driver heap {args.driver_memory}, "
           f"executors {args.executor_memory}; train file {size_gb:.2f} GB", flush=True)
+    rows_from = ("Rows from bench/bench_data.py (~25-word rows, planted near copies, leaks and label flips) plus "
+                 "5,000 eval rows." if args.style == "classification" else
+                 "Generative rows: support messages -> order fields as JSON (examples/make_orders.py's generator), the "
+                 "shipped planted set examples/orders first (minority formats, cut-off JSON, values not in the "
+                 "message, boilerplate), its 150 eval rows.")
     lines = ["# The Spark engine past the driver: local-cluster mode, the driver capped", "",
-             f"`python bench/bench_spark_cluster.py --rows {args.rows} --sample-rows {args.sample_rows}` on "
+             f"`python bench/bench_spark_cluster.py --rows {args.rows} --sample-rows {args.sample_rows}"
+             f"{' --style orders' if args.style == 'orders' else ''}` on "
              f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}: master `{args.master}` (separate executor "
              f"JVMs), `spark.driver.memory={args.driver_memory}`, `spark.executor.memory={args.executor_memory}`, "
-             "default policy, every check on. Rows from bench/bench_data.py (~25-word rows, planted near copies, "
-             "leaks and label flips) plus 5,000 eval rows. Peak resident memory per role, sampled every 0.5 s.", ""]
-    results = ROOT / "bench" / "RESULTS_spark_cluster.md"
+             f"default policy, every check on. {rows_from} Peak resident memory per role, sampled every 0.5 s.", ""]
+    results = ROOT / "bench" / ("RESULTS_spark_cluster.md" if args.style == "classification" else "RESULTS_spark_cluster_orders.md")
     if args.skip_full and results.exists() and "## The whole audit" in results.read_text():
         # The whole-set run kept from the last time; only the comparison is measured again.
         kept = results.read_text().split("## Same findings")[0].rstrip("\n").splitlines()
@@ -203,8 +241,9 @@ def main() -> None:
     runs = {e: measure(e, sample, args) for e in ("inprocess", "spark")}
     for e, r in runs.items():
         print(e, json.dumps({k: v for k, v in r.items() if k != "result"}), flush=True)
-    lines += [f"## Same findings on a sample that fits both: {sample_rows:,} rows (the first {args.sample_rows:,}, the "
-              "planted copies of those and the planted leaks), the same eval rows", ""]
+    lines += [f"## Same findings on a sample that fits both: {sample_rows:,} rows (the first {args.sample_rows:,}"
+              + (", the planted copies of those and the planted leaks" if args.style == "classification" else
+                 ", the planted set among them") + "), the same eval rows", ""]
     if all("result" in r for r in runs.values()):
         rows = compare(runs["inprocess"]["result"], runs["spark"]["result"])
         same = sum(1 for _, ok, _, _ in rows if ok)
