@@ -4,6 +4,7 @@ the policy does that afterwards from the summary (deepchecks' "conditions", kept
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.core.params import Params, param  # noqa: F401 - for checks to declare their parameters
@@ -113,11 +114,10 @@ class Answers:
     def scan(self, fn) -> list[tuple[dict, Any]]:
         return self.data.scan_answers("train", _OnAnswers(fn, self.skip_empty, None))
 
-    @property
+    @cached_property
     def n(self) -> int:
-        if not hasattr(self, "_n"):
-            self._n = self.count(_one).get("rows", (0,))[0]
-        return self._n
+        """How many rows have an output (one counting pass, kept)."""
+        return self.count(_one).get("rows", (0,))[0]
 
 
 def _one(text: str, output: str) -> tuple[str]:

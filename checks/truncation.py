@@ -38,7 +38,7 @@ class Truncation(GenerativeCheck):
         # line most of them share. A family too rare to have a habit (a few bullet lists among prose
         # replies) is output_format's finding, not a cut-off.
         profile = answers.count(_profile)
-        n = profile.get(("rows",), (0,))[0]
+        n = answers.n
         rows = {f: profile.get(("family", f), (0,))[0] for f in TEXT}
         multi = {f: profile.get(("multi", f), (0,))[0] for f in TEXT}
         lines = {}
@@ -80,8 +80,8 @@ def _profile(text: str, out: str) -> list[tuple]:
     o = out.strip()
     fam = family(o)
     if fam not in TEXT:
-        return [("rows",)]
-    return [("rows",), ("family", fam)] + ([("multi", fam)] if multi_line(o) else [])
+        return []
+    return [("family", fam)] + ([("multi", fam)] if multi_line(o) else [])
 
 
 def _final_lines(text: str, out: str) -> list[tuple]:
