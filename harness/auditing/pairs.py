@@ -234,9 +234,14 @@ _SIGNATURES = (("sent", "from", "my"), ("sent", "from", "an"), ("get", "outlook"
 _EDGE_WORDS = GREETINGS | SIGN_OFFS | FILLERS | _ADDRESSEES | _CLOSING_FIRST | {"best", "regards", "wishes"}
 
 
+_SIGNATURE_FIRST = frozenset(s[0] for s in _SIGNATURES)
+
+
 def _cut_signature(seg: list[str]) -> list[str]:
-    for p in range(len(seg)):
-        if any(tuple(seg[p:p + len(s)]) == s for s in _SIGNATURES):
+    # Only where a signature's first word stands: every text passes here several times (a third of the
+    # per-text time on 40k order messages when each position was compared with every signature).
+    for p, w in enumerate(seg):
+        if w in _SIGNATURE_FIRST and any(tuple(seg[p:p + len(s)]) == s for s in _SIGNATURES):
             return seg[:p]
     return seg
 

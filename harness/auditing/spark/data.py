@@ -159,12 +159,13 @@ class SparkAuditData(AuditEngine):
         return self.texts.join(inside, "tid", "left_anti")
 
     @cached_property
-    def candidate_key(self):
-        """(loose texts, their clause starts as comma-joined strings) -> each text's candidate keys, as
-        AuditData.candidate_keys (harness/auditing/candidate_keys.py): the spelling corrections and the words'
-        label shares come from collected counts (one entry per word), the keys are made where the texts
-        are."""
-        from harness.auditing.candidate_keys import candidate_keys, spelling_corrections
+    def text_keys(self):
+        """(tid, keys): what the near-duplicate index hashes for each searched text, as AuditData.candidate_keys
+        (harness/auditing/candidate_keys.py), made once where the texts are and kept: the signatures and the
+        verification of every candidate pair read them (made again per pair, 93M pairs of 1M templated order
+        messages took hours). The spelling corrections and the words' counts are collected (one entry per
+        word)."""
+        from harness.auditing.candidate_keys import spelling_corrections
 
         conf = self.policy["similarity"]
         rare_rows = int(conf.get("rare_word_rows", 3))
@@ -173,11 +174,17 @@ class SparkAuditData(AuditEngine):
         neutral = self.neutral
         slots = self.label_source is not None
 
-        def keys(texts, starts):
-            return [candidate_keys(t, fixes, counts, rare_rows, None, frozenset(int(v) for v in s.split(",") if v),
-                                   neutral, slots) for t, s in zip(texts, starts)]
+        def keyed(batches):
+            import pandas as pd
 
-        return keys
+            from harness.auditing.candidate_keys import candidate_keys
+
+            for pdf in batches:
+                yield pd.DataFrame({"tid": pdf["tid"], "keys": [
+                    candidate_keys(t, fixes, counts, rare_rows, None, frozenset(int(v) for v in s.split(",") if v),
+                                   neutral, slots) for t, s in zip(pdf["loose"], pdf["starts"])]})
+
+        return _kept(self.search_texts.join(self.text_starts, "tid").mapInPandas(keyed, "tid long, keys array<string>"))
 
     @cached_property
     def text_starts(self):
@@ -280,22 +287,20 @@ class SparkAuditData(AuditEngine):
         """(tid, sig: the uint32 MinHash row as bytes) from the in-process MinHash, partition by partition."""
         conf = self.policy["similarity"]
         ngram, num_perm = int(conf["ngram"]), int(conf["num_perm"])
-        keys = self.candidate_key
-
         def sign(batches):
             import pandas as pd
 
             from harness.auditing.similarity import shingle_hashes, signatures
 
             for pdf in batches:
-                variants = keys(pdf["loose"], pdf["starts"])
+                variants = [list(v) for v in pdf["keys"]]
                 tids = np.repeat(pdf["tid"].values, [len(v) for v in variants])
                 hashes, offsets = shingle_hashes([k for v in variants for k in v], ngram)
                 sig = signatures(hashes, offsets, num_perm)
                 yield pd.DataFrame({"tid": tids, "sig": [row.tobytes() for row in sig]})
 
         # A text has one or two keys (harness/auditing/candidate_keys.py): one signature row each.
-        return self.search_texts.join(self.text_starts, "tid").mapInPandas(sign, "tid long, sig binary").cache()
+        return self.text_keys.mapInPandas(sign, "tid long, sig binary").cache()
 
     @cached_property
     def similar(self):
@@ -376,16 +381,13 @@ class SparkAuditData(AuditEngine):
         passed = (members.join(self.signatures, "tid").repartition("band", "key")
                   .sortWithinPartitions("band", "key", "tid")
                   .mapInPandas(pairs_in_buckets, "a long, b long").distinct())
-        starts = self.text_starts
-        with_text = (passed.join(self.texts.withColumnRenamed("tid", "a").withColumnRenamed("loose", "ta"), "a")
-                     .join(self.texts.withColumnRenamed("tid", "b").withColumnRenamed("loose", "tb"), "b")
-                     .join(starts.withColumnRenamed("tid", "a").withColumnRenamed("starts", "sa"), "a")
-                     .join(starts.withColumnRenamed("tid", "b").withColumnRenamed("starts", "sb"), "b"))
-
-        keys = self.candidate_key
+        keyed = self.text_keys
+        with_text = (passed.join(keyed.withColumnRenamed("tid", "a").withColumnRenamed("keys", "ka"), "a")
+                     .join(keyed.withColumnRenamed("tid", "b").withColumnRenamed("keys", "kb"), "b"))
 
         def verify(batches):
-            """True Jaccard of each pair: the best over the two texts' keys, as similar_pairs in-process."""
+            """True Jaccard of each pair: the best over the two texts' keys, as similar_pairs in-process. A
+            key met in several pairs of the batch is shingled once."""
             import pandas as pd
 
             from harness.auditing.similarity import jaccard_pairs, row_shingle_sets
@@ -393,16 +395,15 @@ class SparkAuditData(AuditEngine):
             for pdf in batches:
                 if len(pdf) == 0:
                     continue
-                va, vb = keys(pdf["ta"], pdf["sa"]), keys(pdf["tb"], pdf["sb"])
-                flat, owner, left, right = [], [], [], []
-                for p, (ka, kb) in enumerate(zip(va, vb)):
+                slot: dict[str, int] = {}
+                owner, left, right = [], [], []
+                for p, (ka, kb) in enumerate(zip(pdf["ka"], pdf["kb"])):
                     for x in ka:
                         for y in kb:
-                            left.append(len(flat))
-                            right.append(len(flat) + 1)
-                            flat += [x, y]
+                            left.append(slot.setdefault(x, len(slot)))
+                            right.append(slot.setdefault(y, len(slot)))
                             owner.append(p)
-                values, offsets = row_shingle_sets(flat, ngram)
+                values, offsets = row_shingle_sets(list(slot), ngram)
                 sims = jaccard_pairs(values, offsets, np.stack([left, right], axis=1).astype(np.int64))
                 best = np.zeros(len(pdf))
                 np.maximum.at(best, np.array(owner, dtype=np.int64), sims)
