@@ -126,6 +126,21 @@ def test_label_errors_finds_a_flip():
     assert f["suggested"] == "delivery" and 0 <= f["score"] <= 1
 
 
+def test_label_errors_keeps_the_classifier_weights_under_its_cap():
+    from checks.label_errors import feature_cap
+
+    assert feature_cap(8_000_000, 219) == 36529 and feature_cap(8_000_000, 2) == 4_000_000
+    assert feature_cap(100, 50) == 20000 and feature_cap(0, 10) is None
+    rows = [{"text": f"word{i} word{i + 1} about {lab}", "label": lab} for lab in ("a", "b") for i in range(60)]
+    pol = {"checks": {"label_errors": {"params": {"use_embeddings": False}}}}
+    every = check(run(rows, **pol), "label_errors")["info"]["tfidf_features"]
+    capped = check(run(rows, checks={"label_errors": {"params": {"use_embeddings": False, "max_weights": 1}}}),
+                   "label_errors")["info"]["tfidf_features"]
+    assert every > 100 and capped == every   # the floor (20,000 grams) keeps small sets whole
+    from checks.label_errors import tfidf_vectors
+    assert tfidf_vectors([r["text"] for r in rows], 10).shape[1] == 10
+
+
 def test_label_errors_not_applicable_to_free_text():
     rows = [{"prompt": f"question {i}", "completion": f"a long free answer number {i} with words"} for i in range(20)]
     res = check(run(rows), "label_errors")
