@@ -138,7 +138,7 @@ class AnnotationConsistency(GenerativeCheck):
         common = frozenset(k[1:] for k in answers.count(partial(_totals, group_key), support))
         figures = answers.count(partial(_annotations, group_key, common))
         tables: dict[str, dict] = {"k": defaultdict(dict), "a": defaultdict(dict), "s": defaultdict(dict),
-                                   "c": defaultdict(dict), "p": {}}
+                                   "o": defaultdict(dict), "c": defaultdict(dict), "p": {}}
         for key, (c, _) in figures.items():
             if key[0] == "p":
                 tables["p"][key[1:]] = c
@@ -168,7 +168,7 @@ class AnnotationConsistency(GenerativeCheck):
             missing[(g, v)] = {"key": _top(tables["k"][(g, v)])[0], "done": done, "holding": holding, "needs": sorted(needs)}
         model = {"group_key": group_key, "support": support, "share": share,
                  "k": {k: v for k, v in tables["k"].items() if k in common},
-                 "a": dict(tables["a"]), "s": dict(tables["s"]), "p": tables["p"],
+                 "a": dict(tables["a"]), "s": dict(tables["s"]), "o": dict(tables["o"]), "p": tables["p"],
                  "content": {key: (c.get(True, 0), c.get(True, 0) + c.get(False, 0)) for (key,), c in tables["c"].items()},
                  "missing": {g: {v: m for (g2, v), m in missing.items() if g2 == g} for g in {g for g, _ in missing}}}
         hits = answers.scan(partial(_inconsistent, model))
@@ -185,6 +185,15 @@ class AnnotationConsistency(GenerativeCheck):
             info={"group_field": group_key, "findings_total": len(findings),
                   "rule": f"a minority (another key, or no annotation) against a majority of at least {support} rows "
                           f"and {share:.0%} of the rows concerned"})
+
+
+def _other_side_differs(others: dict, other: str, share: float) -> bool:
+    """The majority's rows nearly all have one thing on the other side (`share` of them), and this row
+    has something else there."""
+    if not others:
+        return False
+    top, n = _top(others)
+    return n >= share * sum(others.values()) and _side_kind(other) != top
 
 
 def _top(counts: dict) -> tuple:
@@ -246,8 +255,16 @@ def _annotations(group_key: str | None, common: frozenset, text: str, out: str) 
             got.append(("p", key, v))
         if (g, v) in common:
             got += [("k", g, v, key), ("a", g, v, left, right, key)]
-            got += [("s", g, v, side, word, key) for side, word in (("l", left), ("r", right)) if word.startswith("=")]
+            for side, word, other in (("l", left, right), ("r", right, left)):
+                if word.startswith("="):
+                    got += [("s", g, v, side, word, key), ("o", g, v, side, word, key, _side_kind(other))]
     return got
+
+
+def _side_kind(word: str) -> str:
+    """What stands on a side, as the one-sided comparison checks it: an annotated key ("=StreetName"),
+    the request's edge (""), or some plain word ("w")."""
+    return word if word.startswith("=") or not word else "w"
 
 
 def _holding(group_key: str | None, wanted: dict[str, list[str]], text: str, out: str) -> list[tuple]:
@@ -306,15 +323,21 @@ def _inconsistent(model: dict, text: str, out: str) -> list[dict] | None:
             # explain this one, all sibling rows are the measure
             counts, used = overall, ()
         elif _top(counts)[1] < support:
-            sides = [(model["s"][(g, v, side, word)], ((side, word),))
-                     for side, word in (("l", left), ("r", right)) if word.startswith("=")]
+            sides = [(model["s"][(g, v, side, word)], ((side, word),), other)
+                     for side, word, other in (("l", left, right), ("r", right, left)) if word.startswith("=")]
             # every annotated side must agree ("after" after a city and before an airline is not
             # "after" after a city and before a time): a side whose rows mostly give the phrase
             # this row's key explains it ("South" after an address-number suffix is a street name
             # in 4 rows, but before a street name a direction in most); the narrower one is shown
-            if any(_top(c)[0] == key for c, _ in sides):
+            if any(_top(c)[0] == key for c, _, _ in sides):
                 continue
-            counts, used = min(sides, key=lambda c: sum(c[0].values()), default=(counts, used))
+            # ...and one side is a fair measure only where the other side is no different from the
+            # majority's: "B" before a street name is a number suffix in 5 rows that all have an address
+            # number before it; "B San Luis Street", with nothing before it, is the address number.
+            if any(_other_side_differs(model["o"].get((g, v, *used[0], _top(c)[0]), {}), other, share)
+                   for c, used, other in sides):
+                continue
+            counts, used = min(((c, u) for c, u, _ in sides), key=lambda c: sum(c[0].values()), default=(counts, used))
         where = (f"where it stands alike ({_where(used)})" if used else
                  f"of {g or 'all'} requests, some standing alike")
         top, top_n = _top(counts)

@@ -388,3 +388,25 @@ def test_annotation_consistency_reads_only_words_of_their_own():
     res = next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
     got = {(f["rows"][0]["line"], f["kind"]) for f in res["findings"]}
     assert got == {(17, "missing_annotation")}, res["findings"]
+
+
+def test_one_annotated_side_measures_only_where_the_other_side_is_alike():
+    """Judged on US addresses: "B" before a street name is an address-number suffix in eight rows that
+    all have the address number before it; "B San Luis Street", with nothing before it, has "B" as its
+    address number, rightly. A row that types "B" otherwise after a number is still flagged."""
+    import json
+
+    import harness
+
+    def row(text, **slots):
+        return {"prompt": text, "completion": json.dumps({"slots": slots})}
+
+    streets = ["Main", "Oak", "Elm", "Pine", "Lake", "Park", "Hill", "Bay"]
+    rows = [row(f"{n} B {s} Street", AddressNumber=str(n), AddressNumberSuffix="B", StreetName=s,
+                StreetNamePostType="Street") for n, s in zip(range(10, 90, 10), streets)]
+    rows += [row("B San Luis Street", AddressNumber="B", StreetName="San Luis", StreetNamePostType="Street")]
+    rows += [row("77 B Cedar Street", AddressNumber="77", OccupancyIdentifier="B", StreetName="Cedar",
+                 StreetNamePostType="Street")]
+    res = next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
+    got = {(f["rows"][0]["line"], f["kind"]) for f in res["findings"]}
+    assert got == {(10, "phrase_typed_differently")}, res["findings"]

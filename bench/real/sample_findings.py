@@ -58,17 +58,24 @@ def main(argv: list[str] | None = None) -> int:
     import harness
 
     fields = dict(f.split("=", 1) for f in args.field)
+    only = set(args.checks.split(",")) if args.checks else None
+    policy: dict = {"fields": fields} if fields else {}
+    if only:   # only these checks run: the others' samples, counts and the whole audit's time are kept
+        from harness.auditing.policy import load_policy
+
+        policy["checks"] = {name: {"enabled": False} for name in load_policy(None)["checks"] if name not in only}
     started = time.perf_counter()
-    result = harness.audit(args.train, args.eval, policy={"fields": fields} if fields else None, probes=[])
+    result = harness.audit(args.train, args.eval, policy=policy or None, probes=[])
     seconds = time.perf_counter() - started
     splits = {"train": read_rows(Path(args.train), fields)}
     if args.eval:
         splits["eval"] = read_rows(Path(args.eval), fields)
     out = HERE / args.name
     out.mkdir(parents=True, exist_ok=True)
-    only = set(args.checks.split(",")) if args.checks else None
     counts_file = out / "audit_counts.json"
-    counts = json.loads(counts_file.read_text())["checks"] if only and counts_file.exists() else {}
+    kept = json.loads(counts_file.read_text()) if only and counts_file.exists() else {}
+    counts = kept.get("checks", {})
+    seconds = kept.get("seconds", seconds)
     for c in result["checks"]:
         if c["check"] not in CHECKS or (only and c["check"] not in only):
             continue
