@@ -195,8 +195,10 @@ def _token_findings(classes, prior, vocab, joint, digests, min_count, min_prec, 
 
 # Tokens that carry no meaning about the request: markup and tag symbols, ids (letters and digits in one
 # token of five or more characters: "ab123", "a7f3c"), web addresses. Punctuation of ordinary writing
-# ("carry-on", "w-2", "$250", "2+2", "yes,") is not an artefact by itself: it belongs to the words.
-_TAG_SYMBOL = re.compile(r"[\[\]<>{}|#@_/\\~^*=]|--|\.\.\.")
+# ("carry-on", "w-2", "$250", "2+2", "yes,") is not an artefact by itself: it belongs to the words; nor is
+# a lone "=", which writes notation ("U = 3", an asteroid's lightcurve code, judged on DBpedia), where
+# "==" and "|name=" are markup.
+_TAG_SYMBOL = re.compile(r"[\[\]<>{}|#@_/\\~^*]|={2,}|--|\.\.\.")
 _ID = re.compile(r"(?=[a-z]*\d)(?=\d*[a-z])[a-z\d]{5,}")
 _WEB = frozenset({"http", "https", "www", "com", "html", "nbsp", "amp", "href", "utm"})
 

@@ -129,16 +129,17 @@ def test_label_words_are_information_and_an_id_tag_is_a_shortcut():
 
 def test_a_mention_or_hashtag_is_a_name_and_a_placeholder_tag_is_an_artefact():
     # Real tweets: "@Manchester_United" is the team a sports tweet is about, a label word; "{URL}" left
-    # by a share button is markup whatever the topic.
+    # by a share button is markup whatever the topic. DBpedia: "U = 3" is notation, not markup.
     topics = ["the match", "the transfer", "the derby", "the keeper", "the goal", "the manager"]
     rows = [{"text": f"what a night for @Manchester_United, {topics[i % 6]} was wild {i}", "label": "sports"}
             for i in range(24)]
     rows += [{"text": f"#crypto is up again, bought more today {i}", "label": "business"} for i in range(24)]
     rows += [{"text": f"new album out now {{URL}} (powered by a label) {i}", "label": "music"} for i in range(24)]
     rows += [{"text": f"president @user said something about taxes {i}", "label": "politics"} for i in range(24)]
+    rows += [{"text": f"asteroid {i} has a lightcurve rated U = 3 by astronomers", "label": "planet"} for i in range(24)]
     res = check(run(rows), "shortcuts")
     flagged = {t for f in res["findings"] if f["kind"] == "artefact_token" for t in [f["token"], *f.get("aliases", [])]}
-    assert not flagged & {"manchester_united", "@ manchester_united", "crypto", "# crypto", "president @"}
+    assert not flagged & {"manchester_united", "@ manchester_united", "crypto", "# crypto", "president @", "u =", "= 3"}
     # the placeholder's rows: one finding, named by a word of the template, "{ url" among its tokens
     assert any("{" in t for f in res["findings"] for t in [f["token"], *f.get("aliases", [])]
                if f["kind"] == "artefact_token")
