@@ -410,3 +410,24 @@ def test_one_annotated_side_measures_only_where_the_other_side_is_alike():
     res = next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
     got = {(f["rows"][0]["line"], f["kind"]) for f in res["findings"]}
     assert got == {(10, "phrase_typed_differently")}, res["findings"]
+
+
+def test_a_missing_annotation_says_how_many_rows_gave_the_key_it_names():
+    """Judged on US addresses: "east" is annotated in 34 of 35 addresses that hold it, but as a direction
+    in only 17 (a post-direction or part of a place name elsewhere); the message must not say 34."""
+    import json
+
+    import harness
+
+    def row(text, **slots):
+        return {"prompt": text, "completion": json.dumps({"slots": slots})}
+
+    rows = [row(f"{n} east main st", AddressNumber=str(n), StreetNamePreDirectional="east", StreetName="main",
+                StreetNamePostType="st") for n in (10, 12, 14, 16, 18, 19, 21, 23, 25)]
+    rows += [row(f"{n} oak ave east orange", AddressNumber=str(n), StreetName="oak", StreetNamePostType="ave",
+                 PlaceName="east orange") for n in (30, 32, 34)]
+    rows += [row("728 roosevelt road east side", AddressNumber="728", StreetName="roosevelt", StreetNamePostType="road")]
+    res = next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
+    [f] = [f for f in res["findings"] if f["kind"] == "missing_annotation"]
+    assert f["rows"][0]["line"] == 13 and f["majority_rows"] == 12 and f["key_rows"] == 9
+    assert "annotated in 12 of the 13 requests that hold it" in f["message"] and "(as StreetNamePreDirectional in 9)" in f["message"]
