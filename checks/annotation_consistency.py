@@ -360,11 +360,10 @@ def _inconsistent(model: dict, text: str, out: str) -> list[dict] | None:
             continue
         # the rows annotating it may give it other keys where it stands elsewhere ("east": a direction
         # in 17 US addresses, part of a place name in 6): the message says how many took the commonest
-        as_key = "" if m["key_rows"] == m["done"] else f" (as {m['key']} in {m['key_rows']})"
-        key = f" as {m['key']}" if not as_key else ""
+        how = (f"as {m['key']}" if m["key_rows"] == m["done"] else f"({m['key_rows']} of them as {m['key']})")
         found.append({"kind": "missing_annotation",
-                      "message": f"the request holds \"{v}\", annotated{key} in {m['done']} of the "
-                                 f"{m['holding']} {g + ' ' if g else ''}requests that hold it (this one too){as_key}; not annotated here",
+                      "message": f"the request holds \"{v}\"; of the {m['holding']} {g + ' ' if g else ''}requests "
+                                 f"that hold it (this one among them) {m['done']} annotate it {how}; this one does not",
                       "phrase": v, "key": m["key"], "majority_rows": m["done"], "rows_holding": m["holding"],
                       "key_rows": m["key_rows"]})
     # 3. Values no reviewer accepts: only question words, in fewer than min_support rows, where the

@@ -430,4 +430,4 @@ def test_a_missing_annotation_says_how_many_rows_gave_the_key_it_names():
     res = next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
     [f] = [f for f in res["findings"] if f["kind"] == "missing_annotation"]
     assert f["rows"][0]["line"] == 13 and f["majority_rows"] == 12 and f["key_rows"] == 9
-    assert "annotated in 12 of the 13 requests that hold it" in f["message"] and "(as StreetNamePreDirectional in 9)" in f["message"]
+    assert "of the 13 requests that hold it (this one among them) 12 annotate it (9 of them as StreetNamePreDirectional)" in f["message"]
