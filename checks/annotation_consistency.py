@@ -144,6 +144,10 @@ class AnnotationConsistency(GenerativeCheck):
                 tables["p"][key[1:]] = c
             else:
                 tables[key[0]][key[1:-1]][key[-1]] = c
+        # Each annotated side alone ("s": the keys given beside it) is the sum over what stands on the other
+        # side ("o"), so only "o" is counted.
+        for (g, v, side, word, key), others in tables["o"].items():
+            tables["s"][(g, v, side, word)][key] = sum(others.values())
         # A phrase that sibling rows annotate whenever their request holds it: which rows hold it, which
         # annotate it, and what stands around it there.
         wanted: dict[str, list[str]] = defaultdict(list)
@@ -244,8 +248,9 @@ def _totals(group_key: str | None, text: str, out: str) -> list[tuple]:
 
 def _annotations(group_key: str | None, common: frozenset, text: str, out: str) -> list[tuple]:
     """How the answer annotates each common phrase: its key overall ("k"), where it stands ("a": the words
-    or annotated keys right before and after; "s": each annotated side alone); and per key whether the
-    value is content ("c") and the question-word values ("p")."""
+    or annotated keys right before and after; "o": each annotated side alone, with what kind of thing
+    stands on the other side); and per key whether the value is content ("c") and the question-word
+    values ("p")."""
     read = _read(group_key, text, out)
     if read is None:
         return []
@@ -258,7 +263,7 @@ def _annotations(group_key: str | None, common: frozenset, text: str, out: str) 
             got += [("k", g, v, key), ("a", g, v, left, right, key)]
             for side, word, other in (("l", left, right), ("r", right, left)):
                 if word.startswith("="):
-                    got += [("s", g, v, side, word, key), ("o", g, v, side, word, key, _side_kind(other))]
+                    got.append(("o", g, v, side, word, key, _side_kind(other)))
     return got
 
 
@@ -335,10 +340,10 @@ def _inconsistent(model: dict, text: str, out: str) -> list[dict] | None:
             # ...and one side is a fair measure only where the other side is no different from the
             # majority's: "B" before a street name is a number suffix in 5 rows that all have an address
             # number before it; "B San Luis Street", with nothing before it, is the address number.
-            if any(_other_side_differs(model["o"].get((g, v, *used[0], _top(c)[0]), {}), other, share)
-                   for c, used, other in sides):
+            if any(_other_side_differs(model["o"].get((g, v, *at[0], _top(c)[0]), {}), other, share)
+                   for c, at, other in sides):
                 continue
-            counts, used = min(((c, u) for c, u, _ in sides), key=lambda c: sum(c[0].values()), default=(counts, used))
+            counts, used = min(((c, at) for c, at, _ in sides), key=lambda c: sum(c[0].values()), default=(counts, used))
         where = (f"where it stands alike ({_where(used)})" if used else
                  f"of {g or 'all'} requests, some standing alike")
         top, top_n = _top(counts)

@@ -57,7 +57,10 @@ def tfidf_vectors(texts: list[str], max_features: int | None = None):
                            max_features=max_features).fit_transform(texts)
 
 
-def feature_cap(max_weights: int, n_classes: int, floor: int = 20000) -> int | None:
+MIN_TFIDF_FEATURES = 20000   # the default of LabelErrors.Params.min_tfidf_features
+
+
+def feature_cap(max_weights: int, n_classes: int, floor: int = MIN_TFIDF_FEATURES) -> int | None:
     """TF-IDF grams kept so that the classifier's weights (grams x classes) stay near max_weights: the
     logistic regression's time and memory grow with both. On DBpedia (219 classes, 240k long rows:
     1.6M grams) all grams took 467 s and 5.5 GB; 36k grams 91 s with out-of-fold accuracy 0.855 and 97%
@@ -163,7 +166,8 @@ class LabelErrors(Check):
         seed: int = param(0, "", "seed of the folds and of the stratified sample")
         min_class_rows: int = param(5, ">=1", "classes rarer than this are left out of the classifier")
         max_rows: int = param(300000, ">=2", "above this, a stratified sample is scored (said in the result)")
-        max_weights: int = param(8000000, ">=0", "TF-IDF grams x classes the classifier may weigh (the most frequent grams, at least 20000, are kept); 0 = all")
+        max_weights: int = param(8000000, ">=0", "TF-IDF grams x classes the classifier may weigh (the most frequent grams are kept); 0 = all")
+        min_tfidf_features: int = param(MIN_TFIDF_FEATURES, ">=1", "but never fewer grams than this")
         threshold_scale: float = param(0.8, ">0 <=1", "another class must reach this share of its confidence threshold (1.0 = cleanlab)")
         min_margin: float = param(0.0, "0..1", "flag only when the other class beats the given label by this much")
         # A flag needs the given label implausible and another likely: on 102 disputes judged on real data
@@ -215,7 +219,7 @@ class LabelErrors(Check):
         texts = [text for _, text, _ in picked]
         vectors, _why = data.embeddings if params.use_embeddings else (None, "")
         features = vectors[[tid for _, _, tid in picked]] if vectors is not None else None
-        x = tfidf_vectors(texts, feature_cap(params.max_weights, len(classes)))
+        x = tfidf_vectors(texts, feature_cap(params.max_weights, len(classes), params.min_tfidf_features))
         probs = out_of_fold_probabilities(texts, y, params.folds, params.seed, features, x=x)
         flag, suggested = confident_learning(probs, y, params.threshold_scale, params.min_margin)
         predicted = probs.argmax(axis=1)
