@@ -426,8 +426,90 @@ def test_a_missing_annotation_says_how_many_rows_gave_the_key_it_names():
                 StreetNamePostType="st") for n in (10, 12, 14, 16, 18, 19, 21, 23, 25)]
     rows += [row(f"{n} oak ave east orange", AddressNumber=str(n), StreetName="oak", StreetNamePostType="ave",
                  PlaceName="east orange") for n in (30, 32, 34)]
-    rows += [row("728 roosevelt road east side", AddressNumber="728", StreetName="roosevelt", StreetNamePostType="road")]
+    rows += [row("728 east roosevelt road", AddressNumber="728", StreetName="roosevelt", StreetNamePostType="road")]
+    # "east" inside a stretch left out as a whole, beside a word no annotating row has there: no omission
+    rows += [row("729 roosevelt road east side", AddressNumber="729", StreetName="roosevelt", StreetNamePostType="road")]
     res = next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
     [f] = [f for f in res["findings"] if f["kind"] == "missing_annotation"]
     assert f["rows"][0]["line"] == 13 and f["majority_rows"] == 12 and f["key_rows"] == 9
-    assert "of the 13 requests that hold it (this one among them) 12 annotate it (9 of them as StreetNamePreDirectional)" in f["message"]
+    assert "of the 14 requests that hold it (this one among them) 12 annotate it (9 of them as StreetNamePreDirectional)" in f["message"]
+
+
+def _annotation_findings(rows):
+    import harness
+
+    res = next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
+    return {(f["rows"][0]["line"], f["kind"]) for f in res["findings"]}
+
+
+def _slots_row(text, **slots):
+    import json
+
+    return {"prompt": text, "completion": json.dumps({"slots": slots})}
+
+
+def test_one_side_is_no_measure_where_this_rows_other_side_is_rare_among_the_majoritys():
+    """Judged on person names: "S." before a surname is a middle initial in rows whose other side is a
+    given name or a nickname (neither holds 80% of them); "S. Davenport", with nothing before "S.", has
+    it as a first initial, rightly. A row with a given name before it that types it otherwise is flagged."""
+    row = _slots_row
+    given = ["Simon", "Gordon", "Lenwood", "Philip", "Yasmine", "Nevedita"]
+    surnames = ["Lam", "Novak", "Heath", "Gonzalez", "Miranda", "Saraswat", "Cossairt", "Narayanan", "Ortiz",
+                "Baker"]
+    rows = [row(f"{g} S. {s}", GivenName=g, MiddleInitial="S.", Surname=s) for g, s in zip(given, surnames)]
+    rows += [row(f"{g} ({g[:3]}) S. {s}", GivenName=g, Nickname=f"({g[:3]})", MiddleInitial="S.", Surname=s)
+             for g, s in zip(["Oliver", "Shrikanth", "Robert", "Daniel"], surnames[6:])]
+    rows += [row("S. Davenport", FirstInitial="S.", Surname="Davenport")]
+    rows += [row("Alton S. Almquist", GivenName="Alton", MiddleName="S.", Surname="Almquist")]
+    assert _annotation_findings(rows) == {(12, "phrase_typed_differently")}
+
+
+def test_an_ampersand_is_the_word_it_stands_for():
+    """Judged on organisation names: "& co" (and company) is consistently its own key; "co" alone
+    (company) is another, so neither is flagged against the other. "& associates" and "and associates"
+    are one phrase."""
+    row = _slots_row
+    firms = ["bipartisan sign", "travelers express", "pasta house", "quaker oats", "davis mgmt", "acme tool"]
+    rows = [row(f"{f} co", CorporationName=f, CorporationNameOrganization="co") for f in firms]
+    rows += [row(f"{f} & co", CorporationName=f, CorporationNameAndCompany="& co")
+             for f in ["will davis", "alex displays", "swidler spanola"]]
+    rows += [row(f"{f} and associates", CorporationName=f, CorporationNameAndCompany="and associates")
+             for f in ["elliott", "brody", "huff", "char", "gates"]]
+    rows += [row("siebert & associates", CorporationName="siebert", CorporationNameOrganization="& associates")]
+    assert _annotation_findings(rows) == {(15, "phrase_typed_differently")}
+
+
+def test_rows_standing_alike_are_the_measure_where_they_hold_a_majority_by_themselves():
+    """Judged on person names: "j." between a given name and a surname is a middle initial in every row
+    there, and a first initial at the start of others (so no key holds 80% of all its rows); "harry j
+    piper" typing it as a middle name is flagged against the rows standing alike."""
+    row = _slots_row
+    given = ["adam", "bill", "carl", "dave", "eric", "fred"]
+    surnames = ["lam", "novak", "heath", "ortiz", "baker", "moss"]
+    rows = [row(f"{g} j. {s}", GivenName=g, MiddleInitial="j.", Surname=s) for g, s in zip(given, surnames)]
+    rows += [row(f"j. {s}", FirstInitial="j.", Surname=s) for s in ["cloer", "rice", "gacs", "xiao"]]
+    rows += [row("harry j. piper", GivenName="harry", MiddleName="j.", Surname="piper")]
+    assert _annotation_findings(rows) == {(11, "phrase_typed_differently")}
+
+
+def test_a_missing_annotation_counts_the_key_among_the_rows_that_annotate_the_phrase():
+    """Judged on tweets: "twitter" was said to be annotated as a company "in 29" of the 25 rows that
+    annotate it (the 29 counted every annotation, rows holding it twice and handles included). The key's
+    count is taken among the rows the message speaks of."""
+    import json
+
+    def row(text, **entities):
+        return {"prompt": text, "completion": json.dumps({"entities": entities})}
+
+    rows = [row(f"love twitter today {i}", company="twitter") for i in range(6)]
+    rows += [row(f"twitter and twitter again {i}", company=["twitter", "twitter"]) for i in range(3)]
+    rows += [row("my twitter age is 458 days")]
+    res = next(c for c in harness_audit(rows)["checks"] if c["check"] == "annotation_consistency")
+    [f] = [f for f in res["findings"] if f["kind"] == "missing_annotation"]
+    assert f["key_rows"] <= f["majority_rows"] == 9 and f["rows_holding"] == 10, f
+
+
+def harness_audit(rows):
+    import harness
+
+    return harness.audit(rows)

@@ -305,3 +305,25 @@ def test_planted_banking_copies_are_found_without_false_findings(tmp_path):
     for check in ("near_duplicates", "label_conflicts", "leakage"):
         assert got[f"{check}.precision"] >= 0.98, (check, got)
     assert got["near_duplicates.recall.homoglyph"] == 1.0 and got["leakage.recall.homoglyph"] == 1.0
+
+
+def test_rows_that_share_no_content_word_are_one_request_only_up_to_a_misspelling_of_a_frequent_word():
+    """Judged on person names: lone names one letter apart ("PAM" / "SAM", "CHUNG" / "CHONG", "DANIEL" /
+    "DANIELS") are different names, and "WILL" / "MAY" are no interchangeable request forms without a
+    verb after them. A rare variant of a frequent word is still a typo, and so is a plural of a frequent
+    word, where nothing else is shared ("balanse" / "balance", "a pet" / "pets")."""
+    from harness.auditing.pairs import Vocabulary, canonical_words, same_request
+
+    vocab = Vocabulary({"pam": 1, "sam": 1, "chung": 2, "chong": 1, "daniel": 2, "daniels": 1, "balance": 50,
+                        "think": 40, "someone": 30, "saw": 20, "it": 200, "i": 500, "pet": 12, "pets": 40,
+                        "help": 80}, 3)
+
+    def same(a, b):
+        return same_request(canonical_words(a), canonical_words(b), vocab, slots=False)
+
+    for a, b in [("pam", "sam"), ("chung", "chong"), ("daniel", "daniels"), ("will", "may")]:
+        assert not same(a, b), (a, b)
+    for a, b in [("balanse", "balance"), ("i tihnk sofeone sawit", "i think someone saw it"),
+                 ("do you have a pet", "do you have pets"), ("could you help", "can you help"),
+                 ("pam smith", "pam smiht")]:
+        assert same(a, b), (a, b)

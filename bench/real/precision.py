@@ -57,6 +57,22 @@ def main() -> int:
             note = "  (no findings)"
         print(f"{r['data']:<10} {r['tool']:<9} {r['check']:<32} {r['judged']:>6} {r['TRUE']:>5} {r['AMBIGUOUS']:>4} "
               f"{r['FALSE']:>5} {prec:>9} {tgt:>6}{note}")
+    print()
+    print("pooled over the real sets (this tool's findings only; each set's sample counts as drawn):")
+    print(f"{'check':<32} {'sets':>4} {'judged':>6} {'TRUE':>5} {'AMB':>4} {'FALSE':>5} {'precision':>9} {'target':>6}")
+    pooled: dict[str, dict] = {}
+    for r in rows:
+        if r["tool"] != "harness" or not r["judged"]:
+            continue
+        got = pooled.setdefault(r["check"], {"sets": 0, "judged": 0, "TRUE": 0, "AMBIGUOUS": 0, "FALSE": 0,
+                                             "target": r["target"]})
+        got["sets"] += 1
+        for k in ("judged", "TRUE", "AMBIGUOUS", "FALSE"):
+            got[k] += r[k]
+    for check, g in sorted(pooled.items()):
+        tgt = "" if g["target"] is None else f"{g['target']:.2f}"
+        print(f"{check:<32} {g['sets']:>4} {g['judged']:>6} {g['TRUE']:>5} {g['AMBIGUOUS']:>4} {g['FALSE']:>5} "
+              f"{g['TRUE'] / g['judged']:>9.2f} {tgt:>6}")
     return 0
 
 

@@ -21,6 +21,7 @@ Works on similarity keys (harness.core.text.normalize_loose: casefolded, punctua
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import regex
@@ -34,9 +35,10 @@ FILLERS = frozenset("""a an the please pls plz kindly just really actually quick
 # "hi team" and "thanks, Ana" are superficial there and nowhere else.
 GREETINGS = frozenset("hi hiya hello hey dear greetings morning afternoon evening".split())
 SIGN_OFFS = frozenset("thanks thank thx ty cheers regards sincerely br rgds appreciate appreciated".split())
-# Interchangeable request forms ("can you" / "could you").
-_EQUIVALENT = {"could": "can", "would": "can", "will": "can", "may": "can", "might": "can",
-               "wanna": "want", "gotta": "got", "u": "you", "ur": "your", "im": "i", "pls": "please",
+# Interchangeable request forms ("can you" / "could you"). The modal verbs only before another word:
+# a row's last word "will" or "may" is no request form ("MAY" in a list of names, "... in May").
+_MODALS = {"could": "can", "would": "can", "will": "can", "may": "can", "might": "can"}
+_EQUIVALENT = {**_MODALS, "wanna": "want", "gotta": "got", "u": "you", "ur": "your", "im": "i", "pls": "please",
                "plz": "please", "thx": "thanks", "ty": "thanks"}
 # Contractions after punctuation is dropped: "what's" -> "what s", "don't" -> "don t".
 _CONTRACTED = {"s": "is", "re": "are", "m": "am", "ll": "will", "ve": "have", "d": "would", "t": "not"}
@@ -74,7 +76,8 @@ def canonical_words(key: str) -> list[str]:
         if w in _APOSTROPHE_LESS:               # "isnt" / "isn't"
             out += [_NEGATED[w[:-1]], "not"]
             continue
-        w = _EQUIVALENT.get(w, w)
+        if nxt or w not in _MODALS:
+            w = _EQUIVALENT.get(w, w)
         if out and out[-1] == w and w.isalpha():
             continue                            # a word typed twice: "to to top up"
         out.append(w)
@@ -90,6 +93,8 @@ def is_typo(a: str, b: str, rare: Callable[[str], bool]) -> bool:
         return True
     if a.isdigit() or b.isdigit():
         return False
+    if getattr(rare, "strict", False):
+        return _strict_typo(a, b, rare)
     short, long_ = sorted((a, b), key=len)
     if long_ in (short + "s", short + "es"):
         return True
@@ -101,6 +106,21 @@ def is_typo(a: str, b: str, rare: Callable[[str], bool]) -> bool:
     if DamerauLevenshtein.distance(a, b, score_cutoff=limit) > limit:
         return False
     return rare(a) or rare(b) or (isinstance(rare, Vocabulary) and rare.misspelt(a, b))
+
+
+def _strict_typo(a: str, b: str, vocabulary: Vocabulary) -> bool:
+    """is_typo where the two words are all the two rows ask (`same_request`): only a variant far rarer
+    than a frequent word ("balanse" / "balance"), or a plural of a word where both forms are frequent
+    ("pet" / "pets"); two rare words one letter apart are two names ("PAM" / "SAM", "CHUNG" / "CHONG"),
+    and so are a rare one and its plural ("DANIEL" / "DANIELS")."""
+    short, long_ = sorted((a, b), key=len)
+    if long_ in (short + "s", short + "es"):
+        return not (vocabulary.counted_rare(a) or vocabulary.counted_rare(b))
+    if len(short) < 2 or not (a.isalpha() and b.isalpha()) or (a in NEGATIONS) != (b in NEGATIONS):
+        return False
+    limit = 2 if len(short) >= 8 else 1
+    return (DamerauLevenshtein.distance(a, b, score_cutoff=limit) <= limit and not vocabulary.rare_either(a, b)
+            and vocabulary.misspelt(a, b))
 
 
 _HAS_DIGIT = regex.compile(r"\d").search
@@ -148,7 +168,16 @@ def _respelled(a: list[str], b: list[str], rare: Callable[[str], bool]) -> bool:
     joined_a, joined_b = "".join(a), "".join(b)
     if abs(len(joined_a) - len(joined_b)) > 3 or not (joined_a.isalpha() and joined_b.isalpha()):
         return False
-    edits = min(sum(map(rare, a + b)), len(min(joined_a, joined_b, key=len)) // 4, 3)
+    if getattr(rare, "strict", False):
+        # Only a split or merge ("sawit" / "saw it"; one word against one is `_strict_typo`'s), and only
+        # one side's words rare: the other side's are the frequent words they misspell.
+        if len(a) == len(b):
+            return False
+        in_a, in_b = sum(map(rare.counted_rare, a)), sum(map(rare.counted_rare, b))
+        rare_words = in_a if not in_b else (in_b if not in_a else 0)
+    else:
+        rare_words = sum(map(rare, a + b))
+    edits = min(rare_words, len(min(joined_a, joined_b, key=len)) // 4, 3)
     return edits > 0 and DamerauLevenshtein.distance(joined_a, joined_b, score_cutoff=edits) <= edits
 
 
@@ -349,6 +378,10 @@ def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots:
                    or ((i1 == i2 or j1 == j2) and all(w in _EDGE_WORDS for w in a[i1:i2] + b[j1:j2]))
                    for i1, i2, j1, j2 in _segments(a, b))
     neutral = neutral or getattr(rare, "neutral", rare)
+    if isinstance(rare, Vocabulary) and not _shared_content(a, b):
+        # Nothing that asks is common to the rows: what differs is all they ask, and a typo needs the
+        # data's word that it misspells ("balanse" / "balance"), not two rare words alike ("PAM" / "SAM").
+        rare = rare.strict_view()
     failed = _same_words(a, b, rare, slots, neutral, starts)
     if failed is None:
         return True
@@ -378,6 +411,11 @@ def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots:
 def _asks(words: list[str]) -> bool:
     """The row holds a word that is no greeting, sign-off, filler or function word."""
     return any(w not in FUNCTION_WORDS and w not in _EDGE_WORDS for w in words)
+
+
+def _shared_content(a: list[str], b: list[str]) -> bool:
+    """Some word that asks something (`_asks`) stands in both rows."""
+    return any(w not in FUNCTION_WORDS and w not in _EDGE_WORDS for w in set(a).intersection(b))
 
 
 def _shifted(starts: frozenset[int], k: int, m: int) -> frozenset[int]:
@@ -521,20 +559,39 @@ class Vocabulary:
         self.counts, self.max_rows = counts or {}, max_rows
         self.shares, self.limit, self.ratio = label_shares or {}, neutral_max_share, misspelt_ratio
         self.segments: dict = {}            # _superficial_segment's answers, which depend on these words only
+        self.strict = False
+        self._strict: Vocabulary | None = None
 
     def __call__(self, word: str) -> bool:
+        return not self.strict and self.counted_rare(word)
+
+    def counted_rare(self, word: str) -> bool:
+        """rare(word) by the counts alone, strict or not."""
         return self.counts.get(word, 0) <= self.max_rows
+
+    def rare_either(self, a: str, b: str) -> bool:
+        """Both words rare (a misspelling needs a frequent word that it misspells)."""
+        return self.counted_rare(a) and self.counted_rare(b)
+
+    def strict_view(self) -> Vocabulary:
+        """The same words where no word counts as rare: a typo only where `misspelt` says so (for rows
+        that share no content word, `same_request`). Made once; its own memo of segment answers."""
+        if self._strict is None:
+            view = copy.copy(self)
+            view.strict, view.segments, view._strict = True, {}, None
+            self._strict = view
+        return self._strict
 
     def neutral(self, word: str) -> bool:
         """The word says nothing about the label here: it is rare (too few rows to tell), or its labelled
         rows spread over the labels, none holding more than `neutral_max_share` of them ("hello",
         "again", "card" across fifteen card intents; not "refund" or "phone")."""
-        return self(word) or self.shares.get(word, 1.0) <= self.limit
+        return self.counted_rare(word) or self.shares.get(word, 1.0) <= self.limit
 
     def decides(self, word: str) -> bool:
         """The word points to a label here: in more than `max_rows` texts, its commonest label surely
         (`word_label_shares`) over `neutral_max_share` of them ("hello" in a greeting intent)."""
-        return not self(word) and self.shares.get(word, 0.0) > self.limit
+        return not self.counted_rare(word) and self.shares.get(word, 0.0) > self.limit
 
     def misspelt(self, a: str, b: str) -> bool:
         """One of two near-identical words is a variant far rarer than the other (`misspelt_ratio` times)
