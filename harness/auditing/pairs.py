@@ -378,10 +378,20 @@ def same_request(a: list[str], b: list[str], rare: Callable[[str], bool], slots:
                    or ((i1 == i2 or j1 == j2) and all(w in _EDGE_WORDS for w in a[i1:i2] + b[j1:j2]))
                    for i1, i2, j1, j2 in _segments(a, b))
     neutral = neutral or getattr(rare, "neutral", rare)
-    if isinstance(rare, Vocabulary) and not _shared_content(a, b):
+    same = _same_edges(a, b, rare, slots, neutral, starts, cuts)
+    if same and isinstance(rare, Vocabulary) and not rare.strict and not _shared_content(a, b):
         # Nothing that asks is common to the rows: what differs is all they ask, and a typo needs the
         # data's word that it misspells ("balanse" / "balance"), not two rare words alike ("PAM" / "SAM").
-        rare = rare.strict_view()
+        # Asked only of pairs that pass (the strict view passes fewer): most candidates fail first.
+        same = _same_edges(a, b, rare.strict_view(), slots, neutral, starts, cuts)
+    return same
+
+
+def _same_edges(a: list[str], b: list[str], rare: Callable[[str], bool], slots: bool,
+                neutral: Callable[[str], bool], starts: tuple[frozenset[int], frozenset[int]],
+                cuts: tuple[list, list] | None) -> bool:
+    """same_request for two rows that both ask something: their words as written, then with their
+    opening and closing clauses cut where those ask nothing."""
     failed = _same_words(a, b, rare, slots, neutral, starts)
     if failed is None:
         return True
