@@ -119,7 +119,7 @@ def _strict_typo(a: str, b: str, vocabulary: Vocabulary) -> bool:
     if len(short) < 2 or not (a.isalpha() and b.isalpha()) or (a in NEGATIONS) != (b in NEGATIONS):
         return False
     limit = 2 if len(short) >= 8 else 1
-    return (DamerauLevenshtein.distance(a, b, score_cutoff=limit) <= limit and not vocabulary.rare_either(a, b)
+    return (DamerauLevenshtein.distance(a, b, score_cutoff=limit) <= limit and not vocabulary.both_rare(a, b)
             and vocabulary.misspelt(a, b))
 
 
@@ -579,7 +579,7 @@ class Vocabulary:
         """rare(word) by the counts alone, strict or not."""
         return self.counts.get(word, 0) <= self.max_rows
 
-    def rare_either(self, a: str, b: str) -> bool:
+    def both_rare(self, a: str, b: str) -> bool:
         """Both words rare (a misspelling needs a frequent word that it misspells)."""
         return self.counted_rare(a) and self.counted_rare(b)
 
