@@ -327,6 +327,34 @@ def test_extraction_annotations_are_judged_where_the_rows_are(spark, tmp_path):
     assert make_extraction.score(b, made["truth"])["recall"] >= 0.9
 
 
+def test_lone_names_one_letter_apart_stay_apart_in_both_engines(spark, tmp_path):
+    """Judged on person names: "PAM" / "SAM" and "WILL" / "MAY" are different inputs (no near duplicate,
+    no conflict), "THOMAS" labelled two ways is a conflict, "balanse" / "balance" with nothing else
+    shared is one input; "j." typed as a middle name between a given name and a surname is flagged.
+    The same in both engines."""
+    def row(text, **slots):
+        return {"prompt": text, "completion": json.dumps({"slots": slots})}
+
+    rows = [row("PAM", GivenName="PAM"), row("SAM", GivenName="SAM"), row("WILL", GivenName="WILL"),
+            row("MAY", Surname="MAY"), row("THOMAS", GivenName="THOMAS"), row("THOMAS", Surname="THOMAS")]
+    rows += [row(f"{g} j. {s}", GivenName=g, MiddleInitial="j.", Surname=s)
+             for g, s in zip(["adam", "bill", "carl", "dave", "eric", "fred"], ["lam", "novak", "heath", "ortiz", "baker", "moss"])]
+    rows += [row(f"j. {s}", FirstInitial="j.", Surname=s) for s in ["cloer", "rice", "gacs", "xiao"]]
+    rows += [row("harry j. piper", GivenName="harry", MiddleName="j.", Surname="piper")]
+    rows += [row(f"balance {k}", Surname="balance") for k in range(12)] + [row("balanse", Surname="balanse")]
+    rows += [row("balance", Surname="balance")]
+    (tmp_path / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    a, b = both(tmp_path / "train.jsonl", None, None, spark)
+    assert_same(a, b)
+    by = {c["check"]: c for c in a["checks"]}
+    near = [sorted(r["line"] for r in f["rows"]) for f in by["near_duplicates"]["findings"]]
+    assert near == [[30, 31]], near
+    conflicts = [sorted(r["line"] for r in f["rows"]) for f in by["label_conflicts"]["findings"]]
+    assert [5, 6] in conflicts and not any(set(c) & {1, 2, 3, 4} for c in conflicts), conflicts
+    flagged = {(f["rows"][0]["line"], f["kind"]) for f in by["annotation_consistency"]["findings"]}
+    assert (17, "phrase_typed_differently") in flagged, flagged
+
+
 def test_the_engines_give_the_generative_checks_no_text_columns():
     """Issue 31.6: no engine operation hands a check a split's prompts and answers as lists (they
     stayed on the driver before); the generative checks read them through count_keys, distinct_counts
