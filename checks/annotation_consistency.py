@@ -342,7 +342,7 @@ def _inconsistent(model: dict, text: str, out: str) -> list[dict] | None:
         if top_all != key and counts.get(top_all, 0) >= max(support, counts.get(key, 0)):
             # rows standing alike give it the majority's key as well: the surroundings do not explain
             # this one. They are the measure where they hold a majority by themselves ("j." between a
-            # given name and a surname: a middle initial in 20 rows there, a first initial elsewhere),
+            # given name and a surname: a middle initial in 13 rows there, a first initial at the start of 12),
             # else all sibling rows are
             alike_n = counts[top_all]
             if not (alike_n >= share * sum(counts.values()) and _top(counts)[0] == top_all):
