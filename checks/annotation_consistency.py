@@ -23,10 +23,15 @@ QUESTION_WORDS = frozenset("how what when where which who whom whose why".split(
 DAMAGE = re.compile("\ufffd|Ã[\u0080-\u00bf\u0152-\u203a]|â€|Â[\u00a0-\u00bf]")
 
 
+def _spelled(text: str) -> str:
+    """"&" read as the word it stands for: "& co" (and company) is not "co" (company), and "&
+    associates" is "and associates"."""
+    return text.replace("&", " and ")
+
+
 def _loose(text: str) -> str:
-    """The similarity key with "&" read as the word it stands for: "& co" (and company) is not "co"
-    (company), and "& associates" is "and associates"."""
-    return normalize_loose(text.replace("&", " and "))
+    """The similarity key, "&" spelled out (`_spelled`)."""
+    return normalize_loose(_spelled(text))
 
 
 def _group_field(strings: dict[str, int], distinct: dict[str, int], objects: int, max_values: int,
@@ -95,7 +100,7 @@ def _stands_alone(raw: str, phrase: str) -> bool:
     """The phrase stands in the request as words of its own, not as part of a user handle (@dc_fan), a
     hyphenated or underscored word ("non-Twitter"), a file or web address: only there could an annotator
     have marked it. A hashtag (#Vh1) is words of its own: data sets annotate them."""
-    text = fold_confusables(normalize(raw.replace("&", " and ")))
+    text = fold_confusables(normalize(_spelled(raw)))
     body = r"\W+".join(re.escape(w) for w in phrase.split())
     return re.search(r"(?<![\w@/.-])" + body + r"(?![\w@]|[-/.]\w)", text) is not None
 
@@ -180,7 +185,7 @@ class AnnotationConsistency(GenerativeCheck):
                 [side, word] for side, word, c in sides[(g, v)] if word.startswith("=") and c >= share * done]
             # the key those rows give it, counted among them ("twitter": a company in 29 annotations, some
             # of them in rows that hold it twice or inside a handle; the message speaks of these rows)
-            key, key_rows = _top(given[(g, v)] or tables["k"][(g, v)])
+            key, key_rows = _top(given[(g, v)])
             plain = [sum(c for s, word, c in sides[(g, v)] if s == side and _side_kind(word) == "w") for side in (0, 1)]
             missing[(g, v)] = {"key": key, "key_rows": key_rows, "done": done, "holding": holding,
                                "needs": sorted(needs), "plain": plain}

@@ -435,11 +435,14 @@ def test_a_missing_annotation_says_how_many_rows_gave_the_key_it_names():
     assert "of the 14 requests that hold it (this one among them) 12 annotate it (9 of them as StreetNamePreDirectional)" in f["message"]
 
 
-def _annotation_findings(rows):
+def _annotation_check(rows):
     import harness
 
-    res = next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
-    return {(f["rows"][0]["line"], f["kind"]) for f in res["findings"]}
+    return next(c for c in harness.audit(rows)["checks"] if c["check"] == "annotation_consistency")
+
+
+def _annotation_findings(rows):
+    return {(f["rows"][0]["line"], f["kind"]) for f in _annotation_check(rows)["findings"]}
 
 
 def _slots_row(text, **slots):
@@ -504,12 +507,5 @@ def test_a_missing_annotation_counts_the_key_among_the_rows_that_annotate_the_ph
     rows = [row(f"love twitter today {i}", company="twitter") for i in range(6)]
     rows += [row(f"twitter and twitter again {i}", company=["twitter", "twitter"]) for i in range(3)]
     rows += [row("my twitter age is 458 days")]
-    res = next(c for c in harness_audit(rows)["checks"] if c["check"] == "annotation_consistency")
-    [f] = [f for f in res["findings"] if f["kind"] == "missing_annotation"]
+    [f] = [f for f in _annotation_check(rows)["findings"] if f["kind"] == "missing_annotation"]
     assert f["key_rows"] <= f["majority_rows"] == 9 and f["rows_holding"] == 10, f
-
-
-def harness_audit(rows):
-    import harness
-
-    return harness.audit(rows)

@@ -39,8 +39,9 @@ JSONL under bench/real/data/ (git-ignored; the data stays with its publishers):
   many a lone first or last name from public lists) into 12 components (GivenName, Surname,
   MiddleInitial, Nickname, SuffixGenerational, ...) and 1,383 organisation names ("dtd investments
   llc") into 11 (CorporationName, CorporationLegalType, CorporationNameOrganization, ...): name ->
-  {"slots": {component: value}} JSON, split and stripped as usaddress. Fetched after every
-  annotation_consistency rule was fixed: held out.
+  {"slots": {component: value}} JSON, split and stripped as usaddress. Not held out: their first
+  findings moved three annotation_consistency rules and the near-duplicate rule for lone words
+  (bench/real/RESULTS.md, fifth pass).
 
     python bench/real/fetch_registry_sets.py            # all; or name some: ... atis wnut16 usaddress
     harness audit bench/real/data/banking77/train.jsonl --eval bench/real/data/banking77/test.jsonl

@@ -88,39 +88,27 @@ def is_typo(a: str, b: str, rare: Callable[[str], bool]) -> bool:
     """A misspelling of its counterpart: within edit distance 1 (2 from 8 letters on), and at least one
     of the two words rare in the data (a misspelling is rare; "name" / "game" both common is not a typo)
     or, with a `Vocabulary`, the one a far rarer variant of the other ("th" in 6 rows, "the" in 900),
-    or the two differing only by a plural s."""
+    or the two differing only by a plural s. With a strict `Vocabulary` (`same_request`: the two words are
+    all the two rows ask) only a variant far rarer than a frequent word ("balanse" / "balance") or a
+    plural of a word where both forms are frequent ("pet" / "pets"): two rare words one letter apart are
+    two names ("PAM" / "SAM", "CHUNG" / "CHONG"), and so are a rare one and its plural ("DANIEL" /
+    "DANIELS")."""
     if a == b:
         return True
     if a.isdigit() or b.isdigit():
         return False
-    if getattr(rare, "strict", False):
-        return _strict_typo(a, b, rare)
+    strict = getattr(rare, "strict", False)
     short, long_ = sorted((a, b), key=len)
     if long_ in (short + "s", short + "es"):
-        return True
+        return not (strict and (rare.counted_rare(a) or rare.counted_rare(b)))
     if len(short) < 2 or not (a.isalpha() and b.isalpha()):
         return False                            # "👍" / "👎" and one-letter words are never typos
     if (a in NEGATIONS) != (b in NEGATIONS):
         return False                            # "not" / "lot": a negation turns the request round
     limit = 2 if len(short) >= 8 else 1
-    if DamerauLevenshtein.distance(a, b, score_cutoff=limit) > limit:
+    if DamerauLevenshtein.distance(a, b, score_cutoff=limit) > limit or (strict and rare.both_rare(a, b)):
         return False
     return rare(a) or rare(b) or (isinstance(rare, Vocabulary) and rare.misspelt(a, b))
-
-
-def _strict_typo(a: str, b: str, vocabulary: Vocabulary) -> bool:
-    """is_typo where the two words are all the two rows ask (`same_request`): only a variant far rarer
-    than a frequent word ("balanse" / "balance"), or a plural of a word where both forms are frequent
-    ("pet" / "pets"); two rare words one letter apart are two names ("PAM" / "SAM", "CHUNG" / "CHONG"),
-    and so are a rare one and its plural ("DANIEL" / "DANIELS")."""
-    short, long_ = sorted((a, b), key=len)
-    if long_ in (short + "s", short + "es"):
-        return not (vocabulary.counted_rare(a) or vocabulary.counted_rare(b))
-    if len(short) < 2 or not (a.isalpha() and b.isalpha()) or (a in NEGATIONS) != (b in NEGATIONS):
-        return False
-    limit = 2 if len(short) >= 8 else 1
-    return (DamerauLevenshtein.distance(a, b, score_cutoff=limit) <= limit and not vocabulary.both_rare(a, b)
-            and vocabulary.misspelt(a, b))
 
 
 _HAS_DIGIT = regex.compile(r"\d").search
